@@ -1,0 +1,40 @@
+"""The ``minimarket`` command: one typer app assembling the sub-commands of each area."""
+
+from __future__ import annotations
+
+import typer
+
+from minimarket import __version__
+
+app = typer.Typer(
+    name="minimarket",
+    help="minimarket: supplier invoices, demand, inflation and prices for Argentine mini markets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """minimarket: supplier invoices, demand, inflation and prices for Argentine mini markets."""
+
+
+def _register() -> None:
+    """Attach each area's commands (imported lazily inside the commands to keep --help fast)."""
+
+
+_register()
+
+if __name__ == "__main__":
+    app()

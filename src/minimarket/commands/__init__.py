@@ -1,0 +1,1 @@
+"""Sub-commands of the ``minimarket`` CLI, one module per area; ``minimarket.cli`` assembles them."""

@@ -1,0 +1,149 @@
+"""One Settings object: paths derived from the repo root, every limit in one place.
+
+Values come from the environment (prefix ``MINIMARKET_``) or an optional ``.env`` file at the repo root.
+Paths never depend on the current working directory: papermill under DVC runs from the repo root and
+nbmake runs from the notebook's folder, and both must see the same files.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _find_repo_root() -> Path:
+    """The folder holding ``pyproject.toml`` above this package (editable install), else the CWD."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").is_file() and (parent / "src" / "minimarket").is_dir():
+            return parent
+    return Path.cwd().resolve()
+
+
+REPO_ROOT = _find_repo_root()
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of minimarket."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MINIMARKET_",
+        env_file=str(REPO_ROOT / ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # --- locations -------------------------------------------------------------------------------
+    root: Path = REPO_ROOT
+    var_dir: Path | None = Field(default=None, description="Runtime state (database, uploads, jobs).")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite file by default.")
+    mlflow_uri: str | None = Field(default=None, description="MLflow tracking URI; local SQLite by default.")
+
+    # --- tenancy ---------------------------------------------------------------------------------
+    default_shop_code: str = "default"
+    default_shop_name: str = "Mi almacén"
+
+    # --- document limits ---------------------------------------------------------------------------
+    max_upload_bytes: int = 25 * 1024 * 1024
+    max_image_pixels: int = 60_000_000
+    max_pdf_pages: int = 30
+    max_batch_size: int = 64
+    ocr_timeout_seconds: float = 60.0
+    extract_timeout_seconds: float = 120.0
+    render_dpi: int = 300
+    ocr_language: str = "spa"
+
+    # --- reconciliation -----------------------------------------------------------------------------
+    total_tolerance: str = "0.05"
+    """Largest absolute difference (ARS) accepted between printed totals and recomputed sums."""
+
+    # --- service -----------------------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 3000
+    rate_limit_per_minute: int = 120
+    request_timeout_seconds: float = 120.0
+
+    # --- forecasting / pricing -------------------------------------------------------------------------
+    inflation_guard_factor: float = 1.5
+    inflation_hard_min_pct: float = -5.0
+    inflation_hard_max_pct: float = 60.0
+
+    # --- monitoring --------------------------------------------------------------------------------
+    drift_threshold: float = 0.5
+
+    # --- derived paths -------------------------------------------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        """Where runtime state lives (``var/`` under the repo root unless configured)."""
+        return (self.var_dir or self.root / "var").resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def samples_dir(self) -> Path:
+        return self.data_dir / "samples"
+
+    @property
+    def generated_dir(self) -> Path:
+        return self.data_dir / "generated"
+
+    @property
+    def processed_dir(self) -> Path:
+        return self.data_dir / "processed"
+
+    @property
+    def cpi_dir(self) -> Path:
+        return self.raw_dir / "cpi"
+
+    @property
+    def catalog_dir(self) -> Path:
+        return self.raw_dir / "catalog"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def notebooks_dir(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def mlruns_dir(self) -> Path:
+        return self.root / "mlruns"
+
+    @property
+    def bentoml_home(self) -> Path:
+        return self.root / "bentos"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL in use: ``MINIMARKET_DATABASE_URL`` or the SQLite file under ``var/``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.state_dir / 'minimarket.db'}"
+
+    @property
+    def tracking_uri(self) -> str:
+        """MLflow tracking URI: ``MINIMARKET_MLFLOW_URI`` or ``sqlite:///<repo>/mlruns/mlflow.db``."""
+        if self.mlflow_uri:
+            return self.mlflow_uri
+        return f"sqlite:///{self.mlruns_dir / 'mlflow.db'}"
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.mlruns_dir / "artifacts"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings()
