@@ -1,0 +1,1 @@
+"""minimarket.service."""
