@@ -1,0 +1,197 @@
+"""Engines, sessions scoped to one shop, and migrations.
+
+A session opened with :func:`session_scope` belongs to one shop: every SELECT/UPDATE/DELETE on a
+shop-owned table is filtered to that shop, and new rows get its ``shop_id``. Crossing shops has to be
+asked for explicitly with ``session_scope(all_shops=True)`` or the execution option ``all_shops=True``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from minimarket.config import get_settings
+from minimarket.store.models import Shop, ShopOwned
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+_engines: dict[str, Engine] = {}
+_upgraded: set[str] = set()
+_lock = threading.Lock()
+
+
+class CrossShopWrite(RuntimeError):
+    """A session scoped to one shop tried to write a row of another shop."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the given one, else ``MINIMARKET_DATABASE_URL``, else the SQLite file under var/."""
+    return url or get_settings().sqlalchemy_url
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per URL per process (SQLite: WAL, foreign keys, busy timeout; folder created)."""
+    resolved = database_url(url)
+    with _lock:
+        engine = _engines.get(resolved)
+        if engine is not None:
+            return engine
+        parsed = make_url(resolved)
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(resolved, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(resolved, pool_pre_ping=True)
+        _engines[resolved] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, forks)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _upgraded.clear()
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url(url).replace("%", "%%"))
+    return config
+
+
+def current_revision(url: str | None = None) -> str | None:
+    with get_engine(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def upgrade_database(url: str | None = None, revision: str = "head") -> str | None:
+    """Apply migrations up to ``revision`` and make sure the default shop exists; returns the revision."""
+    resolved = database_url(url)
+    config = alembic_config(resolved)
+    engine = get_engine(resolved)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    if revision == "head":
+        with Session(engine) as session:
+            ensure_shop(session, get_settings().default_shop_code, get_settings().default_shop_name)
+            session.commit()
+        _upgraded.add(resolved)
+    return current_revision(resolved)
+
+
+def ensure_database(url: str | None = None) -> None:
+    """Upgrade to head once per process if the database is behind (a fresh SQLite file included)."""
+    resolved = database_url(url)
+    if resolved in _upgraded:
+        return
+    if current_revision(resolved) != head_revision():
+        upgrade_database(resolved)
+    _upgraded.add(resolved)
+
+
+def ensure_shop(session: Session, code: str, name: str | None = None) -> Shop:
+    """The shop with ``code``, created if missing."""
+    shop = session.scalars(select(Shop).where(Shop.code == code)).one_or_none()
+    if shop is None:
+        shop = Shop(code=code, name=name or code)
+        session.add(shop)
+        session.flush()
+    return shop
+
+
+def find_shop(session: Session, code: str) -> Shop | None:
+    return session.scalars(select(Shop).where(Shop.code == code)).one_or_none()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _filter_to_shop(state: ORMExecuteState) -> None:
+    shop_id = state.session.info.get("shop_id")
+    if shop_id is None or state.execution_options.get("all_shops", False):
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(
+            with_loader_criteria(ShopOwned, lambda cls: cls.shop_id == shop_id, include_aliases=True)
+        )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_shop(session: Session, _context: Any, _instances: Any) -> None:
+    shop_id = session.info.get("shop_id")
+    if shop_id is None:
+        return
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, ShopOwned):
+            continue
+        current = getattr(obj, "shop_id", None)
+        if current is None:
+            obj.shop_id = shop_id
+        elif current != shop_id:
+            raise CrossShopWrite(
+                f"{type(obj).__name__} belongs to shop {current}, but this session works on shop {shop_id}"
+            )
+
+
+@contextmanager
+def session_scope(
+    shop: str | None = None,
+    *,
+    url: str | None = None,
+    all_shops: bool = False,
+    create_shop: bool = True,
+) -> Iterator[Session]:
+    """A transaction scoped to one shop (the default shop unless ``shop`` names another).
+
+    Commits on success, rolls back on any error. ``all_shops=True`` opens an unscoped session for
+    cross-shop reports and administration.
+    """
+    settings = get_settings()
+    resolved = database_url(url)
+    ensure_database(resolved)
+    with Session(get_engine(resolved), expire_on_commit=False) as session:
+        try:
+            if not all_shops:
+                code = shop or settings.default_shop_code
+                if create_shop:
+                    shop_row = ensure_shop(session, code)
+                else:
+                    found = find_shop(session, code)
+                    if found is None:
+                        raise LookupError(f"unknown shop {code!r}")
+                    shop_row = found
+                session.info["shop_id"] = shop_row.id
+                session.info["shop_code"] = shop_row.code
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

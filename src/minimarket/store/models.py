@@ -1,0 +1,240 @@
+"""SQLAlchemy 2 models. Every row belongs to a shop (:class:`ShopOwned`); see ``store.db`` for scoping."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from minimarket.store.types import ExactDecimal
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Shop(Base):
+    """A shop (tenant). The single-shop case uses the default shop."""
+
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ShopOwned:
+    """Mixin for rows that belong to a shop; queries are filtered to the session's shop."""
+
+    @declared_attr
+    def shop_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+
+
+class Supplier(ShopOwned, Base):
+    __tablename__ = "suppliers"
+    __table_args__ = (UniqueConstraint("shop_id", "cuit"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cuit: Mapped[str] = mapped_column(String(11))
+    name: Mapped[str] = mapped_column(String(200))
+    iva_condition: Mapped[str | None] = mapped_column(String(40))
+    lead_time_days: Mapped[int] = mapped_column(Integer, default=7)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    products: Mapped[list[Product]] = relationship(back_populates="supplier")
+
+
+class Product(ShopOwned, Base):
+    """Catalog entry: SKU, EAN-13, name, brand, category, unit, supplier, last known cost."""
+
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("shop_id", "sku"), UniqueConstraint("shop_id", "ean"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    ean: Mapped[str | None] = mapped_column(String(13))
+    name: Mapped[str] = mapped_column(String(200))
+    brand: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(80), index=True)
+    unit: Mapped[str] = mapped_column(String(16), default="un")
+    pack_size: Mapped[int] = mapped_column(Integer, default=1)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id", ondelete="SET NULL"))
+    cost: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 4))
+    vat_rate: Mapped[Decimal] = mapped_column(ExactDecimal(5, 2), default=Decimal("21"))
+    supplier_description: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    supplier: Mapped[Supplier | None] = relationship(back_populates="products")
+
+
+class Invoice(ShopOwned, Base):
+    """A stored supplier invoice; ``payload`` is the full extracted-invoice JSON contract."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint(
+            "shop_id", "issuer_cuit", "afip_code", "point_of_sale", "number", name="uq_invoices_fiscal_key"
+        ),
+        UniqueConstraint("shop_id", "sha256", name="uq_invoices_sha256"),
+        Index("ix_invoices_shop_issue_date", "shop_id", "issue_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    invoice_type: Mapped[str | None] = mapped_column(String(4))
+    afip_code: Mapped[int | None] = mapped_column(Integer)
+    point_of_sale: Mapped[int | None] = mapped_column(Integer)
+    number: Mapped[int | None] = mapped_column(Integer)
+    issue_date: Mapped[dt.date | None] = mapped_column(Date)
+    issuer_cuit: Mapped[str | None] = mapped_column(String(11), index=True)
+    issuer_name: Mapped[str | None] = mapped_column(String(200))
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id", ondelete="SET NULL"))
+    receiver_doc_type: Mapped[int | None] = mapped_column(Integer)
+    receiver_doc_number: Mapped[str | None] = mapped_column(String(20))
+    cae: Mapped[str | None] = mapped_column(String(14))
+    cae_due_date: Mapped[dt.date | None] = mapped_column(Date)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 6))
+    net_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+    vat_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+    other_taxes_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+    total: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    items: Mapped[list[InvoiceItem]] = relationship(
+        back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceItem.line_no"
+    )
+    events: Mapped[list[InvoiceEvent]] = relationship(
+        back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceEvent.id"
+    )
+
+
+class InvoiceItem(ShopOwned, Base):
+    __tablename__ = "invoice_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 4))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 6))
+    discount: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+    amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+    vat_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(5, 2))
+    sku: Mapped[str | None] = mapped_column(String(64), index=True)
+    sku_confidence: Mapped[float | None] = mapped_column()
+
+    invoice: Mapped[Invoice] = relationship(back_populates="items")
+
+
+class InvoiceEvent(ShopOwned, Base):
+    """Audit trail: every state change of an invoice (created, duplicate seen, corrected, reviewed...)."""
+
+    __tablename__ = "invoice_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    author: Mapped[str] = mapped_column(String(100), default="system")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="events")
+
+
+class Sale(ShopOwned, Base):
+    """One POS line: date, SKU, quantity, unit price (imported from a POS export)."""
+
+    __tablename__ = "sales"
+    __table_args__ = (Index("ix_sales_shop_sku_date", "shop_id", "sku", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(18, 4))
+    unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 4))
+    import_batch: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class StockMovement(ShopOwned, Base):
+    """A signed stock change (invoice items in, sales out, adjustments), applied at most once."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "idempotency_key"),
+        Index("ix_stock_shop_sku", "shop_id", "sku"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(18, 4))
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InflationObservation(ShopOwned, Base):
+    """A monthly CPI figure as recorded (history kept: the latest per month wins)."""
+
+    __tablename__ = "inflation_observations"
+    __table_args__ = (Index("ix_inflation_shop_month", "shop_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    pct: Mapped[Decimal] = mapped_column(ExactDecimal(9, 4))
+    source: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(100), default="system")
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+SHOP_OWNED_MODELS: tuple[type[Base], ...] = (
+    Supplier,
+    Product,
+    Invoice,
+    InvoiceItem,
+    InvoiceEvent,
+    Sale,
+    StockMovement,
+    InflationObservation,
+)
