@@ -31,7 +31,12 @@ def main(
 
 
 def _register() -> None:
-    """Attach each area's commands (imported lazily inside the commands to keep --help fast)."""
+    """Attach each area's commands (heavy libraries are imported inside the commands)."""
+    from minimarket.commands import catalog, db, sales
+
+    app.add_typer(db.app, name="db")
+    app.add_typer(catalog.app, name="catalog")
+    app.add_typer(sales.app, name="sales")
 
 
 _register()

@@ -1,0 +1,66 @@
+# minimarket — the two commands are `make run` and `make test`; everything else is optional.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The venv is rebuilt only when the lock or the project metadata change.
+LOCK_HASH := $(shell cat requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+STAMP  := $(VENV)/.installed-$(LOCK_HASH)
+UV_PIN := $(shell grep -E '^uv==' requirements.lock)
+
+export DVC_NO_ANALYTICS := 1
+export MLFLOW_ENABLE_TELEMETRY := false
+export DO_NOT_TRACK := 1
+export BENTOML_DO_NOT_TRACK := True
+export OMP_THREAD_LIMIT := 1
+
+.PHONY: help setup system-deps test-deps run test lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+system-deps:
+	@ops/setup/system-deps.sh base
+
+test-deps:
+	@ops/setup/system-deps.sh base test
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "minimarket needs Python >= 3.11 (found: $$($(PYTHON) --version 2>&1)); set PYTHON=python3.11"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q "$(UV_PIN)"
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+setup: system-deps $(STAMP) ## install system packages, the venv and the package (idempotent)
+
+run: setup ## extract the bundled sample invoices and print them as JSON
+	$(BIN)/minimarket extract data/samples --jsonl
+
+test: test-deps $(STAMP) ## run the whole test suite
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
+
+lint: $(STAMP) ## ruff + mypy
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+bench: setup ## run the benchmarks (figures as JSON in reports/bench/)
+	@mkdir -p reports/bench
+	@for script in benchmarks/*.py; do \
+	  name=$$(basename $$script .py); echo ">> $$name"; \
+	  $(BIN)/python $$script | tee reports/bench/$$name.json || exit 1; \
+	done
+
+clean: ## remove the venv and runtime state (keeps data/raw and your var/ database unless FORCE=1)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install (or explain how to install) the system packages minimarket needs.
+# Usage: ops/setup/system-deps.sh GROUP...   groups: base (OCR), test (PostgreSQL), browser (Chromium)
+# Fast when everything is present: it only checks. Installs with apt-get when run as root; otherwise it
+# prints the exact command to run and exits 1.
+set -euo pipefail
+
+need=()
+have_pg() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null; }
+
+for group in "$@"; do
+  case "$group" in
+    base)
+      if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx spa; then
+        need+=(tesseract-ocr tesseract-ocr-spa)
+      fi
+      ;;
+    test)
+      have_pg || need+=(postgresql)
+      ;;
+    browser)
+      command -v chromium >/dev/null || need+=(chromium chromium-driver)
+      ;;
+    *) echo "system-deps.sh: unknown group '$group' (use base, test, browser)" >&2; exit 2 ;;
+  esac
+done
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo ">> installing system packages: ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+  exit 0
+fi
+
+cat >&2 <<MSG
+minimarket needs these system packages, which are not installed: ${need[*]}
+Install them, then run make again:
+  Debian/Ubuntu:  sudo apt-get install -y ${need[*]}
+  macOS (brew):   brew install tesseract tesseract-lang postgresql chromium
+MSG
+exit 1

@@ -1,0 +1,107 @@
+"""The shop's catalog in the store: upsert suppliers and products, list them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from minimarket.store.models import Product, Supplier
+
+if TYPE_CHECKING:
+    from minimarket.domain import catalog as domain
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogImportResult:
+    suppliers_added: int
+    suppliers_updated: int
+    products_added: int
+    products_updated: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "suppliers_added": self.suppliers_added,
+            "suppliers_updated": self.suppliers_updated,
+            "products_added": self.products_added,
+            "products_updated": self.products_updated,
+        }
+
+
+class UnknownSupplier(ValueError):
+    """A product names a supplier CUIT that is neither in the file nor in the store."""
+
+
+_SUPPLIER_FIELDS = ("name", "iva_condition", "lead_time_days")
+_PRODUCT_FIELDS = (
+    "ean",
+    "name",
+    "brand",
+    "category",
+    "unit",
+    "pack_size",
+    "cost",
+    "vat_rate",
+    "supplier_description",
+)
+
+
+def upsert_catalog(
+    session: Session, suppliers: Iterable[domain.Supplier], products: Iterable[domain.Product]
+) -> CatalogImportResult:
+    """Insert or update suppliers (by CUIT) and products (by SKU) of the session's shop, all or nothing."""
+    by_cuit = {row.cuit: row for row in session.scalars(select(Supplier))}
+    s_added = s_updated = 0
+    for supplier in suppliers:
+        values = {name: getattr(supplier, name, None) for name in _SUPPLIER_FIELDS}
+        values["iva_condition"] = (
+            str(values["iva_condition"]) if values["iva_condition"] is not None else None
+        )
+        extra = supplier.model_dump(mode="json", exclude={"cuit", *_SUPPLIER_FIELDS})
+        row = by_cuit.get(supplier.cuit)
+        if row is None:
+            row = Supplier(
+                cuit=supplier.cuit, extra=extra, **{k: v for k, v in values.items() if v is not None}
+            )
+            session.add(row)
+            by_cuit[supplier.cuit] = row
+            s_added += 1
+        else:
+            for name, value in values.items():
+                if value is not None:
+                    setattr(row, name, value)
+            row.extra = extra
+            s_updated += 1
+    session.flush()
+
+    by_sku = {row.sku: row for row in session.scalars(select(Product))}
+    p_added = p_updated = 0
+    for product in products:
+        supplier_cuit = getattr(product, "supplier_cuit", None)
+        supplier_row = by_cuit.get(supplier_cuit) if supplier_cuit else None
+        if supplier_cuit and supplier_row is None:
+            raise UnknownSupplier(
+                f"product {product.sku}: supplier CUIT {supplier_cuit} is not in the catalog"
+            )
+        values = {name: getattr(product, name, None) for name in _PRODUCT_FIELDS}
+        row = by_sku.get(product.sku)
+        if row is None:
+            row = Product(sku=product.sku, **{k: v for k, v in values.items() if v is not None})
+            session.add(row)
+            by_sku[product.sku] = row
+            p_added += 1
+        else:
+            for name, value in values.items():
+                if value is not None:
+                    setattr(row, name, value)
+            p_updated += 1
+        row.supplier = supplier_row
+    session.flush()
+    return CatalogImportResult(s_added, s_updated, p_added, p_updated)
+
+
+def products_by_sku(session: Session) -> dict[str, Product]:
+    return {row.sku: row for row in session.scalars(select(Product))}
