@@ -1,0 +1,123 @@
+"""The shop's catalog: suppliers and products, validated (EAN-13, CUIT, VAT rate)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from stdnum import ean as _stdnum_ean
+
+from minimarket.domain.afip import VALID_VAT_RATES, IvaCondition, parse_iva_condition
+from minimarket.domain.cuit import normalize_cuit
+
+__all__ = ["Product", "Supplier", "ean13_check_digit", "is_valid_ean13", "normalize_ean13"]
+
+
+def ean13_check_digit(first12: str) -> int:
+    """The GS1 check digit for the first 12 digits of an EAN-13; ``ValueError`` if not 12 digits."""
+    digits = str(first12).strip()
+    if len(digits) != 12 or not digits.isdigit():
+        raise ValueError(f"an EAN-13 check digit needs exactly 12 digits, got {first12!r}")
+    return int(_stdnum_ean.calc_check_digit(digits))
+
+
+def is_valid_ean13(code: str | None) -> bool:
+    """Whether ``code`` is 13 digits with a correct check digit (spaces and dashes allowed)."""
+    if code is None:
+        return False
+    digits = _stdnum_ean.compact(str(code))
+    return len(digits) == 13 and bool(_stdnum_ean.is_valid(digits))
+
+
+def normalize_ean13(code: str) -> str:
+    """The EAN-13 as 13 digits; ``ValueError`` saying why if it is not valid."""
+    digits = _stdnum_ean.compact(str(code))
+    if len(digits) != 13 or not digits.isdigit():
+        raise ValueError(f"an EAN-13 has 13 digits, got {code!r}")
+    expected = ean13_check_digit(digits[:12])
+    if int(digits[12]) != expected:
+        raise ValueError(f"EAN-13 {code!r} has check digit {digits[12]} but {expected} was expected")
+    return digits
+
+
+def _vat_rate(value: Any) -> Decimal:
+    try:
+        rate = Decimal(str(value).strip().rstrip("%").strip().replace(",", "."))
+    except InvalidOperation:
+        rate = Decimal("NaN")
+    if rate.is_nan() or rate not in VALID_VAT_RATES:
+        valid = ", ".join(format(r, "f") for r in sorted(VALID_VAT_RATES))
+        raise ValueError(f"VAT rate {value!r} is not a legal rate; valid rates (%): {valid}")
+    return rate
+
+
+class _CatalogModel(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
+
+
+class Supplier(_CatalogModel):
+    """A supplier the shop buys from."""
+
+    cuit: str
+    name: str = Field(min_length=1)
+    iva_condition: IvaCondition = IvaCondition.RESPONSABLE_INSCRIPTO
+    lead_time_days: int = Field(default=2, ge=0, le=365)
+    email: str | None = None
+    phone: str | None = None
+
+    @field_validator("cuit", mode="before")
+    @classmethod
+    def _cuit(cls, value: Any) -> str:
+        return normalize_cuit(value)
+
+    @field_validator("iva_condition", mode="before")
+    @classmethod
+    def _iva(cls, value: Any) -> IvaCondition:
+        if isinstance(value, IvaCondition):
+            return value
+        parsed = parse_iva_condition(str(value))
+        if parsed is None:
+            raise ValueError(
+                f"unknown IVA condition {value!r}; e.g. 'Responsable Inscripto', 'Monotributo', 'Exento'"
+            )
+        return parsed
+
+
+class Product(_CatalogModel):
+    """A product on the shelf, with its usual supplier, last cost (net of VAT) and VAT rate."""
+
+    sku: str = Field(min_length=1)
+    ean: str | None = None
+    name: str = Field(min_length=1)
+    brand: str | None = None
+    category: str | None = None
+    unit: str = "unidad"
+    pack_size: int = Field(default=1, ge=1)
+    supplier_cuit: str | None = None
+    cost: Decimal = Field(ge=0)
+    vat_rate: Decimal = Decimal("21")
+
+    @field_validator("ean", mode="before")
+    @classmethod
+    def _ean(cls, value: Any) -> str | None:
+        if value is None or str(value).strip() == "":
+            return None
+        return normalize_ean13(str(value))
+
+    @field_validator("supplier_cuit", mode="before")
+    @classmethod
+    def _supplier_cuit(cls, value: Any) -> str | None:
+        if value is None or str(value).strip() == "":
+            return None
+        return normalize_cuit(value)
+
+    @field_validator("vat_rate", mode="before")
+    @classmethod
+    def _vat(cls, value: Any) -> Decimal:
+        return _vat_rate(value)
+
+    @property
+    def cost_with_vat(self) -> Decimal:
+        """Cost plus VAT (not rounded)."""
+        return self.cost * (1 + self.vat_rate / 100)
