@@ -273,10 +273,10 @@ def _search_statement(query: InvoiceQuery) -> Select[tuple[Invoice]]:
                 select(InvoiceItem.invoice_id).where(func.lower(InvoiceItem.description).like(pattern))
             ),
         ]
-        if digits:
+        if len(digits) >= 5:
             conditions += [Invoice.issuer_cuit.like(f"%{digits}%"), Invoice.cae.like(f"%{digits}%")]
-            if len(digits) <= 9:
-                conditions.append(Invoice.number == int(digits))
+        if digits and len(digits) <= 9:
+            conditions.append(Invoice.number == int(digits))
         statement = statement.where(or_(*conditions))
     return statement
 

@@ -1,0 +1,137 @@
+"""Shared fixtures: every test runs on its own state folder, database and MLflow store."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from minimarket.config import REPO_ROOT, Settings, get_settings
+
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+REAL_INVOICES = SHARED_DATA / "invoices"
+
+
+@pytest.fixture(autouse=True)
+def isolated_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Point MINIMARKET_VAR_DIR, the database and MLflow at a fresh temp folder for each test."""
+    from minimarket.store.db import dispose_engines
+
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("MINIMARKET_VAR_DIR", str(state))
+    monkeypatch.setenv("MINIMARKET_DATABASE_URL", f"sqlite:///{state / 'minimarket.db'}")
+    monkeypatch.setenv("MINIMARKET_MLFLOW_URI", f"sqlite:///{state / 'mlflow.db'}")
+    get_settings.cache_clear()
+    dispose_engines()
+    yield state
+    dispose_engines()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def real_invoices() -> Path:
+    """The shared development set of real invoices (skipped where ../shared is absent)."""
+    if not (REAL_INVOICES / "expected.json").is_file():
+        pytest.skip(f"shared development invoices not found at {REAL_INVOICES}")
+    return REAL_INVOICES
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).resolve().parent if initdb else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server in a temp folder on loopback, for the session (run as `postgres` under root)."""
+    bindir = _pg_bin()
+    if bindir is None:
+        pytest.fail(
+            "PostgreSQL is not installed: run `make test` (it installs it) or apt-get install postgresql"
+        )
+    datadir = Path(tempfile.mkdtemp(prefix="mm-pg-"))
+    port = _free_port()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(datadir, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    pgdata = datadir / "data"
+    subprocess.run(
+        [
+            *as_user,
+            str(bindir / "initdb"),
+            "-D",
+            str(pgdata),
+            "-U",
+            "minimarket",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = subprocess.Popen(
+        [
+            *as_user,
+            str(bindir / "postgres"),
+            "-D",
+            str(pgdata),
+            "-p",
+            str(port),
+            "-k",
+            str(datadir),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"postgresql+psycopg://minimarket@127.0.0.1:{port}/postgres"
+    try:
+        import psycopg
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg.connect(f"host=127.0.0.1 port={port} user=minimarket dbname=postgres").close()
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(datadir, ignore_errors=True)
