@@ -1,0 +1,40 @@
+"""Settings: env prefix, paths from the repo root, defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from minimarket.config import REPO_ROOT, Settings
+
+
+def test_repo_root_is_found_from_the_package() -> None:
+    assert (REPO_ROOT / "pyproject.toml").is_file()
+    assert (REPO_ROOT / "src" / "minimarket" / "config.py").is_file()
+
+
+def test_paths_do_not_depend_on_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MINIMARKET_VAR_DIR", raising=False)
+    monkeypatch.delenv("MINIMARKET_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MINIMARKET_MLFLOW_URI", raising=False)
+    settings = Settings()
+    assert settings.raw_dir == REPO_ROOT / "data" / "raw"
+    assert settings.sqlalchemy_url == f"sqlite:///{REPO_ROOT / 'var' / 'minimarket.db'}"
+    assert settings.tracking_uri == f"sqlite:///{REPO_ROOT / 'mlruns' / 'mlflow.db'}"
+    assert settings.artifact_root.is_absolute()
+
+
+def test_environment_overrides_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINIMARKET_MAX_PDF_PAGES", "7")
+    monkeypatch.setenv("MINIMARKET_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    settings = Settings()
+    assert settings.max_pdf_pages == 7
+    assert settings.sqlalchemy_url == "postgresql+psycopg://u@h/db"
+
+
+def test_invalid_limit_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINIMARKET_MAX_PDF_PAGES", "muchas")
+    with pytest.raises(ValueError, match="max_pdf_pages"):
+        Settings()
