@@ -1,0 +1,499 @@
+"""Monthly inflation models, a rolling-origin backtest and the production forecaster.
+
+Every model sees only the months up to its forecast origin (the backtest truncates the data before
+calling it), forecasts the monthly % ``h`` months ahead, and works in log space
+(``z = 100·ln(1 + pct/100)``) so that compounding and the 2023-12 devaluation spike (25.5 %) do not
+distort the fit.
+
+Models (``MODELS``):
+
+* ``naive_last_month`` — next month = this month (the honest baseline).
+* ``seasonal_drift`` — this month plus half the median month-to-month change of the target
+  calendar months (December up, April–May down …), estimated on the past only.
+* ``ets`` — statsmodels exponential smoothing (additive, no trend) on ``z``.
+* ``ar`` — statsmodels AutoReg(2) on the month-to-month change of ``z`` over the last 60 months.
+* ``components_huber`` — robust (Huber) direct regression of the ``h``-month change on the latest
+  headline and INDEC's core / regulated / seasonal components (when the division file covers the
+  month; the headline stands in after it ends).
+* ``lags_huber`` — the same with two headline lags, a slow moving average and target-month dummies.
+* ``prophet`` — Prophet with yearly seasonality on ``z``.
+* ``ensemble`` — mean of ``seasonal_drift``, ``components_huber`` and ``lags_huber``: the production
+  model (forecast combination is what beats the random-walk-like naive on this series).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from minimarket.forecast import cpi
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_HORIZONS: tuple[int, ...] = (1, 3, 6)
+BACKTEST_START = "2019-01"
+COMPONENTS = ("core", "regulated", "seasonal")
+
+
+def to_log(pct: Any) -> Any:
+    """Percent change → log points (100·ln(1 + pct/100))."""
+    return 100.0 * np.log1p(np.asarray(pct, dtype=float) / 100.0)
+
+
+def from_log(z: Any) -> Any:
+    """Log points → percent change."""
+    return 100.0 * np.expm1(np.asarray(z, dtype=float) / 100.0)
+
+
+@dataclass(frozen=True)
+class InflationData:
+    """Headline monthly % (contiguous monthly ``PeriodIndex``) plus INDEC components where available."""
+
+    headline: pd.Series
+    components: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def __post_init__(self) -> None:
+        index = self.headline.index
+        if not isinstance(index, pd.PeriodIndex) or index.freqstr != "M":
+            raise TypeError("headline must be indexed by a monthly PeriodIndex")
+        if len(index) and len(pd.period_range(index[0], index[-1], freq="M")) != len(index):
+            raise ValueError("headline months must be contiguous")
+
+    @classmethod
+    def bundled(cls, overrides: Mapping[str, float] | None = None, folder: Any = None) -> InflationData:
+        """The bundled INDEC files, with ``overrides`` (``{"YYYY-MM": pct}``) replacing or extending
+        the headline (observations recorded through the monthly update)."""
+        headline = cpi.headline_series(folder)
+        try:
+            table = cpi.component_table(cpi.load_division_cpi(folder))
+            components = table[[c for c in COMPONENTS if c in table.columns]]
+        except FileNotFoundError:
+            components = pd.DataFrame()
+        data = cls(headline, components)
+        for month, pct in sorted((overrides or {}).items()):
+            data = data.with_observation(month, pct)
+        return data
+
+    @property
+    def last_month(self) -> pd.Period:
+        return self.headline.index[-1]
+
+    def truncate(self, last: pd.Period | str) -> InflationData:
+        """Only the months up to and including ``last``."""
+        period = pd.Period(last, freq="M")
+        components = self.components.loc[:period] if not self.components.empty else self.components
+        return replace(self, headline=self.headline.loc[:period], components=components)
+
+    def with_observation(self, month: str | pd.Period, pct: float) -> InflationData:
+        """A copy with ``month`` set to ``pct``: replaces an existing month or appends the next one."""
+        period = pd.Period(month, freq="M")
+        headline = self.headline.copy()
+        if period in headline.index:
+            headline.loc[period] = float(pct)
+        elif period == self.last_month + 1:
+            headline = pd.concat(
+                [headline, pd.Series([float(pct)], index=pd.PeriodIndex([period], freq="M"))]
+            )
+            headline.name = "pct"
+            headline.index.name = "month"
+        else:
+            raise ValueError(f"month {period} is neither known nor the next one after {self.last_month}")
+        return replace(self, headline=headline)
+
+    def features(self) -> pd.DataFrame:
+        """Log-space frame per month: ``h`` (headline), components filled with the headline after the
+        division file ends, and a slow exponential average of the headline."""
+        z = pd.Series(to_log(self.headline.to_numpy()), index=self.headline.index)
+        frame = pd.DataFrame({"h": z})
+        for name in COMPONENTS:
+            if name in self.components.columns:
+                comp = pd.Series(to_log(self.components[name].to_numpy()), index=self.components.index)
+                frame[name] = comp.reindex(z.index).fillna(z)
+            else:
+                frame[name] = z
+        frame["slow"] = z.ewm(alpha=0.3, adjust=True).mean()
+        return frame
+
+
+class InflationModel(Protocol):
+    name: str
+
+    def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
+        """Monthly % for ``last_month + h`` for each ``h``, from ``data`` only."""
+        ...
+
+
+@dataclass
+class NaiveLastMonth:
+    name: str = "naive_last_month"
+
+    def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
+        last = float(data.headline.iloc[-1])
+        return {h: last for h in horizons}
+
+
+@dataclass
+class SeasonalDrift:
+    """Last month plus ``shrink`` × the median change of each upcoming calendar month."""
+
+    shrink: float = 0.5
+    name: str = "seasonal_drift"
+
+    def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
+        z = pd.Series(to_log(data.headline.to_numpy()), index=data.headline.index)
+        changes = z.diff().dropna()
+        by_month = changes.groupby(changes.index.month).median()
+        counts = changes.groupby(changes.index.month).size()
+        out: dict[int, float] = {}
+        level = float(z.iloc[-1])
+        for h in horizons:
+            drift = 0.0
+            for k in range(1, h + 1):
+                month = (data.last_month + k).month
+                if counts.get(month, 0) >= 2:
+                    drift += float(by_month[month])
+            out[h] = float(from_log(level + self.shrink * drift))
+        return out
+
+
+def _direct_regression(
+    frame: pd.DataFrame, columns: Sequence[str], h: int, month_dummies: bool, extra_lag: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training matrix for the direct ``h``-step regression and the row to predict from."""
+    base = frame[list(columns)].copy()
+    if extra_lag:
+        base["h_lag1"] = frame["h"].shift(1)
+        base["slow"] = frame["slow"]
+    if month_dummies:
+        target_months = (frame.index + h).month
+        for m in range(1, 13):
+            base[f"m{m}"] = (target_months == m).astype(float)
+    target = frame["h"].shift(-h) - frame["h"]
+    valid = base.notna().all(axis=1)
+    train = valid & target.notna()
+    return base[train].to_numpy(), target[train].to_numpy(), base.iloc[[-1]].to_numpy()
+
+
+@dataclass
+class HuberDirect:
+    """Robust direct regression of the ``h``-month change in log inflation."""
+
+    name: str
+    columns: tuple[str, ...] = ("h", *COMPONENTS)
+    month_dummies: bool = False
+    extra_lag: bool = False
+    alpha: float = 1.0
+    min_rows: int = 18
+
+    def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
+        from sklearn.linear_model import HuberRegressor
+
+        frame = data.features()
+        last = float(frame["h"].iloc[-1])
+        out: dict[int, float] = {}
+        for h in horizons:
+            x, y, row = _direct_regression(frame, self.columns, h, self.month_dummies, self.extra_lag)
+            if len(y) < self.min_rows or not np.isfinite(row).all():
+                out[h] = float(from_log(last))
+                continue
+            model = HuberRegressor(epsilon=1.35, alpha=self.alpha, max_iter=1000)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(x, y)
+            out[h] = float(from_log(last + float(model.predict(row)[0])))
+        return out
+
+
+@dataclass
+class ETS:
+    """Simple exponential smoothing (additive errors, no trend) on log inflation."""
+
+    name: str = "ets"
+
+    def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+        z = to_log(data.headline.to_numpy())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted = ExponentialSmoothing(
+                z, trend=None, seasonal=None, initialization_method="estimated"
+            ).fit()
+        forecast = fitted.forecast(max(horizons))
+        return {h: float(from_log(forecast[h - 1])) for h in horizons}
+
+
+@dataclass
+class AR:
+    """AutoReg on month-to-month changes of log inflation (recursive multi-step)."""
+
+    lags: int = 2
+    window: int = 60
+    name: str = "ar"
+
+    def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
+        from statsmodels.tsa.ar_model import AutoReg
+
+        z = to_log(data.headline.to_numpy())[-self.window :]
+        changes = np.diff(z)
+        if len(changes) < 3 * self.lags + 5:
+            return NaiveLastMonth().predict(data, horizons)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted = AutoReg(changes, lags=self.lags, trend="n").fit()
+        steps = fitted.forecast(max(horizons))
+        path = z[-1] + np.cumsum(steps)
+        return {h: float(from_log(path[h - 1])) for h in horizons}
+
+
+@dataclass
+class ProphetModel:
+    """Prophet (yearly seasonality, default changepoints) on log inflation."""
+
+    name: str = "prophet"
+    changepoint_prior_scale: float = 0.05
+
+    def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
+        from prophet import Prophet
+
+        logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+        logging.getLogger("prophet").setLevel(logging.WARNING)
+        frame = pd.DataFrame(
+            {"ds": data.headline.index.to_timestamp(), "y": to_log(data.headline.to_numpy())}
+        )
+        model = Prophet(
+            yearly_seasonality=True,
+            weekly_seasonality=False,
+            daily_seasonality=False,
+            changepoint_prior_scale=self.changepoint_prior_scale,
+            uncertainty_samples=0,
+        )
+        model.fit(frame)
+        future = pd.DataFrame(
+            {"ds": pd.period_range(data.last_month + 1, periods=max(horizons), freq="M").to_timestamp()}
+        )
+        yhat = model.predict(future)["yhat"].to_numpy()
+        return {h: float(from_log(yhat[h - 1])) for h in horizons}
+
+
+@dataclass
+class Ensemble:
+    """Mean of the members' forecasts in log space."""
+
+    members: tuple[InflationModel, ...]
+    name: str = "ensemble"
+
+    def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
+        forecasts = [m.predict(data, horizons) for m in self.members]
+        return {h: float(from_log(np.mean([to_log(f[h]) for f in forecasts]))) for h in horizons}
+
+
+def components_huber() -> HuberDirect:
+    return HuberDirect(name="components_huber")
+
+
+def lags_huber() -> HuberDirect:
+    return HuberDirect(name="lags_huber", month_dummies=True, extra_lag=True)
+
+
+def production_model() -> Ensemble:
+    """The model that is registered and serves forecasts."""
+    return Ensemble(members=(SeasonalDrift(), components_huber(), lags_huber()))
+
+
+MODELS: dict[str, Callable[[], InflationModel]] = {
+    "naive_last_month": NaiveLastMonth,
+    "seasonal_drift": SeasonalDrift,
+    "ets": ETS,
+    "ar": AR,
+    "components_huber": components_huber,
+    "lags_huber": lags_huber,
+    "prophet": ProphetModel,
+    "ensemble": production_model,
+}
+
+
+def make_models(names: Iterable[str] | None = None) -> list[InflationModel]:
+    """Fresh model objects by name (all of ``MODELS`` by default)."""
+    chosen = list(names) if names is not None else list(MODELS)
+    unknown = [n for n in chosen if n not in MODELS]
+    if unknown:
+        raise ValueError(f"unknown inflation model(s) {unknown}; known: {sorted(MODELS)}")
+    return [MODELS[n]() for n in chosen]
+
+
+@dataclass
+class BacktestResult:
+    """Out-of-sample predictions of a rolling-origin backtest (one row per model, horizon, target)."""
+
+    predictions: pd.DataFrame
+    start: str
+    end: str
+
+    def mae(self, start: str | None = None, end: str | None = None) -> dict[str, dict[str, float]]:
+        """``{model: {"1": mae_pp, "3": …}}`` over targets in [start, end] (the whole span by default)."""
+        frame = self.predictions
+        lo = pd.Period(start or self.start, freq="M")
+        hi = pd.Period(end or self.end, freq="M")
+        frame = frame[(frame["target"] >= lo) & (frame["target"] <= hi)]
+        out: dict[str, dict[str, float]] = {}
+        for (model, horizon), group in frame.groupby(["model", "horizon"], sort=False):
+            out.setdefault(str(model), {})[str(horizon)] = float(
+                (group["pred"] - group["actual"]).abs().mean()
+            )
+        return out
+
+    def to_json(self, windows: Mapping[str, tuple[str, str]] | None = None) -> dict[str, Any]:
+        """The CLI/benchmark shape: ``{"models": {NAME: {"1": {"mae_pp": x}, …}}, …}``."""
+        models = {
+            name: {h: {"mae_pp": round(v, 4)} for h, v in per_h.items()} for name, per_h in self.mae().items()
+        }
+        result: dict[str, Any] = {"start": self.start, "end": self.end, "models": models}
+        for label, (lo, hi) in (windows or {}).items():
+            result[label] = {
+                "start": lo,
+                "end": hi,
+                "models": {
+                    name: {h: {"mae_pp": round(v, 4)} for h, v in per_h.items()}
+                    for name, per_h in self.mae(lo, hi).items()
+                },
+            }
+        return result
+
+
+def rolling_backtest(
+    data: InflationData,
+    models: Sequence[InflationModel],
+    horizons: Sequence[int] = DEFAULT_HORIZONS,
+    start: str = BACKTEST_START,
+    end: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BacktestResult:
+    """Rolling-origin evaluation: for every origin the models see only months ≤ origin and forecast
+    ``origin + h``; targets run from ``start`` to ``end`` (the last month by default)."""
+    first = pd.Period(start, freq="M")
+    last = pd.Period(end, freq="M") if end else data.last_month
+    if last > data.last_month:
+        raise ValueError(f"backtest end {last} is after the last known month {data.last_month}")
+    if first > last:
+        raise ValueError(f"backtest start {first} is after its end {last}")
+    max_h = max(horizons)
+    rows: list[dict[str, Any]] = []
+    origin = first - max_h
+    while origin < last:
+        if origin < data.headline.index[0] + 12:
+            origin += 1
+            continue
+        past = data.truncate(origin)
+        wanted = [h for h in horizons if first <= origin + h <= last]
+        for model in models:
+            forecast = model.predict(past, wanted)
+            for h in wanted:
+                target = origin + h
+                rows.append(
+                    {
+                        "model": model.name,
+                        "horizon": h,
+                        "origin": origin,
+                        "target": target,
+                        "pred": forecast[h],
+                        "actual": float(data.headline.loc[target]),
+                    }
+                )
+        if progress is not None:
+            progress(str(origin))
+        origin += 1
+    return BacktestResult(pd.DataFrame(rows), start=str(first), end=str(last))
+
+
+@dataclass
+class InflationForecaster:
+    """The production forecaster: a model plus empirical prediction intervals.
+
+    Intervals come from the model's own out-of-sample errors (log space) over the last
+    ``calibration_months`` origins, per horizon: ``[q(α/2), q(1-α/2)]`` of the residuals, with a floor
+    of ``min_half_width_pp`` so a calm stretch never yields a zero-width band.
+    """
+
+    model: InflationModel = field(default_factory=production_model)
+    level: float = 0.9
+    calibration_months: int = 36
+    max_horizon: int = 6
+    min_half_width_pp: float = 0.3
+    data: InflationData | None = None
+    residual_quantiles: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    def fit(self, data: InflationData) -> InflationForecaster:
+        horizons = list(range(1, self.max_horizon + 1))
+        start = data.last_month - self.calibration_months + 1
+        result = rolling_backtest(data, [self.model], horizons, start=str(start), end=str(data.last_month))
+        frame = result.predictions
+        alpha = 1.0 - self.level
+        quantiles: dict[int, tuple[float, float]] = {}
+        for h in horizons:
+            group = frame[frame["horizon"] == h]
+            residuals = to_log(group["actual"].to_numpy()) - to_log(group["pred"].to_numpy())
+            if len(residuals) < 5:
+                quantiles[h] = (-self.min_half_width_pp * h, self.min_half_width_pp * h)
+                continue
+            lo, hi = np.quantile(residuals, [alpha / 2, 1 - alpha / 2])
+            quantiles[h] = (min(float(lo), -self.min_half_width_pp), max(float(hi), self.min_half_width_pp))
+        self.data = data
+        self.residual_quantiles = quantiles
+        return self
+
+    def forecast(self, months: int = 6) -> pd.DataFrame:
+        """``month``, ``pct``, ``lower``, ``upper`` for the ``months`` months after the last known one."""
+        if self.data is None:
+            raise RuntimeError("fit() the forecaster before forecasting")
+        if not 1 <= months <= self.max_horizon:
+            raise ValueError(f"months must be between 1 and {self.max_horizon}")
+        horizons = list(range(1, months + 1))
+        point = self.model.predict(self.data, horizons)
+        rows = []
+        for h in horizons:
+            z = float(to_log(point[h]))
+            lo, hi = self.residual_quantiles[h]
+            rows.append(
+                {
+                    "month": str(self.data.last_month + h),
+                    "horizon": h,
+                    "pct": point[h],
+                    "lower": float(from_log(z + lo)),
+                    "upper": float(from_log(z + hi)),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def widened_interval(self, horizon: int, factor: float) -> tuple[float, float, float]:
+        """(point, lower, upper) for ``horizon`` with the interval's half-widths multiplied by ``factor``."""
+        row = self.forecast(horizon).iloc[-1]
+        point = float(row["pct"])
+        lower = point - factor * (point - float(row["lower"]))
+        upper = point + factor * (float(row["upper"]) - point)
+        return point, lower, upper
+
+
+def expected_cumulative_inflation(monthly_pct: Sequence[float], fraction_of_last: float = 1.0) -> float:
+    """Compound monthly % into a cumulative % (the last month counted by ``fraction_of_last``)."""
+    total = 1.0
+    for i, pct in enumerate(monthly_pct):
+        weight = fraction_of_last if i == len(monthly_pct) - 1 else 1.0
+        total *= (1.0 + pct / 100.0) ** weight
+    return 100.0 * (total - 1.0)
+
+
+def months_between(first: str, last: str) -> int:
+    """Number of months from ``first`` to ``last`` (``YYYY-MM``), inclusive."""
+    return (pd.Period(last, freq="M") - pd.Period(first, freq="M")).n + 1
+
+
+def _is_finite(value: float) -> bool:
+    return math.isfinite(value)
