@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from stdnum import ean as _stdnum_ean
@@ -52,6 +54,28 @@ def _vat_rate(value: Any) -> Decimal:
     return rate
 
 
+_WEEKDAYS = ("lun", "mar", "mie", "jue", "vie", "sab", "dom")
+_WEEKDAY_LABELS = {"mie": "mié", "sab": "sáb"}
+
+
+def _order_days(value: Any) -> tuple[str, ...]:
+    """``"lun;jue"`` (or a list) → ``("lun", "jue")``; Spanish weekday abbreviations, accents optional."""
+    if value is None:
+        return ()
+    parts = value if isinstance(value, list | tuple) else str(value).replace(",", ";").split(";")
+    days: list[str] = []
+    for part in parts:
+        text = str(part).strip().lower()
+        if not text:
+            continue
+        plain = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")[:3]
+        if plain not in _WEEKDAYS:
+            valid = ", ".join(_WEEKDAY_LABELS.get(day, day) for day in _WEEKDAYS)
+            raise ValueError(f"unknown weekday {part!r}; use {valid} separated by ';'")
+        days.append(_WEEKDAY_LABELS.get(plain, plain))
+    return tuple(days)
+
+
 class _CatalogModel(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
 
@@ -65,6 +89,26 @@ class Supplier(_CatalogModel):
     lead_time_days: int = Field(default=2, ge=0, le=365)
     email: str | None = None
     phone: str | None = None
+    address: str | None = None
+    city: str | None = None
+    province: str | None = None
+    iibb: str | None = None
+    """Ingresos Brutos registration as printed on the supplier's invoices."""
+    activity_start: dt.date | None = None
+    """Fecha de inicio de actividades (printed on invoices)."""
+    order_days: tuple[str, ...] = ()
+    """Weekdays the supplier takes orders/delivers ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")."""
+    point_of_sale: int | None = Field(default=None, ge=1, le=99999)
+    """The supplier's usual AFIP punto de venta."""
+    invoice_layout: str | None = None
+    """Name of the invoice layout the synthetic generator uses for this supplier."""
+    number_format: Literal["ar", "us"] | None = None
+    """How the supplier prints amounts: "ar" 1.234,56 or "us" 1,234.56."""
+
+    @field_validator("order_days", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> tuple[str, ...]:
+        return _order_days(value)
 
     @field_validator("cuit", mode="before")
     @classmethod
@@ -97,6 +141,14 @@ class Product(_CatalogModel):
     supplier_cuit: str | None = None
     cost: Decimal = Field(ge=0)
     vat_rate: Decimal = Decimal("21")
+    content: str | None = None
+    """Net content as on the label ("1 kg", "2,25 l", "x30"); empty for goods sold by weight."""
+    supplier_code: str | None = None
+    """The supplier's own article code, as printed on its invoices."""
+    supplier_description: str | None = None
+    """How the supplier names the product on invoices ("YERBA PLAYAD.1KG x10")."""
+    internal_tax_rate: Decimal = Field(default=Decimal("0"), ge=0, le=100)
+    """Impuestos internos (percent of the net price) the supplier adds, e.g. 8 for soft drinks."""
 
     @field_validator("ean", mode="before")
     @classmethod
