@@ -167,7 +167,7 @@ def read_sales_csv(
     for offset, row in enumerate(rows):
         line = offset + 2
         if None in row:
-            errors.append(RowError(line, "*", str(row[None]), "la fila tiene más campos que el encabezado"))  # type: ignore[index]
+            errors.append(RowError(line, "*", str(row[None]), "la fila tiene más campos que el encabezado"))
             continue
         key = tuple((row.get(name) or "").strip() for name in columns.required())
         if drop_duplicates:

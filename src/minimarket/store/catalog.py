@@ -87,18 +87,18 @@ def upsert_catalog(
                 f"product {product.sku}: supplier CUIT {supplier_cuit} is not in the catalog"
             )
         values = {name: getattr(product, name, None) for name in _PRODUCT_FIELDS}
-        row = by_sku.get(product.sku)
-        if row is None:
-            row = Product(sku=product.sku, **{k: v for k, v in values.items() if v is not None})
-            session.add(row)
-            by_sku[product.sku] = row
+        product_row = by_sku.get(product.sku)
+        if product_row is None:
+            product_row = Product(sku=product.sku, **{k: v for k, v in values.items() if v is not None})
+            session.add(product_row)
+            by_sku[product.sku] = product_row
             p_added += 1
         else:
             for name, value in values.items():
                 if value is not None:
-                    setattr(row, name, value)
+                    setattr(product_row, name, value)
             p_updated += 1
-        row.supplier = supplier_row
+        product_row.supplier = supplier_row
     session.flush()
     return CatalogImportResult(s_added, s_updated, p_added, p_updated)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -254,7 +254,7 @@ class InvoiceQuery:
     offset: int = 0
 
 
-def _search_statement(query: InvoiceQuery) -> Select[tuple[Invoice]]:
+def _search_statement(query: InvoiceQuery) -> Select[Invoice]:
     statement = select(Invoice)
     if query.issuer_cuit:
         statement = statement.where(Invoice.issuer_cuit == query.issuer_cuit)
@@ -267,7 +267,7 @@ def _search_statement(query: InvoiceQuery) -> Select[tuple[Invoice]]:
     if query.text:
         pattern = f"%{query.text.strip().lower()}%"
         digits = "".join(ch for ch in query.text if ch.isdigit())
-        conditions = [
+        conditions: list[ColumnElement[bool]] = [
             func.lower(Invoice.issuer_name).like(pattern),
             Invoice.id.in_(
                 select(InvoiceItem.invoice_id).where(func.lower(InvoiceItem.description).like(pattern))

@@ -28,9 +28,8 @@ def test_import_once_with_daily_stock_out(tmp_path: Path) -> None:
     with session_scope() as session:
         result = import_sales(session, table, batch=batch_id(raw))
     assert result.rows == 3 and result.skus == 2
-    with session_scope() as session:
-        with pytest.raises(AlreadyImported):
-            import_sales(session, table, batch=batch_id(raw))
+    with session_scope() as session, pytest.raises(AlreadyImported):
+        import_sales(session, table, batch=batch_id(raw))
     with session_scope() as session:
         assert session.scalar(select(func.count(Sale.id))) == 3
         moves = {(m.sku, m.quantity) for m in session.scalars(select(StockMovement))}
