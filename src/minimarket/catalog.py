@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from minimarket.config import get_settings
 from minimarket.domain.catalog import Product, Supplier
@@ -128,7 +129,7 @@ def _rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     return header, rows
 
 
-def _why(error: dict[str, Any]) -> str:
+def _why(error: ErrorDetails) -> str:
     kind = error.get("type", "")
     if kind == "missing":
         return "obligatorio, está vacío"
