@@ -1,0 +1,180 @@
+"""Find and decode the AFIP QR and the legacy Interleaved 2 of 5 CAE barcode with zxing-cpp.
+
+:func:`find_codes` climbs a ladder of attempts, cheapest first, and stops at the first rung that finds
+something: the image as given; a downscaled copy (phone photos are large, zxing likes modules of a few
+pixels); an upscaled copy (small embedded images); binarised copies (uneven light); and finally crops
+around candidate regions (square, dense, high-contrast blobs) tried at several sizes. Only raw text is
+returned; parsing is :mod:`minimarket.domain.qr` / :mod:`minimarket.domain.barcode`'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import cv2
+import numpy as np
+import zxingcpp
+
+from minimarket.documents.layout import DecodedCode
+
+CAE_BARCODE_LENGTHS = (40, 42)
+"""Digits in the legacy CAE barcode (CUIT 11 + type 2-3 + point of sale 4-5 + CAE 14 + due date 8 + check)."""
+
+_FORMATS = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.ITF])
+_KIND = {zxingcpp.BarcodeFormat.QRCode: "qr", zxingcpp.BarcodeFormat.ITF: "i2of5"}
+
+QUICK = 1
+"""Effort: the image as given plus one resize (for pages where a code is only likely, e.g. text PDFs)."""
+FULL = 3
+"""Effort: every rung of the ladder, including binarisation and candidate crops."""
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """A uint8 gray view of a gray, BGR or BGRA image."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def _decode(gray: np.ndarray, binarizer: zxingcpp.Binarizer | None = None) -> list[tuple[str, str]]:
+    results = zxingcpp.read_barcodes(
+        np.ascontiguousarray(gray),
+        formats=_FORMATS,
+        try_rotate=True,
+        try_downscale=True,
+        binarizer=binarizer if binarizer is not None else zxingcpp.Binarizer.LocalAverage,
+    )
+    found = []
+    for result in results:
+        if not result.valid or not result.text:
+            continue
+        kind = _KIND.get(result.format)
+        if kind is None:
+            continue
+        text = result.text
+        if kind == "i2of5" and not _plausible_cae_barcode(text):
+            continue
+        found.append((kind, text))
+    return found
+
+
+def _plausible_cae_barcode(text: str) -> bool:
+    return text.isdigit() and len(text) in CAE_BARCODE_LENGTHS
+
+
+def _resize(gray: np.ndarray, factor: float) -> np.ndarray:
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=interpolation)
+
+
+def _fit(gray: np.ndarray, longest: int) -> np.ndarray:
+    side = max(gray.shape[:2])
+    return _resize(gray, longest / side) if side > longest else gray
+
+
+def _attempts(gray: np.ndarray, effort: int) -> Iterator[Callable[[], list[tuple[str, str]]]]:
+    """The ladder of decoding attempts for one image, cheapest first."""
+    side = max(gray.shape[:2])
+    # 1. As given (a page rendered at a moderate resolution, a clean embedded QR).
+    if side <= 2600:
+        yield lambda: _decode(gray)
+    # 2. Downscaled (photos: zxing struggles with huge modules and sensor noise) or upscaled (thumbnails).
+    if side > 1800:
+        yield lambda: _decode(_fit(gray, 1600))
+    elif side < 600:
+        yield lambda: _decode(_resize(gray, 2.0))
+    if effort < FULL:
+        return
+    if side > 2600:
+        yield lambda: _decode(gray)
+    # 3. Binarised: Otsu after flattening the illumination, and a local mean threshold.
+    flat = _flatten(gray)
+    yield lambda: _decode(flat, zxingcpp.Binarizer.BoolCast)
+    yield lambda: _decode(_fit(flat, 2000), zxingcpp.Binarizer.GlobalHistogram)
+    yield lambda: _decode(gray, zxingcpp.Binarizer.GlobalHistogram)
+    # 4. Crops around square, dense candidate regions, at several module sizes.
+    yield lambda: _decode_candidates(gray)
+
+
+def _flatten(gray: np.ndarray) -> np.ndarray:
+    """Divide by a blurred background and Otsu-threshold: removes shadows and gradients."""
+    small = _fit(gray, 1600)
+    k = max(15, (min(small.shape[:2]) // 20) | 1)
+    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    background = cv2.resize(background, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    norm = cv2.divide(gray, np.maximum(background, 1), scale=255)
+    _, binary = cv2.threshold(norm, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return np.asarray(binary)
+
+
+def candidate_regions(gray: np.ndarray, max_regions: int = 6) -> list[tuple[int, int, int, int]]:
+    """Square-ish regions dense in dark/light transitions (QR codes, barcodes), as (x, y, w, h) boxes
+    in ``gray``'s pixels, largest first. Found on a downscaled copy with a gradient + closing filter."""
+    scale = min(1.0, 1200 / max(gray.shape[:2]))
+    small = _resize(gray, scale) if scale < 1 else gray
+    grad = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    _, mask = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    k = max(5, int(min(small.shape[:2]) / 80))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    area_total = small.shape[0] * small.shape[1]
+    boxes = []
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        area = w * h
+        if area < area_total * 0.002 or area > area_total * 0.25:
+            continue
+        aspect = w / h
+        fill = cv2.contourArea(contour) / area
+        square = 0.6 <= aspect <= 1.6 and fill > 0.6
+        barcode = (aspect > 4 or aspect < 0.25) and fill > 0.6
+        if square or barcode:
+            boxes.append((area, x, y, w, h))
+    boxes.sort(reverse=True)
+    regions = []
+    for _, x, y, w, h in boxes[:max_regions]:
+        margin = int(0.15 * max(w, h))
+        x0, y0 = max(0, x - margin), max(0, y - margin)
+        x1 = min(small.shape[1], x + w + margin)
+        y1 = min(small.shape[0], y + h + margin)
+        regions.append((int(x0 / scale), int(y0 / scale), int((x1 - x0) / scale), int((y1 - y0) / scale)))
+    return regions
+
+
+def _decode_candidates(gray: np.ndarray) -> list[tuple[str, str]]:
+    for x, y, w, h in candidate_regions(gray):
+        crop = gray[y : y + h, x : x + w]
+        side = max(crop.shape[:2])
+        for target in (400, 600, 800, 1000):
+            scaled = _resize(crop, target / side)
+            for variant in (scaled, _sharpen(scaled)):
+                found = _decode(variant)
+                if not found:
+                    found = _decode(variant, zxingcpp.Binarizer.GlobalHistogram)
+                if found:
+                    return found
+    return []
+
+
+def _sharpen(gray: np.ndarray) -> np.ndarray:
+    blur = cv2.GaussianBlur(gray, (0, 0), 2.0)
+    return cv2.addWeighted(gray, 1.8, blur, -0.8, 0)
+
+
+def find_codes(image: np.ndarray, page: int, where: str = "render", effort: int = FULL) -> list[DecodedCode]:
+    """Decode QR and plausible CAE I2of5 barcodes in ``image`` (gray/BGR uint8), cheapest attempt first.
+
+    ``effort`` is :data:`QUICK` (one or two attempts) or :data:`FULL` (the whole ladder).
+    """
+    if image.size == 0:
+        return []
+    gray = to_gray(image)
+    for attempt in _attempts(gray, effort):
+        found = attempt()
+        if found:
+            unique = dict.fromkeys(found)
+            return [DecodedCode(kind=kind, text=text, page=page, where=where) for kind, text in unique]
+    return []

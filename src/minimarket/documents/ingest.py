@@ -1,0 +1,344 @@
+"""Ingest: bytes or a path in, a checked :class:`Document` out.
+
+The type is detected from the bytes (magic numbers), never from the file name. Every limit from
+:class:`~minimarket.config.Settings` (bytes, pixels, pages) is enforced from headers alone, before anything
+big is decoded: an image's dimensions come from its header (PIL opens lazily) and a PDF's page count from
+its page tree (pypdfium2 loads no page to count them). Encrypted, truncated and corrupt files are refused
+with a :class:`DocumentError` whose ``code`` is stable and whose ``message`` (Spanish, for the shop's
+manager) says what was wrong and what is accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from minimarket.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    import pypdfium2
+
+ACCEPTED = "PDF, PNG, JPEG, TIFF o WebP"
+"""What we accept, in the words used by every error message."""
+
+KINDS = ("pdf", "png", "jpeg", "tiff", "webp")
+IMAGE_KINDS = ("png", "jpeg", "tiff", "webp")
+
+ERROR_CODES = (
+    "empty_file",
+    "unsupported_type",
+    "too_large",
+    "too_many_pixels",
+    "too_many_pages",
+    "encrypted_pdf",
+    "corrupt_file",
+    "not_found",
+    "timeout",
+    "not_an_invoice",
+)
+"""Stable error codes (clients and the HTTP layer switch on them)."""
+
+_PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "webp": "WEBP"}
+_PDFIUM_ERR_PASSWORD = 4
+_PDFIUM_ERR_SECURITY = 5
+
+
+class DocumentError(Exception):
+    """A document we cannot read: ``code`` is one of :data:`ERROR_CODES`, ``message`` is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(slots=True)
+class Document:
+    """A document that passed ingest: its bytes, detected kind and SHA-256 (hex)."""
+
+    name: str
+    data: bytes = field(repr=False)
+    kind: str
+    sha256: str
+    pages: int = 1
+    """Number of pages (PDF pages, TIFF frames; 1 for other images), counted without rendering."""
+    width: int = 0
+    """Pixel width of an image document (0 for PDFs)."""
+    height: int = 0
+    """Pixel height of an image document (0 for PDFs)."""
+
+
+def detect_kind(data: bytes) -> str | None:
+    """The document kind from its magic bytes ("pdf", "png", "jpeg", "tiff", "webp"), else ``None``."""
+    head = data[:1024]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
+        return "tiff"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    # The PDF header may be preceded by junk (the spec allows it within the first 1024 bytes).
+    if b"%PDF-" in head:
+        return "pdf"
+    return None
+
+
+def load_document(source: str | Path | bytes, name: str | None = None, settings: Settings | None = None) -> Document:
+    """Read and check a document from a path or from bytes; raise :class:`DocumentError` if it is unusable."""
+    settings = settings or get_settings()
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        name = name or "documento"
+        _check_size(len(data), settings)
+    else:
+        path = Path(source)
+        name = name or path.name
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise DocumentError("not_found", f"No existe el archivo «{path}».") from None
+        except OSError as exc:
+            raise DocumentError("not_found", f"No se pudo abrir «{path}»: {exc.strerror}.") from None
+        if path.is_dir():
+            raise DocumentError("unsupported_type", f"«{path}» es una carpeta; se aceptan archivos {ACCEPTED}.")
+        _check_size(size, settings)
+        data = path.read_bytes()
+        _check_size(len(data), settings)
+
+    kind = detect_kind(data)
+    if kind is None:
+        raise DocumentError(
+            "unsupported_type",
+            f"«{name}» no es un tipo de archivo admitido (se detecta por el contenido, no por el nombre); "
+            f"se aceptan {ACCEPTED}.",
+        )
+    if kind == "pdf":
+        pages, width, height = check_pdf(data, name, settings), 0, 0
+    else:
+        pages, width, height = check_image(data, kind, name, settings)
+    return Document(
+        name=name,
+        data=data,
+        kind=kind,
+        sha256=hashlib.sha256(data).hexdigest(),
+        pages=pages,
+        width=width,
+        height=height,
+    )
+
+
+def _check_size(size: int, settings: Settings) -> None:
+    if size == 0:
+        raise DocumentError("empty_file", f"El archivo está vacío (0 bytes); se aceptan archivos {ACCEPTED}.")
+    if size > settings.max_upload_bytes:
+        raise DocumentError(
+            "too_large",
+            f"El archivo pesa {_mb(size)}; el máximo admitido es {_mb(settings.max_upload_bytes)}.",
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+
+
+# --- PDF ---------------------------------------------------------------------------------------------
+
+
+def open_pdf(data: bytes, name: str = "documento") -> pypdfium2.PdfDocument:
+    """Open PDF bytes with pypdfium2, mapping its failures to :class:`DocumentError`."""
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if exc.err_code in (_PDFIUM_ERR_PASSWORD, _PDFIUM_ERR_SECURITY):
+            raise DocumentError(
+                "encrypted_pdf",
+                f"«{name}» es un PDF protegido con contraseña o cifrado; quite la protección y vuelva a "
+                "subirlo (se aceptan PDF sin contraseña).",
+            ) from None
+        raise DocumentError(
+            "corrupt_file",
+            f"«{name}» no es un PDF válido o está dañado; se aceptan archivos {ACCEPTED} completos.",
+        ) from None
+
+
+def check_pdf(data: bytes, name: str, settings: Settings) -> int:
+    """Check a PDF without rendering it: not truncated, not encrypted, within the page limit.
+
+    Returns the page count.
+    """
+    # A complete PDF ends with %%EOF (possibly followed by a little whitespace or junk). pdfium repairs
+    # truncated files silently, so a missing trailer is the only reliable sign of a cut download.
+    if b"%%EOF" not in data[-2048:]:
+        raise DocumentError(
+            "corrupt_file",
+            f"«{name}» es un PDF incompleto (le falta el final del archivo, suele pasar con descargas "
+            "cortadas); vuelva a descargarlo y súbalo completo.",
+        )
+    pdf = open_pdf(data, name)
+    try:
+        pages = len(pdf)
+    finally:
+        pdf.close()
+    if pages == 0:
+        raise DocumentError("corrupt_file", f"«{name}» es un PDF sin páginas o dañado.")
+    if pages > settings.max_pdf_pages:
+        raise DocumentError(
+            "too_many_pages",
+            f"«{name}» tiene {pages} páginas; se admiten hasta {settings.max_pdf_pages} por documento.",
+        )
+    return pages
+
+
+# --- images ------------------------------------------------------------------------------------------
+
+
+def configure_pil(settings: Settings) -> None:
+    """Make PIL's own decompression-bomb guard agree with our pixel limit.
+
+    PIL warns above ``MAX_IMAGE_PIXELS`` and refuses above twice that; we check the header ourselves
+    first (:func:`check_image`), and the decoder (:func:`decode_image`) turns PIL's warning into an error,
+    so both guards refuse at the same size.
+    """
+    Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
+
+
+def check_image(data: bytes, kind: str, name: str, settings: Settings) -> tuple[int, int, int]:
+    """Check an image from its header only: decodable format, pixel limit, frame limit.
+
+    Returns ``(frames, width, height)``.
+    """
+    configure_pil(settings)
+    try:
+        with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[kind]]) as img:
+            width, height = img.size
+            _check_pixels(width, height, name, settings)
+            # Only TIFF frames are pages; MPO phone JPEGs and animated WebP carry extra frames that are not.
+            frames = int(getattr(img, "n_frames", 1) or 1) if kind == "tiff" else 1
+    except DocumentError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DocumentError(
+            "too_many_pixels",
+            f"«{name}» es una imagen demasiado grande; se admiten hasta {_mpx(settings.max_image_pixels)} de píxeles.",
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise DocumentError(
+            "corrupt_file",
+            f"«{name}» parece una imagen {kind.upper()} pero está dañada o incompleta; "
+            f"se aceptan archivos {ACCEPTED} completos.",
+        ) from None
+    if frames > settings.max_pdf_pages:
+        raise DocumentError(
+            "too_many_pages",
+            f"«{name}» tiene {frames} páginas; se admiten hasta {settings.max_pdf_pages} por documento.",
+        )
+    return frames, width, height
+
+
+def _check_pixels(width: int, height: int, name: str, settings: Settings) -> None:
+    if width <= 0 or height <= 0:
+        raise DocumentError("corrupt_file", f"«{name}» declara un tamaño de imagen inválido ({width}×{height}).")
+    if width * height > settings.max_image_pixels:
+        raise DocumentError(
+            "too_many_pixels",
+            f"«{name}» mide {width}×{height} píxeles ({_mpx(width * height)}); se admiten hasta "
+            f"{_mpx(settings.max_image_pixels)} de píxeles (una foto de celular tiene unos 12 millones).",
+        )
+
+
+def _mpx(pixels: int) -> str:
+    return f"{pixels / 1e6:.0f} millones"
+
+
+# --- decoding ----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class DecodedPage:
+    """One decoded image page: pixels (uint8 gray H×W or BGR H×W×3), upright per EXIF, and its dpi if
+    the file states a plausible one."""
+
+    pixels: np.ndarray = field(repr=False)
+    dpi: float | None
+
+
+def decode_image(doc: Document, settings: Settings | None = None) -> list[DecodedPage]:
+    """Decode an image document (every TIFF frame), honouring the EXIF orientation.
+
+    Raises ``DocumentError("corrupt_file")`` for truncated or undecodable data and
+    ``DocumentError("too_many_pixels")`` if a frame exceeds the pixel limit.
+    """
+    settings = settings or get_settings()
+    if doc.kind not in IMAGE_KINDS:
+        raise ValueError(f"not an image document: {doc.kind}")
+    configure_pil(settings)
+    pages: list[DecodedPage] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(doc.data), formats=[_PIL_FORMATS[doc.kind]]) as img:
+                frames = ImageSequence.Iterator(img) if doc.kind == "tiff" else [img]
+                for frame in frames:
+                    if len(pages) >= settings.max_pdf_pages:
+                        break
+                    _check_pixels(frame.size[0], frame.size[1], doc.name, settings)
+                    frame.load()
+                    upright = ImageOps.exif_transpose(frame) or frame
+                    pages.append(DecodedPage(pixels=_to_array(upright), dpi=_plausible_dpi(frame)))
+    except DocumentError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DocumentError(
+            "too_many_pixels",
+            f"«{doc.name}» es una imagen demasiado grande; se admiten hasta "
+            f"{_mpx(settings.max_image_pixels)} de píxeles.",
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError, UnidentifiedImageError):
+        raise DocumentError(
+            "corrupt_file",
+            f"«{doc.name}» es una imagen {doc.kind.upper()} dañada o incompleta; "
+            f"se aceptan archivos {ACCEPTED} completos.",
+        ) from None
+    return pages
+
+
+def _to_array(img: Image.Image) -> np.ndarray:
+    """uint8 gray or BGR pixels of any PIL mode (transparency composited over white paper)."""
+    if img.mode in ("1", "L"):
+        return np.asarray(img.convert("L"))
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(img, dtype=np.float64)
+        top = float(array.max()) or 1.0
+        return (array * (255.0 / top)).clip(0, 255).astype(np.uint8)
+    if img.mode in ("LA", "RGBA", "PA", "P") and ("transparency" in img.info or img.mode.endswith("A")):
+        rgba = img.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(paper, rgba)
+    rgb = np.asarray(img.convert("RGB"))
+    return np.ascontiguousarray(rgb[..., ::-1])
+
+
+def _plausible_dpi(img: Image.Image) -> float | None:
+    """The stated resolution if it is believable for a scanned page (cameras write 72 dpi regardless)."""
+    dpi = img.info.get("dpi")
+    try:
+        value = float(dpi[0]) if isinstance(dpi, tuple) else float(dpi) if dpi else 0.0
+    except (TypeError, ValueError):
+        return None
+    if not 100 <= value <= 1200:
+        return None
+    width_in, height_in = img.size[0] / value, img.size[1] / value
+    if not (2 <= min(width_in, height_in) <= 20 and max(width_in, height_in) <= 30):
+        return None
+    return value

@@ -1,0 +1,107 @@
+"""OCR of one page image: preprocessing, Tesseract, orientation fix, boxes converted to points.
+
+Orientation is settled cheaply first: :func:`~minimarket.documents.ocr.preprocess.preprocess` turns
+pages whose text runs vertically. Tesseract OSD costs most of a recognition pass, so it only runs when
+the first pass looks wrong (few confident words: typically an upside-down page); when OSD cannot
+decide (sparse pages) the page is simply tried upside down and the better reading is kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from minimarket.config import Settings, get_settings
+from minimarket.documents.layout import PageText, TextOrigin, Word, group_lines
+from minimarket.documents.ocr.preprocess import PreparedPage, preprocess, rotate90, shrink
+from minimarket.documents.ocr.tesseract import DEFAULT_PSM, Deadline, OcrWord, detect_orientation, image_to_words
+
+_ALNUM = re.compile(r"[^\W_]")
+GOOD_MEAN_CONF = 70.0
+"""Mean confidence (0..100) of real words above which a reading is trusted without trying OSD."""
+MIN_GOOD_WORDS = 8
+
+
+def reading_score(words: list[OcrWord]) -> tuple[int, float]:
+    """(number of confident real words, mean confidence of real words) — real = 3+ letters or digits."""
+    real = [w for w in words if len(_ALNUM.findall(w.text)) >= 3]
+    if not real:
+        return 0, 0.0
+    mean = sum(w.conf for w in real) / len(real)
+    return sum(1 for w in real if w.conf >= 60), mean
+
+
+def _better(a: list[OcrWord], b: list[OcrWord]) -> bool:
+    """True when reading ``a`` is better than ``b``."""
+    ca, ma = reading_score(a)
+    cb, mb = reading_score(b)
+    return (ca * ma) > (cb * mb)
+
+
+def _looks_right(words: list[OcrWord]) -> bool:
+    count, mean = reading_score(words)
+    return count >= MIN_GOOD_WORDS and mean >= GOOD_MEAN_CONF
+
+
+def ocr_page(
+    image: np.ndarray,
+    settings: Settings | None = None,
+    dpi: float | None = None,
+    index: int = 0,
+    psm: int = DEFAULT_PSM,
+) -> PageText:
+    """OCR a page image (gray/BGR uint8) and return its words in points (origin OCR).
+
+    ``dpi`` is the image's resolution if known (a PDF render); otherwise it is estimated. The whole page
+    (OSD and retries included) is bounded by ``Settings.ocr_timeout_seconds``: past it,
+    ``DocumentError("timeout")`` is raised and no Tesseract process is left running.
+    """
+    settings = settings or get_settings()
+    deadline = Deadline(settings.ocr_timeout_seconds)
+    prepared = preprocess(image, dpi)
+    lang = settings.ocr_language
+    words = image_to_words(prepared.image, lang, psm, round(prepared.dpi), deadline.left())
+    if not _looks_right(words):
+        prepared, words = _fix_orientation(prepared, words, lang, psm, deadline)
+    return to_page_text(words, prepared, index)
+
+
+def _fix_orientation(
+    prepared: PreparedPage, words: list[OcrWord], lang: str, psm: int, deadline: Deadline
+) -> tuple[PreparedPage, list[OcrWord]]:
+    """Ask OSD which way is up (or, if it cannot tell, try upside down) and keep the better reading."""
+    small, _ = shrink(prepared.image, 2400)
+    orientation = detect_orientation(small, timeout=deadline.left())
+    if orientation is not None and (orientation.rotate == 0 or orientation.confidence < 1.0):
+        return prepared, words
+    turns = [orientation.rotate] if orientation is not None else [180]
+    for degrees in turns:
+        turned = PreparedPage(
+            image=rotate90(prepared.image, degrees),
+            dpi=prepared.dpi,
+            rotation=(prepared.rotation + degrees) % 360,
+            skew=prepared.skew,
+            steps=[*prepared.steps, f"osd{degrees}"],
+        )
+        candidate = image_to_words(turned.image, lang, psm, round(turned.dpi), deadline.left())
+        if _better(candidate, words):
+            prepared, words = turned, candidate
+    return prepared, words
+
+
+def to_page_text(words: list[OcrWord], prepared: PreparedPage, index: int) -> PageText:
+    """Convert Tesseract words (pixels) to a :class:`PageText` in points."""
+    k = 72.0 / prepared.dpi
+    height_px, width_px = prepared.image.shape[:2]
+    result = [
+        Word(w.text, w.left * k, w.top * k, w.right * k, w.bottom * k, max(0.0, min(1.0, w.conf / 100))) for w in words
+    ]
+    return PageText(
+        index=index,
+        width=width_px * k,
+        height=height_px * k,
+        origin=TextOrigin.OCR,
+        words=result,
+        lines=group_lines(result),
+    )

@@ -1,0 +1,322 @@
+"""OpenCV preprocessing of page images before OCR: scans and phone photos made Tesseract-friendly.
+
+Every step decides from the image itself whether it is needed, so a clean render of a PDF page goes
+through almost untouched while a phone photo gets the full treatment:
+
+1. gray conversion;
+2. perspective correction: find the sheet's quadrilateral (a bright, large four-sided contour that
+   does not fill the frame) and warp it to a rectangle;
+3. illumination flattening: divide by the background (a large-kernel closing, computed on a
+   downscaled copy) — removes shadows, vignetting and yellow paper;
+4. text-line direction: 0° or 90° from how characters merge when smeared along each axis (the
+   0°/180° ambiguity is left to OSD in :mod:`minimarket.documents.ocr.engine`);
+5. deskew: the small angle that maximises the sharpness of the row profile;
+6. rescale so the text is about the size it would be at 300 dpi (from the median character height);
+7. light denoising and binarisation (Otsu after flattening; Sauvola-like local threshold when the
+   histogram is not bimodal).
+
+All measurement is done on small copies; only the final warps touch the full-resolution image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+TARGET_DPI = 300
+TYPICAL_CHAR_HEIGHT_300DPI = 30.0
+"""Median height (px) of character blobs on invoices rendered at 300 dpi (measured on the dev set)."""
+
+
+@dataclass(slots=True)
+class PreparedPage:
+    """An image ready for Tesseract and how it was obtained."""
+
+    image: np.ndarray
+    """uint8 gray (or binary 0/255) image, upright as far as we could tell."""
+    dpi: float
+    """Resolution of ``image`` (pixels per inch), to convert boxes to points."""
+    rotation: int = 0
+    """Clockwise rotation applied (degrees, multiple of 90)."""
+    skew: float = 0.0
+    """Small deskew angle applied (degrees)."""
+    steps: list[str] = field(default_factory=list)
+    """Names of the steps that changed the image (for warnings and debugging)."""
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """uint8 gray from gray, BGR or BGRA."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def shrink(image: np.ndarray, longest: int) -> tuple[np.ndarray, float]:
+    """A copy whose longest side is at most ``longest`` px, and the factor applied."""
+    side = max(image.shape[:2])
+    if side <= longest:
+        return image, 1.0
+    factor = longest / side
+    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), factor
+
+
+def rotate90(image: np.ndarray, degrees: int) -> np.ndarray:
+    """Rotate clockwise by a multiple of 90 degrees."""
+    degrees %= 360
+    if degrees == 90:
+        return cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
+    if degrees == 180:
+        return cv2.rotate(image, cv2.ROTATE_180)
+    if degrees == 270:
+        return cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return image
+
+
+# --- perspective ---------------------------------------------------------------------------------------
+
+
+def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
+    """Corners (4×2, float32, TL TR BR BL, full-resolution pixels) of a sheet of paper photographed on a
+    darker background, or ``None`` when the sheet fills the frame or no clear quadrilateral is found."""
+    small, factor = shrink(gray, 640)
+    blur = cv2.GaussianBlur(small, (5, 5), 0)
+    _, mask = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    contour = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(contour)
+    frame = small.shape[0] * small.shape[1]
+    if area < 0.2 * frame:
+        return None
+    hull = cv2.convexHull(contour)
+    quad = None
+    peri = cv2.arcLength(hull, True)
+    for eps in (0.02, 0.03, 0.04, 0.06):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4:
+            quad = approx.reshape(4, 2).astype(np.float32)
+            break
+    if quad is None:
+        return None
+    # A quad hugging the frame means the sheet fills the photo (or it is a scan): nothing to correct.
+    h, w = small.shape[:2]
+    margin = 0.02 * max(h, w)
+    near_edge = sum(1 for x, y in quad if x < margin or y < margin or x > w - 1 - margin or y > h - 1 - margin)
+    if near_edge >= 4 or cv2.contourArea(quad) > 0.97 * frame:
+        return None
+    return order_corners(quad / factor)
+
+
+def order_corners(points: np.ndarray) -> np.ndarray:
+    """Sort four points as top-left, top-right, bottom-right, bottom-left."""
+    pts = np.asarray(points, dtype=np.float32).reshape(4, 2)
+    s = pts.sum(axis=1)
+    d = np.diff(pts, axis=1).ravel()
+    return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]], np.float32)
+
+
+def warp_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Warp the quadrilateral ``quad`` (TL TR BR BL) of ``image`` to an upright rectangle."""
+    tl, tr, br, bl = quad
+    width = round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    height = round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32)
+    matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    return cv2.warpPerspective(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+# --- illumination ---------------------------------------------------------------------------------------
+
+
+def background(gray: np.ndarray) -> np.ndarray:
+    """The paper's brightness at every pixel: text removed by a closing and a median on a small copy."""
+    small, factor = shrink(gray, 800)
+    k = max(7, int(min(small.shape[:2]) / 40) | 1)
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    bg = cv2.medianBlur(bg, k if k <= 255 else 255)
+    if factor != 1.0:
+        bg = cv2.resize(bg, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return bg
+
+
+def needs_flattening(bg: np.ndarray) -> bool:
+    """True when the paper is not evenly white (shadows, gradients, gray paper)."""
+    small, _ = shrink(bg, 200)
+    low, high = np.percentile(small, [5, 95])
+    return bool(high - low > 12 or high < 235)
+
+
+def flatten(gray: np.ndarray, bg: np.ndarray) -> np.ndarray:
+    """Divide by the background: paper becomes white everywhere, ink keeps its relative darkness."""
+    return cv2.divide(gray, np.maximum(bg, 1), scale=255)
+
+
+# --- orientation and skew ---------------------------------------------------------------------------------
+
+
+def _ink_mask(gray: np.ndarray) -> np.ndarray:
+    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return mask
+
+
+def _drop_rules(mask: np.ndarray) -> np.ndarray:
+    """Remove long horizontal and vertical rules (table borders) that would look like text lines."""
+    h, w = mask.shape[:2]
+    horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, max(10, w // 15)), np.uint8))
+    vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((max(10, h // 15), 1), np.uint8))
+    return cv2.subtract(mask, cv2.bitwise_or(horiz, vert))
+
+
+def char_heights(gray: np.ndarray) -> np.ndarray:
+    """Heights (px) of blobs that look like characters."""
+    mask = _drop_rules(_ink_mask(gray))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return np.zeros(0)
+    w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    max_h = gray.shape[0] * 0.05
+    keep = (h >= 4) & (h <= max_h) & (w <= 3 * h) & (w >= 1) & (area >= 6)
+    return h[keep].astype(np.float64)
+
+
+def text_runs_vertically(gray: np.ndarray) -> bool:
+    """True when text lines run top-to-bottom (the page is rotated by 90° or 270°).
+
+    Characters smeared along the reading direction merge into long thin bars; smeared across it they
+    merge into blocks. We compare how much bar length each direction produces.
+    """
+    small, _ = shrink(gray, 1000)
+    mask = _drop_rules(_ink_mask(small))
+    heights = char_heights(small)
+    size = float(np.median(heights)) if heights.size else 8.0
+    k = max(3, int(size * 1.2))
+
+    def bars(kernel: np.ndarray, axis: int) -> float:
+        smeared = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
+        _count, _, stats, _ = cv2.connectedComponentsWithStats(smeared, connectivity=8)
+        w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+        long_side, short_side = (w, h) if axis == 0 else (h, w)
+        thin = (long_side > 4 * short_side) & (short_side < 3 * size)
+        return float(long_side[thin].sum())
+
+    horizontal = bars(np.ones((1, k), np.uint8), 0)
+    vertical = bars(np.ones((k, 1), np.uint8), 1)
+    return vertical > 1.5 * max(horizontal, 1.0)
+
+
+def estimate_skew(gray: np.ndarray, limit: float = 6.0) -> float:
+    """The small rotation (degrees, counter-clockwise positive as in OpenCV) that makes text lines
+    horizontal, from the sharpness of the row projection of a downscaled ink mask."""
+    small, _ = shrink(gray, 900)
+    mask = _ink_mask(small)
+    h, w = mask.shape
+    centre = (w / 2, h / 2)
+
+    def score(angle: float) -> float:
+        matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        rotated = cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST)
+        profile = rotated.sum(axis=1, dtype=np.float64)
+        return float(np.square(np.diff(profile)).sum())
+
+    best = max(np.arange(-limit, limit + 0.01, 1.0), key=score)
+    fine = max(np.arange(best - 1.0, best + 1.01, 0.2), key=score)
+    return float(round(fine, 2))
+
+
+def rotate_small_angle(image: np.ndarray, angle: float) -> np.ndarray:
+    """Rotate by ``angle`` degrees (counter-clockwise) around the centre, keeping the whole page."""
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_w, new_h = int(h * sin + w * cos), int(h * cos + w * sin)
+    matrix[0, 2] += new_w / 2 - w / 2
+    matrix[1, 2] += new_h / 2 - h / 2
+    return cv2.warpAffine(image, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+# --- scale and binarisation ----------------------------------------------------------------------------------
+
+
+def estimate_scale(gray: np.ndarray) -> float | None:
+    """Factor that brings the median character height to its typical size at 300 dpi; ``None`` when
+    there are too few character-like blobs to tell."""
+    small, factor = shrink(gray, 2000)
+    heights = char_heights(small)
+    if heights.size < 30:
+        return None
+    median = float(np.median(heights)) / factor
+    return TYPICAL_CHAR_HEIGHT_300DPI / median
+
+
+def binarise(gray: np.ndarray) -> np.ndarray:
+    """Otsu on a flattened image; a local (Sauvola-like, Gaussian-weighted) threshold as fallback when
+    the histogram is not clearly bimodal."""
+    threshold, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    dark = gray < threshold
+    if dark.any() and (~dark).any():
+        ink, paper = float(gray[dark].mean()), float(gray[~dark].mean())
+        if paper - ink > 60:
+            return np.asarray(binary)
+    block = max(15, (min(gray.shape[:2]) // 60) | 1)
+    return np.asarray(cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 15))
+
+
+# --- the pipeline --------------------------------------------------------------------------------------------
+
+
+def preprocess(image: np.ndarray, dpi: float | None = None, binarize: bool = False) -> PreparedPage:
+    """Prepare a page image (gray/BGR uint8) for Tesseract; see the module docstring for the steps.
+
+    ``dpi`` is the image's resolution when known (a PDF render); without it the resolution is
+    estimated from character heights and the image is rescaled to about 300 dpi.
+    """
+    gray = to_gray(image)
+    steps: list[str] = []
+
+    quad = find_page_quad(gray)
+    if quad is not None:
+        gray = warp_quad(gray, quad)
+        steps.append("perspective")
+        dpi = None  # the warp changes the scale: measure it again
+
+    bg = background(gray)
+    if needs_flattening(bg):
+        gray = flatten(gray, bg)
+        steps.append("flatten")
+
+    rotation = 0
+    if text_runs_vertically(gray):
+        gray = rotate90(gray, 90)
+        rotation = 90
+        steps.append("rotate90")
+
+    skew = estimate_skew(gray)
+    if abs(skew) >= 0.3:
+        gray = rotate_small_angle(gray, skew)
+        steps.append("deskew")
+    else:
+        skew = 0.0
+
+    scale = estimate_scale(gray) if dpi is None else TARGET_DPI / dpi
+    if scale is not None and not 0.8 <= scale <= 1.25:
+        scale = float(np.clip(scale, 0.25, 4.0))
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation)
+        steps.append("rescale")
+        effective = TARGET_DPI if dpi is None else dpi * scale
+    else:
+        effective = dpi if dpi is not None else TARGET_DPI / (scale or 1.0)
+
+    if "flatten" in steps or "perspective" in steps:
+        gray = cv2.medianBlur(gray, 3)
+        steps.append("denoise")
+    if binarize:
+        gray = binarise(gray)
+        steps.append("binarise")
+    return PreparedPage(image=gray, dpi=float(effective), rotation=rotation, skew=skew, steps=steps)

@@ -1,0 +1,178 @@
+"""Run Tesseract on one image: words with pixel boxes and confidences, and orientation detection (OSD).
+
+Tesseract runs as a child process (the ``tesseract`` command) fed through stdin/stdout, so no temporary
+files are written, its environment is ours to set (``OMP_THREAD_LIMIT=1``: Tesseract's OpenMP threads
+make it slower on small machines; we parallelise across processes instead), and a timeout can kill it
+for sure: the child runs in its own process group, which is killed and reaped on timeout, and
+:class:`~minimarket.documents.ingest.DocumentError` ("timeout") is raised. No process is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from minimarket.documents.ingest import DocumentError
+
+DEFAULT_PSM = 11
+"""Sparse text: finds the most words on invoices (boxes, tables, labels scattered over the page).
+Measured on the real development set against the text layer (``benchmarks/ocr_throughput.py`` notes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OcrWord:
+    """A word found by Tesseract: pixel box (left, top, right, bottom) and confidence 0..100."""
+
+    text: str
+    left: int
+    top: int
+    right: int
+    bottom: int
+    conf: float
+    block: int = 0
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Orientation:
+    """Tesseract OSD: clockwise rotation (degrees) that makes the page upright, and its confidence."""
+
+    rotate: int
+    confidence: float
+
+
+@lru_cache(maxsize=1)
+def tesseract_cmd() -> str:
+    """Path of the ``tesseract`` executable (``MINIMARKET_TESSERACT_CMD`` overrides the PATH lookup)."""
+    cmd = os.environ.get("MINIMARKET_TESSERACT_CMD") or shutil.which("tesseract")
+    if not cmd:
+        raise RuntimeError("Tesseract is not installed: install the 'tesseract-ocr' and 'tesseract-ocr-spa' packages.")
+    return cmd
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["OMP_THREAD_LIMIT"] = "1"
+    return env
+
+
+def run_tesseract(args: list[str], image: np.ndarray, timeout: float) -> str:
+    """Run ``tesseract stdin stdout <args>`` on ``image`` (uint8 gray/BGR); return stdout as text.
+
+    Raises ``DocumentError("timeout")`` after ``timeout`` seconds, having killed and reaped the process.
+    """
+    ok, buffer = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise ValueError("could not encode the image for Tesseract")
+    if timeout <= 0:
+        raise DocumentError("timeout", "Se agotó el tiempo para leer la página con OCR.")
+    proc = subprocess.Popen(
+        [tesseract_cmd(), "stdin", "stdout", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(buffer.tobytes(), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        raise DocumentError(
+            "timeout",
+            f"La lectura con OCR de una página superó el límite de {timeout:.0f} s; pruebe con una imagen "
+            "más nítida o más chica.",
+        ) from None
+    except BaseException:
+        _kill(proc)
+        raise
+    if proc.returncode != 0:
+        raise RuntimeError(f"tesseract failed ({proc.returncode}): {err.decode(errors='replace').strip()[:300]}")
+    return out.decode("utf-8", errors="replace")
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the process group of ``proc`` and reap it, so no zombie or orphan remains."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    try:
+        proc.communicate(timeout=5)
+    except (subprocess.TimeoutExpired, ValueError):
+        proc.kill()
+        proc.wait()
+
+
+def image_to_words(
+    image: np.ndarray,
+    lang: str = "spa",
+    psm: int = DEFAULT_PSM,
+    dpi: int = 300,
+    timeout: float = 60.0,
+) -> list[OcrWord]:
+    """OCR ``image`` and return its words (TSV level 5) with boxes in the image's pixels."""
+    tsv = run_tesseract(["-l", lang, "--psm", str(psm), "--dpi", str(int(dpi)), "tsv"], image, timeout)
+    return parse_tsv(tsv)
+
+
+def parse_tsv(tsv: str) -> list[OcrWord]:
+    """Words from Tesseract's TSV output (rows of level 5 with non-empty text)."""
+    words = []
+    for row in tsv.splitlines()[1:]:
+        parts = row.split("\t")
+        if len(parts) < 12 or parts[0] != "5":
+            continue
+        text = parts[11].strip()
+        if not text:
+            continue
+        left, top, width, height = (int(v) for v in parts[6:10])
+        words.append(
+            OcrWord(
+                text=text,
+                left=left,
+                top=top,
+                right=left + width,
+                bottom=top + height,
+                conf=float(parts[10]),
+                block=int(parts[2]),
+                line=int(parts[4]),
+            )
+        )
+    return words
+
+
+_OSD_ROTATE = re.compile(r"Rotate:\s*(\d+)")
+_OSD_CONF = re.compile(r"Orientation confidence:\s*([\d.]+)")
+
+
+def detect_orientation(image: np.ndarray, timeout: float = 30.0) -> Orientation | None:
+    """Tesseract OSD (``--psm 0``): the clockwise rotation that makes the page upright, or ``None`` when
+    OSD cannot decide (too few characters, e.g. a sparse page)."""
+    try:
+        out = run_tesseract(["--psm", "0", "-l", "osd"], image, timeout)
+    except RuntimeError:
+        return None  # "Too few characters. Skipping this page": the caller falls back.
+    rotate, conf = _OSD_ROTATE.search(out), _OSD_CONF.search(out)
+    if not rotate or not conf:
+        return None
+    return Orientation(rotate=int(rotate.group(1)) % 360, confidence=float(conf.group(1)))
+
+
+class Deadline:
+    """Seconds left of a budget shared by several Tesseract calls on one page."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+        self.seconds = seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
