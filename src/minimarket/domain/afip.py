@@ -205,9 +205,7 @@ def vat_rate(aliquot_id: int) -> Decimal:
     try:
         return VAT_ALIQUOTS[int(aliquot_id)]
     except (KeyError, TypeError, ValueError):
-        raise ValueError(
-            f"unknown VAT aliquot id {aliquot_id!r}; known ids: {sorted(VAT_ALIQUOTS)}"
-        ) from None
+        raise ValueError(f"unknown VAT aliquot id {aliquot_id!r}; known ids: {sorted(VAT_ALIQUOTS)}") from None
 
 
 def vat_aliquot_id(rate: Decimal | int | str) -> int:

@@ -64,7 +64,7 @@ def parse_cae_barcode(digits: str) -> CaeBarcode:
     wrong check digit is reported by ``check_ok=False`` rather than raised.
     """
     text = re.sub(r"\s+", "", str(digits))
-    if not text.isdigit():
+    if text and not text.isdigit():
         raise BarcodeParseError(f"a CAE barcode has only digits, got {digits!r}")
     if len(text) not in _LAYOUTS:
         raise BarcodeParseError(f"a CAE barcode has 40 or 42 digits, got {len(text)}")
@@ -128,7 +128,5 @@ def build_cae_barcode(
             f"document type {afip_code} or point of sale {point_of_sale} does not fit the "
             f"{'42' if long else '40'}-digit layout ({type_len} and {pos_len} digits)"
         )
-    body = (
-        f"{cuit_digits}{afip_code:0{type_len}d}{point_of_sale:0{pos_len}d}{cae_digits}{cae_due_date:%Y%m%d}"
-    )
+    body = f"{cuit_digits}{afip_code:0{type_len}d}{point_of_sale:0{pos_len}d}{cae_digits}{cae_due_date:%Y%m%d}"
     return body + str(mod10_check_digit(body))

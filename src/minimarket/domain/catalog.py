@@ -122,9 +122,7 @@ class Supplier(_CatalogModel):
             return value
         parsed = parse_iva_condition(str(value))
         if parsed is None:
-            raise ValueError(
-                f"unknown IVA condition {value!r}; e.g. 'Responsable Inscripto', 'Monotributo', 'Exento'"
-            )
+            raise ValueError(f"unknown IVA condition {value!r}; e.g. 'Responsable Inscripto', 'Monotributo', 'Exento'")
         return parsed
 
 

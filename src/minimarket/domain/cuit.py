@@ -59,9 +59,7 @@ def normalize_cuit(text: str | int) -> str:
             f"CUIT {raw!r} has {len(digits)} characters; expected 11 digits such as 30-51758323-1"
         ) from None
     except InvalidFormat:
-        raise InvalidCuit(
-            f"CUIT {raw!r} contains characters other than digits, dashes, dots or spaces"
-        ) from None
+        raise InvalidCuit(f"CUIT {raw!r} contains characters other than digits, dashes, dots or spaces") from None
     except InvalidComponent:
         raise InvalidCuit(
             f"CUIT {raw!r} starts with {digits[:2]!r}, which is not a CUIT/CUIL type "

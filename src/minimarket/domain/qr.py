@@ -157,9 +157,7 @@ def _payload_text(text: str) -> str:
         bare = compact.strip()
         if bare.startswith(("{", "eyJ", "%7B", "%7b")):
             return bare
-        raise QrParseError(
-            "not an AFIP/ARCA QR: expected a URL like https://www.arca.gob.ar/fe/qr/?p=<base64>"
-        )
+        raise QrParseError("not an AFIP/ARCA QR: expected a URL like https://www.arca.gob.ar/fe/qr/?p=<base64>")
     # Re-find the start of the value in the text that still has its spaces.
     value_start = _position_after(compact, match.end())
     value = compact[value_start:]
@@ -374,9 +372,7 @@ def _build_payload(pairs: dict[str, Any], truncated: bool, raw: str) -> QrPayloa
             invalid.add(attr)
     absent = {attr for attr in _ATTRS if attr not in values}
     missing = absent if truncated else absent - (_OPTIONAL - invalid)
-    return QrPayload(
-        **values, missing=frozenset(missing), truncated=truncated, raw=raw, invalid=frozenset(invalid)
-    )
+    return QrPayload(**values, missing=frozenset(missing), truncated=truncated, raw=raw, invalid=frozenset(invalid))
 
 
 def parse_qr_url(text: str) -> QrPayload:
