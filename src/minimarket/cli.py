@@ -37,6 +37,9 @@ def _register() -> None:
     app.add_typer(db.app, name="db")
     app.add_typer(catalog.app, name="catalog")
     app.add_typer(sales.app, name="sales")
+    from minimarket.commands import inflation
+
+    app.add_typer(inflation.app, name="inflation")
 
 
 _register()

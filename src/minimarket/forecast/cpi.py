@@ -118,9 +118,7 @@ def coicop_division(category: str) -> str:
 def _cpi_path(name: str, folder: Path | None) -> Path:
     path = (folder or get_settings().cpi_dir) / name
     if not path.is_file():
-        raise FileNotFoundError(
-            f"CPI file not found: {path} (expected the bundled INDEC files in data/raw/cpi)"
-        )
+        raise FileNotFoundError(f"CPI file not found: {path} (expected the bundled INDEC files in data/raw/cpi)")
     return path
 
 

@@ -98,9 +98,7 @@ class InflationData:
         if period in headline.index:
             headline.loc[period] = float(pct)
         elif period == self.last_month + 1:
-            headline = pd.concat(
-                [headline, pd.Series([float(pct)], index=pd.PeriodIndex([period], freq="M"))]
-            )
+            headline = pd.concat([headline, pd.Series([float(pct)], index=pd.PeriodIndex([period], freq="M"))])
             headline.name = "pct"
             headline.index.name = "month"
         else:
@@ -223,9 +221,7 @@ class ETS:
         z = to_log(data.headline.to_numpy())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fitted = ExponentialSmoothing(
-                z, trend=None, seasonal=None, initialization_method="estimated"
-            ).fit()
+            fitted = ExponentialSmoothing(z, trend=None, seasonal=None, initialization_method="estimated").fit()
         forecast = fitted.forecast(max(horizons))
         return {h: float(from_log(forecast[h - 1])) for h in horizons}
 
@@ -265,9 +261,7 @@ class ProphetModel:
 
         logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
         logging.getLogger("prophet").setLevel(logging.WARNING)
-        frame = pd.DataFrame(
-            {"ds": data.headline.index.to_timestamp(), "y": to_log(data.headline.to_numpy())}
-        )
+        frame = pd.DataFrame({"ds": data.headline.index.to_timestamp(), "y": to_log(data.headline.to_numpy())})
         model = Prophet(
             yearly_seasonality=True,
             weekly_seasonality=False,
@@ -345,16 +339,12 @@ class BacktestResult:
         frame = frame[(frame["target"] >= lo) & (frame["target"] <= hi)]
         out: dict[str, dict[str, float]] = {}
         for (model, horizon), group in frame.groupby(["model", "horizon"], sort=False):
-            out.setdefault(str(model), {})[str(horizon)] = float(
-                (group["pred"] - group["actual"]).abs().mean()
-            )
+            out.setdefault(str(model), {})[str(horizon)] = float((group["pred"] - group["actual"]).abs().mean())
         return out
 
     def to_json(self, windows: Mapping[str, tuple[str, str]] | None = None) -> dict[str, Any]:
         """The CLI/benchmark shape: ``{"models": {NAME: {"1": {"mae_pp": x}, …}}, …}``."""
-        models = {
-            name: {h: {"mae_pp": round(v, 4)} for h, v in per_h.items()} for name, per_h in self.mae().items()
-        }
+        models = {name: {h: {"mae_pp": round(v, 4)} for h, v in per_h.items()} for name, per_h in self.mae().items()}
         result: dict[str, Any] = {"start": self.start, "end": self.end, "models": models}
         for label, (lo, hi) in (windows or {}).items():
             result[label] = {
@@ -424,7 +414,7 @@ class InflationForecaster:
 
     model: InflationModel = field(default_factory=production_model)
     level: float = 0.9
-    calibration_months: int = 36
+    calibration_months: int = 24
     max_horizon: int = 6
     min_half_width_pp: float = 0.3
     data: InflationData | None = None

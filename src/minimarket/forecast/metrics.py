@@ -53,9 +53,7 @@ def mase(actual: ArrayLike, predicted: ArrayLike, scale: float) -> float:
 
 def pooled_mase(errors: Sequence[float], scales: Sequence[float]) -> float:
     """Average of per-series MASE values, skipping series whose scale is undefined or zero."""
-    values = [
-        e / s for e, s in zip(errors, scales, strict=True) if np.isfinite(s) and s > 0 and np.isfinite(e)
-    ]
+    values = [e / s for e, s in zip(errors, scales, strict=True) if np.isfinite(s) and s > 0 and np.isfinite(e)]
     return float(np.mean(values)) if values else float("nan")
 
 

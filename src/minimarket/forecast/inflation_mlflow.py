@@ -1,0 +1,131 @@
+"""The inflation forecaster as an MLflow pyfunc model, trained, logged and gated.
+
+Registered as ``inflation-forecaster``. Input: a frame with an integer ``horizon`` column (1..6);
+output: ``month``, ``horizon``, ``pct``, ``lower``, ``upper`` (90 % interval) per requested horizon.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+
+from minimarket import tracking
+from minimarket.forecast.inflation import (
+    InflationData,
+    InflationForecaster,
+    InflationModel,
+    make_models,
+    production_model,
+    rolling_backtest,
+)
+
+MODEL_NAME = "inflation-forecaster"
+EXPERIMENT = "inflation"
+GATE_METRIC = "mae_1m_pp"
+DEFAULT_EVAL_START = "2019-01"
+
+
+class InflationPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    """Wraps a fitted :class:`InflationForecaster`."""
+
+    def __init__(self, forecaster: InflationForecaster) -> None:
+        self.forecaster = forecaster
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        horizons = sorted({int(h) for h in pd.DataFrame(model_input)["horizon"]})
+        if not horizons or horizons[0] < 1 or horizons[-1] > self.forecaster.max_horizon:
+            raise ValueError(f"horizon must be between 1 and {self.forecaster.max_horizon}")
+        frame = self.forecaster.forecast(horizons[-1])
+        return frame[frame["horizon"].isin(horizons)].reset_index(drop=True)
+
+
+def one_month_mae(model: InflationModel, data: InflationData, start: str, end: str | None = None) -> float:
+    """1-month-ahead MAE (pp) of ``model`` re-run origin by origin on ``data`` (the gate's metric)."""
+    result = rolling_backtest(data, [model], horizons=(1,), start=start, end=end)
+    return result.mae()[model.name]["1"]
+
+
+@dataclass
+class TrainOutcome:
+    run_id: str
+    version: str | None
+    decision: tracking.GateDecision | None
+    metrics: dict[str, float]
+    forecast: pd.DataFrame
+
+
+def train_and_register(
+    data: InflationData,
+    *,
+    eval_start: str = DEFAULT_EVAL_START,
+    baselines: tuple[str, ...] = ("naive_last_month",),
+    register: bool = True,
+    run_name: str | None = None,
+    extra_params: dict[str, Any] | None = None,
+) -> TrainOutcome:
+    """Fit the production forecaster on ``data``, log it with its backtest against ``baselines``, register
+    a new ``inflation-forecaster`` version and run the promotion gate on the same evaluation window."""
+    tracking.set_experiment(EXPERIMENT)
+    model = production_model()
+    forecaster = InflationForecaster(model=model).fit(data)
+    backtest = rolling_backtest(data, [model, *make_models(baselines)], horizons=(1,), start=eval_start)
+    mae = backtest.mae()
+    metrics = {f"{name}_mae_1m_pp": per_h["1"] for name, per_h in mae.items()}
+    challenger_value = mae[model.name]["1"]
+    metrics[GATE_METRIC] = challenger_value
+    forecast = forecaster.forecast(6)
+    with mlflow.start_run(run_name=run_name or f"inflation-{data.last_month}") as run:
+        mlflow.log_params(
+            {
+                "model": model.name,
+                "members": ",".join(m.name for m in model.members),
+                "last_month": str(data.last_month),
+                "n_months": len(data.headline),
+                "eval_start": eval_start,
+                "interval_level": forecaster.level,
+                "calibration_months": forecaster.calibration_months,
+                **(extra_params or {}),
+            }
+        )
+        mlflow.log_metrics(metrics)
+        with tempfile.TemporaryDirectory() as tmp:
+            backtest.predictions.astype({"origin": str, "target": str}).to_csv(Path(tmp) / "backtest.csv", index=False)
+            forecast.to_csv(Path(tmp) / "forecast.csv", index=False)
+            mlflow.log_artifacts(tmp, artifact_path="evaluation")
+        example = pd.DataFrame({"horizon": [1, 2, 3]})
+        python_model = InflationPyfunc(forecaster)
+        signature = mlflow.models.infer_signature(example, python_model.predict(None, example))
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=python_model, input_example=example, signature=signature
+        )
+        version: str | None = None
+        decision: tracking.GateDecision | None = None
+        if register:
+            version = tracking.register(info.model_uri, MODEL_NAME, tags={"last_month": str(data.last_month)})
+
+            def evaluate(uri: str) -> float:
+                champion = mlflow.pyfunc.load_model(uri).unwrap_python_model()
+                return one_month_mae(champion.forecaster.model, data, eval_start)
+
+            decision = tracking.promotion_gate(
+                MODEL_NAME,
+                version,
+                metric=GATE_METRIC,
+                challenger_value=challenger_value,
+                evaluate=evaluate,
+                run_id=run.info.run_id,
+            )
+        mlflow.log_text(json.dumps(mae, indent=2), "evaluation/mae.json")
+    return TrainOutcome(run.info.run_id, version, decision, metrics, forecast)
+
+
+def load_champion_forecaster() -> InflationForecaster:
+    """The forecaster behind ``models:/inflation-forecaster@champion``."""
+    wrapper: InflationPyfunc = tracking.load_model(MODEL_NAME).unwrap_python_model()
+    return wrapper.forecaster

@@ -1,0 +1,256 @@
+"""The monthly CPI update: guard, record, refit, gate.
+
+``update_inflation("2026-09", 2.1, source="INDEC")`` is what ``minimarket inflation update`` and the
+scheduled ``notebooks/monthly_inflation_update.ipynb`` both call.
+
+Rules (documented for operators):
+
+* The month must be the one after the last known month. A month that already has a figure (bundled or
+  recorded) is refused unless ``force`` with a ``reason``: the new figure is stored as a revision, and
+  the earlier ones stay in the history (the latest per month wins). A month further ahead is always
+  refused (the months in between are missing).
+* The guard refuses a figure outside the model's 90 % prediction interval widened by
+  ``Settings.inflation_guard_factor``, or outside ``[inflation_hard_min_pct, inflation_hard_max_pct]``,
+  unless ``force`` with a ``reason``. The hard bounds cannot be forced: a figure like 210 or -50 is a
+  typo, not a surprise.
+* Every stored observation keeps source, author, time, whether it was forced and why.
+* After storing, the model is refit and logged; the new version becomes ``champion`` only if its
+  backtest is not worse than the champion's on the same data.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from minimarket.config import get_settings
+from minimarket.forecast.inflation import InflationData, InflationForecaster
+
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class UpdateRefused(ValueError):
+    """The figure was not recorded; the message says why and how to proceed."""
+
+
+@dataclass(frozen=True)
+class GuardCheck:
+    month: str
+    pct: float
+    expected: float | None
+    lower: float | None
+    upper: float | None
+    factor: float
+    hard_min: float
+    hard_max: float
+    within_hard_bounds: bool
+    within_interval: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.within_hard_bounds and self.within_interval
+
+    def explain(self) -> str:
+        if not self.within_hard_bounds:
+            return (
+                f"{self.pct:g} % está fuera de los límites absolutos "
+                f"[{self.hard_min:g} %, {self.hard_max:g} %] (inflation_hard_min_pct/max_pct)"
+            )
+        if not self.within_interval:
+            return (
+                f"{self.pct:g} % está fuera del rango plausible para {self.month}: el modelo espera "
+                f"{self.expected:.2f} %, intervalo del 90 % ampliado ×{self.factor:g} = "
+                f"[{self.lower:.2f} %, {self.upper:.2f} %]"
+            )
+        return f"{self.pct:g} % es plausible para {self.month} (esperado {self.expected:.2f} %)"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "month": self.month,
+            "pct": self.pct,
+            "expected": self.expected,
+            "lower": self.lower,
+            "upper": self.upper,
+            "factor": self.factor,
+            "hard_min": self.hard_min,
+            "hard_max": self.hard_max,
+            "ok": self.ok,
+            "message": self.explain(),
+        }
+
+
+def parse_month(month: str) -> str:
+    """Validate ``YYYY-MM`` and return it normalised."""
+    text = month.strip()
+    if not MONTH_RE.match(text):
+        raise UpdateRefused(f"mes inválido {month!r}: use el formato AAAA-MM, por ejemplo 2026-09")
+    return text
+
+
+def check_plausibility(history: InflationData, month: str, pct: float, *, calibration_months: int = 24) -> GuardCheck:
+    """Compare ``pct`` for ``month`` with a forecaster fitted on the months before it."""
+    import pandas as pd
+
+    settings = get_settings()
+    period = pd.Period(month, freq="M")
+    past = history.truncate(period - 1)
+    if past.last_month != period - 1:
+        raise UpdateRefused(f"no hay datos hasta {period - 1} para evaluar {month}")
+    forecaster = InflationForecaster(calibration_months=calibration_months, max_horizon=1).fit(past)
+    expected, lower, upper = forecaster.widened_interval(1, settings.inflation_guard_factor)
+    within_hard = settings.inflation_hard_min_pct <= pct <= settings.inflation_hard_max_pct
+    return GuardCheck(
+        month=month,
+        pct=pct,
+        expected=expected,
+        lower=lower,
+        upper=upper,
+        factor=settings.inflation_guard_factor,
+        hard_min=settings.inflation_hard_min_pct,
+        hard_max=settings.inflation_hard_max_pct,
+        within_hard_bounds=within_hard,
+        within_interval=lower <= pct <= upper,
+    )
+
+
+@dataclass
+class UpdateResult:
+    month: str
+    pct: float
+    source: str
+    author: str
+    forced: bool
+    revision: bool
+    guard: GuardCheck
+    observation_id: int
+    model_version: str | None
+    promoted: bool | None
+    gate_reason: str | None
+    forecast: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "month": self.month,
+            "pct": self.pct,
+            "source": self.source,
+            "author": self.author,
+            "forced": self.forced,
+            "revision": self.revision,
+            "guard": self.guard.as_dict(),
+            "observation_id": self.observation_id,
+            "model_version": self.model_version,
+            "promoted": self.promoted,
+            "gate_reason": self.gate_reason,
+            "forecast": self.forecast,
+        }
+
+
+def current_data(session: Any) -> InflationData:
+    """Bundled INDEC series with the store's recorded observations applied."""
+    from minimarket.store.inflation import latest_by_month
+
+    overrides = latest_by_month(session)
+    data = InflationData.bundled()
+    for month in sorted(overrides):
+        data = data.with_observation(month, overrides[month])
+    return data
+
+
+def update_inflation(
+    month: str,
+    pct: float,
+    *,
+    source: str = "INDEC",
+    author: str | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    refit: bool = True,
+    eval_start: str = "2019-01",
+    shop: str | None = None,
+) -> UpdateResult:
+    """Guard, record and (by default) refit + register + gate. Raises :class:`UpdateRefused`."""
+    import math
+
+    import pandas as pd
+
+    from minimarket.store.db import session_scope
+    from minimarket.store.inflation import observations, record_observation
+
+    month = parse_month(month)
+    if not isinstance(pct, int | float) or not math.isfinite(float(pct)):
+        raise UpdateRefused(f"porcentaje inválido {pct!r}: debe ser un número, por ejemplo 2.1")
+    pct = float(pct)
+    if force and not (reason and reason.strip()):
+        raise UpdateRefused("--force exige --reason: explique por qué se acepta el valor")
+    if not source.strip():
+        raise UpdateRefused("la fuente no puede estar vacía (por ejemplo INDEC)")
+    who = author or getpass.getuser()
+    period = pd.Period(month, freq="M")
+
+    with session_scope(shop) as session:
+        data = current_data(session)
+        revision = period <= data.last_month
+        if period > data.last_month + 1:
+            raise UpdateRefused(
+                f"{month} no es el mes siguiente al último conocido ({data.last_month}); "
+                f"cargue primero {data.last_month + 1}"
+            )
+        if revision and not force:
+            previous = observations(session, month)
+            known = float(data.headline.loc[period])
+            origin = f"registrado por {previous[-1].author} ({previous[-1].source})" if previous else "datos INDEC"
+            raise UpdateRefused(
+                f"{month} ya tiene un valor: {known:g} % ({origin}). Para corregirlo use --force --reason "
+                "(el valor anterior queda en el historial)"
+            )
+        guard = check_plausibility(data, month, pct)
+        if not guard.within_hard_bounds:
+            raise UpdateRefused(f"valor rechazado: {guard.explain()}")
+        if not guard.within_interval and not force:
+            raise UpdateRefused(
+                f"valor rechazado: {guard.explain()}. Si el dato es correcto, repita con --force --reason"
+            )
+        row = record_observation(
+            session,
+            month=month,
+            pct=pct,
+            source=source.strip(),
+            author=who,
+            forced=force,
+            reason=reason.strip() if reason else None,
+        )
+        observation_id = row.id
+        updated = data.with_observation(month, pct)
+
+    version = promoted = gate_reason = None
+    if refit:
+        from minimarket.forecast.inflation_mlflow import train_and_register
+
+        outcome = train_and_register(
+            updated,
+            eval_start=eval_start,
+            run_name=f"monthly-update-{month}",
+            extra_params={"update_month": month, "update_source": source, "update_forced": force},
+        )
+        forecast = outcome.forecast
+        version = outcome.version
+        if outcome.decision is not None:
+            promoted, gate_reason = outcome.decision.promoted, outcome.decision.reason
+    else:
+        forecast = InflationForecaster().fit(updated).forecast(6)
+    return UpdateResult(
+        month=month,
+        pct=pct,
+        source=source,
+        author=who,
+        forced=force,
+        revision=revision,
+        guard=guard,
+        observation_id=observation_id,
+        model_version=version,
+        promoted=promoted,
+        gate_reason=gate_reason,
+        forecast=forecast.to_dict(orient="records"),
+    )
