@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,18 +221,19 @@ def check_image(data: bytes, kind: str, name: str, settings: Settings) -> tuple[
     """
     configure_pil(settings)
     try:
-        with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[kind]]) as img:
+        with warnings.catch_warnings():
+            # Between 1x and 2x the limit PIL only warns at open; our own check below refuses.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[kind]])
+        with img:
             width, height = img.size
             _check_pixels(width, height, name, settings)
             # Only TIFF frames are pages; MPO phone JPEGs and animated WebP carry extra frames that are not.
             frames = int(getattr(img, "n_frames", 1) or 1) if kind == "tiff" else 1
     except DocumentError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise DocumentError(
-            "too_many_pixels",
-            f"«{name}» es una imagen demasiado grande; se admiten hasta {_mpx(settings.max_image_pixels)} de píxeles.",
-        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb_error(name, exc, settings) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise DocumentError(
             "corrupt_file",
@@ -255,6 +257,17 @@ def _check_pixels(width: int, height: int, name: str, settings: Settings) -> Non
             f"«{name}» mide {width}×{height} píxeles ({_mpx(width * height)}); se admiten hasta "
             f"{_mpx(settings.max_image_pixels)} de píxeles (una foto de celular tiene unos 12 millones).",
         )
+
+
+def _bomb_error(name: str, exc: Exception, settings: Settings) -> DocumentError:
+    """PIL refused at open (its guard fires before we can read the size): report the size it saw."""
+    match = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f" ({_mpx(int(match.group(1)))} de píxeles)" if match else ""
+    return DocumentError(
+        "too_many_pixels",
+        f"«{name}» es una imagen demasiado grande{size}; se admiten hasta "
+        f"{_mpx(settings.max_image_pixels)} de píxeles (una foto de celular tiene unos 12 millones).",
+    )
 
 
 def _mpx(pixels: int) -> str:
@@ -298,12 +311,8 @@ def decode_image(doc: Document, settings: Settings | None = None) -> list[Decode
                     pages.append(DecodedPage(pixels=_to_array(upright), dpi=_plausible_dpi(frame)))
     except DocumentError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise DocumentError(
-            "too_many_pixels",
-            f"«{doc.name}» es una imagen demasiado grande; se admiten hasta "
-            f"{_mpx(settings.max_image_pixels)} de píxeles.",
-        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb_error(doc.name, exc, settings) from None
     except (OSError, SyntaxError, ValueError, EOFError, UnidentifiedImageError):
         raise DocumentError(
             "corrupt_file",
@@ -341,4 +350,4 @@ def _plausible_dpi(img: Image.Image) -> float | None:
     width_in, height_in = img.size[0] / value, img.size[1] / value
     if not (2 <= min(width_in, height_in) <= 20 and max(width_in, height_in) <= 30):
         return None
-    return value
+    return float(round(value))
