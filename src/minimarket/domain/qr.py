@@ -202,14 +202,18 @@ def _b64_candidates(value: str) -> list[tuple[str, bool]]:
             data = base64.b64decode(b64, validate=True)
         except (binascii.Error, ValueError):
             continue
-        text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+        text = data.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\x00")
         out.append((text, cut))
     return out
 
 
+# A number counts only when something after it shows it is complete: the next key, a closing brace,
+# or a comma at the very end of the text. "77300,50" (a decimal comma, invalid JSON) is one value.
+_NUMBER_END = r"""(?=\s*(?:,\s*["'A-Za-z_]|,\s*$|[}\]]))"""
 _PAIR = re.compile(
-    r"""["']?([A-Za-z_][A-Za-z0-9_]*)["']?\s*:\s*"""
-    r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[-+]?\d+(?:\.\d+)?(?=\s*[,}\]])|true|false|null)"""
+    r"""["']?([A-Za-z_][A-Za-z0-9_]*)["']?\s*:\s*("""
+    r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'"""
+    rf"""|[-+]?\d+,\d{{1,2}}{_NUMBER_END}|[-+]?\d+(?:\.\d+)?{_NUMBER_END}|true|false|null)"""
 )
 
 

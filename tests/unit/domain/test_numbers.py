@@ -240,3 +240,12 @@ def test_two_decimal_amounts_parse_without_a_hint(value: Decimal) -> None:
     assert parse_amount(format_amount_ar(value)) == value
     assert parse_amount(format_amount_us(value)) == value
     assert parse_amount(format_ars(value)) == value
+
+
+@given(text=st.text(alphabet="0123456789.,-+$() ARSU\u00a0e", max_size=20), fmt=st.sampled_from([None, "ar", "us"]))
+def test_parse_amount_returns_a_decimal_or_raises_value_error(text: str, fmt: str | None) -> None:
+    try:
+        value = parse_amount(text, fmt)  # type: ignore[arg-type]
+    except ValueError:
+        return
+    assert isinstance(value, Decimal) and value.is_finite()

@@ -361,6 +361,19 @@ def test_amount_written_with_argentine_separators() -> None:
     assert payload.importe == D("77300.50")
 
 
+def test_decimal_comma_number_in_invalid_json() -> None:
+    text = compact(BASE).replace('"importe":77300.5', '"importe":77300,50')
+    payload = parse_qr_url(url_for(text))
+    assert payload.importe == D("77300.50")
+    assert payload.moneda == "PES" and payload.missing == frozenset()
+
+
+def test_trailing_nul_bytes_after_json() -> None:
+    payload = parse_qr_url(url_for(compact(BASE) + "\x00\x00"))
+    assert_base(payload)
+    assert not payload.truncated
+
+
 def test_key_case_variants() -> None:
     data = {key.upper(): value for key, value in BASE.items()}
     assert_base(parse_qr_url(url_for(compact(data))))
@@ -547,3 +560,26 @@ def test_build_then_parse_round_trips(values: dict[str, Any], host: str) -> None
     assert payload.values() == expected
     assert payload.missing == frozenset() and not payload.truncated and payload.is_complete
     assert build_qr_url(payload, host=host) == url
+
+
+@given(values=fields_strategy, cut=st.integers(min_value=0, max_value=400))
+def test_truncated_urls_never_yield_wrong_values(values: dict[str, Any], cut: int) -> None:
+    url = build_qr_url(**values)
+    try:
+        payload = parse_qr_url(url[: len(DEFAULT_QR_HOST) + 3 + cut])
+    except QrParseError:
+        return
+    expected = {attr: values.get(attr) for _, attr in QR_FIELDS}
+    expected["ver"] = 1
+    for attr, value in payload.values().items():
+        assert value is None or value == expected[attr], attr
+
+
+@given(junk=st.one_of(st.text(max_size=300), st.binary(max_size=200).map(lambda b: base64.b64encode(b).decode())))
+def test_garbage_raises_only_qr_parse_error(junk: str) -> None:
+    for text in (junk, AFIP + junk, AFIP + b64(junk)):
+        try:
+            payload = parse_qr_url(text)
+        except QrParseError:
+            continue
+        assert isinstance(payload, QrPayload)
