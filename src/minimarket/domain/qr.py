@@ -382,7 +382,7 @@ def _build_payload(pairs: dict[str, Any], truncated: bool, raw: str) -> QrPayloa
 def parse_qr_url(text: str) -> QrPayload:
     """Read an AFIP/ARCA QR URL (or its bare base64/JSON payload) as tolerantly as possible.
 
-    Raises :class:`QrParseError` if the text is not such a QR or no field at all can be read.
+    Raises :class:`QrParseError` if the text is not such a QR or its payload holds no ARCA QR key.
     """
     if not isinstance(text, str) or not text.strip():
         raise QrParseError("empty QR text; expected a URL like https://www.arca.gob.ar/fe/qr/?p=<base64>")
@@ -395,7 +395,8 @@ def parse_qr_url(text: str) -> QrPayload:
         truncated = cut or not decoded.rstrip().endswith("}")
         payload = _build_payload(pairs, truncated and not valid_json, decoded)
         score = (len(_ATTRS) - len(payload.missing)) * 2 + (1 if valid_json else 0) - len(payload.invalid)
-        if payload.missing != frozenset(_ATTRS) and (best is None or score > best[0]):
+        found_any = payload.invalid or any(value is not None for value in payload.values().values())
+        if found_any and (best is None or score > best[0]):
             best = (score, payload)
     if best is None:
         raise QrParseError("the QR's p= parameter does not decode to AFIP/ARCA invoice data")

@@ -290,7 +290,9 @@ def test_bare_payload_without_url() -> None:
     assert_base(parse_qr_url(compact(BASE)))
 
 
-@pytest.mark.parametrize("p", ["", "%%%", "!!!!", b64("hello, this is not json")])
+@pytest.mark.parametrize(
+    "p", ["", "%%%", "!!!!", b64("hello, this is not json"), b64('{"foo": 1, "bar": "x"}'), b64("[1, 2]")]
+)
 def test_undecodable_payloads(p: str) -> None:
     with pytest.raises(QrParseError):
         parse_qr_url(AFIP + p)
