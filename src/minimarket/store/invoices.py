@@ -188,7 +188,7 @@ def _is_credit_note(afip_code: int | None) -> bool:
     from minimarket.domain.afip import DOCUMENT_TYPES
 
     doc = DOCUMENT_TYPES.get(afip_code)
-    return doc is not None and doc.kind == "nota_credito"
+    return doc is not None and doc.is_credit_note
 
 
 def set_status(
