@@ -42,6 +42,7 @@ COMPONENT_CODES: dict[str, str] = {"Núcleo": "core", "Regulados": "regulated", 
 
 # Keyword → COICOP division, checked in order (alcohol before the generic "bebidas").
 _CATEGORY_KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("sin alcohol", "01"),
     ("alcoh", "02"),
     ("cerveza", "02"),
     ("vino", "02"),

@@ -1,0 +1,563 @@
+"""Demand forecasting on sales per series (SKU, or store × SKU): a global gradient-boosting model
+with quantile outputs, the baselines it must beat, and a fold-based backtest.
+
+Data model: a :class:`Panel` — a dense ``series × periods`` matrix of units sold (``NaN`` before a
+series' first sale, ``0`` on periods without sales after it) at a daily (``D``), weekly (``W``) or
+monthly (``M``) frequency, with the last known unit price carried forward when prices are given.
+
+Every forecast is made from an *origin* (the last period the model may look at) for ``k = 1..H``
+periods ahead; all features are computed from values at or before the origin, so nothing from the
+future leaks in (``tests/unit/forecast/test_demand.py`` checks it by poisoning the future).
+
+Models:
+
+* ``global_gbm`` — one scikit-learn ``HistGradientBoostingRegressor`` per quantile (P10/P50/P90)
+  for all series, on scale-free targets (units / the series' recent mean) with lag, rolling,
+  same-weekday, last-year, intermittency, price and calendar (weekday, paydays, holidays, month)
+  features and the lead ``k``; P50 is the point forecast.
+* ``seasonal_naive`` — the value one season before (last week's same weekday for daily data).
+* ``moving_average`` — the mean of the last 4 seasons' worth of periods (28 days for daily data).
+* ``prophet`` — Prophet fitted per series.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from minimarket.forecast import metrics
+
+LOG = logging.getLogger(__name__)
+
+SEASON = {"D": 7, "W": 52, "M": 12}
+YEAR = {"D": 364, "W": 52, "M": 12}
+MA_WINDOW = {"D": 28, "W": 4, "M": 3}
+PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
+QUANTILES = (0.1, 0.5, 0.9)
+
+
+class DemandDataError(ValueError):
+    """The sales cannot be turned into series (message says what and what is accepted)."""
+
+
+@dataclass
+class Panel:
+    """Units sold per series and period (``values``: n_series × n_periods)."""
+
+    series: list[str]
+    periods: pd.DatetimeIndex
+    values: np.ndarray
+    freq: str = "D"
+    prices: np.ndarray | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n_series(self) -> int:
+        return len(self.series)
+
+    def truncate(self, last: int) -> Panel:
+        """Only the periods ``0..last`` (inclusive), series without any sale by then dropped."""
+        values = self.values[:, : last + 1]
+        keep = np.isfinite(values).any(axis=1)
+        return Panel(
+            series=[s for s, k in zip(self.series, keep, strict=True) if k],
+            periods=self.periods[: last + 1],
+            values=values[keep],
+            freq=self.freq,
+            prices=None if self.prices is None else self.prices[keep, : last + 1],
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long frame ``series``, ``date``, ``quantity`` (observed periods only)."""
+        i, j = np.nonzero(np.isfinite(self.values))
+        return pd.DataFrame(
+            {"series": np.array(self.series)[i], "date": self.periods[j], "quantity": self.values[i, j]}
+        )
+
+
+def build_panel(
+    sales: pd.DataFrame,
+    *,
+    date_col: str = "date",
+    sku_col: str = "sku",
+    qty_col: str | None = "quantity",
+    store_col: str | None = None,
+    price_col: str | None = None,
+    freq: str = "D",
+    min_sales: int = 2,
+) -> Panel:
+    """Aggregate raw sales rows into a panel.
+
+    Without ``qty_col`` every row is one unit (a transaction log). Negative quantities are returns:
+    they are netted into their period, and a period whose net is negative counts as 0 sold. With
+    ``store_col`` each store × SKU is its own series (``"store|sku"``). Series with fewer than
+    ``min_sales`` selling periods cannot be evaluated and are listed in ``Panel.skipped``.
+    """
+    if freq not in SEASON:
+        raise DemandDataError(f"unknown frequency {freq!r}; accepted: D (daily), W (weekly), M (monthly)")
+    needed = [c for c in (date_col, sku_col, qty_col, store_col, price_col) if c]
+    missing = [c for c in needed if c not in sales.columns]
+    if missing:
+        raise DemandDataError(f"missing column(s) {missing}; the data has {list(sales.columns)}")
+    if sales.empty:
+        raise DemandDataError("no sales rows")
+    dates = pd.to_datetime(sales[date_col], errors="coerce")
+    if dates.isna().any():
+        bad = sales.loc[dates.isna(), date_col].astype(str).head(3).tolist()
+        raise DemandDataError(f"unparseable dates in {date_col!r}, e.g. {bad} (accepted: YYYY-MM-DD)")
+    if qty_col:
+        qty = pd.to_numeric(sales[qty_col], errors="coerce")
+        if qty.isna().any():
+            bad = sales.loc[qty.isna(), qty_col].astype(str).head(3).tolist()
+            raise DemandDataError(f"non-numeric quantities in {qty_col!r}, e.g. {bad}")
+    else:
+        qty = pd.Series(1.0, index=sales.index)
+    key = sales[sku_col].astype(str).str.strip()
+    if store_col:
+        key = sales[store_col].astype(str).str.strip() + "|" + key
+    period = dates.dt.to_period({"D": "D", "W": "W-SUN", "M": "M"}[freq]).dt.start_time
+    frame = pd.DataFrame({"series": key.to_numpy(), "period": period.to_numpy(), "qty": qty.to_numpy(float)})
+    if price_col:
+        frame["price"] = pd.to_numeric(sales[price_col], errors="coerce").to_numpy(float)
+    grouped = frame.groupby(["series", "period"], sort=True)
+    net = grouped["qty"].sum().clip(lower=0.0)
+    periods = pd.date_range(frame["period"].min(), frame["period"].max(), freq=PANDAS_FREQ[freq])
+    if freq == "W":
+        periods = pd.date_range(frame["period"].min(), frame["period"].max(), freq="7D")
+    wide = net.unstack("period").reindex(columns=periods)
+    selling = (wide > 0).sum(axis=1)
+    skipped = {
+        str(s): f"only {int(n)} period(s) with sales (needs {min_sales})" for s, n in selling.items() if n < min_sales
+    }
+    wide = wide[selling >= min_sales]
+    if wide.empty:
+        raise DemandDataError(f"no series has at least {min_sales} periods with sales")
+    values = wide.to_numpy(float)
+    first = np.argmax(np.nan_to_num(values, nan=0.0) > 0, axis=1)
+    filled = np.nan_to_num(values, nan=0.0)
+    columns = np.arange(values.shape[1])[None, :]
+    values = np.where(columns >= first[:, None], filled, np.nan)
+    prices = None
+    if price_col:
+        price_wide = grouped["price"].mean().unstack("period").reindex(index=wide.index, columns=periods)
+        prices = price_wide.ffill(axis=1).bfill(axis=1).to_numpy(float)
+    return Panel(list(map(str, wide.index)), periods, values, freq, prices, skipped)
+
+
+# --------------------------------------------------------------------------------------------------
+# features
+
+
+def _holiday_flags(periods: pd.DatetimeIndex) -> np.ndarray:
+    import holidays
+
+    years = sorted(set(periods.year) | {periods.year.max() + 1})
+    ar = holidays.country_holidays("AR", years=years)
+    return np.array([d.date() in ar for d in periods], dtype=float)
+
+
+def _future_periods(panel: Panel, horizon: int) -> pd.DatetimeIndex:
+    last = panel.periods[-1]
+    step = {"D": pd.Timedelta(days=1), "W": pd.Timedelta(days=7)}.get(panel.freq)
+    if step is not None:
+        return pd.DatetimeIndex([last + step * k for k in range(1, horizon + 1)])
+    return pd.DatetimeIndex([last + pd.DateOffset(months=k) for k in range(1, horizon + 1)])
+
+
+def _calendar(periods: pd.DatetimeIndex, freq: str) -> np.ndarray:
+    """Calendar features of target periods: weekday, day of month, payday window, holiday, month, week."""
+    month = periods.month.to_numpy(float)
+    if freq == "D":
+        dom = periods.day.to_numpy(float)
+        payday = (dom <= 5).astype(float)
+        return np.column_stack([periods.dayofweek.to_numpy(float), dom, payday, _holiday_flags(periods), month])
+    if freq == "W":
+        return np.column_stack([periods.isocalendar().week.to_numpy(float), month])
+    return month[:, None]
+
+
+CAL_NAMES = {
+    "D": ["dow", "dom", "payday", "holiday", "month"],
+    "W": ["week", "month"],
+    "M": ["month"],
+}
+FEATURE_NAMES = [
+    "k",
+    "log_scale",
+    "last",
+    "mean_season",
+    "mean_4season",
+    "mean_long",
+    "same_pos_1",
+    "same_pos_mean4",
+    "last_year",
+    "last_year_window",
+    "zero_share",
+    "since_sale",
+    "age",
+    "price_rel",
+]
+
+
+def _window_mean(values: np.ndarray, end: int, width: int) -> np.ndarray:
+    lo = max(0, end - width + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values[:, lo : end + 1], axis=1)
+
+
+def origin_features(
+    values: np.ndarray,
+    origin: int,
+    leads: Sequence[int],
+    freq: str,
+    calendar: np.ndarray,
+    prices: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows for every series × lead from ``origin`` (using columns ``≤ origin`` of ``values``
+    only) and the per-series scale. ``calendar`` holds the target periods' calendar rows, indexed by
+    ``origin + k`` (it may extend beyond ``values``). Rows are ordered lead-major."""
+    m, year = SEASON[freq], YEAR[freq]
+    past = values[:, : origin + 1]
+    n = past.shape[0]
+    long = {"D": 91, "W": 26, "M": 12}[freq]
+    scale = _window_mean(past, origin, long)
+    overall = _window_mean(past, origin, origin + 1)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, overall)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    scale = np.maximum(scale, 0.02)
+    observed = np.isfinite(past)
+    age = observed.sum(axis=1).astype(float)
+    recent = past[:, max(0, origin - 4 * m + 1) :]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        zero_share = np.nanmean(recent == 0, axis=1)
+    sold = np.nan_to_num(past, nan=0.0) > 0
+    last_sale = np.where(sold.any(axis=1), origin - (sold.shape[1] - 1 - np.argmax(sold[:, ::-1], axis=1)), origin)
+    since_sale = np.minimum(origin - last_sale + 0.0, 4.0 * m)
+    if prices is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ref = np.nanmean(prices[:, max(0, origin - long + 1) : origin + 1], axis=1)
+        price_rel = prices[:, origin] / np.where(ref > 0, ref, np.nan)
+    else:
+        price_rel = np.full(n, np.nan)
+    base = {
+        "log_scale": np.log(scale),
+        "last": past[:, origin] / scale,
+        "mean_season": _window_mean(past, origin, m) / scale,
+        "mean_4season": _window_mean(past, origin, 4 * m) / scale,
+        "mean_long": _window_mean(past, origin, 2 * long) / scale,
+        "zero_share": zero_share,
+        "since_sale": since_sale,
+        "age": np.minimum(age, 3.0 * year),
+        "price_rel": price_rel,
+    }
+    blocks = []
+    for k in leads:
+        target = origin + k
+        back = m * int(np.ceil(k / m))
+        same = [target - back - m * i for i in range(4)]
+        same_vals = np.column_stack([past[:, s] if 0 <= s <= origin else np.full(n, np.nan) for s in same])
+        ly = target - year
+        ly_val = past[:, ly] if 0 <= ly <= origin else np.full(n, np.nan)
+        lo, hi = ly - 3, min(ly + 3, origin)
+        if lo >= 0 and hi >= lo:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                ly_win = np.nanmean(past[:, lo : hi + 1], axis=1)
+        else:
+            ly_win = np.full(n, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            same_mean = np.nanmean(same_vals, axis=1)
+        cols = [
+            np.full(n, float(k)),
+            base["log_scale"],
+            base["last"],
+            base["mean_season"],
+            base["mean_4season"],
+            base["mean_long"],
+            same_vals[:, 0] / scale,
+            same_mean / scale,
+            ly_val / scale,
+            ly_win / scale,
+            base["zero_share"],
+            base["since_sale"],
+            base["age"],
+            base["price_rel"],
+        ]
+        cal = np.repeat(calendar[target][None, :], n, axis=0)
+        blocks.append(np.column_stack([*cols, cal]))
+    return np.vstack(blocks), scale
+
+
+# --------------------------------------------------------------------------------------------------
+# models
+
+
+@dataclass
+class GlobalGBM:
+    """One HistGradientBoosting model per quantile over all series (scale-free targets)."""
+
+    horizon: int = 28
+    quantiles: tuple[float, ...] = QUANTILES
+    n_origins: int = 52
+    origin_step: int | None = None
+    max_rows: int = 160_000
+    max_iter: int = 250
+    learning_rate: float = 0.06
+    max_leaf_nodes: int = 31
+    min_samples_leaf: int = 40
+    seed: int = 0
+    name: str = "global_gbm"
+    models: dict[float, Any] = field(default_factory=dict)
+    freq: str = "D"
+
+    def _calendar(self, panel: Panel) -> np.ndarray:
+        periods = panel.periods.append(_future_periods(panel, self.horizon))
+        return _calendar(periods, panel.freq)
+
+    def training_set(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(self.seed)
+        t = panel.values.shape[1]
+        step = self.origin_step or max(1, SEASON[panel.freq] if panel.freq == "D" else 1)
+        last_origin = t - 1 - self.horizon
+        origins = [last_origin - step * i for i in range(self.n_origins)]
+        origins = [o for o in origins if o >= SEASON[panel.freq]]
+        if not origins:
+            raise DemandDataError(
+                f"not enough history: need more than {self.horizon + SEASON[panel.freq]} periods to train"
+            )
+        calendar = self._calendar(panel)
+        per_origin = max(1, self.max_rows // max(1, len(origins)))
+        n_leads = int(min(self.horizon, max(1, per_origin // max(1, panel.n_series))))
+        xs, ys = [], []
+        for origin in origins:
+            leads = sorted(rng.choice(np.arange(1, self.horizon + 1), size=n_leads, replace=False))
+            x, scale = origin_features(panel.values, origin, leads, panel.freq, calendar, panel.prices)
+            y = np.concatenate([panel.values[:, origin + k] / scale for k in leads])
+            ok = np.isfinite(y)
+            xs.append(x[ok])
+            ys.append(y[ok])
+        return np.vstack(xs), np.concatenate(ys)
+
+    def fit(self, panel: Panel) -> GlobalGBM:
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        self.freq = panel.freq
+        x, y = self.training_set(panel)
+        self.models = {}
+        for q in self.quantiles:
+            model = HistGradientBoostingRegressor(
+                loss="quantile",
+                quantile=q,
+                max_iter=self.max_iter,
+                learning_rate=self.learning_rate,
+                max_leaf_nodes=self.max_leaf_nodes,
+                min_samples_leaf=self.min_samples_leaf,
+                l2_regularization=1.0,
+                early_stopping=False,
+                random_state=self.seed,
+            )
+            model.fit(x, y)
+            self.models[q] = model
+        return self
+
+    def predict_quantiles(self, panel: Panel) -> dict[float, np.ndarray]:
+        """``{q: n_series × horizon}`` forecasts from the panel's last period."""
+        if not self.models:
+            raise RuntimeError("fit() the model first")
+        origin = panel.values.shape[1] - 1
+        leads = list(range(1, self.horizon + 1))
+        x, scale = origin_features(panel.values, origin, leads, panel.freq, self._calendar(panel), panel.prices)
+        n = panel.n_series
+        preds = {}
+        for q, model in self.models.items():
+            ratio = np.clip(model.predict(x), 0.0, None)
+            preds[q] = ratio.reshape(len(leads), n).T * scale[:, None]
+        ordered = np.sort(np.stack([preds[q] for q in sorted(preds)]), axis=0)
+        return {q: ordered[i] for i, q in enumerate(sorted(preds))}
+
+    def predict(self, panel: Panel) -> np.ndarray:
+        return self.predict_quantiles(panel)[0.5 if 0.5 in self.models else sorted(self.models)[0]]
+
+
+@dataclass
+class SeasonalNaive:
+    horizon: int = 28
+    name: str = "seasonal_naive"
+
+    def fit(self, panel: Panel) -> SeasonalNaive:
+        return self
+
+    def predict(self, panel: Panel) -> np.ndarray:
+        m = SEASON[panel.freq]
+        t = panel.values.shape[1]
+        out = np.empty((panel.n_series, self.horizon))
+        for k in range(1, self.horizon + 1):
+            src = t - 1 + k - m * int(np.ceil(k / m))
+            out[:, k - 1] = panel.values[:, src] if src >= 0 else np.nan
+        return np.nan_to_num(out, nan=0.0)
+
+
+@dataclass
+class MovingAverage:
+    horizon: int = 28
+    window: int | None = None
+    name: str = "moving_average"
+
+    def fit(self, panel: Panel) -> MovingAverage:
+        return self
+
+    def predict(self, panel: Panel) -> np.ndarray:
+        width = self.window or MA_WINDOW[panel.freq]
+        mean = np.nan_to_num(_window_mean(panel.values, panel.values.shape[1] - 1, width), nan=0.0)
+        return np.repeat(mean[:, None], self.horizon, axis=1)
+
+
+def _prophet_one(ds: np.ndarray, y: np.ndarray, future: np.ndarray, freq: str) -> np.ndarray:
+    from prophet import Prophet
+
+    logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+    logging.getLogger("prophet").setLevel(logging.WARNING)
+    ok = np.isfinite(y)
+    frame = pd.DataFrame({"ds": ds[ok], "y": y[ok]})
+    if len(frame) < 3 or frame["y"].nunique() < 2:
+        return np.full(len(future), float(np.nanmean(y)) if ok.any() else 0.0)
+    span_days = (frame["ds"].iloc[-1] - frame["ds"].iloc[0]).days
+    model = Prophet(
+        weekly_seasonality=freq == "D",
+        yearly_seasonality=span_days >= 365,
+        daily_seasonality=False,
+        uncertainty_samples=0,
+    )
+    model.fit(frame)
+    yhat = model.predict(pd.DataFrame({"ds": future}))["yhat"].to_numpy()
+    return np.clip(yhat, 0.0, None)
+
+
+@dataclass
+class ProphetPerSeries:
+    horizon: int = 28
+    n_jobs: int = 2
+    name: str = "prophet"
+
+    def fit(self, panel: Panel) -> ProphetPerSeries:
+        return self
+
+    def predict(self, panel: Panel) -> np.ndarray:
+        from joblib import Parallel, delayed
+
+        ds = panel.periods.to_numpy()
+        future = _future_periods(panel, self.horizon).to_numpy()
+        rows = Parallel(n_jobs=self.n_jobs)(
+            delayed(_prophet_one)(ds, panel.values[i], future, panel.freq) for i in range(panel.n_series)
+        )
+        return np.vstack(rows)
+
+
+MODEL_FACTORIES: dict[str, Callable[[int], Any]] = {
+    "global_gbm": lambda h: GlobalGBM(horizon=h),
+    "seasonal_naive": lambda h: SeasonalNaive(horizon=h),
+    "moving_average": lambda h: MovingAverage(horizon=h),
+    "prophet": lambda h: ProphetPerSeries(horizon=h),
+}
+
+
+def make_models(names: Sequence[str] | None, horizon: int) -> list[Any]:
+    chosen = list(names) if names else list(MODEL_FACTORIES)
+    unknown = [n for n in chosen if n not in MODEL_FACTORIES]
+    if unknown:
+        raise DemandDataError(f"unknown model(s) {unknown}; known: {sorted(MODEL_FACTORIES)}")
+    return [MODEL_FACTORIES[n](horizon) for n in chosen]
+
+
+# --------------------------------------------------------------------------------------------------
+# backtest
+
+
+@dataclass
+class DemandBacktest:
+    horizon: int
+    folds: int
+    n_series: int
+    freq: str
+    results: dict[str, dict[str, float]]
+    skipped: dict[str, str]
+    origins: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "horizon": self.horizon,
+            "n_series": self.n_series,
+            "folds": self.folds,
+            "freq": self.freq,
+            "origins": self.origins,
+            "models": self.results,
+            "skipped_series": len(self.skipped),
+            "skipped_examples": dict(list(self.skipped.items())[:10]),
+        }
+
+
+def backtest(
+    panel: Panel,
+    *,
+    horizon: int = 28,
+    folds: int = 3,
+    models: Sequence[Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DemandBacktest:
+    """Non-overlapping folds ending at the last period: fold ``j`` trains on everything up to
+    ``T - j·H`` and forecasts the next ``H`` periods; errors are pooled over folds and series."""
+    if horizon < 1 or folds < 1:
+        raise DemandDataError("horizon and folds must be positive")
+    t = panel.values.shape[1]
+    min_train = horizon + 2 * SEASON[panel.freq]
+    if t - folds * horizon < min_train:
+        raise DemandDataError(
+            f"not enough history for {folds} fold(s) of {horizon} periods: {t} periods, need at least "
+            f"{folds * horizon + min_train}"
+        )
+    chosen = list(models) if models is not None else make_models(None, horizon)
+    m = SEASON[panel.freq]
+    acc: dict[str, dict[str, list[Any]]] = {
+        mdl.name: {"actual": [], "pred": [], "mae": [], "scale": [], "seconds": []} for mdl in chosen
+    }
+    origins = []
+    for j in range(folds, 0, -1):
+        origin = t - 1 - j * horizon
+        origins.append(str(panel.periods[origin].date()))
+        train = panel.truncate(origin)
+        index = {s: i for i, s in enumerate(panel.series)}
+        rows = np.array([index[s] for s in train.series])
+        actual = np.nan_to_num(panel.values[rows, origin + 1 : origin + 1 + horizon], nan=0.0)
+        scales = np.array([metrics.mase_scale(v[np.isfinite(v)], m) for v in train.values])
+        for mdl in chosen:
+            started = time.perf_counter()
+            pred = mdl.fit(train).predict(train)
+            acc[mdl.name]["seconds"].append(time.perf_counter() - started)
+            acc[mdl.name]["actual"].append(actual.ravel())
+            acc[mdl.name]["pred"].append(pred.ravel())
+            acc[mdl.name]["mae"].extend(np.mean(np.abs(actual - pred), axis=1).tolist())
+            acc[mdl.name]["scale"].extend(scales.tolist())
+        if progress:
+            progress(f"fold origin {panel.periods[origin].date()}")
+    results = {}
+    for name, a in acc.items():
+        actual_all = np.concatenate(a["actual"])
+        pred_all = np.concatenate(a["pred"])
+        results[name] = {
+            "wape": round(metrics.wape(actual_all, pred_all), 4),
+            "mase": round(metrics.pooled_mase(a["mae"], a["scale"]), 4),
+            "bias": round(metrics.bias(actual_all, pred_all), 4),
+            "fit_seconds": round(float(np.sum(a["seconds"])), 2),
+        }
+    return DemandBacktest(horizon, folds, panel.n_series, panel.freq, results, panel.skipped, origins)
