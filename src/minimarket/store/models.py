@@ -228,6 +228,27 @@ class InflationObservation(ShopOwned, Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+
+
+class DriftRun(ShopOwned, Base):
+    """One Evidently drift check: which data, the drift share, and where its reports are."""
+
+    __tablename__ = "drift_runs"
+    __table_args__ = (Index("ix_drift_runs_shop_dataset_created", "shop_id", "dataset", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(40))
+    drift_share: Mapped[float] = mapped_column()
+    threshold: Mapped[float] = mapped_column()
+    drifted: Mapped[bool] = mapped_column(Boolean)
+    n_reference: Mapped[int] = mapped_column(Integer)
+    n_current: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    report_html: Mapped[str | None] = mapped_column(String(500))
+    report_json: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 SHOP_OWNED_MODELS: tuple[type[Base], ...] = (
     Supplier,
     Product,
@@ -237,4 +258,5 @@ SHOP_OWNED_MODELS: tuple[type[Base], ...] = (
     Sale,
     StockMovement,
     InflationObservation,
+    DriftRun,
 )

@@ -20,6 +20,7 @@ TABLES = {
     "sales",
     "stock_movements",
     "inflation_observations",
+    "drift_runs",
 }
 
 
