@@ -40,6 +40,9 @@ def _register() -> None:
     from minimarket.commands import inflation
 
     app.add_typer(inflation.app, name="inflation")
+    from minimarket.commands import demand
+
+    app.add_typer(demand.app, name="demand")
 
 
 _register()

@@ -320,6 +320,7 @@ class GlobalGBM:
     name: str = "global_gbm"
     models: dict[float, Any] = field(default_factory=dict)
     freq: str = "D"
+    dead_columns: np.ndarray | None = None
 
     def _calendar(self, panel: Panel) -> np.ndarray:
         periods = panel.periods.append(_future_periods(panel, self.horizon))
@@ -354,6 +355,10 @@ class GlobalGBM:
 
         self.freq = panel.freq
         x, y = self.training_set(panel)
+        # A feature that is missing everywhere (e.g. last year's sales on a short history) carries no
+        # information and breaks the binning: it is zeroed for fitting and prediction alike.
+        self.dead_columns = ~np.isfinite(x).any(axis=0)
+        x[:, self.dead_columns] = 0.0
         self.models = {}
         for q in self.quantiles:
             model = HistGradientBoostingRegressor(
@@ -378,6 +383,8 @@ class GlobalGBM:
         origin = panel.values.shape[1] - 1
         leads = list(range(1, self.horizon + 1))
         x, scale = origin_features(panel.values, origin, leads, panel.freq, self._calendar(panel), panel.prices)
+        if self.dead_columns is not None and len(self.dead_columns) == x.shape[1]:
+            x[:, self.dead_columns] = 0.0
         n = panel.n_series
         preds = {}
         for q, model in self.models.items():

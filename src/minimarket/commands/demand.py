@@ -1,0 +1,136 @@
+"""``minimarket demand``: backtest on any sales CSV, train/register, forecast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from minimarket.commands.common import fail, print_json
+
+app = typer.Typer(help="Demand per product: backtest on any sales CSV, train, forecast.", no_args_is_help=True)
+
+
+def _load(
+    sales: Path,
+    date_col: str,
+    sku_col: str,
+    qty_col: str | None,
+    store_col: str | None,
+    price_col: str | None,
+    drop_duplicates: bool,
+    date_format: str | None,
+):  # noqa: ANN202 - returns a pandas frame (imported lazily)
+    from minimarket.sales_csv import SalesColumns, SalesCsvError, read_sales_csv
+
+    if not sales.is_file():
+        fail(f"no such file: {sales}", 2)
+    columns = SalesColumns(date=date_col, sku=sku_col, quantity=qty_col, unit_price=price_col, store=store_col)
+    try:
+        table = read_sales_csv(sales, columns, drop_duplicates=drop_duplicates, date_format=date_format)
+    except (SalesCsvError, UnicodeDecodeError) as exc:
+        fail(str(exc).replace("\n", " "), 2)
+    frame = table.to_frame()
+    if store_col:
+        frame["store"] = frame["store"].fillna("")
+    return frame, table
+
+
+@app.command("backtest")
+def backtest_cmd(
+    sales: Path = typer.Option(..., "--sales", help="Sales CSV (a POS export or a transaction log)."),
+    date_col: str = typer.Option("date", "--date-col", help="Date column (YYYY-MM-DD or dd/mm/aaaa)."),
+    sku_col: str = typer.Option("sku", "--sku-col", help="Product column."),
+    qty_col: str | None = typer.Option(None, "--qty-col", help="Quantity column; without it each row is one unit."),
+    store_col: str | None = typer.Option(None, "--store-col", help="Store column: each store × SKU is a series."),
+    price_col: str | None = typer.Option(None, "--price-col", help="Unit price column (a model feature)."),
+    horizon: int = typer.Option(28, "--horizon", min=1, help="Periods ahead (days for --freq D)."),
+    folds: int = typer.Option(3, "--folds", min=1, max=20, help="Number of rolling folds."),
+    freq: str = typer.Option("D", "--freq", help="D (daily), W (weekly) or M (monthly) aggregation."),
+    models: str | None = typer.Option(
+        None, "--models", help="Comma-separated: global_gbm,seasonal_naive,moving_average,prophet (default all)."
+    ),
+    drop_duplicates: bool = typer.Option(False, "--drop-duplicates", help="Drop fully repeated rows first."),
+    date_format: str | None = typer.Option(None, "--date-format", help="strptime format, e.g. %d/%m/%Y."),
+    as_json: bool = typer.Option(False, "--json", help="Print the JSON result (the default output)."),
+) -> None:
+    """Backtest every model on the CSV: WAPE, MASE, bias and fit time per model over the folds.
+
+    Returns (negative quantities) are netted into their day; a day whose net is negative counts as 0.
+    Series with a single selling period cannot be evaluated: they are skipped and counted in the JSON.
+    """
+    from minimarket.forecast.demand import DemandDataError, backtest, build_panel, make_models
+
+    frame, table = _load(sales, date_col, sku_col, qty_col, store_col, price_col, drop_duplicates, date_format)
+    try:
+        panel = build_panel(
+            frame,
+            price_col="unit_price" if price_col else None,
+            store_col="store" if store_col else None,
+            freq=freq.upper(),
+        )
+        chosen = make_models([m.strip() for m in models.split(",") if m.strip()] if models else None, horizon)
+        result = backtest(panel, horizon=horizon, folds=folds, models=chosen)
+    except DemandDataError as exc:
+        fail(str(exc), 2)
+    payload = result.to_json()
+    payload["rows"] = len(table)
+    payload["returns_rows"] = table.returns
+    payload["duplicates_dropped"] = table.duplicates_dropped
+    print_json(payload)
+
+
+@app.command("train")
+def train_cmd(
+    sales: Path | None = typer.Option(None, "--sales", help="Sales CSV (date, sku, quantity, unit_price)."),
+    synthetic: bool = typer.Option(False, "--synthetic", help="Train on the synthetic mini-market sales."),
+    horizon: int = typer.Option(28, "--horizon", min=1),
+    seed: int = typer.Option(7, "--seed", help="Seed of the synthetic sales."),
+) -> None:
+    """Fit the global model, log it to MLflow, register `demand-forecaster` and run the gate.
+
+    Without --sales or --synthetic, the shop's sales from the store are used."""
+    from minimarket.forecast.demand import DemandDataError
+    from minimarket.forecast.demand_mlflow import train_and_register
+
+    if sales is not None:
+        frame, _ = _load(sales, "date", "sku", "quantity", None, "unit_price", False, None)
+    elif synthetic:
+        from minimarket.synth.sales import simulate_sales
+
+        frame = simulate_sales(seed=seed).sales
+    else:
+        from minimarket.store.db import session_scope
+        from minimarket.store.sales import sales_frame
+
+        with session_scope() as session:
+            frame = sales_frame(session)
+        if frame.empty:
+            fail("the store has no sales; import some with 'minimarket sales import' or use --synthetic")
+    try:
+        outcome = train_and_register(frame, horizon=horizon)
+    except DemandDataError as exc:
+        fail(str(exc), 2)
+    print_json(
+        {
+            "run_id": outcome.run_id,
+            "version": outcome.version,
+            "metrics": outcome.metrics,
+            "gate": outcome.decision.as_dict() if outcome.decision else None,
+        }
+    )
+
+
+@app.command("synth")
+def synth_cmd(
+    out: Path = typer.Option(..., "--out", help="Where to write the CSV (date, sku, quantity, unit_price)."),
+    days: int = typer.Option(730, "--days", min=30),
+    seed: int = typer.Option(7, "--seed"),
+    skus: int | None = typer.Option(None, "--skus", help="Only the first N catalog products."),
+) -> None:
+    """Write synthetic mini-market sales (deterministic from the seed)."""
+    from minimarket.synth.sales import simulate_sales
+
+    sim = simulate_sales(days=days, seed=seed, n_skus=skus)
+    sim.to_csv(out)
+    print_json({"path": str(out), "rows": len(sim.sales), "skus": int(sim.sales["sku"].nunique())})
