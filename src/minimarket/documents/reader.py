@@ -1,115 +1,200 @@
 """The reading layer: a checked :class:`~minimarket.documents.ingest.Document` in, positioned text and
 decoded codes out (:class:`~minimarket.documents.layout.DocumentText`).
 
-PDF pages with a usable text layer are read from it; other pages are rendered once at
-``Settings.render_dpi`` and that raster serves both code decoding and OCR. Codes are looked for where
-they are cheapest first: images embedded in the page (a clean QR bitmap decodes in a millisecond),
-then a moderate-resolution render of text pages, and only when the whole document yielded no code, the
-full ladder of attempts on those same rasters. Image documents (PNG, JPEG, TIFF, WebP) are decoded
-with their EXIF orientation, searched for codes and OCR'd.
+PDF pages:
+
+- with a usable text layer → the text layer (words at confidence 1.0; a scanner's invisible OCR layer at
+  :data:`~minimarket.documents.pdf.SCANNER_TEXT_CONF`). When such a page is drawn over a large picture
+  that carries printed text of its own (a letterhead scanned as the page background), the picture is
+  OCR'd too and its words that the text layer lacks are added, with their OCR confidence (< 1);
+- without one → rendered once at ``Settings.render_dpi``; that raster serves both code decoding and OCR.
+
+Codes are looked for where they are cheapest first: images embedded in the page (a clean QR bitmap
+decodes in a millisecond), then a moderate-resolution render of text pages; the expensive ladder runs on
+scans and photos, and on text pages only when the whole document yielded nothing.
+
+Image documents (PNG, JPEG, TIFF, WebP) are decoded with their EXIF orientation, searched for codes and
+OCR'd. Warnings (Spanish, for the shop's manager) say what is worth knowing about the reading.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pypdfium2 as pdfium
 
 from minimarket.config import Settings, get_settings
-from minimarket.documents.codes import FULL, QUICK, find_codes
+from minimarket.documents.codes import FULL, MEDIUM, QUICK, find_codes
 from minimarket.documents.ingest import Document, DocumentError, decode_image, open_pdf
-from minimarket.documents.layout import DecodedCode, DocumentText, PageText, TextOrigin
+from minimarket.documents.layout import DecodedCode, DocumentText, PageText, TextOrigin, Word, group_lines
 from minimarket.documents.ocr import ocr_page
-from minimarket.documents.pdf import embedded_images, read_text_layer, render_page
+from minimarket.documents.pdf import EmbeddedImage, TextQuality, embedded_images, read_text_layer, render_page
 
 CODE_SEARCH_DPI = 200
 """Resolution of the render of a text page when its embedded images held no code."""
-MAX_KEPT_RASTERS = 3
-"""Text-page rasters kept for the escalated code search (first pages: where the QR is)."""
+BACKGROUND_MIN_COVER = 0.5
+"""An embedded image covering at least this share of the page is a scan / page background."""
+BACKGROUND_MIN_INK = 0.01
+"""Share of dark pixels above which a background picture is worth OCR (blank forms are not)."""
 
 
 def read_document(doc: Document, settings: Settings | None = None) -> DocumentText:
     """Read every page of ``doc``: text (text layer or OCR), AFIP QR / CAE barcodes, and warnings."""
     settings = settings or get_settings()
     if doc.kind == "pdf":
-        return _read_pdf(doc, settings)
+        return _PdfReader(doc, settings).read()
     return _read_image(doc, settings)
 
 
-def _read_pdf(doc: Document, settings: Settings) -> DocumentText:
-    pdf = open_pdf(doc.data, doc.name)
-    try:
-        count = len(pdf)
-        if count > settings.max_pdf_pages:
-            raise DocumentError(
-                "too_many_pages",
-                f"«{doc.name}» tiene {count} páginas; se admiten hasta {settings.max_pdf_pages} por documento.",
-            )
-        result = DocumentText()
-        kept: list[tuple[int, np.ndarray]] = []
-        for index in range(count):
-            try:
-                page_text, page_codes, raster = _read_pdf_page(pdf, index, settings, result.warnings)
-            except pdfium.PdfiumError:
+class _PdfReader:
+    """Reads one PDF; remembers what earlier pages found (codes, OCR of repeated backgrounds)."""
+
+    def __init__(self, doc: Document, settings: Settings) -> None:
+        self.doc = doc
+        self.settings = settings
+        self.result = DocumentText()
+        self.background_ocr: dict[str, PageText] = {}
+        self.first_text_raster: tuple[int, np.ndarray] | None = None
+
+    def read(self) -> DocumentText:
+        pdf = open_pdf(self.doc.data, self.doc.name)
+        try:
+            count = len(pdf)
+            if count > self.settings.max_pdf_pages:
                 raise DocumentError(
-                    "corrupt_file", f"«{doc.name}»: la página {index + 1} está dañada y no se puede leer."
-                ) from None
-            result.pages.append(page_text)
-            result.codes.extend(page_codes)
-            if raster is not None and not page_codes and len(kept) < MAX_KEPT_RASTERS:
-                kept.append((index, raster))
-        if not result.codes:
-            # Nothing found cheaply anywhere: try harder on the text pages we rendered.
-            for index, raster in kept:
-                result.codes.extend(find_codes(raster, index, "render", effort=FULL))
-        return result
-    finally:
-        pdf.close()
+                    "too_many_pages",
+                    f"«{self.doc.name}» tiene {count} páginas; se admiten hasta "
+                    f"{self.settings.max_pdf_pages} por documento.",
+                )
+            for index in range(count):
+                try:
+                    page_text, codes = self._read_page(pdf, index)
+                except pdfium.PdfiumError:
+                    raise DocumentError(
+                        "corrupt_file", f"«{self.doc.name}»: la página {index + 1} está dañada y no se puede leer."
+                    ) from None
+                self.result.pages.append(page_text)
+                self.result.codes.extend(codes)
+            if not self.result.codes and self.first_text_raster is not None:
+                # Nothing found cheaply anywhere: try harder on the first text page's render (born-digital
+                # pages render crisply, so a code missed there is rare; the cost stays bounded).
+                index, raster = self.first_text_raster
+                self.result.codes.extend(find_codes(raster, index, "render", effort=MEDIUM))
+            return self.result
+        finally:
+            pdf.close()
 
+    @property
+    def _hard_search(self) -> bool:
+        """Whether the expensive code search is still worth it (nothing found on earlier pages)."""
+        return not self.result.codes
 
-def _read_pdf_page(
-    pdf: pdfium.PdfDocument, index: int, settings: Settings, warnings: list[str]
-) -> tuple[PageText, list[DecodedCode], np.ndarray | None]:
-    """Text and codes of one PDF page; also the raster rendered for codes (text pages only), if any."""
-    page = pdf[index]
-    try:
-        text, quality = read_text_layer(page, index)
-        codes: list[DecodedCode] = []
-        for image in embedded_images(page, index, max_pixels=settings.max_image_pixels):
-            codes.extend(find_codes(image.pixels, index, "embedded", effort=QUICK))
-    finally:
-        page.close()
-    codes = _unique(codes)
+    def _read_page(self, pdf: pdfium.PdfDocument, index: int) -> tuple[PageText, list[DecodedCode]]:
+        page = pdf[index]
+        try:
+            text, quality = read_text_layer(page, index)
+            page_area = max(1.0, text.width * text.height)
+            codes: list[DecodedCode] = []
+            backgrounds: list[EmbeddedImage] = []
+            for image in embedded_images(page, index, max_pixels=self.settings.max_image_pixels):
+                codes.extend(find_codes(image.pixels, index, "embedded", effort=QUICK))
+                x0, y0, x1, y1 = image.box
+                if (x1 - x0) * (y1 - y0) >= BACKGROUND_MIN_COVER * page_area:
+                    backgrounds.append(image)
+        finally:
+            page.close()
+        codes = _unique(codes)
+        if quality.usable:
+            return self._text_page(pdf, index, text, quality, codes, backgrounds)
+        return self._ocr_page(pdf, index, text, quality, codes)
 
-    if quality.usable:
-        if quality.invisible_ratio > 0.5:
-            warnings.append(
-                f"Página {index + 1}: el texto proviene del OCR del escáner (capa invisible), "
-                "puede tener errores de lectura."
-            )
-        raster = None
+    def _text_page(
+        self,
+        pdf: pdfium.PdfDocument,
+        index: int,
+        text: PageText,
+        quality: TextQuality,
+        codes: list[DecodedCode],
+        backgrounds: list[EmbeddedImage],
+    ) -> tuple[PageText, list[DecodedCode]]:
+        if not codes and self._hard_search:
+            # A scanned or photographed page with a text layer (e.g. Adobe Scan): the QR is in the picture.
+            for image in backgrounds:
+                codes.extend(find_codes(image.pixels, index, "embedded", effort=FULL))
         if not codes:
             raster = render_page(pdf, index, CODE_SEARCH_DPI)
             codes = find_codes(raster, index, "render", effort=QUICK)
-        return text, codes, raster
+            if self.first_text_raster is None and not codes:
+                self.first_text_raster = (index, raster)
+        if quality.invisible_ratio > 0.5:
+            self.result.warnings.append(
+                f"Página {index + 1}: el texto proviene del OCR del escáner (capa invisible), "
+                "puede tener errores de lectura."
+            )
+        else:
+            for image in backgrounds:
+                added = self._add_background_words(text, image)
+                if added:
+                    self.result.warnings.append(
+                        f"Página {index + 1}: {added} palabras se leyeron con OCR de la imagen de fondo "
+                        "(membrete escaneado)."
+                    )
+        return text, codes
 
-    # No usable text layer: render once, use the raster for codes and OCR.
-    raster = render_page(pdf, index, settings.render_dpi)
-    if not codes:
-        codes = find_codes(raster, index, "render", effort=FULL)
-    ocr = ocr_page(raster, settings, dpi=settings.render_dpi, index=index)
-    if text.words and quality.real_chars:
-        warnings.append(
-            f"Página {index + 1}: la capa de texto del PDF no es utilizable "
-            f"({quality.real_chars} caracteres reales); se leyó con OCR."
-        )
-    _warn_ocr(ocr, index, warnings)
-    return ocr, codes, None
+    def _add_background_words(self, text: PageText, image: EmbeddedImage) -> int:
+        """OCR a page-background picture and add the words the text layer does not already have."""
+        pixels = image.pixels
+        height_px, width_px = pixels.shape[:2]
+        x0, y0, x1, y1 = image.box
+        box_w, box_h = x1 - x0, y1 - y0
+        if box_w <= 0 or box_h <= 0 or (width_px > height_px) != (box_w > box_h):
+            return 0  # placed rotated: a photo, not a letterhead background
+        if _ink_share(pixels) < BACKGROUND_MIN_INK:
+            return 0
+        key = hashlib.sha1(pixels.tobytes()).hexdigest()
+        ocr = self.background_ocr.get(key)
+        if ocr is None:
+            dpi = width_px / (box_w / 72.0)
+            ocr = ocr_page(pixels, self.settings, dpi=dpi, index=text.index, fixed_geometry=True)
+            self.background_ocr[key] = ocr
+        sx, sy = box_w / max(ocr.width, 1e-6), box_h / max(ocr.height, 1e-6)
+        added = []
+        for word in ocr.words:
+            if word.conf < 0.3 or not any(ch.isalnum() for ch in word.text):
+                continue
+            placed = Word(
+                word.text, x0 + word.x0 * sx, y0 + word.y0 * sy, x0 + word.x1 * sx, y0 + word.y1 * sy, word.conf
+            )
+            if not _overlaps_any(placed, text.words):
+                added.append(placed)
+        if added:
+            text.words.extend(added)
+            text.lines = group_lines(text.words)
+        return len(added)
+
+    def _ocr_page(
+        self, pdf: pdfium.PdfDocument, index: int, text: PageText, quality: TextQuality, codes: list[DecodedCode]
+    ) -> tuple[PageText, list[DecodedCode]]:
+        """No usable text layer: render once and use the raster for codes and OCR."""
+        raster = render_page(pdf, index, self.settings.render_dpi)
+        if not codes:
+            codes = find_codes(raster, index, "render", effort=FULL if self._hard_search else QUICK)
+        ocr = ocr_page(raster, self.settings, dpi=self.settings.render_dpi, index=index)
+        if text.words and quality.real_chars:
+            self.result.warnings.append(
+                f"Página {index + 1}: la capa de texto del PDF no es utilizable "
+                f"({quality.real_chars} caracteres reales); se leyó con OCR."
+            )
+        _warn_ocr(ocr, index, self.result.warnings)
+        return ocr, codes
 
 
 def _read_image(doc: Document, settings: Settings) -> DocumentText:
     result = DocumentText()
     for index, decoded in enumerate(decode_image(doc, settings)):
-        result.codes.extend(find_codes(decoded.pixels, index, "image", effort=FULL))
+        effort = FULL if not result.codes else QUICK
+        result.codes.extend(find_codes(decoded.pixels, index, "image", effort=effort))
         page = ocr_page(decoded.pixels, settings, dpi=decoded.dpi, index=index)
         _warn_ocr(page, index, result.warnings)
         result.pages.append(page)
@@ -123,6 +208,25 @@ def _warn_ocr(page: PageText, index: int, warnings: list[str]) -> None:
         warnings.append(f"Página {index + 1}: no tiene texto y el OCR no encontró nada legible.")
     elif page.mean_conf < 0.6:
         warnings.append(f"Página {index + 1}: lectura OCR de baja confianza ({page.mean_conf:.0%}); revise la imagen.")
+
+
+def _ink_share(pixels: np.ndarray) -> float:
+    gray = pixels if pixels.ndim == 2 else pixels.mean(axis=2)
+    step = max(1, int(max(gray.shape) / 400))
+    sample = gray[::step, ::step]
+    return float((sample < 128).mean())
+
+
+def _overlaps_any(word: Word, others: list[Word]) -> bool:
+    """True when ``word``'s centre falls inside (or its box mostly covers) a word already on the page."""
+    for other in others:
+        if other.x0 - 1 <= word.cx <= other.x1 + 1 and other.y0 - 1 <= word.cy <= other.y1 + 1:
+            return True
+        ix = min(word.x1, other.x1) - max(word.x0, other.x0)
+        iy = min(word.y1, other.y1) - max(word.y0, other.y0)
+        if ix > 0 and iy > 0 and ix * iy > 0.5 * (word.x1 - word.x0) * (word.y1 - word.y0):
+            return True
+    return False
 
 
 def _unique(codes: list[DecodedCode]) -> list[DecodedCode]:

@@ -50,19 +50,22 @@ def ocr_page(
     dpi: float | None = None,
     index: int = 0,
     psm: int = DEFAULT_PSM,
+    fixed_geometry: bool = False,
 ) -> PageText:
     """OCR a page image (gray/BGR uint8) and return its words in points (origin OCR).
 
     ``dpi`` is the image's resolution if known (a PDF render); otherwise it is estimated. The whole page
     (OSD and retries included) is bounded by ``Settings.ocr_timeout_seconds``: past it,
     ``DocumentError("timeout")`` is raised and no Tesseract process is left running.
+    ``fixed_geometry`` keeps the image's geometry (no rotation, deskew or perspective correction), so
+    word boxes are the input's pixels × 72 / dpi.
     """
     settings = settings or get_settings()
     deadline = Deadline(settings.ocr_timeout_seconds)
-    prepared = preprocess(image, dpi)
+    prepared = preprocess(image, dpi, fixed_geometry=fixed_geometry)
     lang = settings.ocr_language
     words = image_to_words(prepared.image, lang, psm, round(prepared.dpi), deadline.left())
-    if not _looks_right(words):
+    if not fixed_geometry and not _looks_right(words):
         prepared, words = _fix_orientation(prepared, words, lang, psm, deadline)
     return to_page_text(words, prepared, index)
 

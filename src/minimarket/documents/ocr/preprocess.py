@@ -270,16 +270,20 @@ def binarise(gray: np.ndarray) -> np.ndarray:
 # --- the pipeline --------------------------------------------------------------------------------------------
 
 
-def preprocess(image: np.ndarray, dpi: float | None = None, binarize: bool = False) -> PreparedPage:
+def preprocess(
+    image: np.ndarray, dpi: float | None = None, binarize: bool = False, fixed_geometry: bool = False
+) -> PreparedPage:
     """Prepare a page image (gray/BGR uint8) for Tesseract; see the module docstring for the steps.
 
     ``dpi`` is the image's resolution when known (a PDF render); without it the resolution is
-    estimated from character heights and the image is rescaled to about 300 dpi.
+    estimated from character heights and the image is rescaled to about 300 dpi. ``fixed_geometry``
+    skips perspective, rotation and deskew (only uniform scaling), so that boxes found on the result map
+    back to the input by a scale factor alone (used for images placed on a PDF page).
     """
     gray = to_gray(image)
     steps: list[str] = []
 
-    quad = find_page_quad(gray)
+    quad = None if fixed_geometry else find_page_quad(gray)
     if quad is not None:
         gray = warp_quad(gray, quad)
         steps.append("perspective")
@@ -291,12 +295,12 @@ def preprocess(image: np.ndarray, dpi: float | None = None, binarize: bool = Fal
         steps.append("flatten")
 
     rotation = 0
-    if text_runs_vertically(gray):
+    if not fixed_geometry and text_runs_vertically(gray):
         gray = rotate90(gray, 90)
         rotation = 90
         steps.append("rotate90")
 
-    skew = estimate_skew(gray)
+    skew = 0.0 if fixed_geometry else estimate_skew(gray)
     if abs(skew) >= 0.3:
         gray = rotate_small_angle(gray, skew)
         steps.append("deskew")
