@@ -43,6 +43,10 @@ def _register() -> None:
     from minimarket.commands import demand
 
     app.add_typer(demand.app, name="demand")
+    from minimarket.commands import prices, stock
+
+    app.add_typer(stock.app, name="stock")
+    app.add_typer(prices.app, name="prices")
 
 
 _register()

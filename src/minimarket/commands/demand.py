@@ -20,7 +20,7 @@ def _load(
     price_col: str | None,
     drop_duplicates: bool,
     date_format: str | None,
-):  # noqa: ANN202 - returns a pandas frame (imported lazily)
+):
     from minimarket.sales_csv import SalesColumns, SalesCsvError, read_sales_csv
 
     if not sales.is_file():

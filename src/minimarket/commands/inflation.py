@@ -66,7 +66,7 @@ def forecast_cmd(
 
         try:
             forecaster = load_champion_forecaster()
-        except Exception as exc:  # noqa: BLE001 - any registry problem becomes one clear line
+        except Exception as exc:
             fail(f"no champion inflation-forecaster available ({exc.__class__.__name__}); run 'inflation train'")
     else:
         forecaster = InflationForecaster().fit(InflationData.bundled(overrides=_store_overrides()))
@@ -107,6 +107,7 @@ def update_cmd(
     reason: str | None = typer.Option(None, "--reason", help="Why a forced figure is right."),
     author: str | None = typer.Option(None, "--author", help="Who records it (default: the OS user)."),
     no_refit: bool = typer.Option(False, "--no-refit", help="Only record the figure; do not retrain."),
+    eval_start: str = typer.Option("2019-01", "--eval-start", help="First month of the gate's backtest."),
     shop: str | None = ShopOption,
 ) -> None:
     """Record the month's CPI figure (guarded), refit, and promote the new model if not worse."""
@@ -114,7 +115,15 @@ def update_cmd(
 
     try:
         result = update_inflation(
-            month, pct, source=source, author=author, force=force, reason=reason, refit=not no_refit, shop=shop
+            month,
+            pct,
+            source=source,
+            author=author,
+            force=force,
+            reason=reason,
+            refit=not no_refit,
+            shop=shop,
+            eval_start=eval_start,
         )
     except UpdateRefused as exc:
         fail(str(exc))

@@ -1,0 +1,156 @@
+"""Shop-level reports built from the store: low-stock alerts as draft purchase orders, price suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from minimarket.forecast.reorder import ReorderPolicy, advise
+from minimarket.pricing import compound_pct, markup_for, price_rise_flag, realised_inflation_pct, suggested_price
+
+DEFAULT_LEAD_TIME_DAYS = 7
+
+
+def stock_alerts(session: Session, policy: ReorderPolicy | None = None, *, include_all: bool = False) -> dict[str, Any]:
+    """SKUs at or below their reorder point, grouped by supplier as draft purchase orders."""
+    from minimarket.store.stock import daily_sales, products_with_suppliers, stock_levels
+
+    rules = policy or ReorderPolicy()
+    levels = stock_levels(session)
+    as_of, sales = daily_sales(session, days=rules.history_days)
+    orders: dict[str, dict[str, Any]] = {}
+    for product, supplier in products_with_suppliers(session):
+        lead = supplier.lead_time_days if supplier and supplier.lead_time_days else DEFAULT_LEAD_TIME_DAYS
+        history = sales.get(product.sku)
+        if history is None and product.sku not in levels:
+            continue
+        stock = float(levels.get(product.sku, Decimal(0)))
+        advice = advise(
+            product.sku,
+            history if history is not None else [],  # type: ignore[arg-type]
+            stock,
+            lead_time_days=lead,
+            category=product.category,
+            pack_size=product.pack_size,
+            policy=rules,
+        )
+        if not advice.needs_order and not include_all:
+            continue
+        key = supplier.cuit if supplier else "sin-proveedor"
+        order = orders.setdefault(
+            key,
+            {
+                "supplier_cuit": supplier.cuit if supplier else None,
+                "supplier_name": supplier.name if supplier else "Sin proveedor asignado",
+                "lead_time_days": lead,
+                "items": [],
+                "estimated_cost": Decimal(0),
+            },
+        )
+        cost = product.cost or Decimal(0)
+        order["items"].append(
+            {
+                "sku": product.sku,
+                "name": product.name,
+                "category": product.category,
+                "stock": advice.stock,
+                "daily_demand": advice.daily_demand,
+                "reorder_point": advice.reorder_point,
+                "order_up_to": advice.order_up_to,
+                "suggested_qty": advice.suggested_qty,
+                "pack_size": product.pack_size,
+                "days_of_cover": advice.days_of_cover,
+                "service_level": advice.service_level,
+                "needs_order": advice.needs_order,
+                "method": advice.method,
+                "unit_cost": str(cost),
+            }
+        )
+        order["estimated_cost"] += cost * advice.suggested_qty
+    suppliers = sorted(orders.values(), key=lambda o: o["supplier_name"])
+    for order in suppliers:
+        order["estimated_cost"] = str(order["estimated_cost"].quantize(Decimal("0.01")))
+        order["items"].sort(key=lambda i: (i["days_of_cover"] is None, i["days_of_cover"] or 0))
+    return {
+        "as_of": as_of.isoformat(),
+        "review_period_days": rules.review_period_days,
+        "suppliers": suppliers,
+        "n_items": sum(len(o["items"]) for o in suppliers),
+    }
+
+
+def category_factors(categories: set[str]) -> dict[str, dict[str, Any]]:
+    """Relative pace of each category's COICOP division vs the headline (1.0 without the file)."""
+    from minimarket.forecast import cpi
+
+    try:
+        divisions = cpi.load_division_cpi()
+    except FileNotFoundError:
+        return {c: {"relative": 1.0, "division": "0"} for c in categories}
+    out = {}
+    for category in categories:
+        info = cpi.category_inflation(category, divisions)
+        out[category] = {"relative": info.relative, "division": info.division, "window": info.window}
+    return out
+
+
+def price_suggestions(
+    session: Session,
+    *,
+    monthly_forecast_pct: list[float],
+    known_monthly_pct: Mapping[str, float],
+    review_period_days: int = 7,
+    markups: Mapping[str, Decimal] | None = None,
+    min_excess_pp: float = 5.0,
+) -> dict[str, Any]:
+    """Suggested shelf prices per SKU with an invoiced cost, and flagged supplier price rises."""
+    from minimarket.store.stock import invoiced_costs, products_with_suppliers
+
+    costs = invoiced_costs(session)
+    products = products_with_suppliers(session)
+    factors = category_factors({p.category for p, _ in products})
+    fallback = monthly_forecast_pct[0] if monthly_forecast_pct else 2.0
+    suggestions, rises = [], []
+    for product, supplier in products:
+        history = costs.get(product.sku)
+        if not history:
+            continue
+        latest = history[-1]
+        factor = factors.get(product.category, {"relative": 1.0})["relative"]
+        lead = supplier.lead_time_days if supplier and supplier.lead_time_days else DEFAULT_LEAD_TIME_DAYS
+        months = (lead + review_period_days) / 30.4375
+        category_path = [p * factor for p in monthly_forecast_pct]
+        expected = compound_pct(category_path, months)
+        markup = markup_for(product.category, markups)
+        suggestions.append(
+            {
+                "sku": product.sku,
+                "name": product.name,
+                "category": product.category,
+                "latest_cost": str(latest.unit_cost),
+                "cost_date": latest.date.isoformat(),
+                "invoice": latest.invoice,
+                "markup": str(markup),
+                "vat_rate": str(product.vat_rate),
+                "expected_inflation_pct": round(expected, 2),
+                "days_to_restock": lead + review_period_days,
+                "suggested_price": str(suggested_price(latest.unit_cost, markup, Decimal(product.vat_rate), expected)),
+            }
+        )
+        if len(history) >= 2:
+            previous = history[-2]
+            monthly = {k: v * factor for k, v in known_monthly_pct.items()}
+            expected_rise = realised_inflation_pct(monthly, previous.date, latest.date, fallback * factor)
+            flag = price_rise_flag(previous, latest, expected_rise, min_excess_pp=min_excess_pp)
+            if flag:
+                rises.append({**flag.as_dict(), "name": product.name, "category": product.category})
+    return {
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "monthly_inflation_forecast_pct": [round(p, 3) for p in monthly_forecast_pct],
+        "suggestions": suggestions,
+        "supplier_price_rises": rises,
+    }
