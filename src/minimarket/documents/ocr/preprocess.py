@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 TARGET_DPI = 300
-TYPICAL_CHAR_HEIGHT_300DPI = 30.0
+TYPICAL_CHAR_HEIGHT_300DPI = 24.0
 """Median height (px) of character blobs on invoices rendered at 300 dpi (measured on the dev set)."""
 
 
@@ -121,14 +121,51 @@ def order_corners(points: np.ndarray) -> np.ndarray:
     return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]], np.float32)
 
 
+def sheet_aspect(quad: np.ndarray, image_shape: tuple[int, ...]) -> float | None:
+    """Height/width of the real sheet seen as ``quad`` (TL TR BR BL) in a photo, undoing foreshortening.
+
+    Zhang & He, "Whiteboard scanning and image enhancement" (2007): with the principal point at the
+    image centre and square pixels, the focal length and then the true aspect ratio follow from the
+    four corners. ``None`` when the geometry is degenerate (e.g. a frontal shot: no perspective to undo).
+    """
+    h, w = image_shape[:2]
+    u0, v0 = w / 2.0, h / 2.0
+    tl, tr, br, bl = (np.array([x, y, 1.0]) for x, y in quad)
+    m1, m2, m3, m4 = tl, tr, bl, br
+    k2 = np.dot(np.cross(m1, m4), m3) / np.dot(np.cross(m2, m4), m3)
+    k3 = np.dot(np.cross(m1, m4), m2) / np.dot(np.cross(m3, m4), m2)
+    n2, n3 = k2 * m2 - m1, k3 * m3 - m1
+    if abs(n2[2]) < 1e-9 or abs(n3[2]) < 1e-9:
+        return None  # parallel sides: an affine view, the simple side ratio is right
+    f2 = -(
+        (n2[0] * n3[0] - (n2[0] * n3[2] + n2[2] * n3[0]) * u0 + n2[2] * n3[2] * u0 * u0)
+        + (n2[1] * n3[1] - (n2[1] * n3[2] + n2[2] * n3[1]) * v0 + n2[2] * n3[2] * v0 * v0)
+    ) / (n2[2] * n3[2])
+    if not np.isfinite(f2) or f2 <= 0:
+        return None
+    f = np.sqrt(f2)
+    a_inv = np.linalg.inv(np.array([[f, 0, u0], [0, f, v0], [0, 0, 1.0]]))
+    b = a_inv.T @ a_inv
+    ratio2 = float(n2 @ b @ n2) / float(n3 @ b @ n3)  # (width / height)²
+    if not np.isfinite(ratio2) or ratio2 <= 0:
+        return None
+    return float(1.0 / np.sqrt(ratio2))
+
+
 def warp_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
-    """Warp the quadrilateral ``quad`` (TL TR BR BL) of ``image`` to an upright rectangle."""
+    """Warp the quadrilateral ``quad`` (TL TR BR BL) of ``image`` to an upright rectangle with the
+    sheet's true proportions (foreshortening undone when it can be estimated)."""
     tl, tr, br, bl = quad
-    width = round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
-    height = round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
-    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32)
+    width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
+    height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
+    aspect = sheet_aspect(quad, image.shape)
+    if aspect is not None and 0.3 < aspect < 3.5:
+        height = max(height, width * aspect)
+        width = height / aspect
+    width_px, height_px = round(width), round(height)
+    target = np.array([[0, 0], [width_px - 1, 0], [width_px - 1, height_px - 1], [0, height_px - 1]], np.float32)
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
-    return cv2.warpPerspective(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
+    return cv2.warpPerspective(image, matrix, (width_px, height_px), flags=cv2.INTER_LINEAR, borderValue=255)
 
 
 # --- illumination ---------------------------------------------------------------------------------------

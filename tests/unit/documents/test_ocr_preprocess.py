@@ -1,0 +1,134 @@
+"""OpenCV preprocessing on a real invoice page, rotated, skewed, shadowed and photographed in perspective."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+
+from minimarket.documents.ocr.preprocess import (
+    estimate_scale,
+    estimate_skew,
+    find_page_quad,
+    preprocess,
+    rotate_small_angle,
+    text_runs_vertically,
+)
+from minimarket.documents.pdf import render_page
+
+REAL_INVOICES = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "invoices"
+
+
+@pytest.fixture(scope="module")
+def page150() -> np.ndarray:
+    path = REAL_INVOICES / "factura128.pdf"
+    if not path.is_file():
+        pytest.skip(f"the shared real invoices are not available ({REAL_INVOICES})")
+    with pdfium.PdfDocument(str(path)) as pdf:
+        return render_page(pdf, 0, 150)
+
+
+def camera_corners(
+    tilt_x: float, tilt_y: float, turn: float, size: tuple[int, int] = (1400, 1900), focal: float = 1600.0
+) -> np.ndarray:
+    """Where a pinhole camera (principal point at the centre) sees the corners (TL TR BR BL) of an A4
+    sheet tilted by ``tilt_x``/``tilt_y`` degrees and turned by ``turn`` degrees in its plane."""
+
+    def rotation(angle: float, axis: int) -> np.ndarray:
+        c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+        i, j = [k for k in range(3) if k != axis]
+        matrix = np.eye(3)
+        matrix[i, i], matrix[i, j], matrix[j, i], matrix[j, j] = c, -s, s, c
+        return matrix
+
+    width, height = 0.210, 0.297
+    sheet = np.array(
+        [
+            [-width / 2, -height / 2, 0],
+            [width / 2, -height / 2, 0],
+            [width / 2, height / 2, 0],
+            [-width / 2, height / 2, 0],
+        ]
+    )
+    placed = (rotation(tilt_x, 0) @ rotation(tilt_y, 1) @ rotation(turn, 2) @ sheet.T).T + np.array([0.01, 0.0, 0.40])
+    u = focal * placed[:, 0] / placed[:, 2] + size[0] / 2
+    v = focal * placed[:, 1] / placed[:, 2] + size[1] / 2
+    return np.stack([u, v], axis=1).astype(np.float32)
+
+
+def photograph(page: np.ndarray, corners: np.ndarray, size: tuple[int, int] = (1400, 1900)) -> np.ndarray:
+    """Put ``page`` on a dark wooden-ish table with a perspective warp to ``corners`` (TL TR BR BL)."""
+    h, w = page.shape[:2]
+    source = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
+    matrix = cv2.getPerspectiveTransform(source, corners.astype(np.float32))
+    rng = np.random.default_rng(3)
+    table = cv2.GaussianBlur(rng.integers(40, 90, (size[1], size[0]), dtype=np.uint8), (0, 0), 3)
+    return cv2.warpPerspective(page, matrix, size, dst=table.copy(), borderMode=cv2.BORDER_TRANSPARENT)
+
+
+def test_clean_render_is_left_alone(page150: np.ndarray) -> None:
+    with pdfium.PdfDocument(str(REAL_INVOICES / "factura128.pdf")) as pdf:
+        page300 = render_page(pdf, 0, 300)
+    prepared = preprocess(page300, dpi=300)
+    assert prepared.steps == []
+    assert prepared.dpi == 300
+    assert prepared.image.shape == page300.shape
+
+
+def test_low_resolution_is_rescaled_to_300dpi(page150: np.ndarray) -> None:
+    scale = estimate_scale(page150)
+    assert scale is not None and 1.6 < scale < 2.5
+    prepared = preprocess(page150)  # resolution unknown: estimated from character heights
+    assert "rescale" in prepared.steps
+    assert prepared.dpi == 300
+    assert 1.6 < prepared.image.shape[0] / page150.shape[0] < 2.5
+    known = preprocess(page150, dpi=150)
+    assert known.dpi == 300 and known.image.shape[0] == 2 * page150.shape[0]
+
+
+@pytest.mark.parametrize("rotation", [cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE])
+def test_vertical_text_is_detected(page150: np.ndarray, rotation: int) -> None:
+    assert not text_runs_vertically(page150)
+    turned = cv2.rotate(page150, rotation)
+    assert text_runs_vertically(turned)
+    prepared = preprocess(turned, dpi=150)
+    assert prepared.rotation == 90
+    assert prepared.image.shape[0] > prepared.image.shape[1]  # portrait again (maybe upside down: OSD's job)
+
+
+@pytest.mark.parametrize("angle", [-4.0, -1.5, 2.5])
+def test_skew_is_measured_and_corrected(page150: np.ndarray, angle: float) -> None:
+    skewed = rotate_small_angle(page150, angle)
+    measured = estimate_skew(skewed)
+    assert abs(measured + angle) < 0.4
+    prepared = preprocess(skewed, dpi=150)
+    assert "deskew" in prepared.steps
+    assert abs(estimate_skew(prepared.image)) < 0.4
+
+
+def test_photo_in_perspective_is_found_and_flattened(page150: np.ndarray) -> None:
+    corners = camera_corners(18, 10, 4)
+    photo = photograph(page150, corners)
+    quad = find_page_quad(photo)
+    assert quad is not None
+    assert np.abs(quad - corners).max() < 25  # pixels, on a 1400×1900 photo
+    prepared = preprocess(photo)
+    assert prepared.steps[0] == "perspective"
+    height, width = prepared.image.shape[:2]
+    assert abs(height / width - 842 / 595) < 0.08  # the sheet's A4 proportions are back
+    assert find_page_quad(page150) is None  # a scan filling the frame is not "corrected"
+
+
+def test_shadow_is_flattened(page150: np.ndarray) -> None:
+    h, w = page150.shape
+    ramp = np.linspace(1.0, 0.45, w)[None, :] * np.linspace(1.0, 0.8, h)[:, None]
+    shadowed = (page150 * ramp).clip(0, 255).astype(np.uint8)
+    prepared = preprocess(shadowed, dpi=150)
+    assert "flatten" in prepared.steps
+    paper = prepared.image[prepared.image > 128]
+    assert paper.mean() > 235  # the paper is white again on both sides
+    left, right = prepared.image[:, : w // 4], prepared.image[:, -w // 4 :]
+    assert abs(float(np.median(left)) - float(np.median(right))) < 10
