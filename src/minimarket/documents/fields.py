@@ -1,0 +1,726 @@
+"""Header fields of an invoice from positioned text: labels and geometry, no per-supplier templates.
+
+Each field is found as a list of candidates with a confidence; the best one wins. Labels are matched in
+their many printed variants ("Fecha de Emisión", "FECHA", "Fecha y Hora"; "C.U.I.T.", "CUIT Nº";
+"Punto de Venta: 00003 Comp. Nro: 00001360", "Nro 0005-00011643", "N° 0004 - 00017649"), and geometry
+decides what labels cannot: the big boxed letter is the tallest single letter at the top of the page,
+the issuer's CUIT is the one surrounded by issuer cues (Ingresos Brutos, Inicio de Actividades) and away
+from receiver cues (Señor/es, Cliente, Condición de venta), a value is right of its label or under it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from minimarket.documents.linetext import (
+    LineText,
+    PageView,
+    find_cuits,
+    find_dates,
+    find_long_number,
+    label,
+    normalize,
+    number_tokens,
+)
+from minimarket.domain.afip import DOCUMENT_TYPES, find_document_type, parse_iva_condition
+from minimarket.domain.numbers import NumberFormat
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Found(Generic[T]):
+    """A field value read from the page, with a confidence in 0..1 and where it was read."""
+
+    value: T
+    confidence: float
+    page: int = 0
+    y: float = 0.0
+    note: str = ""
+
+
+@dataclass(slots=True)
+class CuitSeen:
+    """A valid CUIT printed on the page and how much its surroundings say issuer or receiver."""
+
+    cuit: str
+    page: int
+    y: float
+    issuer_score: float
+    receiver_score: float
+    conf: float = 1.0
+
+
+@dataclass(slots=True)
+class HeaderFields:
+    """Everything read from the invoice header (all optional)."""
+
+    invoice_type: Found[str] | None = None
+    afip_code: Found[int] | None = None
+    kind: str = "factura"
+    fce: bool = False
+    point_of_sale: Found[int] | None = None
+    number: Found[int] | None = None
+    issue_date: Found[dt.date] | None = None
+    issuer_cuit: Found[str] | None = None
+    issuer_name: Found[str] | None = None
+    issuer_iva_condition: Found[str] | None = None
+    receiver_doc_type: Found[int] | None = None
+    receiver_doc_number: Found[str] | None = None
+    receiver_name: Found[str] | None = None
+    receiver_iva_condition: Found[str] | None = None
+    cae: Found[str] | None = None
+    cae_is_caea: bool = False
+    cae_due_date: Found[dt.date] | None = None
+    currency: Found[str] | None = None
+    exchange_rate: Found[Decimal] | None = None
+    cuits: list[CuitSeen] = field(default_factory=list)
+    dates: list[tuple[str, dt.date, int, float]] = field(default_factory=list)
+    """Every date seen: (role, date, page, y) with role issue/cae_due/start/period/due/other."""
+
+
+def _best(candidates: list[Found[T]]) -> Found[T] | None:
+    if not candidates:
+        return None
+    return max(candidates, key=lambda f: (f.confidence, -f.page, -f.y))
+
+
+def _conf(lt: LineText, base: float) -> float:
+    """``base`` scaled by the words' OCR confidence (1.0 for a text layer)."""
+    return round(base * (0.5 + 0.5 * lt.line.conf), 3)
+
+
+def _squash(text: str) -> str:
+    return normalize(text).replace(" ", "")
+
+
+# --- invoice type: letter, AFIP code, kind -------------------------------------------------------------
+
+_LETTERS = frozenset("ABCEMT")
+_CODE = re.compile(
+    r"(?<![A-Z0-9])C\s?[O0]\s?D(?:\s?I\s?G\s?O)?\s*(?:N\s?°|NRO)?\s*(?:[ABCEM]\s+)?(\d{1,3})(?!\d)"
+    r"|(?<![A-Z0-9])C\s?[O0]\s?(\d{2,3})(?!\d)"
+)
+_LETTER_AFTER_KIND = re.compile(
+    r"(?<![A-Z])(?:FACTURA|NOTA DE CREDITO|NOTA DE DEBITO|RECIBO|TIQUE FACTURA|TIQUE)"
+    r"(?:\s+DE\s+CREDITO\s+ELECTRONICA)?\s+([ABCEM])(?![A-Z0-9])"
+)
+_LETTER_BEFORE_NUMBER = re.compile(r"(?<![A-Z0-9])([ABCEM])\s*N\s?°\s*\d")
+_KINDS = (
+    ("nota_credito", re.compile(r"NOTA\s*DE\s*CR[EÉ]DITO|\bN\s*C\s*[ABCEM]?\b(?=.*\d)|NOTA\s*CREDITO")),
+    ("nota_debito", re.compile(r"NOTA\s*DE\s*D[EÉ]BITO|NOTA\s*DEBITO")),
+    ("recibo", re.compile(r"(?<![A-Z])RECIBO(?![A-Z])")),
+    ("tique_factura", re.compile(r"TIQUE\s*FACTURA|TICKET\s*FACTURA")),
+    ("factura", re.compile(r"(?<![A-Z])FACTURA(?![A-Z])")),
+)
+_FCE = re.compile(r"CREDITO\s*ELECTRONICA|MIPYME|\(?\bFCE\b")
+
+
+def _find_type(view: PageView, header_bottom: float, out: HeaderFields) -> None:
+    median_h = view.median_height
+    top = view.lines
+    letters: list[Found[str]] = []
+    codes: list[Found[int]] = []
+    kinds: list[tuple[float, str]] = []
+    fce = False
+    for lt in top:
+        if lt.y0 > header_bottom:
+            break
+        # the big boxed letter: a lone A/B/C/M/E much taller than the text around it
+        for word in lt.words:
+            if word.text.strip() in _LETTERS and len(word.text.strip()) == 1 and word.height >= 1.6 * median_h:
+                score = min(0.97, 0.7 + 0.05 * word.height / max(median_h, 1.0))
+                # centred letters are the AFIP box
+                if abs(word.cx - view.width / 2) < view.width * 0.2:
+                    score = min(0.99, score + 0.05)
+                letters.append(Found(word.text.strip(), _conf(lt, score), view.index, lt.y0, "box"))
+        norm = lt.norm
+        for m in _LETTER_AFTER_KIND.finditer(norm):
+            letters.append(Found(m.group(1), _conf(lt, 0.85), view.index, lt.y0, "after kind"))
+        for m in _LETTER_BEFORE_NUMBER.finditer(norm):
+            letters.append(Found(m.group(1), _conf(lt, 0.8), view.index, lt.y0, "before N°"))
+        for m in _CODE.finditer(norm):
+            number = int(m.group(1) or m.group(2))
+            if number in DOCUMENT_TYPES:
+                codes.append(Found(number, _conf(lt, 0.95 if m.group(1) else 0.8), view.index, lt.y0))
+        for kind, pattern in _KINDS:
+            if pattern.search(norm):
+                kinds.append((lt.y0, kind))
+                break
+        if _FCE.search(norm):
+            fce = True
+    if kinds:
+        out.kind = min(kinds)[1]
+    out.fce = fce or out.fce
+    letter = _best(letters)
+    code: Found[int] | None = _best(codes)
+    if code is not None:
+        doc = DOCUMENT_TYPES[code.value]
+        if letter is not None and letter.value != doc.letter:
+            # printed letter and code disagree: keep the code (explicit) but lower both confidences
+            code.confidence = round(code.confidence * 0.6, 3)
+            code.note = f"letra impresa {letter.value} ≠ código {code.value} ({doc.letter})"
+        out.afip_code = code
+        out.invoice_type = Found(doc.letter, code.confidence, code.page, code.y, "from code")
+        if letter is not None and letter.value == doc.letter:
+            out.invoice_type = Found(
+                doc.letter, max(letter.confidence, code.confidence), letter.page, letter.y, "letter+code"
+            )
+        out.kind = doc.kind if doc.kind else out.kind
+        out.fce = doc.is_fce
+    elif letter is not None:
+        out.invoice_type = letter
+        found = find_document_type(letter.value, out.kind, out.fce) or find_document_type(letter.value)
+        if found is not None:
+            out.afip_code = Found(found.code, round(letter.confidence * 0.8, 3), letter.page, letter.y, "inferred")
+
+
+# --- point of sale and number ----------------------------------------------------------------------------
+
+_PV_LABEL = label(
+    "PUNTO DE VENTA",
+    "PTO DE VENTA",
+    "PTO DE VTA",
+    "PTO VTA",
+    "PTO VENTA",
+    "P DE VENTA",
+    "P VTA",
+    "PV",
+    "P V",
+)
+_NUM_LABEL = label(
+    "COMP NRO",
+    "COMP N°",
+    "COMPROBANTE NRO",
+    "COMPROBANTE N°",
+    "NRO DE COMPROBANTE",
+    "NRO COMPROBANTE",
+    "N° DE COMPROBANTE",
+    "NUMERO DE COMPROBANTE",
+    "NUMERO",
+    "NRO",
+    "N°",
+    "NUM",
+)
+_PAIR = re.compile(r"(?<![\d\-/.,])(\d(?: ?\d){0,4})\s*[-–]\s*(\d(?: ?\d){0,7})(?![\d\-/.,])")
+_NOT_INVOICE_NUMBER = re.compile(
+    r"REMITO|ORDEN|PEDIDO|PRESUPUESTO|\bO\s?C\b|REFERENCIA|\bREF\b|ASOCIAD|COMPROBANTE\s*ASOC|"
+    r"CUENTA|CLIENTE|TEL|CEL|FAX|WHATSAPP|INGRESOS BRUTOS|\bIIBB\b|\bIB\b|CUIT|DNI|ACTIVIDAD|CAI"
+)
+
+
+def _digits_int(text: str) -> int | None:
+    digits = re.sub(r"\D", "", text)
+    return int(digits) if digits and len(digits) <= 9 else None
+
+
+def _leading_int(text: str, max_digits: int) -> tuple[int, int] | None:
+    """(value, digit count) of an integer at the start of ``text`` (digits may be split by single spaces)."""
+    m = re.match(r"\s*(\d(?: ?\d)*)", text)
+    if not m:
+        return None
+    digits = m.group(1).replace(" ", "")
+    if len(digits) > max_digits:
+        return None
+    return int(digits), len(digits)
+
+
+def _find_number(view: PageView, header_bottom: float, out: HeaderFields) -> None:
+    pvs: list[Found[int]] = []
+    nums: list[Found[int]] = []
+    for lt in view.lines:
+        if lt.y0 > header_bottom:
+            break
+        raw = lt.raw
+        for hit in lt.find(_PV_LABEL):
+            rest = raw[hit.value_start :]
+            pair = _PAIR.match(rest.lstrip())
+            if pair:
+                pv, num = int(pair.group(1).replace(" ", "")), int(pair.group(2).replace(" ", ""))
+                pvs.append(Found(pv, _conf(lt, 0.95), view.index, lt.y0, "pv-num"))
+                nums.append(Found(num, _conf(lt, 0.95), view.index, lt.y0, "pv-num"))
+                continue
+            lead = _leading_int(rest, 5)
+            if lead and lead[0] > 0:
+                pvs.append(Found(lead[0], _conf(lt, 0.95), view.index, lt.y0, "label"))
+        for hit in lt.find(_NUM_LABEL):
+            before = normalize(raw[max(0, hit.start - 30) : hit.start])
+            if _NOT_INVOICE_NUMBER.search(before + " " + normalize(hit.text)):
+                continue
+            rest = raw[hit.value_start :]
+            pair = _PAIR.match(rest.lstrip())
+            if pair:
+                pv_text, num_text = pair.group(1).replace(" ", ""), pair.group(2).replace(" ", "")
+                score = 0.85 + (0.05 if len(num_text) == 8 else 0) + (0.05 if len(pv_text) in (4, 5) else 0)
+                pvs.append(Found(int(pv_text), _conf(lt, score), view.index, lt.y0, "N° pv-num"))
+                nums.append(Found(int(num_text), _conf(lt, score), view.index, lt.y0, "N° pv-num"))
+                continue
+            lead = _leading_int(rest, 8)
+            if lead and lead[0] > 0:
+                # "Comp. Nro: 00001360" pairs with a separate "Punto de Venta" label
+                score = 0.9 if "COMP" in normalize(hit.text) else 0.6
+                nums.append(Found(lead[0], _conf(lt, score), view.index, lt.y0, "label"))
+        # an unlabelled "0003-00003435" next to the letter or FACTURA
+        for m in _PAIR.finditer(raw):
+            pv_text, num_text = m.group(1).replace(" ", ""), m.group(2).replace(" ", "")
+            if len(num_text) != 8 or len(pv_text) not in (4, 5):
+                continue
+            before = normalize(raw[max(0, m.start() - 30) : m.start()])
+            if _NOT_INVOICE_NUMBER.search(before):
+                continue
+            if any(f.value == int(num_text) for f in nums):
+                continue
+            pvs.append(Found(int(pv_text), _conf(lt, 0.75), view.index, lt.y0, "pattern"))
+            nums.append(Found(int(num_text), _conf(lt, 0.75), view.index, lt.y0, "pattern"))
+    pvs = [f for f in pvs if 0 < f.value <= 99999]
+    nums = [f for f in nums if 0 < f.value <= 99999999]
+    out.point_of_sale = _best(pvs)
+    out.number = _best(nums)
+
+
+# --- dates ------------------------------------------------------------------------------------------------
+
+_ISSUE_STRONG = ("EMISION", "EMITIDO", "FECHADEFACTURA", "FECHAFACTURA", "FECHACOMPROBANTE", "FECHAYHORA")
+
+
+def _date_role(context: str, near_cae: bool) -> tuple[str, float]:
+    """Classify a date by the squashed label text before it: (role, confidence)."""
+    c = context
+    if ("CAE" in c or "CAI" in c) and ("VTO" in c or "VENC" in c or "VTA" in c):
+        return "cae_due", 0.95
+    if "INICIO" in c or "ACTIVIDAD" in c or "INIC" in c:
+        return "start", 0.9
+    if "DESDE" in c or "HASTA" in c or "PERIODO" in c:
+        return "period", 0.9
+    if "VTO" in c or "VENC" in c or "PAGO" in c or "ENTREGA" in c:
+        if near_cae and "PAGO" not in c and "ENTREGA" not in c:
+            return "cae_due", 0.85
+        return "due", 0.8
+    if "NACIM" in c or "IMPRES" in c or "ALTA" in c:
+        return "other", 0.5
+    if any(key in c for key in _ISSUE_STRONG):
+        return "issue", 0.95
+    if "FECHA" in c or c.endswith("FEC") or "DIA" in c:
+        return "issue", 0.85
+    return "other", 0.4
+
+
+_CAE_LABEL = label("CAEA", "CAE", "C A E A", "C A E", "COD AUTORIZACION", "CODIGO DE AUTORIZACION")
+
+
+def _context_before(lt: LineText, offset: int) -> str:
+    """Squashed label text just before ``offset`` on the line: back to the previous ':'-ended label."""
+    before = lt.raw[:offset].rstrip()
+    if ":" in before[:-1]:
+        cut = before[:-1].rfind(":")
+        # keep at least the label ending right before the value
+        before = before[cut + 1 :]
+    # drop earlier values: keep text after the last digit run (a previous date or number)
+    m = re.search(r"\d[\d/.\-:]*\s*(?=[^\d]*$)", before)
+    if m:
+        before = before[m.end() :]
+    return _squash(before[-45:])
+
+
+def _label_above(view: PageView, lt: LineText, x0: float, x1: float) -> str:
+    """Squashed text of the nearest line above whose words overlap [x0, x1] (a label over its value)."""
+    for other in reversed(view.lines):
+        if other.cy >= lt.cy or lt.cy - other.cy > 2.5 * max(lt.height, 1.0):
+            continue
+        words = other.words_between(x0 - 20, x1 + 20)
+        if words:
+            return _squash(" ".join(w.text for w in words))
+    return ""
+
+
+def _find_dates(views: list[PageView], header_bottom: float, out: HeaderFields) -> None:
+    issue: list[Found[dt.date]] = []
+    due: list[Found[dt.date]] = []
+    for view in views:
+        cae_lines = [lt for lt in view.lines if lt.find(_CAE_LABEL)]
+        for lt in view.lines:
+            for offset, date in find_dates(lt.raw):
+                context = _context_before(lt, offset)
+                if not re.search(r"[A-Z]{3}", context):
+                    above = _label_above(view, lt, lt.x_at(offset), lt.x_at(offset + 9, right=True))
+                    context = above + context
+                near_cae = any(0 <= lt.cy - c.cy <= 3.2 * max(c.height, 1.0) for c in cae_lines)
+                role, score = _date_role(context, near_cae)
+                out.dates.append((role, date, view.index, lt.y0))
+                if role == "issue":
+                    in_header = lt.y0 <= header_bottom
+                    s = score if in_header else score * 0.7
+                    if view.index != views[0].index:
+                        s *= 0.8
+                    issue.append(Found(date, _conf(lt, s), view.index, lt.y0, context))
+                elif role == "cae_due":
+                    due.append(Found(date, _conf(lt, score), view.index, lt.y0, context))
+                elif role == "other" and lt.y0 <= header_bottom and view.index == views[0].index:
+                    issue.append(Found(date, _conf(lt, 0.4), view.index, lt.y0, "unlabelled"))
+    out.issue_date = _best(issue)
+    out.cae_due_date = _best(due)
+
+
+# --- CUITs and the parties ------------------------------------------------------------------------------
+
+_ISSUER_CUES = re.compile(
+    r"INGRESOS\s*BRUTOS|ING\s*BRUTOS|\bI\s?I\s?B\s?B\b|INICIO\s*(?:DE\s*)?ACTIVIDAD|INIC\s*ACT|\bEMISOR\b|"
+    r"\bVENDEDOR\b|AGENTE\s*DE\s*(?:PERCEPCION|RETENCION)|\bIB\b|\bI\s?B\s?\d|CONVENIO\s*MULTILATERAL|"
+    r"\bC\s?M\s?\d"
+)
+_RECEIVER_CUES = re.compile(
+    r"SE[NÑ]OR|\bSR\b|\bSRES\b|CLIENTE|APELLIDO|DESTINATARIO|COMPRADOR|ADQUIRENTE|RECEPTOR|"
+    r"CONDICION(?:ES)?\s*DE\s*(?:VENTA|COMPRA|PAGO)|COND\s*(?:DE\s*)?(?:VENTA|VTA|COMPRA)|"
+    r"FORMA\s*DE\s*PAGO|\bCTA\s*CTE\b|CUENTA\s*N|\bFACTURAR\s*A\b|\bRAZON\s*SOCIAL\s*CLIENTE"
+)
+_CUIT_LABEL = label("CUIT", "C U I T", "CUIL", "C U I L")
+
+
+def _cue_strength(view: PageView, lt: LineText, pattern: re.Pattern[str], x: float) -> float:
+    """How strongly the lines around ``lt`` (same line counts double) match ``pattern``."""
+    h = max(lt.height, view.median_height, 1.0)
+    strength = 0.0
+    for other in view.lines:
+        dy = other.cy - lt.cy
+        if abs(dy) > 3.6 * h:
+            continue
+        # stay in the same column: some word of the other line within 260 pt horizontally
+        if other is not lt and other.x1 < x - 260:
+            continue
+        hits = len(pattern.findall(other.norm))
+        if not hits:
+            continue
+        weight = 2.0 if other is lt else (1.0 if abs(dy) <= 1.6 * h else 0.6)
+        strength += weight * min(hits, 2)
+    return strength
+
+
+def _find_cuits(views: list[PageView], out: HeaderFields) -> None:
+    seen: dict[str, CuitSeen] = {}
+    for view in views:
+        for lt in view.lines:
+            for offset, cuit in find_cuits(lt.raw):
+                x = lt.x_at(offset)
+                labelled = any(h.end <= offset + 1 and offset - h.end < 12 for h in lt.find(_CUIT_LABEL))
+                issuer = _cue_strength(view, lt, _ISSUER_CUES, x)
+                receiver = _cue_strength(view, lt, _RECEIVER_CUES, x)
+                conf = _conf(lt, 0.95 if labelled else 0.8)
+                prev = seen.get(cuit)
+                if prev is None:
+                    seen[cuit] = CuitSeen(cuit, view.index, lt.y0, issuer, receiver, conf)
+                else:
+                    prev.issuer_score = max(prev.issuer_score, issuer)
+                    prev.receiver_score = max(prev.receiver_score, receiver)
+    cuits = sorted(seen.values(), key=lambda c: (c.page, c.y))
+    out.cuits = cuits
+    if not cuits:
+        return
+    ranked = []
+    for rank, c in enumerate(cuits):
+        top_bonus = 0.75 if rank == 0 else 0.0
+        ranked.append((c.issuer_score - c.receiver_score + top_bonus, c))
+    ranked.sort(key=lambda item: -item[0])
+    score, best = ranked[0]
+    if score > 0 or (len(cuits) > 1 and best.receiver_score < max(c.receiver_score for c in cuits)):
+        conf = min(0.97, 0.6 + 0.1 * max(score, 0)) * best.conf
+        out.issuer_cuit = Found(best.cuit, round(conf, 3), best.page, best.y, "issuer cues")
+    receivers = [c for c in cuits if out.issuer_cuit is None or c.cuit != out.issuer_cuit.value]
+    if receivers:
+        rec = max(receivers, key=lambda c: (c.receiver_score - c.issuer_score, -c.y))
+        if rec.receiver_score >= rec.issuer_score or out.issuer_cuit is not None:
+            out.receiver_doc_type = Found(80, rec.conf * 0.9, rec.page, rec.y)
+            out.receiver_doc_number = Found(rec.cuit, rec.conf * 0.9, rec.page, rec.y)
+
+
+_DOC_LABEL = re.compile(
+    r"(?<![A-Z])(DNI|D N I|CUIL|CUIT|CDI|L E|LE|L C|LC|PASAPORTE|DOC(?:UMENTO)?)\s*(?:N°|NRO|NO)?\s*"
+)
+_DOC_TYPES = {"DNI": 96, "DN I": 96, "CUIL": 86, "CUIT": 80, "CDI": 87, "LE": 89, "LC": 90, "PASAPORTE": 94}
+
+
+def _find_receiver_doc(views: list[PageView], out: HeaderFields) -> None:
+    if out.receiver_doc_number is not None:
+        return
+    view = views[0]
+    for lt in view.lines:
+        for m in _DOC_LABEL.finditer(lt.norm):
+            kind = m.group(1).replace(" ", "")
+            if kind in ("CUIT", "CUIL"):
+                continue  # handled with the CUITs
+            hits = lt.find(re.compile(re.escape(m.group(0).strip())))
+            if not hits:
+                continue
+            rest = lt.raw[hits[0].value_start :]
+            mm = re.match(r"\s*(\d[\d. ]{5,12}\d)", rest)
+            if not mm:
+                continue
+            number = re.sub(r"\D", "", mm.group(1))
+            if 6 <= len(number) <= 9:
+                out.receiver_doc_type = Found(_DOC_TYPES.get(kind, 96), _conf(lt, 0.85), view.index, lt.y0)
+                out.receiver_doc_number = Found(number, _conf(lt, 0.85), view.index, lt.y0)
+                return
+
+
+# --- names and IVA conditions -------------------------------------------------------------------------------
+
+_NAME_LABEL = label(
+    "RAZON SOCIAL",
+    "APELLIDO Y NOMBRE RAZON SOCIAL",
+    "APELLIDO Y NOMBRE",
+    "NOMBRE Y APELLIDO",
+    "SENOR ES",
+    "SENORES",
+    "SENOR",
+    "SR ES",
+    "SRES",
+    "SR",
+    "CLIENTE",
+    "DENOMINACION",
+    "NOMBRE",
+)
+_NOT_A_NAME = re.compile(
+    r"^(?:ORIGINAL|DUPLICADO|TRIPLICADO|CUADRUPLICADO|FACTURA|NOTA|RECIBO|COD|CODIGO|FECHA|NRO|NUMERO|"
+    r"PUNTO|DOCUMENTO|COMPROBANTE|IVA|RESPONSABLE|MONOTRIBUT|CONSUMIDOR|EXENTO|INGRESOS|INICIO|DOMICILIO|"
+    r"CUIT|TEL|E MAIL|EMAIL|WWW|HOJA|PAG|PAGINA|A|B|C|M|E)\b"
+)
+
+
+def _clean_name(text: str) -> str | None:
+    text = re.sub(r"\s+", " ", text).strip(" :-|.,")
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 3 or letters < 0.6 * len(text.replace(" ", "")):
+        return None
+    return text
+
+
+def _receiver_start(view: PageView, out: HeaderFields) -> float | None:
+    """Where the receiver's block starts on the first page: its document line, or a receiver cue line
+    (Señor/es, Cliente, Apellido y Nombre) a little above it and below the issuer's CUIT."""
+    if out.receiver_doc_number is None or out.receiver_doc_number.page != view.index:
+        return None
+    start = out.receiver_doc_number.y
+    issuer_y = out.issuer_cuit.y if out.issuer_cuit and out.issuer_cuit.page == view.index else -1.0
+    for lt in view.lines:
+        near = issuer_y < lt.y0 < start and start - lt.y0 < 8 * max(lt.height, 1.0)
+        if near and _RECEIVER_NAME_CUES.search(lt.norm):
+            return lt.y0
+    return start
+
+
+_RECEIVER_NAME_CUES = re.compile(r"SE[NÑ]OR|\bSR\b|\bSRES\b|CLIENTE|APELLIDO|DESTINATARIO|COMPRADOR|ADQUIRENTE")
+
+
+def _value_below(view: PageView, lt: LineText, x0: float) -> str:
+    """Text of the next line under a label whose value is not beside it."""
+    for other in view.lines:
+        if other.cy <= lt.cy:
+            continue
+        if other.cy - lt.cy > 2.2 * max(lt.height, 1.0):
+            break
+        words = [w for w in other.words if w.x1 > x0 - 5]
+        if words:
+            return LineText(type(lt.line)(words), view.index).segment(0)
+    return ""
+
+
+def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) -> None:
+    view = views[0]
+    issuer_y = out.issuer_cuit.y if out.issuer_cuit and out.issuer_cuit.page == view.index else None
+    receiver_start = _receiver_start(view, out)
+    issuer: list[Found[str]] = []
+    receiver: list[Found[str]] = []
+    for lt in view.lines:
+        if lt.y0 > header_bottom:
+            break
+        for hit in lt.find(_NAME_LABEL):
+            raw_value = hit.value_text()
+            if not raw_value.strip():
+                raw_value = _value_below(view, lt, hit.x0)
+            value = _clean_name(re.sub(r"\s\d{1,6}$", "", raw_value))
+            if not value:
+                continue
+            text = normalize(hit.text)
+            receiver_like = text.startswith(("APELLIDO", "SEN", "SR", "CLIENTE", "NOMBRE"))
+            if receiver_start is not None and lt.y0 >= receiver_start - 1:
+                receiver_like = True
+            if receiver_start is not None and issuer_y is None and lt.y0 < receiver_start:
+                # no issuer CUIT printed: a "Razón Social" just above the receiver's document is the receiver's
+                receiver_like = receiver_like or receiver_start - lt.y0 < 6 * max(lt.height, 1.0)
+            target = receiver if receiver_like else issuer
+            target.append(Found(value, _conf(lt, 0.85), view.index, lt.y0, "label"))
+    if not issuer:
+        # the tallest letters-only text at the top, above the issuer's CUIT (a printed business name)
+        limit = issuer_y + 2 * view.median_height if issuer_y is not None else min(header_bottom, view.height * 0.3)
+        if receiver_start is not None:
+            limit = min(limit, receiver_start - 1)
+        if receiver:
+            limit = min(limit, min(f.y for f in receiver) - 1)
+        for lt in view.lines:
+            if lt.y0 > limit:
+                break
+            chunk = lt.segment(0)
+            chunk = re.split(r"\b(?:C\.?\s?U\.?\s?I\.?\s?T|COD|C[OÓ]D\.|FACTURA|ORIGINAL)\b", chunk, maxsplit=1)[0]
+            name = _clean_name(chunk)
+            if not name or len(name.split()) < 2 or _NOT_A_NAME.match(normalize(name)) or name[0].isdigit():
+                continue
+            size = max(w.height for w in lt.words)
+            score = 0.45 + min(0.2, 0.05 * size / max(view.median_height, 1.0))
+            issuer.append(Found(name, _conf(lt, score), view.index, lt.y0, "top text"))
+    out.issuer_name = _best(issuer)
+    if receiver:
+        out.receiver_name = max(receiver, key=lambda f: (f.confidence, -f.y))
+
+
+_IVA_LABEL = label(
+    "CONDICION FRENTE AL IVA",
+    "CONDICION ANTE EL IVA",
+    "CONDICION DE IVA",
+    "CONDICION IVA",
+    "COND FRENTE AL IVA",
+    "COND ANTE IVA",
+    "COND IVA",
+    "SIT IVA",
+    "SITUACION IVA",
+    "SITUACION FRENTE AL IVA",
+    "IVA",
+)
+_IVA_PHRASE = re.compile(
+    r"RESPONSABLE\s*INSCRIPTO|RESP\s*INSCRIPTO|RESPONSABLE\s*MONOTRIBUTO|MONOTRIBUTISTA|MONOTRIBUTO|"
+    r"CONSUMIDOR\s*FINAL|IVA\s*SUJETO\s*EXENTO|SUJETO\s*EXENTO|EXENTO|NO\s*RESPONSABLE|NO\s*CATEGORIZADO"
+)
+
+
+def _find_iva_conditions(views: list[PageView], header_bottom: float, out: HeaderFields) -> None:
+    view = views[0]
+    found: list[tuple[float, str, LineText]] = []
+    for lt in view.lines:
+        if lt.y0 > header_bottom:
+            break
+        for m in _IVA_PHRASE.finditer(lt.norm):
+            condition = parse_iva_condition(lt.raw[lt.find(re.compile(re.escape(m.group(0))))[0].start :][:40])
+            if condition is not None:
+                found.append((lt.y0, condition.value, lt))
+    if not found:
+        return
+    boundary = _receiver_start(view, out)
+    if boundary is None:
+        y, value, lt = found[0]
+        out.issuer_iva_condition = Found(value, _conf(lt, 0.6), view.index, y)
+        if len(found) > 1:
+            y2, value2, lt2 = found[-1]
+            out.receiver_iva_condition = Found(value2, _conf(lt2, 0.6), view.index, y2)
+        return
+    issuer_y = out.issuer_cuit.y if out.issuer_cuit and out.issuer_cuit.page == view.index else None
+    for y, value, lt in found:
+        if y >= boundary - 1:
+            if out.receiver_iva_condition is None:
+                out.receiver_iva_condition = Found(value, _conf(lt, 0.8), view.index, y)
+        elif out.issuer_iva_condition is None and (issuer_y is None or issuer_y < boundary):
+            out.issuer_iva_condition = Found(value, _conf(lt, 0.8 if issuer_y is not None else 0.6), view.index, y)
+
+
+# --- CAE ------------------------------------------------------------------------------------------------------
+
+
+def _find_cae(views: list[PageView], out: HeaderFields) -> None:
+    candidates: list[Found[str]] = []
+    caea = False
+    for view in views:
+        for i, lt in enumerate(view.lines):
+            for hit in lt.find(_CAE_LABEL):
+                is_caea = normalize(hit.text).replace(" ", "") == "CAEA"
+                value = find_long_number(lt.raw[hit.value_start :], 14)
+                if value is None:
+                    # value on the line below, under the label
+                    for other in view.lines[i + 1 : i + 3]:
+                        if other.cy - lt.cy > 2.5 * max(lt.height, 1.0):
+                            break
+                        words = other.words_between(hit.x0 - 30, hit.x1 + 200)
+                        value = find_long_number(" ".join(w.text for w in words), 14)
+                        if value:
+                            break
+                if value:
+                    candidates.append(Found(value, _conf(lt, 0.95), view.index, lt.y0, "label"))
+                    caea = caea or is_caea
+    best = _best(candidates)
+    if best is not None:
+        out.cae = best
+        out.cae_is_caea = caea
+
+
+# --- currency and exchange rate --------------------------------------------------------------------------------
+
+_CURRENCY_WORDS = (
+    ("DOL", re.compile(r"D[OÓ]LAR|U\s?\$\s?S|\bUSD\b|\bU\$D\b|\bDOL\b")),
+    ("060", re.compile(r"\bEURO|\bEUR\b")),
+    ("012", re.compile(r"\bREAL(?:ES)?\b")),
+    ("PES", re.compile(r"\bPESO|\bPES\b|\bARS\b|\$")),
+)
+_CURRENCY_LABEL = label("MONEDA", "EXPRESADO EN", "EXPRESADA EN", "DIVISA")
+_RATE_LABEL = label("TIPO DE CAMBIO", "TIPO CAMBIO", "COTIZACION", "T C", "TC", "COTIZ")
+
+
+def _find_currency(views: list[PageView], fmt: NumberFormat | None, out: HeaderFields) -> None:
+    currency: list[Found[str]] = []
+    rates: list[Found[Decimal]] = []
+    for view in views:
+        for lt in view.lines:
+            for hit in lt.find(_CURRENCY_LABEL):
+                value = normalize(hit.value_text())
+                for code, pattern in _CURRENCY_WORDS:
+                    if pattern.search(value) or (code == "PES" and "$" in hit.value_text()):
+                        currency.append(Found(code, _conf(lt, 0.9), view.index, lt.y0, "label"))
+                        break
+            for hit in lt.find(_RATE_LABEL):
+                tail = lt.raw[hit.value_start :]
+                tail = re.sub(r"^.*?=", "", tail) if "=" in tail else tail
+                start = len(lt.raw) - len(tail)
+                for token in number_tokens(lt, fmt, start):
+                    if token.value is not None and token.value > 0:
+                        rates.append(Found(token.value, _conf(lt, 0.85), view.index, lt.y0, "label"))
+                        break
+    out.currency = _best(currency)
+    if out.currency is not None and out.currency.value != "PES":
+        out.exchange_rate = _best(rates)
+
+
+# --- entry point ----------------------------------------------------------------------------------------------
+
+
+def extract_header(
+    views: list[PageView], header_bottom: float | None = None, fmt: NumberFormat | None = None
+) -> HeaderFields:
+    """Read the header fields of an invoice whose pages (first page first) are ``views``.
+
+    ``header_bottom`` is the y where the items table starts on the first page (the header is above it);
+    without it the top 45 % of the page is used for the fields that belong to the header only.
+    """
+    out = HeaderFields()
+    if not views:
+        return out
+    first = views[0]
+    bottom = header_bottom if header_bottom is not None else first.height * 0.45
+    _find_type(first, bottom, out)
+    if out.afip_code is None and out.invoice_type is None:
+        for view in views[1:]:
+            _find_type(view, view.height * 0.45, out)
+            if out.invoice_type is not None:
+                break
+    _find_number(first, bottom, out)
+    if out.number is None:
+        for view in views[1:]:
+            _find_number(view, view.height * 0.45, out)
+            if out.number is not None:
+                break
+    _find_dates(views, bottom, out)
+    _find_cuits(views, out)
+    _find_receiver_doc(views, out)
+    _find_names(views, bottom, out)
+    _find_iva_conditions(views, bottom, out)
+    _find_cae(views, out)
+    _find_currency(views, fmt, out)
+    return out

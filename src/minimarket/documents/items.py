@@ -1,0 +1,764 @@
+"""Line items: find the items table by its header row, give each column a role from its label, cut the
+rows by geometry and join wrapped descriptions.
+
+Three replaceable steps (rules today, a learned model later, see issue 4):
+
+1. :class:`HeaderFinder` finds the header row and its columns (:class:`TableLayout`);
+2. :class:`CellAssigner` puts every token of a line into a column (:class:`RowCells`);
+3. :class:`RowClassifier` says what each line is (:class:`RowKind`: an item, the continuation of a
+   description, a carried-forward subtotal to skip, or the end of the table).
+
+:func:`extract_items` wires them together; pass other implementations to swap any of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from minimarket.documents.layout import Line, Word
+from minimarket.documents.linetext import LineText, PageView, normalize
+from minimarket.domain.afip import VALID_VAT_RATES
+from minimarket.domain.invoice import LineItem
+from minimarket.domain.numbers import NumberFormat, try_parse_amount
+
+
+class ColumnRole(StrEnum):
+    """What a column of the items table holds."""
+
+    CODE = "code"
+    DESCRIPTION = "description"
+    QUANTITY = "quantity"
+    UNIT = "unit"
+    UNIT_PRICE = "unit_price"
+    DISCOUNT_PCT = "discount_pct"
+    DISCOUNT_AMOUNT = "discount_amount"
+    AMOUNT = "amount"
+    AMOUNT_GROSS = "amount_gross"
+    VAT_RATE = "vat_rate"
+    VAT_AMOUNT = "vat_amount"
+    OTHER = "other"
+
+
+TEXT_ROLES = frozenset({ColumnRole.CODE, ColumnRole.DESCRIPTION, ColumnRole.UNIT, ColumnRole.OTHER})
+NUMERIC_ROLES = frozenset(set(ColumnRole) - TEXT_ROLES)
+
+# (role, normalised variants); longer variants win over shorter ones at the same place.
+_LEXICON: tuple[tuple[ColumnRole, tuple[str, ...]], ...] = (
+    (
+        ColumnRole.AMOUNT_GROSS,
+        (
+            "SUBTOTAL C/IVA",
+            "SUBTOTAL CON IVA",
+            "TOTAL C/IVA",
+            "TOTAL CON IVA",
+            "IMPORTE C/IVA",
+            "IMPORTE CON IVA",
+            "PRECIO FINAL",
+            "IMPORTE FINAL",
+        ),
+    ),
+    (
+        ColumnRole.DISCOUNT_AMOUNT,
+        (
+            "IMP BONIF",
+            "IMPORTE BONIF",
+            "IMP BONIFICACION",
+            "IMPORTE BONIFICACION",
+            "IMP DESC",
+            "IMPORTE DESCUENTO",
+            "IMP DTO",
+        ),
+    ),
+    (
+        ColumnRole.DISCOUNT_PCT,
+        (
+            "% BONIF",
+            "%BONIF",
+            "BONIF %",
+            "% DTO",
+            "DTO %",
+            "% DESC",
+            "DESC %",
+            "BONIFICACIONES",
+            "BONIFICACION",
+            "BONIF",
+            "DESCUENTO",
+            "DTO",
+            "DESC",
+            "% BON",
+            "BON",
+        ),
+    ),
+    (ColumnRole.VAT_RATE, ("ALICUOTA IVA", "ALIC IVA", "ALICUOTA", "ALIC", "% IVA", "IVA %", "TASA IVA", "TASA")),
+    (ColumnRole.VAT_AMOUNT, ("IMPORTE IVA", "IMP IVA", "$ IVA", "IVA $", "MONTO IVA", "IVA")),
+    (
+        ColumnRole.UNIT_PRICE,
+        (
+            "PRECIO UNITARIO",
+            "PRECIO UNIT",
+            "PRECIO UNI",
+            "PRECIO X UNIDAD",
+            "P UNITARIO",
+            "P UNIT",
+            "PUNIT",
+            "IMPORTE UNITARIO",
+            "VALOR UNITARIO",
+            "PRECIO LISTA",
+            "UNITARIO",
+            "P U",
+            "PRECIO",
+        ),
+    ),
+    (
+        ColumnRole.AMOUNT,
+        (
+            "PRECIO NETO",
+            "PRECIO TOTAL",
+            "IMPORTE NETO",
+            "SUB TOTAL",
+            "SUBTOTAL",
+            "TOTAL NETO",
+            "IMPORTE",
+            "TOTAL",
+            "MONTO",
+            "NETO",
+            "VALOR",
+        ),
+    ),
+    (ColumnRole.QUANTITY, ("CANTIDAD", "CANT", "CANTID", "UNIDADES", "BULTOS", "CANT UNID")),
+    (
+        ColumnRole.UNIT,
+        (
+            "UNIDAD DE MEDIDA",
+            "U MEDIDA",
+            "U DE MEDIDA",
+            "U MED",
+            "UNID MEDIDA",
+            "MEDIDA",
+            "U M",
+            "UM",
+            "UNIDAD",
+            "UNID",
+            "PRESENTACION",
+        ),
+    ),
+    (
+        ColumnRole.DESCRIPTION,
+        (
+            "PRODUCTO / SERVICIO",
+            "PRODUCTO SERVICIO",
+            "DESCRIPCION DEL PRODUCTO",
+            "DESCRIPCION",
+            "DESCRIPC",
+            "DETALLE",
+            "CONCEPTO",
+            "DENOMINACION",
+            "PRODUCTO",
+            "ARTICULO",
+            "SERVICIO",
+            "DESCRIP",
+        ),
+    ),
+    (ColumnRole.CODE, ("CODIGO", "COD ART", "COD", "ITEM", "ART", "REF", "SKU", "PLU", "EAN")),
+)
+
+
+def _variant_regex(variant: str) -> str:
+    words = []
+    for word in variant.split(" "):
+        words.append(r"\s?".join(re.escape(c) for c in word))
+    return r"(?:\s|/)*".join(words)
+
+
+_HEADER_PATTERNS: list[tuple[ColumnRole, re.Pattern[str]]] = sorted(
+    (
+        (role, re.compile(r"(?<![A-Z0-9])" + _variant_regex(variant)))
+        for role, variants in _LEXICON
+        for variant in variants
+    ),
+    key=lambda item: -len(item[1].pattern),
+)
+
+
+@dataclass(slots=True)
+class Column:
+    """A column of the items table: its role, label and horizontal extent of its label."""
+
+    role: ColumnRole
+    label: str
+    x0: float
+    x1: float
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+@dataclass(slots=True)
+class TableLayout:
+    """The items table header on one page."""
+
+    page: int
+    y0: float
+    y1: float
+    columns: list[Column]
+
+    def column(self, role: ColumnRole) -> Column | None:
+        return next((c for c in self.columns if c.role == role), None)
+
+
+def segment_header(lt: LineText) -> list[Column]:
+    """Cut a header line into labelled columns: the line is split into phrases at wide gaps ("Precio" and
+    "Total" far apart are two columns), and each phrase is segmented greedily, longest label first (glued
+    words allowed, as in OCR's "CantidadU.")."""
+    columns: list[Column] = []
+    h = max(lt.height, 1.0)
+    phrase: list[Word] = []
+    for word in lt.words:
+        if phrase and word.x0 - phrase[-1].x1 > 1.2 * h:
+            columns.extend(_segment_phrase(LineText(Line(phrase), lt.page)))
+            phrase = []
+        phrase.append(word)
+    if phrase:
+        columns.extend(_segment_phrase(LineText(Line(phrase), lt.page)))
+    return columns
+
+
+def _segment_phrase(lt: LineText) -> list[Column]:
+    norm = lt.norm
+    columns: list[Column] = []
+    pos = 0
+    while pos < len(norm):
+        if norm[pos] == " ":
+            pos += 1
+            continue
+        if pos > 0 and norm[pos - 1].isalnum() and norm[pos].isalnum():
+            pos += 1
+            continue
+        best: tuple[int, ColumnRole] | None = None
+        for role, pattern in _HEADER_PATTERNS:
+            m = pattern.match(norm, pos)
+            if m and m.end() > pos and (best is None or m.end() > best[0]):
+                end = m.end()
+                # a label ends at a word boundary, or glued to a capitalised next word in the raw text
+                if end < len(norm) and norm[end].isalpha() and not _raw_glued_boundary(lt, end):
+                    continue
+                best = (end, role)
+        if best is None:
+            pos += 1
+            continue
+        end, role = best
+        start_raw = lt._norm2raw[pos]
+        end_raw = lt._norm2raw[end - 1] + 1
+        columns.append(Column(role, lt.raw[start_raw:end_raw], lt.x_at(start_raw), lt.x_at(end_raw - 1, right=True)))
+        pos = end
+    return columns
+
+
+def _raw_glued_boundary(lt: LineText, norm_end: int) -> bool:
+    """Whether the raw text has an upper-case letter right after a lower-case one at this point
+    ("CantidadU." → "Cantidad" + "U.")."""
+    raw_at = lt._norm2raw[norm_end]
+    prev = lt.raw[raw_at - 1] if raw_at > 0 else " "
+    return lt.raw[raw_at].isupper() and prev.islower()
+
+
+class HeaderFinder(Protocol):
+    def find(self, view: PageView, start_y: float = 0.0) -> TableLayout | None: ...
+
+
+_HEADER_SKIP = re.compile(r"\d{2,}[.,]\d{2}")
+
+
+class RuleHeaderFinder:
+    """The first line with a description column and a numeric column (or three roles), merged with the
+    label pieces stacked above or below it ("Alicuota" / "IVA")."""
+
+    def find(self, view: PageView, start_y: float = 0.0) -> TableLayout | None:
+        for i, lt in enumerate(view.lines):
+            if lt.y0 < start_y or _HEADER_SKIP.search(lt.raw):
+                continue
+            columns = segment_header(lt)
+            roles = {c.role for c in columns}
+            numeric = roles & NUMERIC_ROLES
+            has_desc = ColumnRole.DESCRIPTION in roles
+            if not ((has_desc and numeric and len(roles) >= 2) or (len(roles) >= 4 and numeric)):
+                continue
+            if len(columns) < 3 and not has_desc:
+                continue
+            # covered text: the labels must be most of the line (a sentence mentioning "precio" is not a header)
+            covered = sum(len(c.label) for c in columns)
+            if covered < 0.55 * len(lt.raw.replace(" ", "")):
+                continue
+            y0, y1 = lt.y0, lt.y1
+            h = max(lt.height, 1.0)
+            for other in view.lines[max(0, i - 2) : i + 3]:
+                if other is lt or abs(other.cy - lt.cy) > 1.6 * h or _HEADER_SKIP.search(other.raw):
+                    continue
+                if re.search(r"\d", other.raw):
+                    continue
+                columns = _merge_stacked(columns, other, above=other.cy < lt.cy)
+                y0, y1 = min(y0, other.y0), max(y1, other.y1)
+            return TableLayout(view.index, y0, y1, _resolve_duplicates(sorted(columns, key=lambda c: c.x0)))
+        return None
+
+
+def _merge_stacked(columns: list[Column], other: LineText, above: bool) -> list[Column]:
+    """Add the words of a header line's neighbour: to the column they sit on, or as new columns."""
+    loose = []
+    for word in other.words:
+        target = next((c for c in columns if word.x1 > c.x0 - 2 and word.x0 < c.x1 + 2), None)
+        if target is not None:
+            text = f"{word.text} {target.label}" if above else f"{target.label} {word.text}"
+            role = _role_of(text) or target.role
+            target.label, target.role = text, role
+            target.x0, target.x1 = min(target.x0, word.x0), max(target.x1, word.x1)
+        else:
+            loose.append(word)
+    # loose words stacked on each other ("Alicuota" over "IVA") become one column together
+    for word in loose:
+        columns.append(Column(_role_of(word.text) or ColumnRole.OTHER, word.text, word.x0, word.x1))
+    merged: list[Column] = []
+    for col in sorted(columns, key=lambda c: c.x0):
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and (col.role == ColumnRole.OTHER or prev.role == ColumnRole.OTHER or _role_of(f"{prev.label} {col.label}"))
+            and col.x0 < prev.x1 + 2
+        ):
+            text = f"{prev.label} {col.label}"
+            prev.role = _role_of(text) or (prev.role if prev.role != ColumnRole.OTHER else col.role)
+            prev.label, prev.x1 = text, max(prev.x1, col.x1)
+            prev.x0 = min(prev.x0, col.x0)
+        else:
+            merged.append(col)
+    return merged
+
+
+def _role_of(text: str) -> ColumnRole | None:
+    norm = normalize(text)
+    for role, pattern in _HEADER_PATTERNS:
+        m = pattern.match(norm)
+        if m and m.end() >= len(norm.rstrip()) - 1:
+            return role
+    return None
+
+
+def _resolve_duplicates(columns: list[Column]) -> list[Column]:
+    """Several amount columns: "Subtotal"/"Neto" is the net amount and a later "Total" the gross one;
+    otherwise the rightmost amount column is the amount."""
+    amounts = [c for c in columns if c.role == ColumnRole.AMOUNT]
+    if len(amounts) > 1:
+        for col in amounts[:-1]:
+            col.role = ColumnRole.OTHER
+        last = amounts[-1]
+        first = amounts[0]
+        if "TOTAL" in normalize(last.label) and re.search(r"SUB|NETO", normalize(first.label)):
+            first.role, last.role = ColumnRole.AMOUNT, ColumnRole.AMOUNT_GROSS
+    prices = [c for c in columns if c.role == ColumnRole.UNIT_PRICE]
+    for col in prices[1:]:
+        col.role = ColumnRole.OTHER
+    return columns
+
+
+# --- cells ------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Cell:
+    text: str
+    x0: float
+    x1: float
+    value: Decimal | None = None
+    percent: bool = False
+
+
+@dataclass(slots=True)
+class RowCells:
+    """A line's tokens by column role."""
+
+    line: LineText
+    cells: dict[ColumnRole, list[Cell]] = field(default_factory=dict)
+
+    def text(self, role: ColumnRole) -> str:
+        return " ".join(c.text for c in self.cells.get(role, [])).strip()
+
+    def number(self, role: ColumnRole) -> Cell | None:
+        found = [c for c in self.cells.get(role, []) if c.value is not None]
+        return found[-1] if found else None
+
+    @property
+    def numeric_roles(self) -> set[ColumnRole]:
+        return {r for r, cells in self.cells.items() if r in NUMERIC_ROLES and any(c.value is not None for c in cells)}
+
+
+_PIECE = re.compile(r"\(?-?\$?\d[\d.,]*\)?%?|\S+")
+_NUMERIC_PIECE = re.compile(r"^\(?-?\$?(?:\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)\)?%?$")
+
+
+def _pieces(lt: LineText, fmt: NumberFormat | None) -> list[Cell]:
+    """The line's words split into text and number pieces, with interpolated x-extents."""
+    cells: list[Cell] = []
+    for word in lt.words:
+        text = word.text
+        if re.fullmatch(r"[\d.,()%$-]+", text) and re.search(r"\d\)?\(", text):
+            parts = [m for m in re.finditer(r"\(?[\d.,]+\)?%?|\S", text)]
+        else:
+            parts = [re.match(r".*", text)]  # type: ignore[list-item]
+        n = max(len(text), 1)
+        for m in parts:
+            if m is None or not m.group(0).strip():
+                continue
+            piece = m.group(0)
+            x0 = word.x0 + (word.x1 - word.x0) * m.start() / n
+            x1 = word.x0 + (word.x1 - word.x0) * m.end() / n
+            value = None
+            percent = False
+            if _NUMERIC_PIECE.match(piece) and piece not in ("-", "$"):
+                core = piece.strip("()%$")
+                percent = piece.endswith("%") or (piece.startswith("(") and piece.endswith(")"))
+                value = try_parse_amount(core, fmt)
+            elif piece == "$":
+                continue
+            cells.append(Cell(piece, x0, x1, value, percent))
+    return cells
+
+
+class CellAssigner(Protocol):
+    def assign(self, lt: LineText, layout: TableLayout, fmt: NumberFormat | None) -> RowCells: ...
+
+
+def _geo_cost(cell: Cell, col: Column) -> float:
+    overlap = max(0.0, min(cell.x1, col.x1) - max(cell.x0, col.x0))
+    width = max(cell.x1 - cell.x0, 1.0)
+    if overlap > 0:
+        return -overlap / width
+    gap = col.x0 - cell.x1 if cell.x1 < col.x0 else cell.x0 - col.x1
+    return gap / 10.0
+
+
+def _type_penalty(cell: Cell, role: ColumnRole) -> float:
+    value = cell.value
+    assert value is not None
+    if role == ColumnRole.VAT_RATE:
+        if value in VALID_VAT_RATES:
+            return -2.0 if cell.percent else 0.0
+        return 1e6
+    if role == ColumnRole.DISCOUNT_PCT:
+        return (-1.0 if cell.percent else 0.0) if 0 <= value <= 100 else 1e6
+    if cell.percent:
+        return 50.0
+    return 0.0
+
+
+class RuleCellAssigner:
+    """Numbers go to the numeric column they sit under (with type constraints: a rate column takes only
+    legal VAT rates, one number per column); text goes to the text column whose span holds it."""
+
+    def assign(self, lt: LineText, layout: TableLayout, fmt: NumberFormat | None) -> RowCells:
+        row = RowCells(lt)
+        cols = layout.columns
+        numeric_cols = [c for c in cols if c.role in NUMERIC_ROLES]
+        pieces = _pieces(lt, fmt)
+        numbers: list[Cell] = []
+        texts: list[Cell] = []
+        for cell in pieces:
+            if cell.value is not None and numeric_cols:
+                best = min(cols, key=lambda c: _geo_cost(cell, c))
+                if best.role in TEXT_ROLES and _geo_cost(cell, best) < -0.3:
+                    texts.append(cell)
+                    continue
+                numbers.append(cell)
+            else:
+                texts.append(cell)
+        # numbers: greedy by cost with one number per column
+        options = sorted(
+            (_geo_cost(cell, col) + _type_penalty(cell, col.role), i, j)
+            for i, cell in enumerate(numbers)
+            for j, col in enumerate(numeric_cols)
+        )
+        taken_cells: set[int] = set()
+        taken_cols: set[int] = set()
+        for cost, i, j in options:
+            if cost >= 1e5 or cost > 8.0 or i in taken_cells or j in taken_cols:
+                continue
+            taken_cells.add(i)
+            taken_cols.add(j)
+            row.cells.setdefault(numeric_cols[j].role, []).append(numbers[i])
+        texts.extend(cell for i, cell in enumerate(numbers) if i not in taken_cells)
+        texts.sort(key=lambda c: c.x0)
+        for k, cell in enumerate(texts):
+            row.cells.setdefault(self._text_role(cell, k, layout), []).append(cell)
+        for cells in row.cells.values():
+            cells.sort(key=lambda c: c.x0)
+        return row
+
+    @staticmethod
+    def _text_role(cell: Cell, k: int, layout: TableLayout) -> ColumnRole:
+        """Code: the first text piece, under the code label or a digit-bearing token left of the
+        description label; unit: under the unit label; anything else belongs to the description."""
+        code = layout.column(ColumnRole.CODE)
+        desc = layout.column(ColumnRole.DESCRIPTION)
+        width = max(cell.x1 - cell.x0, 1.0)
+        if code is not None and k == 0:
+            under = max(0.0, min(cell.x1, code.x1 + 4) - max(cell.x0, code.x0 - 4)) >= 0.5 * width
+            left_of_desc = desc is None or cell.x1 <= desc.x0 + 2
+            if under or (left_of_desc and re.search(r"\d", cell.text) and len(cell.text) <= 20):
+                return ColumnRole.CODE
+        for role in (ColumnRole.UNIT, ColumnRole.OTHER):
+            for col in layout.columns:
+                if col.role != role:
+                    continue
+                overlap = max(0.0, min(cell.x1, col.x1 + 6) - max(cell.x0, col.x0 - 6))
+                if overlap >= 0.5 * width:
+                    return role
+        return ColumnRole.DESCRIPTION
+
+
+# --- rows -----------------------------------------------------------------------------------------------------
+
+
+class RowKind(StrEnum):
+    ITEM = "item"
+    CONTINUATION = "continuation"
+    SKIP = "skip"
+    END = "end"
+
+
+class RowClassifier(Protocol):
+    def classify(self, row: RowCells) -> RowKind: ...
+
+
+_END = re.compile(
+    r"^(?:SUB\s?TOTAL|TOTAL|IMPORTE\s*(?:NETO|TOTAL|OTROS|EXENTO)|NETO\s*GRAVADO|OTROS\s*TRIBUTOS|SON\s*(?:PESOS|\$|DOLARES)?|"
+    r"C\s?A\s?E|OBSERVACIONES|IVA\s*\d|I\s?V\s?A\s*\d|PERCEPCION|RECIBI|FORMA\s*DE\s*PAGO|CONDICION\s*DE\s*PAGO|"
+    r"BONIFICACION\s*GENERAL|DESCUENTO\s*GENERAL|COMPROBANTE\s*AUTORIZADO|IMPUESTOS?\s*INTERNOS)\b"
+)
+_SKIP = re.compile(r"\b(?:TRANSPORTE|VAN|VIENEN|A\s*TRANSPORTAR|DE\s*TRANSPORTE|SUBTOTAL\s*HOJA|SUBTOTAL\s*PAGINA)\b")
+
+
+class RuleRowClassifier:
+    """Items carry an amount (or quantity and price); carried-forward totals are skipped; a totals label at
+    the start of a line ends the table; anything else is part of a description."""
+
+    def classify(self, row: RowCells) -> RowKind:
+        norm = row.line.norm.strip()
+        roles = row.numeric_roles
+        has_amount = bool(roles & {ColumnRole.AMOUNT, ColumnRole.AMOUNT_GROSS})
+        has_qty_price = {ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE} <= roles
+        if _SKIP.search(norm) and not has_qty_price:
+            return RowKind.SKIP
+        if _END.match(norm) and not has_qty_price:
+            return RowKind.END
+        if has_amount or has_qty_price:
+            desc = row.text(ColumnRole.DESCRIPTION) + row.text(ColumnRole.CODE)
+            if not desc.strip() and not has_qty_price and ColumnRole.QUANTITY not in roles:
+                # a bare number line under the table (a page total) is not an item
+                return RowKind.SKIP
+            return RowKind.ITEM
+        return RowKind.CONTINUATION
+
+
+# --- assembling items -------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ItemsResult:
+    """Items read from the invoice pages and where the tables were."""
+
+    items: list[LineItem] = field(default_factory=list)
+    layouts: list[TableLayout] = field(default_factory=list)
+    table_end: dict[int, float] = field(default_factory=dict)
+    """Per page, the y where the items table ends (the totals are below)."""
+    amounts_text: list[tuple[int, str, str]] = field(default_factory=list)
+    """(item index, column role, raw text) of every numeric cell, for arithmetic repairs."""
+    confidence: float = 0.0
+
+
+@dataclass(slots=True)
+class _Row:
+    cells: RowCells
+    continuation: list[RowCells] = field(default_factory=list)
+    before: list[RowCells] = field(default_factory=list)
+
+
+def _cell_value(row: RowCells, role: ColumnRole) -> Decimal | None:
+    cell = row.number(role)
+    return cell.value if cell is not None else None
+
+
+def _description_of(part: RowCells, main: bool) -> str:
+    """The description text of a line; on description-only lines, numbers printed right after the text
+    ("PEUGEOT 408") are part of it even if they fall under a numeric column."""
+    cells = list(part.cells.get(ColumnRole.DESCRIPTION, []))
+    if not main and cells:
+        h = max(part.line.height, 1.0)
+        others = sorted((c for role, cs in part.cells.items() if role in NUMERIC_ROLES for c in cs), key=lambda c: c.x0)
+        for cell in others:
+            last = max(cells, key=lambda c: c.x1)
+            if 0 <= cell.x0 - last.x1 <= 1.5 * h:
+                cells.append(cell)
+    return " ".join(c.text for c in sorted(cells, key=lambda c: c.x0)).strip()
+
+
+def _build_item(row: _Row) -> LineItem | None:
+    main = row.cells
+    parts = [*row.before, main, *row.continuation]
+    description = " ".join(text for p in parts if (text := _description_of(p, p is main)))
+    code = next(
+        (p.text(ColumnRole.CODE) for p in [main, *row.before, *row.continuation] if p.text(ColumnRole.CODE)), ""
+    )
+    unit = main.text(ColumnRole.UNIT) or next((p.text(ColumnRole.UNIT) for p in parts if p.text(ColumnRole.UNIT)), "")
+    description = re.sub(r"\s+", " ", description).strip(" |-")
+    quantity = _cell_value(main, ColumnRole.QUANTITY)
+    unit_price = _cell_value(main, ColumnRole.UNIT_PRICE)
+    amount = _cell_value(main, ColumnRole.AMOUNT)
+    gross = _cell_value(main, ColumnRole.AMOUNT_GROSS)
+    rate = _cell_value(main, ColumnRole.VAT_RATE)
+    discount = _cell_value(main, ColumnRole.DISCOUNT_AMOUNT)
+    pct = _cell_value(main, ColumnRole.DISCOUNT_PCT)
+    if discount is None and pct is not None:
+        if pct == 0:
+            discount = Decimal("0")
+        elif quantity is not None and unit_price is not None:
+            discount = quantity * unit_price * pct / 100
+    if amount is None and gross is not None and rate is None:
+        amount = gross
+    if amount is None and quantity is not None and unit_price is not None:
+        amount = quantity * unit_price - (discount or Decimal("0"))
+    if not description and not code:
+        description = "(sin descripción)"
+    if rate is not None and rate not in VALID_VAT_RATES:
+        rate = None
+    return LineItem(
+        code=code or None,
+        description=description or code,
+        quantity=quantity,
+        unit=unit or None,
+        unit_price=unit_price,
+        discount=discount,
+        amount=amount,
+        vat_rate=rate,
+    )
+
+
+def extract_items(
+    views: Sequence[PageView],
+    fmt: NumberFormat | None,
+    header_finder: HeaderFinder | None = None,
+    assigner: CellAssigner | None = None,
+    classifier: RowClassifier | None = None,
+) -> ItemsResult:
+    """Items of the invoice pages ``views`` (in order), tables continuing across pages."""
+    header_finder = header_finder or RuleHeaderFinder()
+    assigner = assigner or RuleCellAssigner()
+    classifier = classifier or RuleRowClassifier()
+    result = ItemsResult()
+    rows: list[_Row] = []
+    confidences: list[float] = []
+    last_layout: TableLayout | None = None
+    for view in views:
+        layout = header_finder.find(view)
+        if layout is None and last_layout is not None:
+            # a continuation page without a repeated header: reuse the columns, start at the top
+            layout = TableLayout(view.index, 0.0, 0.0, last_layout.columns)
+            start_y = _first_content_y(view)
+        elif layout is None:
+            continue
+        else:
+            start_y = layout.y1 + 0.5
+        result.layouts.append(layout)
+        last_layout = layout
+        page_rows: list[RowCells] = []
+        kinds: list[RowKind] = []
+        end_y = view.height
+        for lt in view.lines:
+            if lt.cy <= start_y:
+                continue
+            cells = assigner.assign(lt, layout, fmt)
+            kind = classifier.classify(cells)
+            if kind == RowKind.END:
+                end_y = lt.y0
+                break
+            page_rows.append(cells)
+            kinds.append(kind)
+        result.table_end[view.index] = end_y
+        _attach(page_rows, kinds, rows)
+        confidences.extend(r.line.line.conf for r, k in zip(page_rows, kinds, strict=True) if k == RowKind.ITEM)
+    for row in rows:
+        item = _build_item(row)
+        if item is not None:
+            index = len(result.items)
+            result.items.append(item)
+            for role in (ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE, ColumnRole.AMOUNT, ColumnRole.AMOUNT_GROSS):
+                cell = row.cells.number(role)
+                if cell is not None:
+                    result.amounts_text.append((index, role.value, cell.text))
+    result.confidence = round(sum(confidences) / len(confidences), 3) if confidences else 0.0
+    return result
+
+
+def _first_content_y(view: PageView) -> float:
+    return 0.0
+
+
+def _attach(page_rows: list[RowCells], kinds: list[RowKind], rows: list[_Row]) -> None:
+    """Group description lines with an item line: each item claims the unbroken chain of description
+    lines right below it and right above it (gaps under about a line pitch); a line claimed from both
+    sides goes to the closer one, or forward when it carries its own code."""
+    item_idx = [i for i, k in enumerate(kinds) if k == RowKind.ITEM]
+    if not item_idx:
+        return
+    heights = sorted(page_rows[i].line.height for i in item_idx)
+    pitch = max(heights[len(heights) // 2], 4.0) * 1.9
+    first_new = len(rows)
+    for i in item_idx:
+        rows.append(_Row(page_rows[i]))
+    page_items = rows[first_new:]
+
+    def describes(i: int) -> bool:
+        return kinds[i] == RowKind.CONTINUATION and bool(
+            page_rows[i].text(ColumnRole.DESCRIPTION) or page_rows[i].text(ColumnRole.CODE)
+        )
+
+    down: dict[int, tuple[int, float]] = {}
+    up: dict[int, tuple[int, float]] = {}
+    for n, i in enumerate(item_idx):
+        j = i + 1
+        while j < len(page_rows) and describes(j):
+            gap = _gap(page_rows[j - 1].line, page_rows[j].line)
+            if gap > pitch:
+                break
+            down[j] = (n, gap if j == i + 1 else down.get(j - 1, (n, 0.0))[1])
+            j += 1
+        j = i - 1
+        while j >= 0 and describes(j):
+            gap = _gap(page_rows[j].line, page_rows[j + 1].line)
+            if gap > pitch:
+                break
+            up[j] = (n, gap if j == i - 1 else up.get(j + 1, (n, 0.0))[1])
+            j -= 1
+    for i in sorted(set(down) | set(up)):
+        line = page_rows[i]
+        choice: tuple[int, bool]
+        if i in down and i in up:
+            n_down, g_down = down[i]
+            n_up, g_up = up[i]
+            own_code = bool(line.text(ColumnRole.CODE)) and not page_items[n_up].cells.text(ColumnRole.CODE)
+            choice = (n_up, True) if own_code or g_up < g_down else (n_down, False)
+        elif i in down:
+            choice = (down[i][0], False)
+        else:
+            choice = (up[i][0], True)
+        row = page_items[choice[0]]
+        (row.before if choice[1] else row.continuation).append(line)
+
+
+def _gap(upper: LineText, lower: LineText) -> float:
+    """Vertical distance between two stacked lines (box gap plus half the centre distance)."""
+    return max(0.0, lower.y0 - upper.y1) + 0.5 * abs(lower.cy - upper.cy)

@@ -1,0 +1,739 @@
+"""Reconcile what was read and check it like an auditor.
+
+Inputs are the printed fields (text layer or OCR), the AFIP QR and the legacy CAE barcode. Printed values
+win; the QR and the barcode fill what the print lacks (source ``qr`` / ``barcode``) and are compared field
+by field with the print (a mismatch is a red flag). Arithmetic ties the figures together and repairs a
+reading error when exactly one reading satisfies it (``7.29505`` that must be ``7.295,05`` because
+quantity × price = amount; a dropped decimal separator; one misread digit in a total; a clipped last
+decimal), saying so in a check.
+
+Checks (``Check(name, ok, detail)``; details in Spanish, for the person who reviews the invoice):
+``cuit_check_digit``, ``qr_matches_printed``, ``barcode_matches_printed``, ``items_arithmetic``,
+``items_sum_net``, ``vat_per_rate``, ``total_arithmetic``, ``type_rules``, ``date_not_future``,
+``cae_format``, ``page_selection`` and one ``repair_*`` check per repair. A check that cannot be
+evaluated (no items, no QR...) is left out rather than reported as passed.
+
+Status: ``accepted`` only when the key fields (type, AFIP code, point of sale, number, date, issuer CUIT,
+total) are present, agree with the QR when there is one, and every check passes; else ``needs_review``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from minimarket.config import Settings, get_settings
+from minimarket.documents.fields import Found, HeaderFields
+from minimarket.documents.items import ItemsResult
+from minimarket.documents.pages import PageSelection
+from minimarket.documents.totals import TotalCandidate, Totals
+from minimarket.domain.afip import DOCUMENT_TYPES, IvaCondition
+from minimarket.domain.barcode import CaeBarcode
+from minimarket.domain.cuit import is_valid_cuit
+from minimarket.domain.invoice import Check, ExtractedInvoice, LineItem, OtherTax, Source, Status, VatLine
+from minimarket.domain.money import to_cents
+from minimarket.domain.numbers import format_amount
+from minimarket.domain.qr import QrPayload
+
+KEY_FIELDS = ("invoice_type", "afip_code", "point_of_sale", "number", "issue_date", "issuer_cuit", "total")
+"""Fields that must be present (and agree with the QR) for an invoice to be accepted."""
+
+_FIELD_NAMES_ES = {
+    "invoice_type": "letra",
+    "afip_code": "tipo de comprobante",
+    "point_of_sale": "punto de venta",
+    "number": "número",
+    "issue_date": "fecha de emisión",
+    "issuer_cuit": "CUIT del emisor",
+    "total": "importe total",
+    "cae": "CAE",
+    "cae_due_date": "vencimiento del CAE",
+    "currency": "moneda",
+    "exchange_rate": "cotización",
+    "receiver_doc_type": "tipo de documento del receptor",
+    "receiver_doc_number": "documento del receptor",
+    "net_amount": "neto",
+}
+
+# (invoice field, QR attribute)
+_QR_FIELDS = (
+    ("issuer_cuit", "cuit"),
+    ("point_of_sale", "pto_vta"),
+    ("afip_code", "tipo_cmp"),
+    ("number", "nro_cmp"),
+    ("issue_date", "fecha"),
+    ("total", "importe"),
+    ("cae", "cod_aut"),
+    ("currency", "moneda"),
+    ("exchange_rate", "ctz"),
+    ("receiver_doc_type", "tipo_doc_rec"),
+    ("receiver_doc_number", "nro_doc_rec"),
+)
+_QR_COMPARED = ("issuer_cuit", "point_of_sale", "afip_code", "number", "issue_date", "total", "cae")
+_BARCODE_FIELDS = (
+    ("issuer_cuit", "cuit"),
+    ("afip_code", "afip_code"),
+    ("point_of_sale", "point_of_sale"),
+    ("cae", "cae"),
+    ("cae_due_date", "cae_due_date"),
+)
+
+
+@dataclass(slots=True)
+class Evidence:
+    """Everything read from one document, before reconciliation."""
+
+    header: HeaderFields
+    totals: Totals
+    items: ItemsResult
+    selection: PageSelection
+    qr: QrPayload | None = None
+    qr_conflicts: list[str] = field(default_factory=list)
+    barcode: CaeBarcode | None = None
+    ocr: bool = False
+    pages_total: int = 0
+
+
+@dataclass(slots=True)
+class _Value:
+    value: Any
+    source: Source
+    confidence: float
+
+
+class _Builder:
+    """Collects field values with source and confidence, checks and repairs."""
+
+    def __init__(self, ev: Evidence, settings: Settings, today: dt.date) -> None:
+        self.ev = ev
+        self.settings = settings
+        self.today = today
+        self.tolerance = Decimal(str(settings.total_tolerance))
+        self.values: dict[str, _Value] = {}
+        self.checks: list[Check] = []
+        self.text_source = Source.OCR if ev.ocr else Source.TEXT
+        self.qr_mismatch: list[str] = []
+
+    # --- values -----------------------------------------------------------------------------------
+    def put(self, name: str, found: Found[Any] | None, transform: Callable[[Any], Any] | None = None) -> None:
+        if found is None or found.value is None:
+            return
+        value = transform(found.value) if transform else found.value
+        self.values[name] = _Value(value, self.text_source, round(found.confidence, 3))
+
+    def get(self, name: str) -> Any:
+        item = self.values.get(name)
+        return item.value if item is not None else None
+
+    def set(self, name: str, value: Any, source: Source, confidence: float) -> None:
+        self.values[name] = _Value(value, source, round(confidence, 3))
+
+    def check(self, name: str, ok: bool, detail: str) -> None:
+        self.checks.append(Check(name=name, ok=ok, detail=detail))
+
+
+def _money(value: Decimal | None) -> str:
+    return "—" if value is None else f"$ {format_amount(value, 'ar')}"
+
+
+def _show(name: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if name in ("total", "net_amount") and isinstance(value, Decimal):
+        return _money(value)
+    return str(value)
+
+
+def _same(name: str, a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return True
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        try:
+            tol = Decimal("0.01") if name != "exchange_rate" else Decimal("0.0001")
+            return abs(Decimal(str(a)) - Decimal(str(b))) <= tol
+        except InvalidOperation:
+            return False
+    return str(a).lstrip("0") == str(b).lstrip("0") if name in ("cae", "receiver_doc_number") else a == b
+
+
+# --- repairs ---------------------------------------------------------------------------------------------
+
+
+def _digits(value: Decimal) -> tuple[str, int]:
+    """The printed digits of a decimal and how many of them are decimals ("7295.05" → ("729505", 2))."""
+    _sign, digits, exponent = abs(value).as_tuple()
+    text = "".join(str(d) for d in digits)
+    decimals = -int(exponent) if isinstance(exponent, int) and exponent < 0 else 0
+    if isinstance(exponent, int) and exponent > 0:
+        text += "0" * exponent
+    return text, decimals
+
+
+def plausible_misreading(
+    read: Decimal, required: Decimal, allow: tuple[str, ...] = ("separator", "digit", "truncated")
+) -> str | None:
+    """How ``read`` could be a misreading of ``required``: a misplaced or dropped decimal separator
+    ("separator"), one wrong digit ("digit"), or a clipped last decimal ("truncated"); ``None`` if neither."""
+    if read == required or required < 0:
+        return None
+    r_digits, r_dec = _digits(read)
+    q = to_cents(required)
+    q_digits, q_dec = _digits(q)
+    if (
+        "separator" in allow
+        and r_digits.lstrip("0")
+        and r_digits.rstrip("0").lstrip("0") == q_digits.rstrip("0").lstrip("0")
+    ):
+        return "separator"
+    if (
+        "truncated" in allow
+        and r_dec == 1
+        and q_dec == 2
+        and q_digits.startswith(r_digits)
+        and len(q_digits) == len(r_digits) + 1
+    ):
+        return "truncated"
+    if "digit" in allow:
+        rc = _digits(to_cents(read))[0]
+        if len(rc) == len(q_digits) and sum(a != b for a, b in zip(rc, q_digits, strict=True)) == 1:
+            return "digit"
+    return None
+
+
+_REPAIR_ES = {
+    "separator": "separador decimal mal leído",
+    "digit": "un dígito mal leído",
+    "truncated": "último decimal cortado",
+}
+
+
+def _repair_items(b: _Builder, items: list[LineItem]) -> None:
+    """quantity × unit price − discount = amount: fix the one figure that breaks it, when only one can."""
+    for n, item in enumerate(items, start=1):
+        q, p, a = item.quantity, item.unit_price, item.amount
+        if q is None or p is None or a is None:
+            continue
+        disc = item.discount or Decimal("0")
+        if abs(q * p - disc - a) <= Decimal("0.011") or abs(q * p - a) <= Decimal("0.011"):
+            continue
+        options: list[tuple[str, Decimal, Decimal, str]] = []
+        kind = plausible_misreading(a, q * p - disc)
+        if kind:
+            options.append(("amount", a, to_cents(q * p - disc), kind))
+        if q:
+            want = (a + disc) / q
+            kind = plausible_misreading(p, want)
+            if kind and abs(to_cents(want) * q - disc - a) <= Decimal("0.011"):
+                options.append(("unit_price", p, to_cents(want), kind))
+        if p:
+            want = (a + disc) / p
+            kind = plausible_misreading(q, want, ("separator",))
+            if (kind and want == want.to_integral_value()) or (kind and abs(want * p - disc - a) <= Decimal("0.011")):
+                options.append(("quantity", q, want.normalize(), kind))
+        if len(options) == 1:
+            attr, old, new, kind = options[0]
+            setattr(item, attr, new)
+            b.check(
+                f"repair_item_{n}_{attr}",
+                True,
+                f"Ítem {n}: se leyó {format_amount(old, 'ar', 4).rstrip('0').rstrip(',')} y se corrigió a "
+                f"{format_amount(new, 'ar')} ({_REPAIR_ES[kind]}), porque cantidad × precio unitario = importe.",
+            )
+
+
+# --- the builder steps ------------------------------------------------------------------------------------
+
+
+def _header(b: _Builder) -> None:
+    h = b.ev.header
+    b.put("invoice_type", h.invoice_type)
+    b.put("afip_code", h.afip_code)
+    b.put("point_of_sale", h.point_of_sale)
+    b.put("number", h.number)
+    b.put("issue_date", h.issue_date)
+    b.put("issuer_cuit", h.issuer_cuit)
+    b.put("issuer_name", h.issuer_name)
+    b.put("issuer_iva_condition", h.issuer_iva_condition)
+    b.put("receiver_doc_type", h.receiver_doc_type)
+    b.put("receiver_doc_number", h.receiver_doc_number)
+    b.put("receiver_name", h.receiver_name)
+    b.put("receiver_iva_condition", h.receiver_iva_condition)
+    b.put("cae", h.cae)
+    b.put("cae_due_date", h.cae_due_date)
+    b.put("currency", h.currency)
+    b.put("exchange_rate", h.exchange_rate)
+
+
+def _candidate(c: TotalCandidate | None) -> Found[Decimal] | None:
+    return None if c is None else Found(c.value, c.conf, c.page, c.y)
+
+
+def _totals(b: _Builder) -> None:
+    t = b.ev.totals
+    base = t.net or t.subtotal
+    b.put("net_amount", _candidate(base))
+    b.put("exempt_amount", _candidate(t.exempt))
+    b.put("untaxed_amount", _candidate(t.untaxed))
+    b.put("total", _candidate(t.total))
+    items_rates = {i.vat_rate for i in b.ev.items.items if i.vat_rate is not None}
+    net = base.value if base is not None else None
+    vat_lines = t.vat_lines(net, items_rates)
+    if vat_lines:
+        conf = min((c.conf for c in t.vat), default=0.8)
+        b.set("vat", vat_lines, b.text_source, conf)
+    taxes = t.other_tax_list()
+    if taxes:
+        conf = min((c.conf for c in t.other_taxes), default=0.8)
+        b.set("other_taxes", taxes, b.text_source, conf)
+
+
+def _merge_codes(b: _Builder) -> None:
+    """QR and barcode: fill gaps, compare with the print."""
+    qr = b.ev.qr
+    if qr is not None:
+        qr_conf = 0.9 if qr.is_complete else 0.8
+        for name, attr in _QR_FIELDS:
+            q = getattr(qr, attr)
+            if q is None or attr in qr.invalid:
+                continue
+            if name == "afip_code" and q not in DOCUMENT_TYPES:
+                continue
+            printed = b.values.get(name)
+            if printed is None:
+                if name == "exchange_rate" and b.get("currency") in (None, "PES"):
+                    continue
+                b.set(name, q, Source.QR, qr_conf)
+            elif _same(name, printed.value, q):
+                printed.confidence = max(printed.confidence, 0.99)
+            elif name in _QR_COMPARED:
+                b.qr_mismatch.append(
+                    f"{_FIELD_NAMES_ES.get(name, name)}: impreso {_show(name, printed.value)}, QR {_show(name, q)}"
+                )
+                printed.confidence = min(printed.confidence, 0.5)
+    bc = b.ev.barcode
+    if bc is not None:
+        conf = 0.85 if bc.check_ok else 0.6
+        mismatches = []
+        for name, attr in _BARCODE_FIELDS:
+            value = getattr(bc, attr)
+            printed = b.values.get(name)
+            if printed is None:
+                b.set(name, value, Source.BARCODE, conf)
+            elif _same(name, printed.value, value):
+                printed.confidence = max(printed.confidence, 0.97 if bc.check_ok else printed.confidence)
+            else:
+                mismatches.append(
+                    f"{_FIELD_NAMES_ES.get(name, name)}: impreso {_show(name, printed.value)}, "
+                    f"código de barras {_show(name, value)}"
+                )
+        b.check(
+            "barcode_matches_printed",
+            not mismatches and bc.check_ok,
+            "; ".join(mismatches)
+            if mismatches
+            else (
+                "El código de barras del CAE coincide con lo impreso."
+                if bc.check_ok
+                else "El dígito verificador del código de barras del CAE no es correcto."
+            ),
+        )
+    # the letter follows the AFIP code when only the code is known
+    code = b.get("afip_code")
+    if code in DOCUMENT_TYPES:
+        letter = DOCUMENT_TYPES[code].letter
+        current = b.values.get("invoice_type")
+        if current is None:
+            source = b.values["afip_code"].source
+            b.set("invoice_type", letter, source, b.values["afip_code"].confidence)
+
+
+def _repair_totals(b: _Builder) -> None:
+    """net + exempt + untaxed + VAT + other taxes = total: if it fails, fix the one figure whose reading
+    can be wrong in exactly one way that satisfies it (the QR's importe settles the total)."""
+    total = b.get("total")
+    net = b.get("net_amount")
+    if total is None or net is None:
+        return
+    vat: list[VatLine] = b.get("vat") or []
+    taxes: list[OtherTax] = b.get("other_taxes") or []
+    exempt = b.get("exempt_amount") or Decimal("0")
+    untaxed = b.get("untaxed_amount") or Decimal("0")
+    parts: list[tuple[str, Decimal]] = [("net_amount", net)]
+    parts += [(f"vat:{i}", line.amount) for i, line in enumerate(vat)]
+    parts += [(f"tax:{i}", tax.amount) for i, tax in enumerate(taxes)]
+    if b.get("exempt_amount") is not None:
+        parts.append(("exempt_amount", exempt))
+    if b.get("untaxed_amount") is not None:
+        parts.append(("untaxed_amount", untaxed))
+    s = sum((v for _, v in parts), Decimal("0"))
+    diff = s - total
+    if diff == 0:
+        return
+    within = abs(diff) <= b.tolerance
+    allow: tuple[str, ...] = ("truncated",) if within else ("separator", "digit", "truncated")
+    options: list[tuple[str, Decimal, Decimal, str]] = []
+    kind = plausible_misreading(total, s, allow)
+    qr = b.ev.qr
+    if kind and not (qr is not None and qr.importe is not None and abs(qr.importe - total) <= Decimal("0.01")):
+        options.append(("total", total, to_cents(s), kind))
+    for name, value in parts:
+        want = value - diff
+        kind = plausible_misreading(value, want, allow)
+        if kind:
+            options.append((name, value, to_cents(want), kind))
+    # a VAT figure must also agree with its base × rate
+    checked = []
+    for opt in options:
+        if opt[0].startswith("vat:"):
+            line = vat[int(opt[0].split(":")[1])]
+            if abs(line.base * line.rate / 100 - opt[2]) > max(b.tolerance, Decimal("0.02")):
+                continue
+        checked.append(opt)
+    if len(checked) != 1:
+        return
+    name, old, new, kind = checked[0]
+    label = "importe total"
+    if name.startswith("vat:"):
+        i = int(name.split(":")[1])
+        line = vat[i]
+        vat[i] = VatLine(rate=line.rate, base=line.base, amount=new)
+        b.values["vat"].source = Source.COMPUTED
+        label = f"IVA {format(line.rate.normalize(), 'f')} %"
+    elif name.startswith("tax:"):
+        i = int(name.split(":")[1])
+        tax = taxes[i]
+        taxes[i] = OtherTax(kind=tax.kind, amount=new, description=tax.description)
+        label = tax.description or "otro tributo"
+    else:
+        b.values[name].value = new
+        b.values[name].source = Source.COMPUTED
+        b.values[name].confidence = min(b.values[name].confidence, 0.8)
+        label = {"total": "importe total", "net_amount": "neto"}.get(name, name)
+    b.check(
+        f"repair_{name.split(':')[0]}",
+        True,
+        f"{label.capitalize()}: se leyó {_money(old)} y se corrigió a {_money(new)} ({_REPAIR_ES[kind]}), "
+        "porque es la única lectura con la que neto + IVA + otros tributos = total.",
+    )
+
+
+def _check_cuit(b: _Builder) -> None:
+    cuit = b.get("issuer_cuit")
+    if cuit is None:
+        return
+    ok = is_valid_cuit(cuit)
+    detail = (
+        f"El CUIT del emisor {cuit[:2]}-{cuit[2:10]}-{cuit[10:]} tiene un dígito verificador válido."
+        if ok
+        else f"El CUIT del emisor {cuit} no es válido (dígito verificador o prefijo incorrecto)."
+    )
+    receiver = b.get("receiver_doc_number")
+    if ok and b.get("receiver_doc_type") == 80 and receiver and not is_valid_cuit(receiver):
+        ok, detail = False, f"El CUIT del receptor {receiver} no es válido."
+    if ok and receiver and receiver == cuit:
+        ok, detail = False, "El CUIT del emisor y el del receptor son el mismo: revisar cuál es cuál."
+    b.check("cuit_check_digit", ok, detail)
+
+
+def _check_qr(b: _Builder) -> None:
+    qr = b.ev.qr
+    if qr is None:
+        return
+    notes = []
+    if qr.truncated:
+        notes.append("el QR está cortado (se recuperaron los campos completos)")
+    if b.ev.qr_conflicts:
+        notes.append("hay QR distintos en el documento: " + "; ".join(b.ev.qr_conflicts))
+    if b.qr_mismatch:
+        b.check(
+            "qr_matches_printed",
+            False,
+            "El QR no coincide con lo impreso — "
+            + "; ".join(b.qr_mismatch)
+            + (". " + "; ".join(notes) if notes else ""),
+        )
+        return
+    compared = [
+        _FIELD_NAMES_ES[name]
+        for name, attr in _QR_FIELDS
+        if name in _QR_COMPARED
+        and getattr(qr, attr) is not None
+        and b.values.get(name) is not None
+        and b.values[name].source != Source.QR
+    ]
+    detail = (
+        "El QR coincide con lo impreso (" + ", ".join(compared) + ")."
+        if compared
+        else "El QR no tiene campos para cotejar con lo impreso; sus datos completan lo que falta."
+    )
+    if notes:
+        detail += " Nota: " + "; ".join(notes) + "."
+    b.check("qr_matches_printed", not b.ev.qr_conflicts, detail)
+
+
+def _letter(b: _Builder) -> str | None:
+    code = b.get("afip_code")
+    if code in DOCUMENT_TYPES:
+        return DOCUMENT_TYPES[code].letter
+    letter = b.get("invoice_type")
+    return letter if isinstance(letter, str) else None
+
+
+def _check_items(b: _Builder, items: list[LineItem]) -> None:
+    bad = []
+    for n, item in enumerate(items, start=1):
+        q, p, a = item.quantity, item.unit_price, item.amount
+        if q is None or p is None or a is None:
+            continue
+        disc = item.discount or Decimal("0")
+        if abs(q * p - disc - a) > Decimal("0.011") and abs(q * p - a) > Decimal("0.011"):
+            bad.append(f"ítem {n}: {format(q.normalize(), 'f')} × {_money(p)} ≠ {_money(a)}")
+    if any(i.quantity is not None and i.unit_price is not None and i.amount is not None for i in items):
+        b.check(
+            "items_arithmetic",
+            not bad,
+            "; ".join(bad) if bad else "Cada ítem cumple cantidad × precio unitario − bonificación = importe.",
+        )
+    amounts = [i.amount for i in items if i.amount is not None]
+    if not amounts or len(amounts) != len(items):
+        return
+    total_items = sum(amounts, Decimal("0"))
+    letter = _letter(b)
+    net = b.get("net_amount")
+    total = b.get("total")
+    taxes = sum((t.amount for t in b.get("other_taxes") or []), Decimal("0"))
+    tol = max(b.tolerance, Decimal("0.01") * len(items))
+    if letter in ("B", "C") and total is not None:
+        target, what = total - taxes, "el total sin otros tributos"
+        if net is not None and abs(total_items - net) <= tol:
+            target, what = net, "el subtotal"
+    elif net is not None:
+        target, what = net, "el neto"
+        vat_total = sum((v.amount for v in b.get("vat") or []), Decimal("0"))
+        if abs(total_items - net) > tol and total is not None and abs(total_items - (net + vat_total)) <= tol:
+            target, what = net + vat_total, "el neto más IVA (los ítems incluyen IVA)"
+    else:
+        return
+    ok = abs(total_items - target) <= tol
+    b.check(
+        "items_sum_net",
+        ok,
+        f"La suma de los {len(items)} ítems ({_money(total_items)}) "
+        + ("coincide con " if ok else "no coincide con ")
+        + f"{what} ({_money(target)})."
+        + ("" if ok else f" Diferencia: {_money(total_items - target)}."),
+    )
+
+
+def _check_vat(b: _Builder) -> None:
+    vat: list[VatLine] = b.get("vat") or []
+    if not vat:
+        return
+    n_items = max(len(b.ev.items.items), 1)
+    tol = max(b.tolerance, Decimal("0.006") * n_items)
+    bad = []
+    for line in vat:
+        expected = line.base * line.rate / 100
+        if abs(expected - line.amount) > tol:
+            rate = format(line.rate.normalize(), "f")
+            bad.append(
+                f"IVA {rate} %: {_money(line.base)} × {rate} % = {_money(to_cents(expected))}, "
+                f"impreso {_money(line.amount)}"
+            )
+    net = b.get("net_amount")
+    bases = sum((line.base for line in vat), Decimal("0"))
+    if net is not None and len(vat) > 1 and abs(bases - net) > tol:
+        bad.append(f"la suma de las bases ({_money(bases)}) no es el neto ({_money(net)})")
+    b.check(
+        "vat_per_rate",
+        not bad,
+        "; ".join(bad)
+        if bad
+        else "El IVA de cada alícuota coincide con base × alícuota ("
+        + ", ".join(f"{format(v.rate.normalize(), 'f')} %" for v in vat)
+        + ").",
+    )
+
+
+def _check_total(b: _Builder) -> None:
+    total = b.get("total")
+    net = b.get("net_amount")
+    if total is None or net is None:
+        return
+    vat = sum((v.amount for v in b.get("vat") or []), Decimal("0"))
+    taxes = sum((t.amount for t in b.get("other_taxes") or []), Decimal("0"))
+    exempt = b.get("exempt_amount") or Decimal("0")
+    untaxed = b.get("untaxed_amount") or Decimal("0")
+    s = net + exempt + untaxed + vat + taxes
+    ok = abs(s - total) <= b.tolerance
+    parts = [f"neto {_money(net)}"]
+    if exempt:
+        parts.append(f"exento {_money(exempt)}")
+    if untaxed:
+        parts.append(f"no gravado {_money(untaxed)}")
+    if vat:
+        parts.append(f"IVA {_money(vat)}")
+    if taxes:
+        parts.append(f"otros tributos {_money(taxes)}")
+    b.check(
+        "total_arithmetic",
+        ok,
+        " + ".join(parts)
+        + f" = {_money(s)}; total impreso {_money(total)}"
+        + ("." if ok else f" (diferencia {_money(s - total)}, tolerancia {_money(b.tolerance)})."),
+    )
+
+
+def _check_type(b: _Builder) -> None:
+    letter = _letter(b)
+    if letter is None:
+        return
+    problems = []
+    vat: list[VatLine] = b.get("vat") or []
+    vat_amount = sum((v.amount for v in vat), Decimal("0"))
+    if letter == "C" and vat_amount > 0:
+        problems.append("una factura C no discrimina IVA y se leyó IVA")
+    if letter == "B" and vat_amount > 0:
+        problems.append("una factura B no discrimina IVA (los precios lo incluyen) y se leyó IVA")
+    if letter in ("A", "M") and not b.get("cae"):
+        problems.append(f"una factura {letter} necesita CAE o CAEA y no se encontró")
+    printed = b.values.get("invoice_type")
+    code = b.get("afip_code")
+    if printed is not None and code in DOCUMENT_TYPES and printed.value != DOCUMENT_TYPES[code].letter:
+        problems.append(f"la letra impresa {printed.value} no corresponde al código {code:02d}")
+    note = b.ev.header.afip_code.note if b.ev.header.afip_code is not None else ""
+    if note and "≠" in note:
+        problems.append(note)
+    condition = b.get("issuer_iva_condition")
+    if condition is not None:
+        mono = condition in (
+            IvaCondition.MONOTRIBUTO,
+            IvaCondition.MONOTRIBUTO_SOCIAL,
+            IvaCondition.MONOTRIBUTO_PROMOVIDO,
+            IvaCondition.EXENTO,
+        )
+        if mono and letter in ("A", "B", "M"):
+            problems.append(f"el emisor es {condition.replace('_', ' ')} y no puede emitir factura {letter}")
+        if condition == IvaCondition.RESPONSABLE_INSCRIPTO and letter == "C":
+            problems.append("el emisor es responsable inscripto y emitió una factura C")
+    b.check(
+        "type_rules",
+        not problems,
+        "; ".join(problems).capitalize() + "." if problems else f"Cumple las reglas de un comprobante {letter}.",
+    )
+
+
+def _check_dates(b: _Builder) -> None:
+    issue = b.get("issue_date")
+    if issue is not None:
+        ok = issue <= b.today + dt.timedelta(days=1) and issue.year >= 1990
+        b.check(
+            "date_not_future",
+            ok,
+            f"Fecha de emisión {issue:%d/%m/%Y}"
+            + ("." if ok else (" posterior a hoy." if issue > b.today else " demasiado antigua.")),
+        )
+
+
+def _check_cae(b: _Builder) -> None:
+    cae = b.get("cae")
+    due = b.get("cae_due_date")
+    issue = b.get("issue_date")
+    if cae is None and due is None:
+        return
+    problems = []
+    if cae is not None and not (isinstance(cae, str) and cae.isdigit() and len(cae) == 14):
+        problems.append(f"el CAE {cae} no tiene 14 dígitos")
+    if due is not None and issue is not None and due < issue:
+        problems.append(f"el CAE vence ({due:%d/%m/%Y}) antes de la fecha de emisión ({issue:%d/%m/%Y})")
+    if cae is None:
+        problems.append("hay vencimiento de CAE pero no se leyó el CAE")
+    b.check(
+        "cae_format",
+        not problems,
+        "; ".join(problems).capitalize() + "."
+        if problems
+        else "CAE de 14 dígitos" + (f", vence {due:%d/%m/%Y}" if due else "") + ".",
+    )
+
+
+def _check_pages(b: _Builder) -> None:
+    sel = b.ev.selection
+    if b.ev.pages_total <= 1 and not sel.copies and not sel.extra:
+        return
+    parts = [
+        "se leyó "
+        + ("la página " if len(sel.indexes) == 1 else "las páginas ")
+        + ", ".join(str(i + 1) for i in sel.indexes)
+    ]
+    if sel.copies:
+        marks = [m for i in sel.copies if (m := sel.infos[i].marker)]
+        parts.append(
+            ("copias" + (f" ({'/'.join(dict.fromkeys(marks))})" if marks else "") + ": páginas ")
+            + ", ".join(str(i + 1) for i in sel.copies)
+        )
+    if sel.extra:
+        parts.append("no forman parte de la factura: páginas " + ", ".join(str(i + 1) for i in sel.extra))
+    b.check("page_selection", True, "; ".join(parts).capitalize() + ".")
+
+
+def _status(b: _Builder) -> Status:
+    missing = [name for name in KEY_FIELDS if b.get(name) is None]
+    if missing:
+        b.check(
+            "key_fields",
+            False,
+            "Faltan datos clave: " + ", ".join(_FIELD_NAMES_ES.get(n, n) for n in missing) + ".",
+        )
+        return Status.NEEDS_REVIEW
+    if any(not c.ok for c in b.checks):
+        return Status.NEEDS_REVIEW
+    return Status.ACCEPTED
+
+
+def reconcile(ev: Evidence, settings: Settings | None = None, today: dt.date | None = None) -> ExtractedInvoice:
+    """Build the extracted invoice from the evidence: merge, repair, check, decide the status."""
+    settings = settings or get_settings()
+    b = _Builder(ev, settings, today or dt.date.today())
+    _header(b)
+    _totals(b)
+    items = [item.model_copy() for item in ev.items.items]
+    _repair_items(b, items)
+    _merge_codes(b)
+    if ev.qr is not None and ev.qr.moneda and b.get("currency") is None:
+        b.set("currency", ev.qr.moneda, Source.QR, 0.9)
+    _repair_totals(b)
+    _check_cuit(b)
+    _check_qr(b)
+    _check_items(b, items)
+    _check_vat(b)
+    _check_total(b)
+    _check_type(b)
+    _check_dates(b)
+    _check_cae(b)
+    _check_pages(b)
+    status = _status(b)
+    data: dict[str, Any] = {name: v.value for name, v in b.values.items()}
+    if data.get("currency") is None:
+        data["currency"] = "PES"
+    if data.get("currency") == "PES":
+        data["exchange_rate"] = Decimal("1")
+    sources = {name: str(v.source) for name, v in b.values.items()}
+    confidence = {name: v.confidence for name, v in b.values.items()}
+    if items:
+        sources["items"] = str(Source.OCR if ev.ocr else Source.TEXT)
+        confidence["items"] = ev.items.confidence
+    return ExtractedInvoice(
+        **data,
+        items=items,
+        sources=sources,
+        confidence=confidence,
+        checks=b.checks,
+        status=status,
+        pages=ev.pages_total or None,
+    )
