@@ -47,6 +47,9 @@ def _register() -> None:
 
     app.add_typer(stock.app, name="stock")
     app.add_typer(prices.app, name="prices")
+    from minimarket.commands.extract import extract_cmd
+
+    app.command("extract")(extract_cmd)
 
 
 _register()

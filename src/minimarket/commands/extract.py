@@ -1,0 +1,114 @@
+"""``minimarket extract``: read invoices (PDF, photos, scans) into checked JSON.
+
+Exit codes: 0 every document was read (``accepted`` or ``needs_review``), 1 at least one document was
+``rejected`` (or could not be saved with ``--save``), 2 usage error (no documents to read, bad option).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from minimarket.commands.common import ShopOption, fail
+
+
+def extract_cmd(
+    paths: list[Path] = typer.Argument(
+        ..., help="Invoice files (PDF, PNG, JPEG, TIFF, WebP) or folders (searched recursively by content)."
+    ),
+    jsonl: bool = typer.Option(False, "--jsonl", help="One compact JSON per line instead of pretty JSON."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, max=64, help="Parallel worker processes."),
+    save: bool = typer.Option(
+        False, "--save", help="Store each readable invoice (idempotent: the same file or fiscal key is a duplicate)."
+    ),
+    shop: str | None = ShopOption,
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr (2+ documents)."),
+) -> None:
+    """Read invoices into the extracted-invoice JSON: fields, items, totals, checks and status.
+
+    Each document prints one JSON object (pretty by default, one line each with --jsonl). A bad file gives an
+    error record (status "rejected") and the rest go on. Exit code 0: all read; 1: some rejected; 2: usage error.
+    """
+    from tqdm import tqdm
+
+    from minimarket.config import get_settings
+    from minimarket.documents.extract import expand_paths, extract_many
+
+    files = expand_paths(paths)
+    if not files:
+        fail(
+            "no hay documentos para leer en "
+            + ", ".join(str(p) for p in paths)
+            + " (se aceptan PDF, PNG, JPEG, TIFF, WebP)",
+            2,
+        )
+    settings = get_settings()
+    counts = {"accepted": 0, "needs_review": 0, "rejected": 0}
+    saved = {"stored": 0, "duplicate": 0, "failed": 0}
+    bar = tqdm(total=len(files), unit="doc", file=sys.stderr, disable=not progress or len(files) < 2, leave=False)
+    failed = False
+    try:
+        for result in extract_many(files, workers=workers, settings=settings):
+            record: dict[str, Any] = result.to_json_dict()
+            counts[record["status"]] = counts.get(record["status"], 0) + 1
+            if save and record["status"] != "rejected":
+                outcome = _save(result, shop)
+                record["saved"] = outcome
+                if "error" in outcome:
+                    saved["failed"] += 1
+                    failed = True
+                else:
+                    saved["stored" if outcome["created"] else "duplicate"] += 1
+            text = json.dumps(record, ensure_ascii=False, indent=None if jsonl else 2)
+            if bar.disable:
+                sys.stdout.write(text + "\n")
+            else:
+                bar.clear()
+                sys.stdout.write(text + "\n")
+                sys.stdout.flush()
+                bar.update(1)
+            sys.stdout.flush()
+    finally:
+        bar.close()
+    summary = (
+        f"{len(files)} documento(s): {counts['accepted']} aceptado(s), {counts['needs_review']} para revisar, "
+        f"{counts['rejected']} rechazado(s)"
+    )
+    if save:
+        summary += f"; guardados {saved['stored']}, duplicados {saved['duplicate']}"
+        if saved["failed"]:
+            summary += f", sin guardar por error {saved['failed']}"
+    if len(files) > 1 or save:
+        typer.echo(summary, err=True)
+    if counts["rejected"] or failed:
+        raise typer.Exit(1)
+
+
+def _save(result: Any, shop: str | None) -> dict[str, Any]:
+    """Store one extracted invoice; what happened as JSON (``created`` / ``duplicate_of`` or ``error``)."""
+    from minimarket.store.db import session_scope
+    from minimarket.store.invoices import InvoiceNotStorable, save_extracted
+
+    try:
+        with session_scope(shop) as session:
+            outcome = save_extracted(session, result, author="cli")
+        data = outcome.as_dict()
+        data["message"] = (
+            f"guardada (id {outcome.invoice_id})"
+            if outcome.created
+            else f"duplicada de la factura {outcome.invoice_id} "
+            + (
+                "(mismo archivo)"
+                if outcome.duplicate_of == "sha256"
+                else "(mismo emisor, tipo, punto de venta y número)"
+            )
+        )
+        return data
+    except InvoiceNotStorable as exc:
+        return {"error": str(exc)}
+    except Exception as exc:  # a database problem must not lose the other documents' output
+        return {"error": f"no se pudo guardar: {type(exc).__name__}: {exc}"}
