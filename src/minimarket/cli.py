@@ -50,6 +50,9 @@ def _register() -> None:
     from minimarket.commands.extract import extract_cmd
 
     app.command("extract")(extract_cmd)
+    from minimarket.commands import synth
+
+    app.add_typer(synth.app, name="synth")
 
 
 _register()

@@ -1,0 +1,80 @@
+"""``minimarket synth``: synthetic supplier invoices (documents + ground truth) for training and tests."""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from minimarket.commands.common import fail, print_json
+
+app = typer.Typer(help="Synthetic data: supplier invoices with ground truth.", no_args_is_help=True)
+
+
+class DocumentKind(StrEnum):
+    pdf = "pdf"
+    scan = "scan"
+    photo = "photo"
+    mixed = "mixed"
+
+
+@app.command("invoices")
+def invoices_cmd(
+    n: int = typer.Option(..., "--n", min=1, max=100_000, help="How many invoices to generate."),
+    out: Path = typer.Option(..., "--out", help="Output folder (created if missing; existing files are overwritten)."),
+    kind: DocumentKind = typer.Option(
+        DocumentKind.mixed,
+        "--kind",
+        help="pdf (text layer), scan (image-only PDF/PNG), photo (phone-photo JPEG) or mixed.",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same documents."),
+    layout: str | None = typer.Option(None, "--layout", help="Use only this layout (default: all of them)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Processes rendering in parallel."),
+) -> None:
+    """Write N invoices, one <name>.truth.json each, expected.json and manifest.jsonl into OUT."""
+    from tqdm import tqdm
+
+    from minimarket.synth.invoices.dataset import write_dataset
+    from minimarket.synth.invoices.sample import LAYOUT_NAMES, SampleOptions
+
+    if layout is not None and layout not in LAYOUT_NAMES:
+        fail(f"unknown layout {layout!r}; use one of: {', '.join(LAYOUT_NAMES)}", 2)
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} exists and is not a folder", 2)
+    options = SampleOptions(layout=layout) if layout else None
+    started = time.perf_counter()
+    with tqdm(total=n, desc="invoices", unit="doc", leave=False) as bar:
+
+        def advance(_document: object) -> None:
+            bar.update(1)
+
+        try:
+            manifest = write_dataset(n, out, kind.value, seed, options=options, workers=workers, on_document=advance)
+        except (ValueError, OSError) as exc:
+            fail(str(exc))
+    seconds = time.perf_counter() - started
+    kinds: dict[str, int] = {}
+    for entry in manifest:
+        kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
+    print_json(
+        {"out": str(out), "documents": len(manifest), "kinds": kinds, "seed": seed, "seconds": round(seconds, 2)}
+    )
+
+
+@app.command("samples")
+def samples_cmd(
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: data/samples)."),
+    seed: int = typer.Option(2026, "--seed", help="Random seed of the samples."),
+) -> None:
+    """Regenerate the bundled sample invoices: factura A (PDF), factura C (PDF), a scan and a phone photo."""
+    from minimarket.config import get_settings
+    from minimarket.synth.invoices.samples import write_samples
+
+    target = out or get_settings().samples_dir
+    try:
+        written = write_samples(target, seed)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    print_json({"out": str(target), "files": written})

@@ -1,0 +1,1 @@
+"""Synthetic supplier invoices with ground truth."""
