@@ -60,13 +60,18 @@ def camera_corners(
 
 
 def photograph(page: np.ndarray, corners: np.ndarray, size: tuple[int, int] = (1400, 1900)) -> np.ndarray:
-    """Put ``page`` on a dark wooden-ish table with a perspective warp to ``corners`` (TL TR BR BL)."""
+    """Put ``page`` (gray or BGR) on a darker, textured table with a perspective warp to ``corners``
+    (TL TR BR BL), as a phone would see it."""
     h, w = page.shape[:2]
     source = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
     matrix = cv2.getPerspectiveTransform(source, corners.astype(np.float32))
     rng = np.random.default_rng(3)
     table = cv2.GaussianBlur(rng.integers(40, 90, (size[1], size[0]), dtype=np.uint8), (0, 0), 3)
-    return cv2.warpPerspective(page, matrix, size, dst=table.copy(), borderMode=cv2.BORDER_TRANSPARENT)
+    if page.ndim == 3:
+        table = cv2.merge([table, (table * 0.8).astype(np.uint8), (table * 0.6).astype(np.uint8)])
+    sheet = cv2.warpPerspective(page, matrix, size, flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), matrix, size) > 127
+    return np.where(mask[..., None] if page.ndim == 3 else mask, sheet, table).astype(np.uint8)
 
 
 def test_clean_render_is_left_alone(page150: np.ndarray) -> None:

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from minimarket.config import Settings, get_settings
+from minimarket.documents.ingest import DocumentError
 from minimarket.documents.layout import PageText, TextOrigin, Word, group_lines
 from minimarket.documents.ocr.preprocess import PreparedPage, preprocess, rotate90, shrink
 from minimarket.documents.ocr.tesseract import DEFAULT_PSM, Deadline, OcrWord, detect_orientation, image_to_words
@@ -64,9 +65,18 @@ def ocr_page(
     deadline = Deadline(settings.ocr_timeout_seconds)
     prepared = preprocess(image, dpi, fixed_geometry=fixed_geometry)
     lang = settings.ocr_language
-    words = image_to_words(prepared.image, lang, psm, round(prepared.dpi), deadline.left())
-    if not fixed_geometry and not _looks_right(words):
-        prepared, words = _fix_orientation(prepared, words, lang, psm, deadline)
+    try:
+        words = image_to_words(prepared.image, lang, psm, round(prepared.dpi), deadline.left())
+        if not fixed_geometry and not _looks_right(words):
+            prepared, words = _fix_orientation(prepared, words, lang, psm, deadline)
+    except DocumentError as exc:
+        if exc.code != "timeout":
+            raise
+        raise DocumentError(
+            "timeout",
+            f"La lectura con OCR de la página {index + 1} superó el límite de "
+            f"{settings.ocr_timeout_seconds:g} s; pruebe con una foto más nítida, derecha y bien iluminada.",
+        ) from None
     return to_page_text(words, prepared, index)
 
 

@@ -26,6 +26,8 @@ import cv2
 import numpy as np
 
 TARGET_DPI = 300
+MAX_PREPARED_PIXELS = 36_000_000
+"""Largest image handed to Tesseract (an A3 page at 300 dpi has 17.4 million pixels)."""
 TYPICAL_CHAR_HEIGHT_300DPI = 24.0
 """Median height (px) of character blobs on invoices rendered at 300 dpi (measured on the dev set)."""
 
@@ -110,7 +112,36 @@ def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
     near_edge = sum(1 for x, y in quad if x < margin or y < margin or x > w - 1 - margin or y > h - 1 - margin)
     if near_edge >= 4 or cv2.contourArea(quad) > 0.97 * frame:
         return None
-    return order_corners(quad / factor)
+    quad = order_corners(quad)
+    if not _plausible_sheet(small, quad):
+        return None
+    return quad / factor
+
+
+def _plausible_sheet(gray: np.ndarray, quad: np.ndarray) -> bool:
+    """A sheet of paper: convex, sides of sensible proportions, corners not too sharp, and clearly
+    brighter than what surrounds it (a bright blob in a photo of a cat is not a page)."""
+    if not cv2.isContourConvex(quad.reshape(-1, 1, 2).astype(np.int32)):
+        return False
+    tl, tr, br, bl = quad
+    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    if min(width, height) < 1 or not 0.2 <= height / width <= 5:
+        return False
+    for i in range(4):
+        a, b, c = quad[i - 1], quad[i], quad[(i + 1) % 4]
+        u, v = a - b, c - b
+        cos = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-9))
+        if abs(cos) > 0.5:  # corner angle outside 60°..120°
+            return False
+    inside = np.zeros(gray.shape[:2], np.uint8)
+    cv2.fillConvexPoly(inside, quad.astype(np.int32), 255)
+    ring = cv2.dilate(inside, np.ones((25, 25), np.uint8)) & ~inside
+    if not ring.any():
+        return False
+    paper = float(np.median(gray[inside > 0]))
+    surround = float(np.median(gray[ring > 0]))
+    return paper > 120 and paper - surround > 35
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -346,7 +377,9 @@ def preprocess(
 
     scale = estimate_scale(gray) if dpi is None else TARGET_DPI / dpi
     if scale is not None and not 0.8 <= scale <= 1.25:
-        scale = float(np.clip(scale, 0.25, 4.0))
+        # Never blow a picture up past MAX_PREPARED_PIXELS (noise can look like tiny characters).
+        room = float(np.sqrt(MAX_PREPARED_PIXELS / (gray.shape[0] * gray.shape[1])))
+        scale = float(np.clip(scale, 0.25, min(4.0, max(room, 0.25))))
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation)
         steps.append("rescale")
