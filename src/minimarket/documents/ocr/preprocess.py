@@ -136,7 +136,7 @@ def _plausible_sheet(gray: np.ndarray, quad: np.ndarray) -> bool:
             return False
     inside = np.zeros(gray.shape[:2], np.uint8)
     cv2.fillConvexPoly(inside, quad.astype(np.int32), 255)
-    ring = cv2.dilate(inside, np.ones((25, 25), np.uint8)) & ~inside
+    ring = cv2.subtract(cv2.dilate(inside, np.ones((25, 25), np.uint8)), inside)
     if not ring.any():
         return False
     paper = float(np.median(gray[inside > 0]))
