@@ -207,9 +207,9 @@ def _write(document: GeneratedDocument, out: Path, truth: bool) -> None:
         (out / f"{stem}.truth.json").write_text(_json(document.truth.to_json_dict()), encoding="utf-8")
 
 
-def _job(args: tuple[int, int, str, SampleOptions | None]) -> GeneratedDocument:
-    seed, index, kind, options = args
-    return make_document(_worker_catalog(), seed, index, kind, options=options)
+def _job(args: tuple[int, int, str, SampleOptions | None, int | None]) -> GeneratedDocument:
+    seed, index, kind, options, dpi = args
+    return make_document(_worker_catalog(), seed, index, kind, options=options, dpi=dpi)
 
 
 _CATALOG: Catalog | None = None
@@ -223,14 +223,20 @@ def _worker_catalog() -> Catalog:
 
 
 def _documents(
-    n: int, kind: str, seed: int, options: SampleOptions | None, catalog: Catalog | None, workers: int
+    n: int,
+    kind: str,
+    seed: int,
+    options: SampleOptions | None,
+    catalog: Catalog | None,
+    workers: int,
+    dpi: int | None,
 ) -> Iterator[GeneratedDocument]:
     if workers <= 1 or n < 4:
         cat = catalog or bundled_catalog()
         for index in range(n):
-            yield make_document(cat, seed, index, kind, options=options)
+            yield make_document(cat, seed, index, kind, options=options, dpi=dpi)
         return
-    jobs = [(seed, index, kind, options) for index in range(n)]
+    jobs = [(seed, index, kind, options, dpi) for index in range(n)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(_job, jobs, chunksize=2)
 
@@ -245,12 +251,14 @@ def write_dataset(
     catalog: Catalog | None = None,
     workers: int = 1,
     truth: bool = True,
+    dpi: int | None = None,
     on_document: Callable[[GeneratedDocument], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Write ``n`` documents with their truth, ``expected.json`` and ``manifest.jsonl``; returns the manifest.
 
     ``workers`` > 1 renders in that many processes (the output is the same). The bundled catalog is used
-    unless ``catalog`` is given (workers always use the bundled one).
+    unless ``catalog`` is given (workers always use the bundled one). ``dpi`` fixes the rasterisation
+    resolution of scans and photos (default: drawn per document).
     """
     if n < 1:
         raise ValueError(f"--n must be at least 1, got {n}")
@@ -260,7 +268,7 @@ def write_dataset(
     headers: dict[str, dict[str, Any]] = {}
     manifest: list[dict[str, Any]] = []
     with (out / "manifest.jsonl").open("w", encoding="utf-8") as fh:
-        for document in _documents(n, kind, seed, options, catalog if workers <= 1 else None, workers):
+        for document in _documents(n, kind, seed, options, catalog if workers <= 1 else None, workers, dpi):
             _write(document, out, truth)
             headers[document.name] = document.spec.expected_header()
             entry = document.manifest()

@@ -10,12 +10,11 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
+from itertools import groupby
 
-from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode import qrencoder
 from reportlab.graphics.barcode.common import I2of5
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -33,6 +32,27 @@ def register_fonts() -> None:
     """Register Bitstream Vera (bundled with reportlab) as "Vera"/"Vera-Bold"."""
     pdfmetrics.registerFont(TTFont("Vera", "Vera.ttf"))
     pdfmetrics.registerFont(TTFont("Vera-Bold", "VeraBd.ttf"))
+
+
+QUIET_ZONE = 4
+"""Modules of white border around a QR (the standard quiet zone)."""
+
+
+@lru_cache(maxsize=256)
+def qr_runs(text: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """A QR (error correction M) as (module count, dark runs (row, first column, length))."""
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(text)
+    code.make()
+    runs = []
+    for r, row in enumerate(code.modules):
+        c = 0
+        for dark, group in groupby(bool(v) for v in row):
+            count = len(list(group))
+            if dark:
+                runs.append((r, c, count))
+            c += count
+    return code.getModuleCount(), tuple(runs)
 
 
 @dataclass(frozen=True)
@@ -197,11 +217,13 @@ class Pen:
         """The invoice's QR (if it has one) with its bottom-left corner at (x, y); whether it drew."""
         if not self.spec.qr_text:
             return False
-        widget = QrCodeWidget(self.spec.qr_text, barLevel="M")
-        x0, y0, x1, y1 = widget.getBounds()
-        drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-        drawing.add(widget)
-        renderPDF.draw(drawing, self.c, x, y)
+        count, runs = qr_runs(self.spec.qr_text)
+        box = size / (count + 2 * QUIET_ZONE)
+        path = self.c.beginPath()
+        for row, col, length in runs:
+            path.rect(x + (col + QUIET_ZONE) * box, y + size - (row + QUIET_ZONE + 1) * box, length * box, box)
+        self.c.setFillGray(0)
+        self.c.drawPath(path, stroke=0, fill=1)
         return True
 
     def barcode(self, x: float, y: float, width: float, height: float = 28, digits_below: bool = True) -> bool:
