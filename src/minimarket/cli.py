@@ -53,6 +53,9 @@ def _register() -> None:
     from minimarket.commands import synth
 
     app.add_typer(synth.app, name="synth")
+    from minimarket.commands import drift
+
+    app.add_typer(drift.app, name="drift")
 
 
 _register()
