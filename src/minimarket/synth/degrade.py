@@ -41,7 +41,10 @@ def _rotate(image: Image, degrees: float, border: tuple[int, int, int] | int) ->
 
 
 def _noise(image: Image, rng: np.random.Generator, sigma: float) -> Image:
-    return _clip(image.astype(np.float32) + rng.normal(0.0, sigma, image.shape).astype(np.float32))
+    noise = rng.standard_normal(image.shape, dtype=np.float32)
+    noise *= sigma
+    noise += image
+    return _clip(noise)
 
 
 def _blur(image: Image, rng: np.random.Generator) -> tuple[Image, str]:
@@ -119,7 +122,7 @@ def _background(rng: np.random.Generator, height: int, width: int) -> Image:
     )
     small = rng.normal(0, 18, (max(2, height // 64), max(2, width // 64), 1)).astype(np.float32)
     blotches = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)[:, :, None]
-    grain = rng.normal(0, 6, (height, width, 1)).astype(np.float32)
+    grain = rng.standard_normal((height, width, 1), dtype=np.float32) * 6
     return _clip(base[None, None, :] + blotches + grain)
 
 
@@ -137,8 +140,9 @@ def _illumination(rng: np.random.Generator, height: int, width: int) -> NDArray[
     return field.astype(np.float32)
 
 
-def _shadow(rng: np.random.Generator, height: int, width: int) -> NDArray[np.float32]:
-    """A soft shadow (a hand or the phone) over one side of the picture."""
+def _shadow(rng: np.random.Generator, full_height: int, full_width: int) -> NDArray[np.float32]:
+    """A soft shadow (a hand or the phone) over one side of the picture (drawn small, then enlarged)."""
+    height, width = max(8, full_height // 8), max(8, full_width // 8)
     mask = np.zeros((height, width), np.float32)
     corner = int(rng.integers(0, 4))
     pts = np.array(
@@ -156,6 +160,7 @@ def _shadow(rng: np.random.Generator, height: int, width: int) -> NDArray[np.flo
     cv2.fillConvexPoly(mask, pts.astype(np.int32), 1.0)
     k = max(3, int(min(height, width) * 0.18) | 1)
     mask = np.asarray(cv2.GaussianBlur(mask, (k, k), 0), dtype=np.float32)
+    mask = np.asarray(cv2.resize(mask, (full_width, full_height), interpolation=cv2.INTER_LINEAR), np.float32)
     return (1.0 - float(rng.uniform(0.15, 0.35)) * mask).astype(np.float32)
 
 
@@ -184,19 +189,23 @@ def photo_effects(image: Image, rng: np.random.Generator, max_side: int = 2400) 
         effects.append("fold")
     h, w = page.shape[:2]
     margin = float(rng.uniform(0.04, 0.14))
-    out_w = int(w * (1 + 2 * margin))
-    out_h = int(h * (1 + 2 * margin))
+    scale = min(1.0, max_side / (max(h, w) * (1 + 2 * margin))) * float(rng.uniform(0.8, 1.0))
+    out_w = int(w * (1 + 2 * margin) * scale)
+    out_h = int(h * (1 + 2 * margin) * scale)
     jitter = float(rng.uniform(0.02, 0.08))
     dst = []
     for cx, cy in ((0, 0), (1, 0), (1, 1), (0, 1)):
-        x = margin * w + cx * w + float(rng.uniform(-jitter, jitter)) * w
-        y = margin * h + cy * h + float(rng.uniform(-jitter, jitter)) * h
+        x = (margin * w + cx * w + float(rng.uniform(-jitter, jitter)) * w) * scale
+        y = (margin * h + cy * h + float(rng.uniform(-jitter, jitter)) * h) * scale
         dst.append((x, y))
-    src = np.array([(0, 0), (w, 0), (w, h), (0, h)], np.float32)
+    if scale < 0.999:
+        page = _u8(cv2.resize(page, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA))
+    ph, pw = page.shape[:2]
+    src = np.array([(0, 0), (pw, 0), (pw, ph), (0, ph)], np.float32)
     matrix = cv2.getPerspectiveTransform(src, np.array(dst, np.float32))
     background = _background(rng, out_h, out_w)
     warped = cv2.warpPerspective(page, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
-    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), matrix, (out_w, out_h), flags=cv2.INTER_LINEAR)
+    mask = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), matrix, (out_w, out_h), flags=cv2.INTER_LINEAR)
     alpha = (mask.astype(np.float32) / 255.0)[:, :, None]
     photo = warped.astype(np.float32) * alpha + background.astype(np.float32) * (1 - alpha)
     effects.append("perspective")
@@ -209,10 +218,7 @@ def photo_effects(image: Image, rng: np.random.Generator, max_side: int = 2400) 
     cast = np.array([rng.uniform(0.92, 1.06), rng.uniform(0.95, 1.03), rng.uniform(0.88, 1.05)], np.float32)
     result = _clip(photo * cast[None, None, :])
     effects.append("color_cast")
-    scale = min(1.0, max_side / max(out_h, out_w)) * float(rng.uniform(0.8, 1.0))
     if scale < 0.999:
-        size = (int(out_w * scale), int(out_h * scale))
-        result = _u8(cv2.resize(result, size, interpolation=cv2.INTER_AREA))
         effects.append(f"downscale{scale:.2f}")
     if rng.random() < 0.45:
         result, name = _blur(result, rng)
