@@ -8,9 +8,9 @@ from typing import ClassVar
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from minimarket.domain.afip import IVA_CONDITION_LABELS
+from minimarket.domain.afip import IVA_CONDITION_LABELS, IvaCondition
 from minimarket.synth.invoices.draw import Column, Pen, TableStyle
-from minimarket.synth.invoices.spec import InvoiceSpec, SpecItem
+from minimarket.synth.invoices.spec import ZERO, InvoiceSpec, SpecItem
 
 __all__ = ["Layout", "TableLayout", "code_label", "doc_title", "iva_label", "summary_lines", "unit_label"]
 
@@ -26,11 +26,9 @@ def unit_label(item: SpecItem, style: str = "short") -> str:
     return _UNIT_LABELS[style][item.unit]
 
 
-def iva_label(spec_condition: object, upper: bool = False) -> str:
-    from minimarket.domain.afip import IvaCondition
-
-    assert isinstance(spec_condition, IvaCondition)
-    text = IVA_CONDITION_LABELS[spec_condition]
+def iva_label(condition: IvaCondition, upper: bool = False) -> str:
+    """The condition as printed ("IVA Responsable Inscripto", "Responsable Monotributo")."""
+    text = IVA_CONDITION_LABELS[condition]
     return text.upper() if upper else text
 
 
@@ -64,10 +62,10 @@ def summary_lines(pen: Pen, spec: InvoiceSpec, style: str = "long") -> list[tupl
         return text.upper() if upper else text
 
     out: list[tuple[str, str, bool]] = []
-    discount = sum((item.discount for item in spec.items), start=spec.items[0].discount * 0)
+    discount = sum((item.discount for item in spec.items), ZERO)
     if spec.discriminates_vat:
         if discount:
-            gross = sum((item.gross for item in spec.items), start=discount * 0)
+            gross = sum((item.gross for item in spec.items), ZERO)
             out.append((lab("Subtotal"), pen.money(gross), False))
             out.append((lab("Bonificación" if not short else "Bonif."), pen.money(-discount), False))
         for vat in spec.vat:
