@@ -69,7 +69,7 @@ class DemandTrainOutcome:
     metrics: dict[str, float]
 
 
-def train_and_register(
+def _train_and_register(
     sales: pd.DataFrame,
     *,
     horizon: int = 28,
@@ -122,3 +122,12 @@ def train_and_register(
             )
         del example
     return DemandTrainOutcome(run.info.run_id, version, decision, values)
+
+
+def train_and_register(*args: Any, **kwargs: Any) -> Any:
+    """See :func:`_train_and_register`; MLflow's console messages go to stderr so stdout stays JSON."""
+    import contextlib
+    import sys
+
+    with contextlib.redirect_stdout(sys.stderr):
+        return _train_and_register(*args, **kwargs)

@@ -60,7 +60,7 @@ class TrainOutcome:
     forecast: pd.DataFrame
 
 
-def train_and_register(
+def _train_and_register(
     data: InflationData,
     *,
     eval_start: str = DEFAULT_EVAL_START,
@@ -129,3 +129,12 @@ def load_champion_forecaster() -> InflationForecaster:
     """The forecaster behind ``models:/inflation-forecaster@champion``."""
     wrapper: InflationPyfunc = tracking.load_model(MODEL_NAME).unwrap_python_model()
     return wrapper.forecaster
+
+
+def train_and_register(*args: Any, **kwargs: Any) -> Any:
+    """See :func:`_train_and_register`; MLflow's console messages go to stderr so stdout stays JSON."""
+    import contextlib
+    import sys
+
+    with contextlib.redirect_stdout(sys.stderr):
+        return _train_and_register(*args, **kwargs)

@@ -1,0 +1,98 @@
+"""`minimarket demand backtest` on a small CSV shaped like a real POS export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from minimarket.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def pos_log(tmp_path: Path) -> Path:
+    """Transaction log: ';'-separated, dd/mm/aaaa, two branches, one row per unit, a lone-sale SKU."""
+    rng = np.random.default_rng(5)
+    lines = ["fecha;codigo;sucursal;cantidad"]
+    for day in pd.date_range("2025-03-01", periods=84, freq="D"):
+        for store in ("Centro", "Norte"):
+            for sku, rate in (("YER-0001", 3), ("GAS-0002", 5), ("LAC-0003", 2)):
+                for _ in range(rng.poisson(rate * (1.5 if day.dayofweek == 5 else 1.0))):
+                    lines.append(f"{day:%d/%m/%Y};{sku};{store};1")
+    lines.append("05/04/2025;YER-0001;Centro;-1")  # a return
+    lines.append(lines[1])  # a duplicated row
+    lines.append("10/04/2025;RARO-9;Centro;1")  # a SKU sold once
+    path = tmp_path / "ventas.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_backtest_json_shape(pos_log: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "demand", "backtest", "--sales", str(pos_log), "--date-col", "fecha", "--sku-col", "codigo",
+            "--store-col", "sucursal", "--qty-col", "cantidad", "--horizon", "7", "--folds", "2",
+            "--models", "global_gbm,seasonal_naive,moving_average,prophet", "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["horizon"] == 7 and payload["n_series"] == 6
+    assert set(payload["models"]) == {"global_gbm", "seasonal_naive", "moving_average", "prophet"}
+    for figures in payload["models"].values():
+        assert set(figures) == {"wape", "mase", "bias", "fit_seconds"}
+        assert 0 <= figures["wape"] < 2
+    assert payload["skipped_series"] == 1 and "Centro|RARO-9" in payload["skipped_examples"]
+    assert payload["returns_rows"] == 1
+
+
+def test_without_qty_col_each_row_is_a_unit(pos_log: Path) -> None:
+    frame = pd.read_csv(pos_log, sep=";")
+    frame = frame[frame["cantidad"] > 0].drop(columns="cantidad")
+    log = pos_log.with_name("log.csv")
+    frame.to_csv(log, sep=";", index=False)
+    result = runner.invoke(
+        app,
+        ["demand", "backtest", "--sales", str(log), "--date-col", "fecha", "--sku-col", "codigo",
+         "--horizon", "7", "--folds", "1", "--models", "seasonal_naive,moving_average", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n_series"] == 3
+
+
+def test_duplicates_can_be_dropped(pos_log: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["demand", "backtest", "--sales", str(pos_log), "--date-col", "fecha", "--sku-col", "codigo",
+         "--qty-col", "cantidad", "--horizon", "7", "--folds", "1", "--models", "seasonal_naive",
+         "--drop-duplicates"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["duplicates_dropped"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "expected"),
+    [
+        ("fecha;codigo\n01/03/2025;A\n", ["--date-col", "date"], "Faltan columnas"),
+        ("fecha;codigo\n31/02/2025;A\n02/03/2025;A\n", [], "fecha no reconocida"),
+        ("fecha;codigo;cantidad\n01/03/2025;A;x\n", ["--qty-col", "cantidad"], "no es un número"),
+        ("fecha;codigo\n01/03/2025;A\n", [], "at least 2"),
+        ("fecha;codigo\n01/03/2025;A\n02/03/2025;A\n", [], "not enough history"),
+    ],
+)
+def test_bad_csv_is_one_clear_error(tmp_path: Path, content: str, args: list[str], expected: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    base = ["demand", "backtest", "--sales", str(path), "--date-col", "fecha", "--sku-col", "codigo"]
+    result = runner.invoke(app, [*base, *args, "--horizon", "7", "--folds", "1"])
+    assert result.exit_code == 2
+    assert expected in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,91 @@
+"""The monthly CPI update end to end: temp SQLite store, temp MLflow registry, real models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from minimarket import tracking
+from minimarket.cli import app
+
+runner = CliRunner()
+FAST = ["--eval-start", "2026-03"]
+
+
+def _update(*args: str):  # noqa: ANN202
+    return runner.invoke(app, ["inflation", "update", *args])
+
+
+def test_guard_record_refit_and_gate() -> None:
+    refused = _update("--month", "2026-09", "--pct", "12", "--no-refit")
+    assert refused.exit_code == 1
+    assert "fuera del rango plausible" in refused.output and "--force --reason" in refused.output
+
+    gap = _update("--month", "2026-11", "--pct", "2", "--no-refit")
+    assert gap.exit_code == 1 and "no es el mes siguiente" in gap.output
+
+    first = _update("--month", "2026-09", "--pct", "2.0", "--source", "INDEC", "--author", "ana", *FAST)
+    assert first.exit_code == 0, first.output
+    payload = json.loads(first.stdout)
+    assert payload["model_version"] == "1" and payload["promoted"] is True
+    assert payload["guard"]["ok"] and payload["forecast"][0]["month"] == "2026-10"
+    assert tracking.alias_version("inflation-forecaster", "champion") == "1"
+
+    again = _update("--month", "2026-09", "--pct", "2.1", "--no-refit")
+    assert again.exit_code == 1 and "ya tiene un valor" in again.output
+
+    no_reason = _update("--month", "2026-09", "--pct", "2.1", "--force", "--no-refit")
+    assert no_reason.exit_code == 1 and "--reason" in no_reason.output
+
+    revised = _update(
+        "--month", "2026-09", "--pct", "2.1", "--force", "--reason", "INDEC revisó el dato", "--author", "beto", *FAST
+    )
+    assert revised.exit_code == 0, revised.output
+    payload = json.loads(revised.stdout)
+    assert payload["revision"] and payload["forced"] and payload["model_version"] == "2"
+    assert "not worse" in payload["gate_reason"]
+    assert tracking.alias_version("inflation-forecaster", "champion") == "2"
+    assert tracking.alias_version("inflation-forecaster", "challenger") == "2"
+
+    history = json.loads(runner.invoke(app, ["inflation", "history", "--month", "2026-09"]).stdout)
+    assert [(h["pct"], h["author"], h["forced"]) for h in history] == [
+        ("2.0000", "ana", False),
+        ("2.1000", "beto", True),
+    ]
+    assert history[1]["reason"] == "INDEC revisó el dato" and history[0]["source"] == "INDEC"
+
+    hard = _update("--month", "2026-10", "--pct", "210", "--force", "--reason", "x", "--no-refit")
+    assert hard.exit_code == 1 and "límites absolutos" in hard.output
+
+
+def test_gate_keeps_a_better_champion() -> None:
+    from minimarket.forecast.inflation import InflationData
+    from minimarket.forecast.inflation_mlflow import MODEL_NAME, train_and_register
+
+    data = InflationData.bundled().truncate("2025-12")
+    outcome = train_and_register(data, eval_start="2025-09")
+    assert outcome.decision is not None and outcome.decision.promoted
+    versions = tracking.list_models()[0]["versions"]
+    uri = f"models:/{MODEL_NAME}/{versions[0]['version']}"
+    second = tracking.register(uri, MODEL_NAME)
+    decision = tracking.promotion_gate(
+        MODEL_NAME, second, metric="mae_1m_pp", challenger_value=0.9, evaluate=lambda _uri: 0.5
+    )
+    assert not decision.promoted and decision.champion_value == pytest.approx(0.5)
+    assert tracking.alias_version(MODEL_NAME, "champion") == outcome.version
+    assert tracking.alias_version(MODEL_NAME, "challenger") == second
+    tags = tracking.client().get_model_version(MODEL_NAME, second).tags
+    assert tags["gate_promoted"] == "false" and "worse than" in tags["gate_reason"]
+
+
+def test_inflation_backtest_cli_shape() -> None:
+    result = runner.invoke(
+        app, ["inflation", "backtest", "--json", "--start", "2026-01", "--models", "naive_last_month,ar,ets"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload["models"]) == {"naive_last_month", "ar", "ets"}
+    assert set(payload["models"]["naive_last_month"]) == {"1", "3", "6"}
+    assert payload["models"]["naive_last_month"]["1"]["mae_pp"] >= 0
