@@ -14,6 +14,7 @@ the same test, with a confidence below 1 so the fields layer knows it is OCR, no
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +31,6 @@ SCANNER_TEXT_CONF = 0.9
 MIN_REAL_CHARS = 40
 """Fewer letters and digits than this on a page means the page has no usable text layer."""
 
-_WHITESPACE = {0x20, 0x09, 0x0A, 0x0D, 0xA0, 0x2002, 0x2003, 0x2009, 0x200B, 0x3000, 0x0C, 0x00}
 _RENDER_INVISIBLE = 3
 _VOWELS = set("aeiouáéíóúüAEIOUÁÉÍÓÚÜyY")
 _ALPHA_TOKEN = re.compile(r"[^\W\d_]{4,}")
@@ -54,13 +54,53 @@ class TextQuality:
         return self.real_chars >= MIN_REAL_CHARS and self.bad_ratio <= 0.1 and self.vowel_ratio >= 0.6
 
 
-@dataclass(slots=True)
 class EmbeddedImage:
-    """An image object of a page, decoded to pixels, with its box on the page (points, top-left origin)."""
+    """An image object of a page with its box on the page (points, top-left origin) and a key that is
+    the same for identical image data (copies ORIGINAL/DUPLICADO repeat the same QR and letterhead).
 
-    page: int
-    pixels: np.ndarray
-    box: tuple[float, float, float, float]
+    ``pixels`` are decoded on first use (gray H×W or BGR H×W×3; empty if pdfium cannot decode them),
+    which must happen while the page is still open.
+    """
+
+    __slots__ = ("_obj", "_pixels", "box", "key", "page", "px_size")
+
+    def __init__(
+        self,
+        page: int,
+        box: tuple[float, float, float, float],
+        px_size: tuple[int, int],
+        key: str,
+        obj: pdfium.PdfImage | None = None,
+        pixels: np.ndarray | None = None,
+    ) -> None:
+        self.page = page
+        self.box = box
+        self.px_size = px_size
+        self.key = key
+        self._obj = obj
+        self._pixels = pixels
+
+    @property
+    def pixels(self) -> np.ndarray:
+        if self._pixels is None:
+            if self._obj is not None and not _alive(self._obj):
+                raise RuntimeError("embedded image pixels must be decoded while the page is open")
+            self._pixels = _decode_image_object(self._obj) if self._obj is not None else None
+            if self._pixels is None:
+                self._pixels = np.zeros((0, 0), np.uint8)
+            self._obj = None
+        return self._pixels
+
+    @property
+    def area(self) -> float:
+        x0, y0, x1, y1 = self.box
+        return max(0.0, x1 - x0) * max(0.0, y1 - y0)
+
+    @property
+    def squareness(self) -> float:
+        """0 for a square bitmap (a QR), growing with elongation (logos, barcodes, banners)."""
+        w, h = self.px_size
+        return abs(float(np.log(max(w, 1) / max(h, 1))))
 
 
 def page_size(page: pdfium.PdfPage) -> tuple[float, float]:
@@ -86,45 +126,59 @@ def _page_to_display(page: pdfium.PdfPage) -> np.ndarray:
     return np.asarray(solution.T)
 
 
-def _char_data(textpage: pdfium.PdfTextPage) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray]:
-    """Code points, loose boxes (left, top, right, bottom in user space), generated and invisible flags."""
+def _char_data(textpage: pdfium.PdfTextPage) -> tuple[str, np.ndarray, float, int]:
+    """The page's characters (one per pdfium char index), their loose boxes (left, top, right, bottom in
+    user space), the share of visible characters drawn invisibly (render mode 3), and how many
+    characters have no Unicode mapping."""
     count = textpage.count_chars()
-    codes: list[int] = []
+    if count <= 0:
+        return "", np.zeros((0, 4)), 0.0, 0
+    text = textpage.get_text_range(0, count)
+    if len(text) != count:  # characters outside the BMP: fall back to one call per character
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i) or 0xFFFD) for i in range(count))
     boxes = np.zeros((count, 4), dtype=np.float64)
-    generated = np.zeros(count, dtype=bool)
-    invisible = np.zeros(count, dtype=bool)
     rect = pdfium_c.FS_RECTF()
-    render_modes: dict[int, int] = {}
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
     for i in range(count):
-        codes.append(pdfium_c.FPDFText_GetUnicode(textpage, i))
-        if pdfium_c.FPDFText_GetLooseCharBox(textpage, i, rect):
+        if get_box(textpage, i, rect):
             boxes[i] = (rect.left, rect.top, rect.right, rect.bottom)
-        generated[i] = pdfium_c.FPDFText_IsGenerated(textpage, i) == 1
+    visible = [i for i, ch in enumerate(text) if not ch.isspace()]
+    # Render mode and Unicode-map errors: a sample of the visible characters is plenty.
+    sample = visible[:: max(1, len(visible) // 200)]
+    invisible = 0
+    modes: dict[int, int] = {}
+    unmapped = 0
+    has_map_error = getattr(pdfium_c, "FPDFText_HasUnicodeMapError", None)
+    for i in sample:
         obj = pdfium_c.FPDFText_GetTextObject(textpage, i)
         if obj:
             key = ctypes.cast(obj, ctypes.c_void_p).value or 0
-            mode = render_modes.get(key)
-            if mode is None:
-                mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj)
-                render_modes[key] = mode
-            invisible[i] = mode == _RENDER_INVISIBLE
-    return codes, boxes, generated, invisible
+            if key not in modes:
+                modes[key] = pdfium_c.FPDFTextObj_GetTextRenderMode(obj)
+            invisible += modes[key] == _RENDER_INVISIBLE
+        if has_map_error is not None and has_map_error(textpage, i) == 1:
+            unmapped += 1
+    invisible_ratio = invisible / len(sample) if sample else 0.0
+    unmapped_estimate = round(unmapped * len(visible) / len(sample)) if sample else 0
+    return text, boxes, invisible_ratio, unmapped_estimate
 
 
-def _is_bad_char(code: int) -> bool:
-    return code == 0xFFFD or 0xE000 <= code <= 0xF8FF or (code < 0x20 and code not in _WHITESPACE)
+_BAD_CHARS = re.compile("[\ufffd\ue000-\uf8ff\x01-\x08\x0e-\x1f]")
+_ALNUM = re.compile(r"[^\W_]")
+_SPACE = re.compile(r"\s")
 
 
 def text_quality(text: str, unmapped: int = 0, invisible_ratio: float = 0.0) -> TextQuality:
     """Judge a page's text: real characters, garbage share, vowel share of alphabetic tokens."""
-    non_space = [ch for ch in text if not ch.isspace()]
-    real = sum(ch.isalnum() for ch in non_space)
-    bad = sum(_is_bad_char(ord(ch)) for ch in non_space) + unmapped
+    text = text.replace("\x00", "\ufffd")
+    non_space = len(text) - len(_SPACE.findall(text))
+    real = len(_ALNUM.findall(text))
+    bad = len(_BAD_CHARS.findall(text)) + unmapped
     tokens = _ALPHA_TOKEN.findall(text)
     vowel_ratio = sum(any(c in _VOWELS for c in tok) for tok in tokens) / len(tokens) if tokens else 1.0
     return TextQuality(
         real_chars=real,
-        bad_ratio=bad / max(1, len(non_space)),
+        bad_ratio=bad / max(1, non_space),
         vowel_ratio=vowel_ratio,
         invisible_ratio=invisible_ratio,
     )
@@ -135,21 +189,11 @@ def read_text_layer(page: pdfium.PdfPage, index: int) -> tuple[PageText, TextQua
     width, height = page_size(page)
     textpage = page.get_textpage()
     try:
-        codes, boxes, generated, invisible = _char_data(textpage)
-        unmapped = 0
-        if codes and hasattr(pdfium_c, "FPDFText_HasUnicodeMapError"):
-            unmapped = sum(
-                1
-                for i, code in enumerate(codes)
-                if code > 0x20 and pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) == 1
-            )
+        text, boxes, invisible_ratio, unmapped = _char_data(textpage)
     finally:
         textpage.close()
-    text = "".join(chr(c) if c < 0x110000 else "\ufffd" for c in codes)
-    drawn = [i for i, c in enumerate(codes) if c not in _WHITESPACE and not generated[i]]
-    invisible_ratio = float(invisible[drawn].mean()) if drawn else 0.0
     quality = text_quality(text, unmapped, invisible_ratio)
-    if not codes:
+    if not text:
         return PageText(index=index, width=width, height=height, origin=TextOrigin.TEXT), quality
 
     # User space -> display points.
@@ -169,39 +213,41 @@ def read_text_layer(page: pdfium.PdfPage, index: int) -> tuple[PageText, TextQua
     y0, y1 = display[..., 1].min(axis=1), display[..., 1].max(axis=1)
     dbox = np.stack([x0, y0, x1, y1], axis=1)
 
-    turn = _dominant_turn(codes, dbox, generated)
+    space = np.fromiter((ch.isspace() or ch < " " for ch in text), dtype=bool, count=len(text))
+    turn = _dominant_turn(space, dbox)
     if turn:
         dbox, width, height = _turn_boxes(dbox, turn, width, height)
 
     conf = SCANNER_TEXT_CONF if quality.invisible_ratio > 0.5 else 1.0
-    words = list(_words(codes, dbox, generated, conf))
+    words = _words(text, space, dbox, conf)
     page_text = PageText(
         index=index, width=width, height=height, origin=TextOrigin.TEXT, words=words, lines=group_lines(words)
     )
     return page_text, quality
 
 
-def _dominant_turn(codes: list[int], dbox: np.ndarray, generated: np.ndarray) -> int:
+def _dominant_turn(space: np.ndarray, dbox: np.ndarray) -> int:
     """How many quarter turns (counter-clockwise) the text runs: 0 reads left to right, 1 bottom to top,
     2 right to left (upside down), 3 top to bottom. Decided from consecutive characters of words."""
-    votes = [0, 0, 0, 0]
+    if len(space) < 2:
+        return 0
     cx = (dbox[:, 0] + dbox[:, 2]) / 2
     cy = (dbox[:, 1] + dbox[:, 3]) / 2
-    for i in range(len(codes) - 1):
-        if codes[i] in _WHITESPACE or codes[i + 1] in _WHITESPACE or generated[i] or generated[i + 1]:
-            continue
-        dx, dy = cx[i + 1] - cx[i], cy[i + 1] - cy[i]
-        if abs(dx) < 1e-6 and abs(dy) < 1e-6:
-            continue
-        if abs(dx) >= abs(dy):
-            votes[0 if dx > 0 else 2] += 1
-        else:
-            votes[3 if dy > 0 else 1] += 1
-    total = sum(votes)
-    if total == 0:
+    pair = ~space[:-1] & ~space[1:]
+    dx, dy = np.diff(cx)[pair], np.diff(cy)[pair]
+    moving = (np.abs(dx) > 1e-6) | (np.abs(dy) > 1e-6)
+    dx, dy = dx[moving], dy[moving]
+    if dx.size == 0:
         return 0
+    horizontal = np.abs(dx) >= np.abs(dy)
+    votes = [
+        int(np.sum(horizontal & (dx > 0))),
+        int(np.sum(~horizontal & (dy < 0))),
+        int(np.sum(horizontal & (dx <= 0))),
+        int(np.sum(~horizontal & (dy >= 0))),
+    ]
     best = max(range(4), key=lambda k: votes[k])
-    return best if votes[best] > 0.6 * total else 0
+    return best if votes[best] > 0.6 * dx.size else 0
 
 
 def _turn_boxes(dbox: np.ndarray, turn: int, width: float, height: float) -> tuple[np.ndarray, float, float]:
@@ -217,42 +263,31 @@ def _turn_boxes(dbox: np.ndarray, turn: int, width: float, height: float) -> tup
     return out, width, height
 
 
-def _words(codes: list[int], dbox: np.ndarray, generated: np.ndarray, conf: float) -> Iterator[Word]:
-    """Split characters into words at whitespace, at line changes and at wide horizontal gaps."""
-    chars: list[int] = []
-    box = [0.0, 0.0, 0.0, 0.0]
-
-    def flush() -> Word | None:
-        if not chars:
-            return None
-        word = Word("".join(chr(c) for c in chars), box[0], box[1], box[2], box[3], conf)
-        chars.clear()
-        return word
-
-    prev = -1
-    for i, code in enumerate(codes):
-        if code in _WHITESPACE or code < 0x20:
-            word = flush()
-            if word:
-                yield word
-            prev = -1
-            continue
-        x0, y0, x1, y1 = (float(v) for v in dbox[i])
-        if chars and prev >= 0:
-            px0, py0, px1, py1 = (float(v) for v in dbox[prev])
-            h = max(y1 - y0, py1 - py0, 1.0)
-            same_line = abs((y0 + y1) / 2 - (py0 + py1) / 2) <= 0.5 * h
-            gap = x0 - px1
-            if not same_line or gap > 0.3 * h or x1 < px0:
-                word = flush()
-                if word:
-                    yield word
-        box = [x0, y0, x1, y1] if not chars else [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
-        chars.append(code)
-        prev = i
-    word = flush()
-    if word:
-        yield word
+def _words(text: str, space: np.ndarray, dbox: np.ndarray, conf: float) -> list[Word]:
+    """Split characters into words at whitespace, at line changes, at wide gaps and where text goes back."""
+    keep = np.flatnonzero(~space)
+    if keep.size == 0:
+        return []
+    boxes = dbox[keep]
+    heights = boxes[:, 3] - boxes[:, 1]
+    centres = (boxes[:, 1] + boxes[:, 3]) / 2
+    # A new word starts after whitespace, on another line, after a gap, or when x goes backwards.
+    h = np.maximum(np.maximum(heights[1:], heights[:-1]), 1.0)
+    after_space = np.diff(keep) > 1
+    other_line = np.abs(centres[1:] - centres[:-1]) > 0.5 * h
+    gap = boxes[1:, 0] - boxes[:-1, 2] > 0.3 * h
+    backwards = boxes[1:, 2] < boxes[:-1, 0]
+    starts = np.concatenate([[0], np.flatnonzero(after_space | other_line | gap | backwards) + 1])
+    x0 = np.minimum.reduceat(boxes[:, 0], starts)
+    y0 = np.minimum.reduceat(boxes[:, 1], starts)
+    x1 = np.maximum.reduceat(boxes[:, 2], starts)
+    y1 = np.maximum.reduceat(boxes[:, 3], starts)
+    chars = [text[i] for i in keep]
+    ends = [*starts[1:].tolist(), len(keep)]
+    return [
+        Word("".join(chars[a:b]), float(x0[k]), float(y0[k]), float(x1[k]), float(y1[k]), conf)
+        for k, (a, b) in enumerate(zip(starts.tolist(), ends, strict=True))
+    ]
 
 
 # --- rendering ---------------------------------------------------------------------------------------
@@ -299,27 +334,23 @@ def render_page(
 def embedded_images(
     page: pdfium.PdfPage, index: int, min_side: int = 40, max_pixels: int = 60_000_000
 ) -> Iterator[EmbeddedImage]:
-    """Decode the image objects of a page (inside form XObjects too), as gray or BGR arrays.
+    """The image objects of a page (inside form XObjects too), not decoded yet.
 
     Images smaller than ``min_side`` on either side (bullets, rules) or larger than ``max_pixels`` are
-    skipped; images pdfium cannot decode are skipped silently (they are decoration for our purposes).
+    skipped. Each image's ``key`` hashes its raw stream, so repeated images need decoding only once.
     """
     matrix = _page_to_display(page)
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
         try:
-            px_w, px_h = obj.get_px_size()
+            px_w, px_h = (int(v) for v in obj.get_px_size())
             if min(px_w, px_h) < min_side or px_w * px_h > max_pixels:
                 continue
-            bitmap = obj.get_bitmap(render=False)
+            raw = obj.get_data(decode_simple=False)
+            left, bottom, right, top = obj.get_bounds()
         except (pdfium.PdfiumError, AttributeError, TypeError, ValueError):
             continue
-        array = _bitmap_to_array(bitmap)
-        if array is None:
-            continue
-        try:
-            left, bottom, right, top = obj.get_bounds()
-        except pdfium.PdfiumError:
-            left = bottom = right = top = 0.0
+        digest = hashlib.blake2b(bytes(raw), digest_size=16)
+        digest.update(f"{px_w}x{px_h}".encode())
         pts = np.array([[left, bottom, 1.0], [right, top, 1.0]]) @ matrix.T
         box = (
             float(pts[:, 0].min()),
@@ -327,7 +358,24 @@ def embedded_images(
             float(pts[:, 0].max()),
             float(pts[:, 1].max()),
         )
-        yield EmbeddedImage(page=index, pixels=array, box=box)
+        yield EmbeddedImage(page=index, box=box, px_size=(px_w, px_h), key=digest.hexdigest(), obj=obj)
+
+
+def _alive(obj: pdfium.PdfImage) -> bool:
+    """True while the image's page and document are open (pdfium would crash on a freed page)."""
+    page = getattr(obj, "page", None)
+    if page is None or page.raw is None:
+        return False
+    pdf = getattr(page, "pdf", None)
+    return pdf is None or pdf.raw is not None
+
+
+def _decode_image_object(obj: pdfium.PdfImage) -> np.ndarray | None:
+    try:
+        bitmap = obj.get_bitmap(render=False)
+    except (pdfium.PdfiumError, AttributeError, TypeError, ValueError):
+        return None
+    return _bitmap_to_array(bitmap)
 
 
 def _bitmap_to_array(bitmap: pdfium.PdfBitmap) -> np.ndarray | None:

@@ -19,8 +19,6 @@ OCR'd. Warnings (Spanish, for the shop's manager) say what is worth knowing abou
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pypdfium2 as pdfium
 
@@ -55,6 +53,8 @@ class _PdfReader:
         self.settings = settings
         self.result = DocumentText()
         self.background_ocr: dict[str, PageText] = {}
+        self.image_codes: dict[str, list[tuple[str, str]]] = {}
+        """Codes found in each distinct embedded image (by content key): copies repeat the same images."""
         self.first_text_raster: tuple[int, np.ndarray] | None = None
 
     def read(self) -> DocumentText:
@@ -85,6 +85,19 @@ class _PdfReader:
         finally:
             pdf.close()
 
+    def _embedded_codes(self, images: list[EmbeddedImage], index: int) -> list[DecodedCode]:
+        """Quick code search in a page's images, square ones (QR-like) first, stopping at the first hit;
+        an image seen on an earlier page (same content) is not decoded again."""
+        found: list[tuple[str, str]] = []
+        for image in sorted(images, key=lambda im: im.squareness):
+            if image.key not in self.image_codes:
+                codes = find_codes(image.pixels, index, "embedded", effort=QUICK)
+                self.image_codes[image.key] = [(code.kind, code.text) for code in codes]
+            found.extend(self.image_codes[image.key])
+            if found:
+                break
+        return [DecodedCode(kind, text, index, "embedded") for kind, text in dict.fromkeys(found)]
+
     @property
     def _hard_search(self) -> bool:
         """Whether the expensive code search is still worth it (nothing found on earlier pages)."""
@@ -95,16 +108,13 @@ class _PdfReader:
         try:
             text, quality = read_text_layer(page, index)
             page_area = max(1.0, text.width * text.height)
-            codes: list[DecodedCode] = []
-            backgrounds: list[EmbeddedImage] = []
-            for image in embedded_images(page, index, max_pixels=self.settings.max_image_pixels):
-                codes.extend(find_codes(image.pixels, index, "embedded", effort=QUICK))
-                x0, y0, x1, y1 = image.box
-                if (x1 - x0) * (y1 - y0) >= BACKGROUND_MIN_COVER * page_area:
-                    backgrounds.append(image)
+            images = list(embedded_images(page, index, max_pixels=self.settings.max_image_pixels))
+            codes = self._embedded_codes(images, index)
+            backgrounds = [image for image in images if image.area >= BACKGROUND_MIN_COVER * page_area]
+            for image in backgrounds:
+                _ = image.pixels  # decode now, while the page is open (they may be searched or OCR'd)
         finally:
             page.close()
-        codes = _unique(codes)
         if quality.usable:
             return self._text_page(pdf, index, text, quality, codes, backgrounds)
         return self._ocr_page(pdf, index, text, quality, codes)
@@ -122,7 +132,8 @@ class _PdfReader:
             # A scanned or photographed page with a text layer (e.g. Adobe Scan): the QR is in the picture.
             for image in backgrounds:
                 codes.extend(find_codes(image.pixels, index, "embedded", effort=FULL))
-        if not codes:
+        if not codes and self._hard_search:
+            # Only while the document has no code yet: later pages are copies or attachments.
             raster = render_page(pdf, index, CODE_SEARCH_DPI)
             codes = find_codes(raster, index, "render", effort=QUICK)
             if self.first_text_raster is None and not codes:
@@ -145,6 +156,8 @@ class _PdfReader:
     def _add_background_words(self, text: PageText, image: EmbeddedImage) -> int:
         """OCR a page-background picture and add the words the text layer does not already have."""
         pixels = image.pixels
+        if pixels.size == 0:
+            return 0
         height_px, width_px = pixels.shape[:2]
         x0, y0, x1, y1 = image.box
         box_w, box_h = x1 - x0, y1 - y0
@@ -152,7 +165,7 @@ class _PdfReader:
             return 0  # placed rotated: a photo, not a letterhead background
         if _ink_share(pixels) < BACKGROUND_MIN_INK:
             return 0
-        key = hashlib.sha1(pixels.tobytes()).hexdigest()
+        key = image.key
         ocr = self.background_ocr.get(key)
         if ocr is None:
             dpi = width_px / (box_w / 72.0)
@@ -227,13 +240,3 @@ def _overlaps_any(word: Word, others: list[Word]) -> bool:
         if ix > 0 and iy > 0 and ix * iy > 0.5 * (word.x1 - word.x0) * (word.y1 - word.y0):
             return True
     return False
-
-
-def _unique(codes: list[DecodedCode]) -> list[DecodedCode]:
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for code in codes:
-        if (code.kind, code.text) not in seen:
-            seen.add((code.kind, code.text))
-            out.append(code)
-    return out

@@ -34,8 +34,9 @@ def _photo_1475() -> np.ndarray:
     with pdfium.PdfDocument(str(REAL_INVOICES / "factura1475.pdf")) as pdf:
         page = pdf[0]
         (image,) = list(embedded_images(page, 0))
+        pixels = image.pixels
         page.close()
-    return image.pixels
+    return pixels
 
 
 @pytest.mark.parametrize(
@@ -66,9 +67,9 @@ def test_embedded_qr_bitmaps_decode_quickly() -> None:
     _expected()
     with pdfium.PdfDocument(str(REAL_INVOICES / "factura3435.pdf")) as pdf:
         page = pdf[0]
-        images = list(embedded_images(page, 0))
+        images = [image.pixels for image in embedded_images(page, 0)]
         page.close()
-    found = [code for image in images for code in find_codes(image.pixels, 0, "embedded", effort=QUICK)]
+    found = [code for pixels in images for code in find_codes(pixels, 0, "embedded", effort=QUICK)]
     assert len(found) == 1 and found[0].where == "embedded"
     assert parse_qr_url(found[0].text).cuit == "23181404639"
 

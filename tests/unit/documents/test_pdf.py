@@ -187,11 +187,17 @@ def test_embedded_images_are_decoded_with_their_boxes() -> None:
     with pdfium.PdfDocument(str(REAL_INVOICES / "factura128.pdf")) as pdf:
         page = pdf[0]
         images = list(embedded_images(page, 0))
+        sizes = sorted(image.pixels.shape[:2] for image in images)  # decoded while the page is open
         width, height = page.get_size()
         page.close()
-    sizes = sorted(image.pixels.shape[:2] for image in images)
+        again = pdf[0]
+        lazy = list(embedded_images(again, 0))
+        again.close()
     assert (360, 360) in sizes  # the AFIP QR bitmap
     qr = next(image for image in images if image.pixels.shape[:2] == (360, 360))
     x0, y0, x1, y1 = qr.box
     assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
     assert y0 > height / 2  # the QR is printed in the bottom half of the page
+    assert len({image.key for image in images}) == len(images)
+    with pytest.raises(RuntimeError, match="page is open"):
+        _ = lazy[0].pixels  # a closed page is never touched (pdfium would crash)

@@ -1,0 +1,285 @@
+"""OCR throughput: our full OCR path vs the raw ``tesseract`` command line, side by side, and the
+documents/s of text-layer PDFs. Prints one JSON object.
+
+    .venv/bin/python benchmarks/ocr_throughput.py [--workers 2] [--synth 6] [--rounds 2] [--pdf-repeat 10]
+
+Page images: page 1 of each real development invoice rendered at 300 dpi (PNG), plus synthetic scans and
+phone photos from ``minimarket.synth`` (their page pictures, saved losslessly) when available. Both sides
+read the very same files:
+
+- ``raw_tesseract``: ``tesseract IMAGE stdout -l spa tsv`` (default page segmentation), N such processes
+  in parallel, each single-threaded (``OMP_THREAD_LIMIT=1``);
+- ``ours``: N worker processes each calling ``minimarket.documents.extract.extract(path)`` (decode,
+  code search, preprocessing, OCR, fields and checks) — or, if that module is missing, the reading layer
+  alone (``read_document``); the JSON says which.
+
+Each side runs ``--rounds`` times, alternating, and the best round counts (the machine is shared).
+Text-layer PDFs: the real invoices whose pages all have a usable text layer and need no OCR, and
+synthetic text PDFs, each repeated ``--pdf-repeat`` times through ``extract`` with N workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from minimarket.config import REPO_ROOT
+
+REAL = REPO_ROOT.parent / "shared" / "data" / "invoices"
+
+
+# --- page images -------------------------------------------------------------------------------------------
+
+
+def real_page_images(out: Path) -> list[Path]:
+    import pypdfium2 as pdfium
+
+    from minimarket.documents.pdf import render_page
+
+    paths = []
+    for pdf_path in sorted(REAL.glob("*.pdf")):
+        with pdfium.PdfDocument(str(pdf_path)) as pdf:
+            image = render_page(pdf, 0, 300, grayscale=False)
+        path = out / f"real_{pdf_path.stem}.png"
+        _save_png(path, image, 300)
+        paths.append(path)
+    return paths
+
+
+def synthetic_page_images(out: Path, count: int, seed: int = 11) -> list[Path]:
+    """Page pictures of synthetic scans and phone photos (the first page of each document)."""
+    import pypdfium2 as pdfium
+
+    from minimarket.documents.ingest import load_document
+    from minimarket.documents.pdf import embedded_images
+
+    try:
+        from minimarket.catalog import bundled_catalog
+        from minimarket.synth.invoices.dataset import make_document
+    except ImportError:
+        return []
+
+    catalog = bundled_catalog()
+    paths = []
+    for index in range(count):
+        kind = "photo" if index % 2 else "scan"
+        generated = make_document(catalog, seed, index, kind)
+        doc = load_document(generated.data, name=generated.name)
+        if doc.kind == "pdf":
+            with pdfium.PdfDocument(doc.data) as pdf:
+                page = pdf[0]
+                pictures = [picture.pixels for picture in embedded_images(page, 0)]
+                page.close()
+            if not pictures:
+                continue
+            image = max(pictures, key=lambda pixels: pixels.size)
+            path = out / f"synth_{kind}_{index:02d}.png"
+            _save_png(path, image, generated.dpi)
+        else:
+            path = out / f"synth_{kind}_{index:02d}.{generated.name.rsplit('.', 1)[1]}"
+            path.write_bytes(generated.data)
+        paths.append(path)
+    return paths
+
+
+def _save_png(path: Path, image: np.ndarray, dpi: int | None) -> None:
+    from PIL import Image
+
+    rgb = image if image.ndim == 2 else np.ascontiguousarray(image[..., ::-1])
+    Image.fromarray(rgb).save(path, format="PNG", dpi=(dpi, dpi) if dpi else None, compress_level=1)
+
+
+# --- the two sides ------------------------------------------------------------------------------------------
+
+
+def _raw_one(path: str) -> float:
+    started = time.perf_counter()
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    subprocess.run(
+        ["tesseract", path, "stdout", "-l", "spa", "tsv"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    return time.perf_counter() - started
+
+
+def run_raw(paths: list[Path], workers: int) -> float:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_raw_one, [str(p) for p in paths]))
+    return time.perf_counter() - started
+
+
+def _mode() -> str:
+    try:
+        import minimarket.documents.extract  # noqa: F401
+    except ImportError:
+        return "read_document (preprocess + OCR + codes; fields layer not available)"
+    return "extract (decode + codes + preprocess + OCR + fields + checks)"
+
+
+def _ours_one(path: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        from minimarket.documents.extract import extract
+    except ImportError:
+        from minimarket.documents.ingest import load_document
+        from minimarket.documents.reader import read_document
+
+        text = read_document(load_document(path))
+        return {"seconds": time.perf_counter() - started, "words": sum(len(p.words) for p in text.pages)}
+    result = extract(path)
+    return {"seconds": time.perf_counter() - started, "status": str(result.status)}
+
+
+def _warm(_: int) -> int:
+    import minimarket.documents.reader
+
+    with contextlib.suppress(ImportError):
+        import minimarket.documents.extract  # noqa: F401
+    time.sleep(0.2)
+    return os.getpid()
+
+
+def run_ours(pool: ProcessPoolExecutor, paths: list[Path]) -> tuple[float, list[dict[str, Any]]]:
+    started = time.perf_counter()
+    results = list(pool.map(_ours_one, [str(p) for p in paths]))
+    return time.perf_counter() - started, results
+
+
+def best_of(rounds: int, runs: list[Callable[[], float]]) -> list[list[float]]:
+    """Run each callable ``rounds`` times, alternating; returns every time of every callable."""
+    times: list[list[float]] = [[] for _ in runs]
+    for _ in range(rounds):
+        for i, run in enumerate(runs):
+            times[i].append(run())
+    return times
+
+
+# --- text-layer PDFs ------------------------------------------------------------------------------------------
+
+
+def text_pdf_set(out: Path, synth: int) -> tuple[list[Path], list[Path]]:
+    from minimarket.documents.ingest import load_document
+    from minimarket.documents.layout import TextOrigin
+    from minimarket.documents.reader import read_document
+
+    real = []
+    for path in sorted(REAL.glob("*.pdf")):
+        text = read_document(load_document(path))
+        no_ocr = all(p.origin is TextOrigin.TEXT for p in text.pages) and not any(
+            "imagen de fondo" in w for w in text.warnings
+        )
+        if no_ocr:
+            real.append(path)
+    synthetic = []
+    try:
+        from minimarket.catalog import bundled_catalog
+        from minimarket.synth.invoices.dataset import make_document
+
+        catalog = bundled_catalog()
+        for index in range(synth):
+            generated = make_document(catalog, 23, index, "pdf")
+            path = out / f"synth_text_{index:02d}.pdf"
+            path.write_bytes(generated.data)
+            synthetic.append(path)
+    except ImportError:
+        pass
+    return real, synthetic
+
+
+def docs_per_second(pool: ProcessPoolExecutor, paths: list[Path], repeat: int) -> dict[str, Any]:
+    if not paths:
+        return {"documents": 0}
+    batch = [p for _ in range(repeat) for p in paths]
+    elapsed, results = run_ours(pool, batch)
+    return {
+        "documents": len(batch),
+        "distinct": len(paths),
+        "seconds": round(elapsed, 3),
+        "documents_per_second": round(len(batch) / elapsed, 2),
+        "mean_latency_ms": round(1000 * sum(r["seconds"] for r in results) / len(results), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--synth", type=int, default=6, help="synthetic scan/photo page images (0: none)")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--pdf-repeat", type=int, default=10)
+    parser.add_argument("--pdf-synth", type=int, default=10, help="synthetic text-layer PDFs")
+    args = parser.parse_args()
+    if not REAL.is_dir():
+        sys.exit(f"the real invoices folder is missing: {REAL}")
+    if shutil.which("tesseract") is None:
+        sys.exit("tesseract is not installed")
+
+    with tempfile.TemporaryDirectory(prefix="ocr-bench-") as tmp:
+        out = Path(tmp)
+        images = real_page_images(out)
+        synthetic = synthetic_page_images(out, args.synth) if args.synth else []
+        images += synthetic
+        pixels = [cv2.imread(str(p), cv2.IMREAD_UNCHANGED).shape[:2] for p in images]
+        real_pdfs, synth_pdfs = text_pdf_set(out, args.pdf_synth)
+
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            list(pool.map(_warm, range(args.workers)))
+            per_image: list[dict[str, Any]] = []
+
+            def ours() -> float:
+                elapsed, results = run_ours(pool, images)
+                per_image[:] = results
+                return elapsed
+
+            raw_times, our_times = best_of(args.rounds, [lambda: run_raw(images, args.workers), ours])
+            pdf_real = docs_per_second(pool, real_pdfs, args.pdf_repeat)
+            pdf_synth = docs_per_second(pool, synth_pdfs, args.pdf_repeat)
+
+    raw_best, our_best = min(raw_times), min(our_times)
+    n = len(images)
+    result = {
+        "benchmark": "ocr_throughput",
+        "workers": args.workers,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "tesseract": subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout.split("\n")[0],
+        "page_images": {
+            "total": n,
+            "real_rendered_300dpi": n - len(synthetic),
+            "synthetic_scans_and_photos": len(synthetic),
+            "mean_megapixels": round(float(np.mean([h * w for h, w in pixels])) / 1e6, 2),
+        },
+        "ours_path": _mode(),
+        "raw_tesseract_command": "tesseract IMAGE stdout -l spa tsv (OMP_THREAD_LIMIT=1)",
+        "raw_tesseract": {"seconds": [round(t, 2) for t in raw_times], "pages_per_second": round(n / raw_best, 3)},
+        "ours": {
+            "seconds": [round(t, 2) for t in our_times],
+            "pages_per_second": round(n / our_best, 3),
+            "statuses": sorted({str(r.get("status", "read")) for r in per_image}),
+        },
+        "ours_vs_raw": round(raw_best / our_best, 3),
+        "goal_ours_vs_raw": 0.8,
+        "text_layer_pdfs": {"real_without_ocr": pdf_real, "synthetic": pdf_synth, "goal_documents_per_second": 20},
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
