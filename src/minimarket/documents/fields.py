@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 from minimarket.documents.linetext import (
+    LABEL_WORDS,
     LineText,
     PageView,
     find_cuits,
@@ -208,8 +209,9 @@ _NUM_LABEL = label(
 )
 _PAIR = re.compile(r"(?<![\d\-/.,])(\d(?: ?\d){0,4})\s*[-–]\s*(\d(?: ?\d){0,7})(?![\d\-/.,])")
 _NOT_INVOICE_NUMBER = re.compile(
-    r"REMITO|ORDEN|PEDIDO|PRESUPUESTO|\bO\s?C\b|REFERENCIA|\bREF\b|ASOCIAD|COMPROBANTE\s*ASOC|"
-    r"CUENTA|CLIENTE|TEL|CEL|FAX|WHATSAPP|INGRESOS BRUTOS|\bIIBB\b|\bIB\b|CUIT|DNI|ACTIVIDAD|CAI"
+    r"REMITO|ORDEN|PEDIDO|PRESUPUESTO|OC$|REFERENCIA|REF$|ASOCIAD|COMPROBANTEASOC|CUENTA|CLIENTE|"
+    r"TEL|CEL|FAX|WHATSAPP|INGRESOSBRUTOS|IIBB|IB$|CUIT|CUIL|DNI|ACTIVIDAD|CAI|CAE|CALLE|AV\d*$|AVENIDA|RUTA|"
+    r"KM$|PISO|DPTO|LOCAL|CBU|LEGAJO|SINIESTRO|POLIZA|PROVEEDOR|INTERNO|LOTE|PARTIDA"
 )
 
 
@@ -248,8 +250,8 @@ def _find_number(view: PageView, header_bottom: float, out: HeaderFields) -> Non
             if lead and lead[0] > 0:
                 pvs.append(Found(lead[0], _conf(lt, 0.95), view.index, lt.y0, "label"))
         for hit in lt.find(_NUM_LABEL):
-            before = normalize(raw[max(0, hit.start - 30) : hit.start])
-            if _NOT_INVOICE_NUMBER.search(before + " " + normalize(hit.text)):
+            before = normalize(" ".join(raw[: hit.start].split()[-3:])).replace(" ", "")
+            if _NOT_INVOICE_NUMBER.search(before):
                 continue
             rest = raw[hit.value_start :]
             pair = _PAIR.match(rest.lstrip())
@@ -262,15 +264,16 @@ def _find_number(view: PageView, header_bottom: float, out: HeaderFields) -> Non
             lead = _leading_int(rest, 8)
             if lead and lead[0] > 0:
                 # "Comp. Nro: 00001360" pairs with a separate "Punto de Venta" label
-                score = 0.9 if "COMP" in normalize(hit.text) else 0.6
+                pv_before = any(h.end <= hit.start for h in lt.find(_PV_LABEL))
+                score = 0.9 if "COMP" in normalize(hit.text) or pv_before else 0.6
+                score += 0.05 if lead[1] == 8 else 0.0
                 nums.append(Found(lead[0], _conf(lt, score), view.index, lt.y0, "label"))
         # an unlabelled "0003-00003435" next to the letter or FACTURA
         for m in _PAIR.finditer(raw):
             pv_text, num_text = m.group(1).replace(" ", ""), m.group(2).replace(" ", "")
             if len(num_text) != 8 or len(pv_text) not in (4, 5):
                 continue
-            before = normalize(raw[max(0, m.start() - 30) : m.start()])
-            if _NOT_INVOICE_NUMBER.search(before):
+            if _NOT_INVOICE_NUMBER.search(normalize(" ".join(raw[: m.start()].split()[-3:])).replace(" ", "")):
                 continue
             if any(f.value == int(num_text) for f in nums):
                 continue
@@ -490,7 +493,11 @@ _NOT_A_NAME = re.compile(
 
 
 def _clean_name(text: str) -> str | None:
-    text = re.sub(r"\s+", " ", text).strip(" :-|.,")
+    text = re.sub(r"\s+", " ", text).strip(" :-|,")
+    if text.endswith(".") and not re.search(
+        r"\b(?:[A-Z]\.){1,4}$|\b(?:S\.?A|S\.?R\.?L|S\.?A\.?S|S\.?H|HNOS|CIA|LTDA)\.$", text
+    ):
+        text = text.rstrip(".")
     letters = sum(ch.isalpha() for ch in text)
     if letters < 3 or letters < 0.6 * len(text.replace(" ", "")):
         return None
@@ -514,17 +521,39 @@ def _receiver_start(view: PageView, out: HeaderFields) -> float | None:
 _RECEIVER_NAME_CUES = re.compile(r"SE[NÑ]OR|\bSR\b|\bSRES\b|CLIENTE|APELLIDO|DESTINATARIO|COMPRADOR|ADQUIRENTE")
 
 
-def _value_below(view: PageView, lt: LineText, x0: float) -> str:
-    """Text of the next line under a label whose value is not beside it."""
+def _value_below(view: PageView, lt: LineText, x0: float, x_limit: float = 1e9) -> str:
+    """Text of the next line under a label whose value is not beside it (up to the next column)."""
     for other in view.lines:
         if other.cy <= lt.cy:
             continue
         if other.cy - lt.cy > 2.2 * max(lt.height, 1.0):
             break
-        words = [w for w in other.words if w.x1 > x0 - 5]
+        words = [w for w in other.words if w.x1 > x0 - 5 and w.x0 < x_limit - 2]
         if words:
             return LineText(type(lt.line)(words), view.index).segment(0)
     return ""
+
+
+_LEGAL_SUFFIX = re.compile(
+    r"^(?:S\.?\s?A\.?(?:\s?S\.?)?|S\.?\s?R\.?\s?L\.?|S\.?\s?H\.?|S\.?\s?C\.?\s?S\.?|S\.?\s?A\.?\s?I\.?\s?C\.?|"
+    r"E\s+HIJOS?|Y\s+C[IÍ]A\.?|HNOS\.?|LTDA\.?|COOP\.?)(?=\s|$)",
+    re.IGNORECASE,
+)
+
+
+def _with_legal_suffix(view: PageView, lt: LineText, name: str) -> str:
+    """A business name whose "S.A." / "S.R.L." wrapped to the next line gets it back."""
+    if _LEGAL_SUFFIX.search(name.split()[-1] if name.split() else ""):
+        return name
+    for other in view.lines:
+        if other.cy <= lt.cy or other.cy - lt.cy > 1.8 * max(lt.height, 1.0):
+            continue
+        if abs(other.x0 - lt.x0) > 2 * max(lt.height, 1.0):
+            continue
+        m = _LEGAL_SUFFIX.match(other.raw.strip())
+        if m:
+            return f"{name} {m.group(0).strip()}"
+    return name
 
 
 def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) -> None:
@@ -538,9 +567,10 @@ def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) 
             break
         for hit in lt.find(_NAME_LABEL):
             raw_value = hit.value_text()
-            if not raw_value.strip():
-                raw_value = _value_below(view, lt, hit.x0)
-            value = _clean_name(re.sub(r"\s\d{1,6}$", "", raw_value))
+            if not raw_value.strip() or all(w in LABEL_WORDS for w in normalize(raw_value).split()):
+                after = [w for w in lt.words if w.x0 > hit.x1 + 1]
+                raw_value = _value_below(view, lt, hit.x0, after[0].x0 if after else 1e9)
+            value = _clean_name(re.sub(r"(?:\s+[\d\-./]+)+$", "", raw_value))
             if not value:
                 continue
             text = normalize(hit.text)
@@ -564,11 +594,13 @@ def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) 
                 break
             chunk = lt.segment(0)
             chunk = re.split(r"\b(?:C\.?\s?U\.?\s?I\.?\s?T|COD|C[OÓ]D\.|FACTURA|ORIGINAL)\b", chunk, maxsplit=1)[0]
+            chunk = re.sub(r"\s+[ABCEM]$", "", chunk.strip())  # the boxed letter printed beside the name
             name = _clean_name(chunk)
             if not name or len(name.split()) < 2 or _NOT_A_NAME.match(normalize(name)) or name[0].isdigit():
                 continue
             size = max(w.height for w in lt.words)
             score = 0.45 + min(0.2, 0.05 * size / max(view.median_height, 1.0))
+            name = _with_legal_suffix(view, lt, name)
             issuer.append(Found(name, _conf(lt, score), view.index, lt.y0, "top text"))
     out.issuer_name = _best(issuer)
     if receiver:

@@ -72,6 +72,14 @@ _LEXICON: tuple[tuple[ColumnRole, tuple[str, ...]], ...] = (
             "IMP DESC",
             "IMPORTE DESCUENTO",
             "IMP DTO",
+            "BONIF $",
+            "DTO $",
+            "DESC $",
+            "$ BONIF",
+            "$ DTO",
+            "$ DESC",
+            "BONIFICACION $",
+            "DESCUENTO $",
         ),
     ),
     (
@@ -312,6 +320,8 @@ def _merge_stacked(columns: list[Column], other: LineText, above: bool) -> list[
     """Add the words of a header line's neighbour: to the column they sit on, or as new columns."""
     loose = []
     for word in other.words:
+        if not any(ch.isalpha() for ch in word.text):
+            continue  # rules drawn with dashes or underscores
         target = next((c for c in columns if word.x1 > c.x0 - 2 and word.x0 < c.x1 + 2), None)
         if target is not None:
             text = f"{word.text} {target.label}" if above else f"{target.label} {word.text}"
@@ -363,6 +373,19 @@ def _resolve_duplicates(columns: list[Column]) -> list[Column]:
     prices = [c for c in columns if c.role == ColumnRole.UNIT_PRICE]
     for col in prices[1:]:
         col.role = ColumnRole.OTHER
+    descriptions = [c for c in columns if c.role == ColumnRole.DESCRIPTION]
+    if len(descriptions) > 1:
+        # "Artículo | Descripción": the first one holds the article code
+        first = descriptions[0]
+        if re.match(r"ART|PRODUCTO|ITEM|COD", normalize(first.label)) and not any(
+            c.role == ColumnRole.CODE for c in columns
+        ):
+            first.role = ColumnRole.CODE
+        for col in descriptions[1:-1] if first.role == ColumnRole.CODE else descriptions[1:]:
+            col.role = ColumnRole.OTHER if col is not descriptions[-1] else col.role
+    codes = [c for c in columns if c.role == ColumnRole.CODE]
+    for col in codes[1:]:
+        col.role = ColumnRole.OTHER  # a second code (EAN, internal code): kept out of the description
     return columns
 
 
@@ -467,6 +490,19 @@ class RuleCellAssigner:
         pieces = _pieces(lt, fmt)
         numbers: list[Cell] = []
         texts: list[Cell] = []
+        h = max(lt.height, 1.0)
+        for k, cell in enumerate(pieces):
+            if cell.value is not None and 0 < k < len(pieces) - 1:
+                left, right = pieces[k - 1], pieces[k + 1]
+                if (
+                    left.value is None
+                    and right.value is None
+                    and cell.x0 - left.x1 <= 1.2 * h
+                    and right.x0 - cell.x1 <= 1.2 * h
+                    and not cell.percent
+                    and re.search(r"[A-Za-z]", left.text + right.text)
+                ):
+                    cell.value = None  # "CLASICO 900 ML": part of the words, not a figure
         for cell in pieces:
             if cell.value is not None and numeric_cols:
                 best = min(cols, key=lambda c: _geo_cost(cell, c))
@@ -492,11 +528,43 @@ class RuleCellAssigner:
             row.cells.setdefault(numeric_cols[j].role, []).append(numbers[i])
         texts.extend(cell for i, cell in enumerate(numbers) if i not in taken_cells)
         texts.sort(key=lambda c: c.x0)
+        previous: tuple[Cell, ColumnRole] | None = None
         for k, cell in enumerate(texts):
-            row.cells.setdefault(self._text_role(cell, k, layout), []).append(cell)
+            if re.fullmatch(r"[xX*@=|]", cell.text) and self._between_figures(cell, pieces):
+                continue  # "3 x 2601,40": an operator, not a word of the description
+            role = self._text_role(cell, k, layout)
+            if role == ColumnRole.DESCRIPTION and taken_cells and self._under_numeric(cell, layout):
+                glued = (
+                    previous is not None
+                    and previous[1] == ColumnRole.DESCRIPTION
+                    and (cell.x0 - previous[0].x1 <= 1.5 * h)
+                )
+                if not glued:
+                    role = ColumnRole.OTHER  # "EX" in the VAT column, a stray mark under a figure
+            row.cells.setdefault(role, []).append(cell)
+            previous = (cell, role)
         for cells in row.cells.values():
             cells.sort(key=lambda c: c.x0)
         return row
+
+    @staticmethod
+    def _between_figures(cell: Cell, pieces: list[Cell]) -> bool:
+        left = [p for p in pieces if p.x1 <= cell.x0 + 0.5]
+        right = [p for p in pieces if p.x0 >= cell.x1 - 0.5]
+        return (
+            bool(left and right)
+            and max(left, key=lambda p: p.x1).value is not None
+            and (min(right, key=lambda p: p.x0).value is not None)
+        )
+
+    @staticmethod
+    def _under_numeric(cell: Cell, layout: TableLayout) -> bool:
+        """Whether a piece sits mostly under a numeric column's label."""
+        width = max(cell.x1 - cell.x0, 1.0)
+        return any(
+            col.role in NUMERIC_ROLES and max(0.0, min(cell.x1, col.x1 + 4) - max(cell.x0, col.x0 - 4)) >= 0.5 * width
+            for col in layout.columns
+        )
 
     @staticmethod
     def _text_role(cell: Cell, k: int, layout: TableLayout) -> ColumnRole:
@@ -515,7 +583,7 @@ class RuleCellAssigner:
                 if col.role != role:
                     continue
                 overlap = max(0.0, min(cell.x1, col.x1 + 6) - max(cell.x0, col.x0 - 6))
-                if overlap >= 0.5 * width:
+                if overlap >= 0.5 * min(width, col.x1 - col.x0 + 12):
                     return role
         return ColumnRole.DESCRIPTION
 
@@ -526,6 +594,8 @@ class RuleCellAssigner:
 class RowKind(StrEnum):
     ITEM = "item"
     CONTINUATION = "continuation"
+    DISCOUNT = "discount"
+    """A discount printed under an item ("Bonif. 5,00% -68,15"): it applies to the item above."""
     SKIP = "skip"
     END = "end"
 
@@ -539,7 +609,38 @@ _END = re.compile(
     r"C\s?A\s?E|OBSERVACIONES|IVA\s*\d|I\s?V\s?A\s*\d|PERCEPCION|RECIBI|FORMA\s*DE\s*PAGO|CONDICION\s*DE\s*PAGO|"
     r"BONIFICACION\s*GENERAL|DESCUENTO\s*GENERAL|COMPROBANTE\s*AUTORIZADO|IMPUESTOS?\s*INTERNOS)\b"
 )
-_SKIP = re.compile(r"\b(?:TRANSPORTE|VAN|VIENEN|A\s*TRANSPORTAR|DE\s*TRANSPORTE|SUBTOTAL\s*HOJA|SUBTOTAL\s*PAGINA)\b")
+_SKIP = re.compile(
+    r"\b(?:TRANSPORTE|VAN|VIENEN|A\s*TRANSPORTAR|DE\s*TRANSPORTE|SUBTOTAL\s*HOJA|SUBTOTAL\s*PAGINA)\b|"
+    r"^(?:PAGINA|PAG|HOJA|FOLIO)\s*N?°?\s*\d+\s*(?:/|DE)\s*\d+$|^CONTINUA\b"
+)
+_DISCOUNT_ROW = re.compile(r"^(?:BONIF|BONIFICACION|DESC|DESCUENTO|DTO|REBAJA)\b")
+
+
+_END_ANYWHERE = re.compile(
+    r"\b(?:SUB\s?TOTAL|IMPORTE\s*TOTAL|TOTAL\s*\$|NETO\s*GRAV|IVA\s*CONTENIDO|TRANSPARENCIA\s*FISCAL|"
+    r"SON\s*PESOS|OTROS\s*TRIBUTOS)\b"
+)
+_STARTS_TOTALS = frozenset({"total", "subtotal", "net", "other_taxes_total"})
+_STARTS_TOTALS_WITH_FIGURE = frozenset({"vat", "exempt", "untaxed", "other_tax"})
+
+
+def _totals_row(lt: LineText) -> bool:
+    """A totals line: two or more totals labels (a header row of the totals box), or one at the start of the
+    line (with a figure, for the labels that could also begin a description)."""
+    from minimarket.documents.totals import find_labels
+
+    labels = [lb for lb in find_labels(lt) if lb.role.value != "ignore"]
+    if len(labels) >= 2:
+        return True
+    if not labels or lt.raw[: labels[0].raw_start].strip(" .:-*|"):
+        return False
+    role = labels[0].role.value
+    has_figure = bool(re.search(r"\d", lt.raw[labels[0].raw_end :]))
+    return role in _STARTS_TOTALS or (role in _STARTS_TOTALS_WITH_FIGURE and has_figure)
+
+
+def _row_numbers(row: RowCells) -> list[Cell]:
+    return [c for cells in row.cells.values() for c in cells if c.value is not None]
 
 
 class RuleRowClassifier:
@@ -553,7 +654,9 @@ class RuleRowClassifier:
         has_qty_price = {ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE} <= roles
         if _SKIP.search(norm) and not has_qty_price:
             return RowKind.SKIP
-        if _END.match(norm) and not has_qty_price:
+        if _DISCOUNT_ROW.match(norm) and not has_qty_price and _row_numbers(row):
+            return RowKind.DISCOUNT
+        if not has_qty_price and (_END.match(norm) or _END_ANYWHERE.search(norm) or _totals_row(row.line)):
             return RowKind.END
         if has_amount or has_qty_price:
             desc = row.text(ColumnRole.DESCRIPTION) + row.text(ColumnRole.CODE)
@@ -585,6 +688,7 @@ class _Row:
     cells: RowCells
     continuation: list[RowCells] = field(default_factory=list)
     before: list[RowCells] = field(default_factory=list)
+    discounts: list[RowCells] = field(default_factory=list)
 
 
 def _cell_value(row: RowCells, role: ColumnRole) -> Decimal | None:
@@ -627,6 +731,19 @@ def _build_item(row: _Row) -> LineItem | None:
             discount = Decimal("0")
         elif quantity is not None and unit_price is not None:
             discount = quantity * unit_price * pct / 100
+    for extra in row.discounts:
+        values = [c for cells in extra.cells.values() for c in cells if c.value is not None and not c.percent]
+        if not values:
+            continue
+        off = abs(values[-1].value or Decimal("0"))
+        if (
+            amount is not None
+            and quantity is not None
+            and unit_price is not None
+            and abs(quantity * unit_price - amount) <= Decimal("0.011")
+        ):
+            amount -= off
+        discount = (discount or Decimal("0")) + off
     if amount is None and gross is not None and rate is None:
         amount = gross
     if amount is None and quantity is not None and unit_price is not None:
@@ -688,6 +805,7 @@ def extract_items(
             page_rows.append(cells)
             kinds.append(kind)
         result.table_end[view.index] = end_y
+        _demote_odd_amounts(page_rows, kinds)
         _attach(page_rows, kinds, rows)
         confidences.extend(r.line.line.conf for r, k in zip(page_rows, kinds, strict=True) if k == RowKind.ITEM)
     for row in rows:
@@ -705,6 +823,33 @@ def extract_items(
 
 def _first_content_y(view: PageView) -> float:
     return 0.0
+
+
+_MONEY_SHAPE = re.compile(r"[.,]\d{2}\)?$")
+
+
+def _demote_odd_amounts(page_rows: list[RowCells], kinds: list[RowKind]) -> None:
+    """When the table's amounts are printed with cents, an "item" with neither quantity nor price whose
+    only figure has no cents ("AEROSOL 3") is a description line, not an item."""
+    shaped = total = 0
+    for row, kind in zip(page_rows, kinds, strict=True):
+        cell = row.number(ColumnRole.AMOUNT) or row.number(ColumnRole.AMOUNT_GROSS)
+        if kind == RowKind.ITEM and cell is not None:
+            total += 1
+            shaped += bool(_MONEY_SHAPE.search(cell.text))
+    if total < 2 or shaped < 0.8 * total:
+        return
+    for i, (row, kind) in enumerate(zip(page_rows, kinds, strict=True)):
+        roles = row.numeric_roles
+        cell = row.number(ColumnRole.AMOUNT) or row.number(ColumnRole.AMOUNT_GROSS)
+        if kind == RowKind.ITEM and cell is not None and not _MONEY_SHAPE.search(cell.text):
+            if not ({ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE} & roles):
+                # the figure was part of the words
+                for role in (ColumnRole.AMOUNT, ColumnRole.AMOUNT_GROSS):
+                    moved = row.cells.pop(role, [])
+                    row.cells.setdefault(ColumnRole.DESCRIPTION, []).extend(moved)
+                row.cells[ColumnRole.DESCRIPTION].sort(key=lambda c: c.x0)
+                kinds[i] = RowKind.CONTINUATION
 
 
 def _attach(page_rows: list[RowCells], kinds: list[RowKind], rows: list[_Row]) -> None:
@@ -725,6 +870,26 @@ def _attach(page_rows: list[RowCells], kinds: list[RowKind], rows: list[_Row]) -
         return kinds[i] == RowKind.CONTINUATION and bool(
             page_rows[i].text(ColumnRole.DESCRIPTION) or page_rows[i].text(ColumnRole.CODE)
         )
+
+    # discount lines belong to the item right above them
+    for i, kind in enumerate(kinds):
+        if kind == RowKind.DISCOUNT:
+            above = [n for n, j in enumerate(item_idx) if j < i]
+            if above:
+                page_items[above[-1]].discounts.append(page_rows[i])
+    # items printed as "description line(s), then a numbers-only line" (tickets): descriptions go forward
+    bare = sum(1 for i in item_idx if not page_rows[i].text(ColumnRole.DESCRIPTION))
+    first_desc = next((i for i in range(len(kinds)) if describes(i)), None)
+    if bare > len(item_idx) / 2 and first_desc is not None and first_desc < item_idx[0]:
+        for i in range(len(kinds)):
+            if not describes(i):
+                continue
+            nxt = next((n for n, j in enumerate(item_idx) if j > i), None)
+            if nxt is not None and _gap(page_rows[i].line, page_rows[item_idx[nxt]].line) <= pitch * (
+                item_idx[nxt] - i
+            ):
+                page_items[nxt].before.append(page_rows[i])
+        return
 
     down: dict[int, tuple[int, float]] = {}
     up: dict[int, tuple[int, float]] = {}

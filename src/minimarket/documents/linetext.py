@@ -315,7 +315,7 @@ class LineText:
 
     def _skip_punct(self, offset: int) -> int:
         raw = self.raw
-        while offset < len(raw) and (raw[offset] in " .:;#°º-=" or raw[offset] == "\u00b0"):
+        while offset < len(raw) and raw[offset] in " .:;#°º-=)]}>|/\\*\u00b0":
             # keep a minus that starts a number
             if raw[offset] == "-" and offset + 1 < len(raw) and raw[offset + 1].isdigit():
                 break
@@ -542,7 +542,7 @@ class NumberToken:
         return (self.x0 + self.x1) / 2
 
 
-_NUMBER_PIECE = re.compile(r"[-(]?\$?\s?-?\d[\d.,]*\)?(?:\s?%)?|[-(]?\$?\s?[.,]\d+\)?(?:\s?%)?")
+_NUMBER_PIECE = re.compile(r"[-(]?(?:\$\s?)?-?\d[\d.,]*\)?(?:\s?%)?|[-(]?(?:\$\s?)?[.,]\d+\)?(?:\s?%)?")
 
 
 def number_tokens(lt: LineText, fmt: NumberFormat | None, start: int = 0, end: int | None = None) -> list[NumberToken]:

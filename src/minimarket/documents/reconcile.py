@@ -280,9 +280,15 @@ def _totals(b: _Builder) -> None:
     b.put("exempt_amount", _candidate(t.exempt))
     b.put("untaxed_amount", _candidate(t.untaxed))
     b.put("total", _candidate(t.total))
-    items_rates = {i.vat_rate for i in b.ev.items.items if i.vat_rate is not None}
+    items = b.ev.items.items
+    items_rates = {i.vat_rate for i in items if i.vat_rate is not None}
+    items_bases: dict[Decimal, Decimal] = {}
+    if items and all(i.vat_rate is not None and i.amount is not None for i in items):
+        for i in items:
+            assert i.vat_rate is not None and i.amount is not None
+            items_bases[i.vat_rate] = items_bases.get(i.vat_rate, Decimal("0")) + i.amount
     net = base.value if base is not None else None
-    vat_lines = t.vat_lines(net, items_rates)
+    vat_lines = t.vat_lines(net, items_rates, items_bases)
     if vat_lines:
         conf = min((c.conf for c in t.vat), default=0.8)
         b.set("vat", vat_lines, b.text_source, conf)
@@ -513,10 +519,11 @@ def _check_items(b: _Builder, items: list[LineItem]) -> None:
         if net is not None and abs(total_items - net) <= tol:
             target, what = net, "el subtotal"
     elif net is not None:
-        target, what = net, "el neto"
+        exempt = (b.get("exempt_amount") or Decimal("0")) + (b.get("untaxed_amount") or Decimal("0"))
+        target, what = net + exempt, ("el neto más exento y no gravado" if exempt else "el neto")
         vat_total = sum((v.amount for v in b.get("vat") or []), Decimal("0"))
-        if abs(total_items - net) > tol and total is not None and abs(total_items - (net + vat_total)) <= tol:
-            target, what = net + vat_total, "el neto más IVA (los ítems incluyen IVA)"
+        if abs(total_items - target) > tol and total is not None and abs(total_items - (target + vat_total)) <= tol:
+            target, what = target + vat_total, "el neto más IVA (los ítems incluyen IVA)"
     else:
         return
     ok = abs(total_items - target) <= tol

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from minimarket.documents.linetext import LineText, NumberToken, PageView, number_tokens
 from minimarket.domain.afip import VALID_VAT_RATES
@@ -136,13 +135,14 @@ _LEXICON: tuple[tuple[TotalRole, tuple[str, ...]], ...] = (
             "SUB TOTAL NETO",
             "TOTAL NETO",
             "IMPORTE NETO",
+            "NETO GRAV",
             "NETO",
             "GRAVADO",
             "BASE IMPONIBLE",
         ),
     ),
     (TotalRole.SUBTOTAL, ("SUB TOTAL", "SUBTOTAL", "SUB TOTAL $", "SUBTOTAL $")),
-    (TotalRole.DISCOUNT, ("DESCUENTO", "DESCUENTOS", "BONIFICACION", "BONIFICACIONES", "DTO", "DESC")),
+    (TotalRole.DISCOUNT, ("DESCUENTO", "DESCUENTOS", "BONIFICACION", "BONIFICACIONES", "BONIF", "DTO", "DESC")),
     (
         TotalRole.UNTAXED,
         (
@@ -165,6 +165,9 @@ _LEXICON: tuple[tuple[TotalRole, tuple[str, ...]], ...] = (
     (
         TotalRole.IGNORE,
         (
+            "IVA CONTENIDO",
+            "OTROS IMPUESTOS NACIONALES INDIRECTOS",
+            "REGIMEN DE TRANSPARENCIA FISCAL",
             "SON PESOS",
             "SON DOLARES",
             "SON",
@@ -299,6 +302,20 @@ def _rate_of(text: str) -> Decimal | None:
     return rate if rate in VALID_VAT_RATES else None
 
 
+def _inline_span(lt: LineText, tokens: list[NumberToken], x_from: float, x_to: float) -> list[NumberToken]:
+    """Tokens right of a label up to the next label: the first may be far (a right-aligned figure), the
+    following ones must be close to the previous one (a figure far away belongs to another column)."""
+    h = max(lt.height, 1.0)
+    span: list[NumberToken] = []
+    for t in sorted(tokens, key=lambda t: t.x0):
+        if t.x0 + 0.5 < x_from or t.x0 >= x_to - 0.5:
+            continue
+        if span and t.x0 - span[-1].x1 > 3.5 * h:
+            break
+        span.append(t)
+    return span
+
+
 def read_totals(
     views: Sequence[PageView], fmt: NumberFormat | None, start_y: dict[int, float] | None = None
 ) -> TotalsRead:
@@ -307,38 +324,51 @@ def read_totals(
     start_y = start_y or {}
     for view in views:
         lines = [lt for lt in view.lines if lt.y1 > start_y.get(view.index, 0.0)]
+        tokens_of = [number_tokens(lt, fmt) for lt in lines]
+        claimed: set[int] = set()
+        valueless: dict[int, list[TotalLabel]] = {}
         for i, lt in enumerate(lines):
-            labels = [lb for lb in find_labels(lt)]
-            if not labels:
-                continue
-            tokens = number_tokens(lt, fmt)
-            useful = [lb for lb in labels if lb.role != TotalRole.IGNORE]
-            if not useful:
-                continue
-            inline_any = False
+            labels = find_labels(lt)
+            tokens = tokens_of[i]
             for k, lb in enumerate(labels):
+                end = labels[k + 1].raw_start if k + 1 < len(labels) else len(lt.raw)
+                # a rate printed with the label ("IVA 21%", "Neto gravado 10,5 %") belongs to the label
+                rate = _rate_of(lb.text) or _rate_of(lt.raw[lb.raw_end : end][:14])
+                own = [t for t in tokens if t.percent and rate is not None and t.value == rate]
+                rest = [t for t in tokens if t not in own]
+                x_to = lt.x_at(end) if end < len(lt.raw) else 1e9
+                if lb.role == TotalRole.OTHER_TAX:
+                    # "Percepción IIBB Bs. As.   4,00   13241,14": alícuota and amount, far apart
+                    span = [t for t in rest if lt.x_at(lb.raw_end) <= t.x0 + 0.5 and t.x0 < x_to - 0.5]
+                else:
+                    span = _inline_span(lt, rest, lt.x_at(lb.raw_end), x_to)
+                claimed.update(id(t) for t in [*span, *own])
                 if lb.role == TotalRole.IGNORE:
                     continue
-                end = labels[k + 1].raw_start if k + 1 < len(labels) else len(lt.raw)
-                span = [t for t in tokens if lt.x_at(lb.raw_end) <= t.x0 + 0.5 and t.x0 < lt.x_at(end) - 0.5]
-                # numbers glued inside the label text ("IVA 21%") belong to the label
-                rate = _rate_of(lb.text) or _rate_of(lt.raw[lb.raw_end : end][:12])
-                span = [t for t in span if not (t.percent and rate is not None and t.value == rate)]
-                if span:
-                    inline_any = True
-                    _add_inline(out, view, lt, lb, span, rate)
-            if inline_any:
-                continue
-            # a header row: values under the labels on the next lines
-            below = _value_lines(lines, i)
+                if not (span and _add_inline(out, view, lt, lb, span, rate)):
+                    valueless.setdefault(i, []).append(lb)
+        # labels without a figure beside them: the figures are under them, on the next lines
+        for i in sorted(valueless):
+            head = lines[i]
+            h = max(head.height, 1.0)
+            below: list[tuple[NumberToken, LineText]] = []
+            for j in range(i + 1, min(i + 5, len(lines))):
+                lt = lines[j]
+                if lt.cy - head.cy > 4.5 * h:
+                    break
+                if j in valueless and len(valueless[j]) >= 2:
+                    break  # another header row
+                below.extend((t, lt) for t in tokens_of[j] if id(t) not in claimed and t.value is not None)
             if below:
-                _add_columns(out, view, lt, useful, below, fmt)
+                used = _add_columns(out, view, valueless[i], below)
+                claimed.update(used)
     return out
 
 
 def _add_inline(
     out: TotalsRead, view: PageView, lt: LineText, lb: TotalLabel, span: list[NumberToken], rate: Decimal | None
-) -> None:
+) -> bool:
+    """Record the figure beside a label; ``False`` if the span held no usable figure (only a rate)."""
     amounts = [t for t in span if t.value is not None and not t.percent]
     percents = [t for t in span if t.value is not None and t.percent]
     if lb.role == TotalRole.VAT_RATE:
@@ -349,11 +379,11 @@ def _add_inline(
                         TotalRole.VAT_RATE, t.value, view.index, lt.y0, t.x0, _conf(lt, 0.8), t.text, lb.text
                     )
                 )
-        return
+        return True
     if rate is None and percents and percents[0].value in VALID_VAT_RATES:
         rate = percents[0].value
     if not amounts:
-        return
+        return False
     value_token = amounts[-1]
     assert value_token.value is not None
     base = amounts[-2].value if lb.role == TotalRole.VAT and len(amounts) >= 2 else None
@@ -375,54 +405,34 @@ def _add_inline(
             base=base,
         )
     )
-
-
-def _value_lines(lines: list[LineText], i: int) -> list[LineText]:
-    """Lines right under a header row that carry figures and no labels of their own."""
-    head = lines[i]
-    h = max(head.height, 1.0)
-    out: list[LineText] = []
-    for lt in lines[i + 1 : i + 5]:
-        if lt.cy - head.cy > 4.5 * h:
-            break
-        if any(lb.role != TotalRole.IGNORE for lb in find_labels(lt)):
-            break
-        letters = re.sub(r"U\$S|US\$|\$|%", "", lt.raw)
-        if sum(ch.isalpha() for ch in letters) > 3:
-            break
-        if re.search(r"\d", lt.raw):
-            out.append(lt)
-    return out
+    return True
 
 
 def _add_columns(
     out: TotalsRead,
     view: PageView,
-    head: LineText,
     labels: list[TotalLabel],
-    below: list[LineText],
-    fmt: NumberFormat | None,
-) -> None:
+    below: list[tuple[NumberToken, LineText]],
+) -> set[int]:
+    """Give each figure under a row of labels to the label it sits under; returns the tokens used."""
     per_label: dict[int, list[tuple[NumberToken, LineText]]] = {}
-    for lt in below:
-        tokens = [t for t in number_tokens(lt, fmt) if t.value is not None]
-        for t in tokens:
-            best_k: int | None = None
-            best_cost = 1e9
-            for k, lb in enumerate(labels):
-                overlap = max(0.0, min(t.x1, lb.x1) - max(t.x0, lb.x0))
-                if overlap > 0:
-                    cost = -overlap / max(t.x1 - t.x0, 1.0)
-                else:
-                    cost = (lb.x0 - t.x1 if t.x1 < lb.x0 else t.x0 - lb.x1) / 10.0
-                if cost < best_cost:
-                    best_k, best_cost = k, cost
-            if best_k is not None and best_cost < 6.0:
-                per_label.setdefault(best_k, []).append((t, lt))
+    used: set[int] = set()
+    for t, lt in below:
+        best_k: int | None = None
+        best_cost = 1e9
+        for k, lb in enumerate(labels):
+            overlap = max(0.0, min(t.x1, lb.x1) - max(t.x0, lb.x0))
+            if overlap > 0:
+                cost = -overlap / max(t.x1 - t.x0, 1.0)
+            else:
+                cost = (lb.x0 - t.x1 if t.x1 < lb.x0 else t.x0 - lb.x1) / 10.0
+            if cost < best_cost:
+                best_k, best_cost = k, cost
+        if best_k is not None and best_cost < 3.0:
+            per_label.setdefault(best_k, []).append((t, lt))
+            used.add(id(t))
     for k, values in per_label.items():
         lb = labels[k]
-        if lb.role == TotalRole.IGNORE:
-            continue
         rate = _rate_of(lb.text)
         amounts = []
         for t, lt in values:
@@ -459,9 +469,10 @@ def _add_columns(
                     t.text,
                     lb.text,
                     kind=lb.kind,
-                    rate=rate if lb.role == TotalRole.VAT else None,
+                    rate=rate if lb.role in (TotalRole.VAT, TotalRole.NET) else None,
                 )
             )
+    return used
 
 
 # --- choosing ------------------------------------------------------------------------------------------------
@@ -477,16 +488,21 @@ class Totals:
     untaxed: TotalCandidate | None = None
     vat: list[TotalCandidate] = field(default_factory=list)
     vat_rate_hint: Decimal | None = None
+    net_by_rate: dict[Decimal, TotalCandidate] = field(default_factory=dict)
     other_taxes: list[TotalCandidate] = field(default_factory=list)
     other_taxes_total: TotalCandidate | None = None
     total: TotalCandidate | None = None
     consistent: bool = False
 
-    def vat_lines(self, net: Decimal | None, items_rates: set[Decimal]) -> list[VatLine]:
+    def vat_lines(
+        self, net: Decimal | None, items_rates: set[Decimal], items_bases: dict[Decimal, Decimal] | None = None
+    ) -> list[VatLine]:
         """VAT per rate: a printed rate, else the single rate of the items or table, else the rate the
-        amount implies on the net."""
+        amount implies on the net. Bases: printed per rate, else the items' sum per rate when it agrees
+        with the VAT amount, else the net (one rate), else amount / rate."""
+        items_bases = items_bases or {}
         lines: list[VatLine] = []
-        nonzero = [c for c in self.vat if c.value != 0]
+        nonzero = sorted((c for c in self.vat if c.value != 0), key=lambda c: (c.page, c.y, c.x))
         chosen = nonzero or self.vat[:1]
         for c in chosen:
             rate = c.rate
@@ -501,6 +517,12 @@ class Totals:
             if rate is None:
                 continue
             base = c.base
+            if base is None and rate in self.net_by_rate:
+                base = self.net_by_rate[rate].value
+            if base is None and len(chosen) > 1 and rate in items_bases:
+                candidate = items_bases[rate]
+                if abs(candidate * rate / 100 - c.value) <= max(Decimal("0.05"), candidate * Decimal("0.0005")):
+                    base = candidate
             if base is None and len(chosen) == 1 and net is not None:
                 base = net
             if base is None and rate:
@@ -555,17 +577,27 @@ def choose_totals(read: TotalsRead, tolerance: Decimal, last_page: int | None = 
     if last_page is not None and any(c.page == last_page for c in cands):
         cands = [c for c in cands if c.page == last_page]
 
-    def by_position(role: TotalRole) -> list[TotalCandidate]:
-        return sorted(_dedupe([c for c in cands if c.role == role]), key=lambda c: (-c.page, -c.y, -c.x))
+    def by_position(role: TotalRole, with_rate: bool | None = None) -> list[TotalCandidate]:
+        chosen = [c for c in cands if c.role == role and (with_rate is None or (c.rate is not None) == with_rate)]
+        return sorted(_dedupe(chosen), key=lambda c: (-c.page, -c.y, -c.x))
 
     totals = by_position(TotalRole.TOTAL)
-    nets = by_position(TotalRole.NET)
+    nets = by_position(TotalRole.NET, with_rate=False)
     subs = by_position(TotalRole.SUBTOTAL)
+    discounts = by_position(TotalRole.DISCOUNT)
     exempts = by_position(TotalRole.EXEMPT)
     untaxed = by_position(TotalRole.UNTAXED)
     others_total = by_position(TotalRole.OTHER_TAXES_TOTAL)
     rates = [c.value for c in cands if c.role == TotalRole.VAT_RATE]
     out.vat_rate_hint = rates[-1] if rates else None
+    # net per VAT rate ("Importe Neto Gravado 21%"): their sum is the net when no overall net is printed
+    for c in sorted(cands, key=lambda c: (c.page, c.y)):
+        if c.role == TotalRole.NET and c.rate is not None:
+            out.net_by_rate[c.rate] = c
+    if out.net_by_rate:
+        first = next(iter(out.net_by_rate.values()))
+        summed = sum((c.value for c in out.net_by_rate.values()), Decimal("0"))
+        nets.append(TotalCandidate(TotalRole.NET, summed, first.page, first.y, first.x, first.conf, "", "netos"))
     # VAT: one candidate per rate (the lowest on the page), unknown-rate ones separately
     vat_by_rate: dict[Decimal | None, list[TotalCandidate]] = {}
     for c in sorted(cands, key=lambda c: (-c.page, -c.y, -c.x)):
@@ -588,36 +620,33 @@ def choose_totals(read: TotalsRead, tolerance: Decimal, last_page: int | None = 
         vat_options.append([v[0] for v in known.values()])
     for c in _dedupe(unknown)[:3]:
         vat_options.append([c])
-    if not vat_options:
-        vat_options.append([])
-    bases: list[TotalCandidate | None] = [*nets[:3], *subs[:3]] or [None]
+    vat_options.append([])
+    bases: list[tuple[TotalCandidate, Decimal]] = [(c, c.value) for c in nets[:4]]
+    for sub in subs[:3]:
+        bases.append((sub, sub.value))
+        for disc in discounts[:1]:
+            bases.append((sub, sub.value - abs(disc.value)))
     exempt_opts: list[TotalCandidate | None] = [*exempts[:2], None]
     untaxed_opts: list[TotalCandidate | None] = [*untaxed[:2], None]
-    total_opts: list[TotalCandidate | None] = [*totals[:4]] or [None]
-    best: tuple[int, tuple[Any, ...]] | None = None
-    for order, (total, base, vat, ex, un) in enumerate(
-        itertools.product(total_opts, bases, vat_options, exempt_opts, untaxed_opts)
+    for total, (base, base_value), vat, ex, un in itertools.product(
+        totals[:4], bases, vat_options, exempt_opts, untaxed_opts
     ):
-        if total is None or base is None:
-            continue
-        s = base.value + sum((v.value for v in vat), Decimal("0")) + other_sum
+        s = base_value + sum((v.value for v in vat), Decimal("0")) + other_sum
         s += ex.value if ex is not None and ex is not base else Decimal("0")
         s += un.value if un is not None and un is not base else Decimal("0")
         if abs(s - total.value) <= tolerance:
-            rank = order
-            if best is None or rank < best[0]:
-                best = (rank, (total, base, vat, ex, un))
-            break
-    if best is not None:
-        total, base, vat, ex, un = best[1]
-        out.total, out.vat, out.exempt, out.untaxed = total, list(vat), ex, un
-        if base.role == TotalRole.NET:
-            out.net = base
-            out.subtotal = subs[0] if subs else None
-        else:
-            out.subtotal = base
-        out.consistent = True
-        return out
+            out.total, out.vat, out.exempt, out.untaxed = total, list(vat), ex, un
+            if base.role == TotalRole.NET:
+                out.net = base
+                out.subtotal = subs[0] if subs else None
+            else:
+                out.subtotal = base
+                if base_value != base.value:
+                    out.net = TotalCandidate(
+                        TotalRole.NET, base_value, base.page, base.y, base.x, base.conf, "", "subtotal - bonificación"
+                    )
+            out.consistent = True
+            return out
     out.total = max(totals[:2], key=lambda c: c.value) if totals else None
     out.net = nets[0] if nets else None
     out.subtotal = subs[0] if subs else None
