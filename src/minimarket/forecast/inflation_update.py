@@ -254,3 +254,14 @@ def update_inflation(
         gate_reason=gate_reason,
         forecast=forecast.to_dict(orient="records"),
     )
+
+
+def scheduled_update(month: str | None, pct: float | None, source: str = "INDEC", **kwargs: Any) -> dict[str, Any]:
+    """The papermill entry point: record ``pct`` for ``month`` (a no-op report when either is empty),
+    returning the result or the refusal as a dict instead of raising."""
+    if not month or pct is None:
+        return {"status": "skipped", "reason": "month and pct are required for an update"}
+    try:
+        return {"status": "recorded", **update_inflation(month, float(pct), source=source, **kwargs).as_dict()}
+    except UpdateRefused as exc:
+        return {"status": "refused", "reason": str(exc)}
