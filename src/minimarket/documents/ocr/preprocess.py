@@ -58,12 +58,17 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def shrink(image: np.ndarray, longest: int) -> tuple[np.ndarray, float]:
-    """A copy whose longest side is at most ``longest`` px, and the factor applied."""
+    """A copy whose longest side is at most ``longest`` px, and the factor applied (pyramid halvings,
+    then one area resize: several times faster than a single area resize of a full page)."""
     side = max(image.shape[:2])
     if side <= longest:
         return image, 1.0
+    small = image
+    while max(small.shape[:2]) >= 2 * longest:
+        small = cv2.pyrDown(small)
     factor = longest / side
-    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), factor
+    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+    return cv2.resize(small, size, interpolation=cv2.INTER_AREA), factor
 
 
 def rotate90(image: np.ndarray, degrees: int) -> np.ndarray:
@@ -203,14 +208,12 @@ def warp_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
 
 
 def background(gray: np.ndarray) -> np.ndarray:
-    """The paper's brightness at every pixel: text removed by a closing and a median on a small copy."""
-    small, factor = shrink(gray, 800)
+    """The paper's brightness, on a small copy (≤ 500 px): text removed by a closing and a median.
+    :func:`flatten` brings it to the page's size."""
+    small, _ = shrink(gray, 500)
     k = max(7, int(min(small.shape[:2]) / 40) | 1)
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    bg = cv2.medianBlur(bg, k if k <= 255 else 255)
-    if factor != 1.0:
-        bg = cv2.resize(bg, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return bg
+    return cv2.medianBlur(bg, k if k <= 255 else 255)
 
 
 def needs_flattening(bg: np.ndarray) -> bool:
@@ -222,6 +225,8 @@ def needs_flattening(bg: np.ndarray) -> bool:
 
 def flatten(gray: np.ndarray, bg: np.ndarray) -> np.ndarray:
     """Divide by the background: paper becomes white everywhere, ink keeps its relative darkness."""
+    if bg.shape[:2] != gray.shape[:2]:
+        bg = cv2.resize(bg, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
     return cv2.divide(gray, np.maximum(bg, 1), scale=255)
 
 
@@ -281,7 +286,7 @@ def text_runs_vertically(gray: np.ndarray) -> bool:
 def estimate_skew(gray: np.ndarray, limit: float = 6.0) -> float:
     """The small rotation (degrees, counter-clockwise positive as in OpenCV) that makes text lines
     horizontal, from the sharpness of the row projection of a downscaled ink mask."""
-    small, _ = shrink(gray, 900)
+    small, _ = shrink(gray, 700)
     mask = _ink_mask(small)
     h, w = mask.shape
     centre = (w / 2, h / 2)
@@ -350,25 +355,30 @@ def preprocess(
     """
     gray = to_gray(image)
     steps: list[str] = []
+    measure, _ = shrink(gray, 1000)  # a small copy for the measurements, redone after each warp
 
-    quad = None if fixed_geometry else find_page_quad(gray)
+    quad = None if fixed_geometry else find_page_quad(measure)
     if quad is not None:
+        quad = quad * (max(gray.shape[:2]) / max(measure.shape[:2]))
         gray = warp_quad(gray, quad)
+        measure, _ = shrink(gray, 1000)
         steps.append("perspective")
         dpi = None  # the warp changes the scale: measure it again
 
-    bg = background(gray)
+    bg = background(measure)
     if needs_flattening(bg):
         gray = flatten(gray, bg)
+        measure = flatten(measure, bg)
         steps.append("flatten")
 
     rotation = 0
-    if not fixed_geometry and text_runs_vertically(gray):
+    if not fixed_geometry and text_runs_vertically(measure):
         gray = rotate90(gray, 90)
+        measure = rotate90(measure, 90)
         rotation = 90
         steps.append("rotate90")
 
-    skew = 0.0 if fixed_geometry else estimate_skew(gray)
+    skew = 0.0 if fixed_geometry else estimate_skew(measure)
     if abs(skew) >= 0.3:
         gray = rotate_small_angle(gray, skew)
         steps.append("deskew")

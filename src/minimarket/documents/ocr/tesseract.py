@@ -71,7 +71,8 @@ def run_tesseract(args: list[str], image: np.ndarray, timeout: float) -> str:
 
     Raises ``DocumentError("timeout")`` after ``timeout`` seconds, having killed and reaped the process.
     """
-    ok, buffer = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    # Uncompressed BMP: encoding is ~10x cheaper than PNG and Leptonica reads it as fast.
+    ok, buffer = cv2.imencode(".bmp", image)
     if not ok:
         raise ValueError("could not encode the image for Tesseract")
     if timeout <= 0:
