@@ -14,7 +14,7 @@ runner = CliRunner()
 FAST = ["--eval-start", "2026-03"]
 
 
-def _update(*args: str):  # noqa: ANN202
+def _update(*args: str):
     return runner.invoke(app, ["inflation", "update", *args])
 
 
