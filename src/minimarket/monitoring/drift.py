@@ -267,10 +267,12 @@ def _usable(
 
 def _level_shift(reference: pd.Series, current: pd.Series, feature_type: Any, threshold: float) -> tuple[float, bool]:
     """Relative change of the median; drift when it reaches ``threshold`` (0.10 = 10 %)."""
-    ref = float(np.nanmedian(reference.to_numpy(dtype=float)))
-    cur = float(np.nanmedian(current.to_numpy(dtype=float)))
-    if not np.isfinite(ref) or not np.isfinite(cur):
+    ref_values = reference.to_numpy(dtype=float)
+    cur_values = current.to_numpy(dtype=float)
+    ref_values, cur_values = ref_values[~np.isnan(ref_values)], cur_values[~np.isnan(cur_values)]
+    if not len(ref_values) or not len(cur_values):
         return float("nan"), False
+    ref, cur = float(np.median(ref_values)), float(np.median(cur_values))
     score = abs(cur / ref - 1.0) if ref != 0 else (0.0 if cur == 0 else float("inf"))
     return score, score >= threshold
 
@@ -647,6 +649,57 @@ def check_datasets(
     if metrics_path is not None:
         write_metrics(metrics_path, results, skipped)
     return DriftSummary(results=results, skipped=skipped)
+
+
+def resolve_path(path: Path | str | None, default: Path) -> Path:
+    """``path`` made absolute against the repo root (``default`` when None): notebooks run from
+    ``notebooks/`` under nbmake and from the repo root under DVC, and must write the same files."""
+    if path is None or str(path) == "":
+        return default
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else get_settings().root / candidate
+
+
+def run_stage(
+    dataset: str = "all",
+    *,
+    window_days: int | None = None,
+    threshold: float | None = None,
+    as_of: dt.date | str | None = None,
+    shop: str | None = None,
+    out_dir: Path | str | None = None,
+    metrics_path: Path | str | None = None,
+    log_mlflow: bool = False,
+) -> DriftSummary:
+    """What ``notebooks/04_drift.ipynb`` (the DVC ``drift`` stage) runs: check ``dataset`` (or ``"all"``),
+    write the reports to ``out_dir`` (default ``reports/drift``) and the figures to ``metrics_path``
+    (default ``reports/metrics/drift.json``), optionally log the run to MLflow (experiment ``drift``).
+    Relative paths are relative to the repo root. Datasets without enough data are skipped, not fatal."""
+    settings = get_settings()
+    names = list(ALL_DATASETS) if dataset == "all" else [dataset_spec(dataset).name]
+    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    metrics_file = resolve_path(metrics_path, settings.reports_dir / "metrics" / "drift.json")
+    if metrics_file.is_file():
+        metrics_file.unlink()  # the stage's output describes this run only
+    summary = check_datasets(
+        names,
+        window_days=window_days,
+        threshold=threshold,
+        shop=shop,
+        as_of=day,
+        out_dir=resolve_path(out_dir, settings.reports_dir / "drift"),
+        metrics_path=metrics_file,
+    )
+    if log_mlflow:
+        log_to_mlflow(
+            summary,
+            params={
+                "dataset": dataset,
+                "window_days": window_days if window_days is not None else "default",
+                "threshold": threshold if threshold is not None else settings.drift_threshold,
+            },
+        )
+    return summary
 
 
 # --- history and MLflow -------------------------------------------------------------------------------------

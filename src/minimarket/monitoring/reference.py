@@ -21,7 +21,9 @@ For ``cpi`` the inflation model's residuals come from the champion run's evaluat
 
 from __future__ import annotations
 
+import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,14 +107,17 @@ def _champion_run(model_name: str) -> tuple[str, str]:
     return version, str(run_id)
 
 
-def _download(run_id: str, path: str) -> Path | None:
+def _read_artifact(run_id: str, path: str, reader: Callable[[Path], pd.DataFrame]) -> pd.DataFrame | None:
+    """``reader(local copy)`` of the run's artifact ``path``, or None when the run has no such file."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from mlflow.exceptions import MlflowException
 
-    target = Path(tempfile.mkdtemp(prefix="mm-ref-"))
-    try:
-        return Path(tracking.client().download_artifacts(run_id, path, str(target)))
-    except (MlflowException, OSError):
-        return None
+    with tempfile.TemporaryDirectory(prefix="mm-ref-") as tmp:
+        try:
+            local = Path(tracking.client().download_artifacts(run_id, path, tmp))
+        except (MlflowException, OSError):
+            return None
+        return reader(local) if local.is_file() else None
 
 
 def champion_reference(model_name: str, dataset: str) -> Reference:
@@ -122,10 +127,9 @@ def champion_reference(model_name: str, dataset: str) -> Reference:
     """
     name = artifact_name(dataset)
     version, run_id = _champion_run(model_name)
-    local = _download(run_id, name)
-    if local is None or not local.is_file():
+    frame = _read_artifact(run_id, name, pd.read_parquet)
+    if frame is None:
         raise NoChampionReference(f"{model_name} v{version} (champion, run {run_id[:8]}) logged no {name}")
-    frame = pd.read_parquet(local)
     if DATE in frame.columns:
         frame[DATE] = pd.to_datetime(frame[DATE])
     return Reference(
@@ -147,10 +151,9 @@ def champion_cpi_forecasts(model_name: str = "inflation-forecaster") -> tuple[pd
     Residuals are ``actual − forecast``. Raises :class:`NoChampionReference` when unavailable.
     """
     version, run_id = _champion_run(model_name)
-    local = _download(run_id, "evaluation/backtest.csv")
-    if local is None or not local.is_file():
+    frame = _read_artifact(run_id, "evaluation/backtest.csv", pd.read_csv)
+    if frame is None:
         raise NoChampionReference(f"{model_name} v{version} (champion) logged no evaluation/backtest.csv")
-    frame = pd.read_csv(local)
     needed = {"model", "horizon", "target", "pred"}
     if needed - set(frame.columns):
         raise NoChampionReference(f"{model_name} v{version}: backtest.csv lacks {sorted(needed - set(frame.columns))}")
@@ -165,13 +168,11 @@ def champion_cpi_forecasts(model_name: str = "inflation-forecaster") -> tuple[pd
         index=pd.PeriodIndex(chosen["target"].astype(str), freq="M"),
         name="forecast_pct",
     )
-    ahead = _download(run_id, "evaluation/forecast.csv")
-    if ahead is not None and ahead.is_file():
-        future = pd.read_csv(ahead)
-        if {"month", "pct"} <= set(future.columns):
-            extra = pd.Series(
-                future["pct"].to_numpy(dtype=float), index=pd.PeriodIndex(future["month"].astype(str), freq="M")
-            )
-            forecasts = pd.concat([forecasts, extra[~extra.index.isin(forecasts.index)]])
+    future = _read_artifact(run_id, "evaluation/forecast.csv", pd.read_csv)
+    if future is not None and {"month", "pct"} <= set(future.columns):
+        extra = pd.Series(
+            future["pct"].to_numpy(dtype=float), index=pd.PeriodIndex(future["month"].astype(str), freq="M")
+        )
+        forecasts = pd.concat([forecasts, extra[~extra.index.isin(forecasts.index)]])
     forecasts = forecasts[~forecasts.index.duplicated(keep="last")].sort_index()
     return forecasts, f"{model_name} v{version} (champion) forecasts, run {run_id[:8]}"
