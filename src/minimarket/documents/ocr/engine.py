@@ -8,8 +8,13 @@ decide (sparse pages) the page is simply tried upside down and the better readin
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from minimarket.config import Settings, get_settings
@@ -63,7 +68,10 @@ def ocr_page(
     """
     settings = settings or get_settings()
     deadline = Deadline(settings.ocr_timeout_seconds)
-    prepared = preprocess(image, dpi, fixed_geometry=fixed_geometry)
+    tuned = active_ocr_settings()
+    prepared = apply_ocr_scale(preprocess(image, dpi, binarize=tuned.binarize, fixed_geometry=fixed_geometry), tuned)
+    if psm == DEFAULT_PSM:
+        psm = tuned.psm
     lang = settings.ocr_language
     try:
         words = image_to_words(prepared.image, lang, psm, round(prepared.dpi), deadline.left())
@@ -117,4 +125,56 @@ def to_page_text(words: list[OcrWord], prepared: PreparedPage, index: int) -> Pa
         origin=TextOrigin.OCR,
         words=result,
         lines=group_lines(result),
+    )
+
+
+# --- tuned OCR settings (issue 4) ------------------------------------------------------------------------
+# The learned invoice-extractor carries the Tesseract settings chosen on a validation split
+# (:mod:`minimarket.learning.ocr_tuning`); while they are active, :func:`ocr_page` uses them.
+
+
+@dataclass(frozen=True, slots=True)
+class OcrSettings:
+    """Tesseract page segmentation mode, binarisation after preprocessing, and an extra scale factor."""
+
+    psm: int = DEFAULT_PSM
+    binarize: bool = False
+    scale: float = 1.0
+
+    @property
+    def key(self) -> str:
+        """A short stable name (cache keys, MLflow params)."""
+        return f"psm{self.psm}-bin{int(self.binarize)}-x{self.scale:g}"
+
+
+_OCR_SETTINGS: ContextVar[OcrSettings | None] = ContextVar("minimarket_ocr_settings", default=None)
+
+
+def active_ocr_settings() -> OcrSettings:
+    """The OCR settings in force (the defaults unless :func:`using_ocr_settings` set others)."""
+    return _OCR_SETTINGS.get() or OcrSettings()
+
+
+@contextlib.contextmanager
+def using_ocr_settings(settings: OcrSettings | None) -> Iterator[None]:
+    """OCR with ``settings`` inside the block (``None``: the defaults)."""
+    token = _OCR_SETTINGS.set(settings)
+    try:
+        yield
+    finally:
+        _OCR_SETTINGS.reset(token)
+
+
+def apply_ocr_scale(prepared: PreparedPage, tuned: OcrSettings) -> PreparedPage:
+    """The prepared page resized by ``tuned.scale`` (its dpi follows, so boxes stay in points)."""
+    if abs(tuned.scale - 1.0) < 1e-6:
+        return prepared
+    interpolation = cv2.INTER_AREA if tuned.scale < 1 else cv2.INTER_CUBIC
+    image = cv2.resize(prepared.image, None, fx=tuned.scale, fy=tuned.scale, interpolation=interpolation)
+    return PreparedPage(
+        image=image,
+        dpi=prepared.dpi * tuned.scale,
+        rotation=prepared.rotation,
+        skew=prepared.skew,
+        steps=[*prepared.steps, f"scale{tuned.scale:g}"],
     )
