@@ -19,15 +19,16 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from minimarket.config import Settings, get_settings
 from minimarket.documents.fields import extract_header
 from minimarket.documents.ingest import Document, DocumentError, detect_kind, load_document
-from minimarket.documents.items import extract_items
+from minimarket.documents.items import ItemsResult, extract_items
 from minimarket.documents.layout import DocumentText
 from minimarket.documents.linetext import PageView, page_view
 from minimarket.documents.pages import PageSelection, select_pages
@@ -35,12 +36,21 @@ from minimarket.documents.reconcile import Evidence, reconcile
 from minimarket.documents.totals import Totals, choose_totals, read_totals
 from minimarket.domain.barcode import BarcodeParseError, CaeBarcode, parse_cae_barcode
 from minimarket.domain.invoice import ErrorInfo, ExtractedInvoice, Source, Status
-from minimarket.domain.numbers import detect_number_format
+from minimarket.domain.numbers import NumberFormat, detect_number_format
 from minimarket.domain.qr import QrParseError, QrPayload, parse_qr_url
 
 log = logging.getLogger(__name__)
 
-__all__ = ["expand_paths", "extract", "extract_many", "extract_text", "interpret"]
+__all__ = [
+    "LearnedParts",
+    "expand_paths",
+    "extract",
+    "extract_many",
+    "extract_text",
+    "interpret",
+    "learned_parts",
+    "using_learned_parts",
+]
 
 _HARD_TIMEOUT_GRACE = 30.0
 """Seconds a worker gets past the per-document timeout before it is killed from outside."""
@@ -118,7 +128,8 @@ def interpret(text: DocumentText, settings: Settings | None = None, today: dt.da
     selection: PageSelection = select_pages(views)
     chosen = selection.views
     fmt = detect_number_format(_number_samples(chosen))
-    items = extract_items(chosen, fmt)
+    parts = learned_parts()
+    items = parts.extract_items(chosen, fmt) if parts is not None else extract_items(chosen, fmt)
     header_bottom = None
     if items.layouts and chosen and items.layouts[0].page == chosen[0].index:
         header_bottom = items.layouts[0].y0
@@ -145,6 +156,8 @@ def interpret(text: DocumentText, settings: Settings | None = None, today: dt.da
     )
     result = reconcile(ev, settings, today)
     _mark_ocr_fields(result, chosen, header)
+    if parts is not None:
+        parts.finish(result)
     return result
 
 
@@ -220,8 +233,6 @@ def extract(
 
     Never raises for bad input: see the module docstring.
     """
-    from minimarket.documents.reader import read_document
-
     settings = settings or get_settings()
     source_file = _source_name(document, name)
     try:
@@ -229,7 +240,7 @@ def extract(
     except DocumentError as exc:
         return _rejected(source_file, None, exc.code, exc.message)
     try:
-        text = read_document(doc, settings)
+        text = _read_with_learned_ocr(doc, settings)
         return extract_text(text, doc, settings, today, source_file)
     except DocumentError as exc:
         return _rejected(source_file, doc.sha256, exc.code, exc.message, doc.pages)
@@ -246,6 +257,59 @@ def extract(
             f"No se pudo procesar «{doc.name}» ({type(exc).__name__}); el archivo se puede revisar a mano.",
             doc.pages,
         )
+
+
+# --- learned parts (issue 4): the registered invoice-extractor champion, when present ------------------------
+
+
+class LearnedParts(Protocol):
+    """What the learned invoice-extractor adds to the rules (:mod:`minimarket.learning.extractor_model`)."""
+
+    def ocr_settings(self) -> Any:
+        """The tuned :class:`~minimarket.documents.ocr.engine.OcrSettings` (or ``None`` for the defaults)."""
+        ...
+
+    def extract_items(self, views: list[PageView], fmt: NumberFormat | None) -> ItemsResult:
+        """The items of the invoice pages (learned row/column classifiers where they help)."""
+        ...
+
+    def finish(self, result: ExtractedInvoice) -> None:
+        """Last touches on a reconciled invoice (catalog SKU of each item)."""
+        ...
+
+
+_AUTO: Any = object()
+_PARTS: ContextVar[Any] = ContextVar("minimarket_learned_parts", default=_AUTO)
+
+
+def learned_parts() -> LearnedParts | None:
+    """The learned parts in force: those set by :func:`using_learned_parts`, else the ``invoice-extractor``
+    champion of the MLflow registry (loaded once per process), else ``None`` (rules only)."""
+    parts = _PARTS.get()
+    if parts is not _AUTO:
+        return parts
+    from minimarket.learning.runtime import champion_parts
+
+    return champion_parts()
+
+
+@contextlib.contextmanager
+def using_learned_parts(parts: LearnedParts | None) -> Iterator[None]:
+    """Extract with ``parts`` inside the block (``None``: rules only, whatever the registry holds)."""
+    token = _PARTS.set(parts)
+    try:
+        yield
+    finally:
+        _PARTS.reset(token)
+
+
+def _read_with_learned_ocr(doc: Document, settings: Settings) -> DocumentText:
+    from minimarket.documents.ocr.engine import using_ocr_settings
+    from minimarket.documents.reader import read_document
+
+    parts = learned_parts()
+    with using_ocr_settings(parts.ocr_settings() if parts is not None else None):
+        return read_document(doc, settings)
 
 
 # --- many documents ---------------------------------------------------------------------------------------
