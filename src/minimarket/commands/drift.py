@@ -96,11 +96,12 @@ def check_cmd(
             if result.fallback_reason:
                 typer.echo(f"  reference: {result.reference} — {result.fallback_reason}")
             typer.echo(f"  report: {result.report_html}")
+    if len(names) == 1 and summary.skipped:
+        fail(summary.skipped[names[0]])
     for name, reason in summary.skipped.items():
         typer.echo(f"skipped {name}: {reason}", err=True)
     if not summary.results:
-        reasons = "; ".join(summary.skipped.values())
-        fail(reasons if len(names) == 1 else f"no dataset could be checked: {reasons}")
+        fail(f"no dataset could be checked: {'; '.join(summary.skipped.values())}")
     if summary.drifted:
         raise typer.Exit(EXIT_DRIFT)
 

@@ -15,7 +15,7 @@ For a dataset (``invoices``, ``sales``, ``cpi``; see :mod:`minimarket.monitoring
   threshold defaults to ``Settings.drift_threshold``).
 
 Every check writes ``reports/drift/<dataset>-<UTC timestamp>.{html,json}`` (another shop's reports go to
-``reports/drift/<shop>/``), persists a ``DriftRun`` row, sets the Prometheus gauges of
+a ``<shop>/`` subfolder), persists a ``DriftRun`` row, sets the Prometheus gauges of
 :mod:`minimarket.monitoring.metrics` and, if asked, merges its figures into a DVC metrics file.
 Too little data raises :class:`InsufficientData` with a message saying how much there is and how
 much is needed.
@@ -517,6 +517,26 @@ def check_drift(
     if days < 1:
         raise DriftError(f"window_days must be at least 1, got {window_days}")
     shop_code = shop or settings.default_shop_code
+    try:
+        return _check(spec, days, limit, shop, shop_code, as_of, current, reference, out_dir, metrics_path, persist)
+    except FileNotFoundError as exc:  # the bundled CPI or catalog files are missing
+        raise DriftError(f"{spec.name}: {exc}") from exc
+
+
+def _check(
+    spec: DatasetSpec,
+    days: int,
+    limit: float,
+    shop: str | None,
+    shop_code: str,
+    as_of: dt.date | None,
+    current: pd.DataFrame | None,
+    reference: pd.DataFrame | None,
+    out_dir: Path | str | None,
+    metrics_path: Path | str | None,
+    persist: bool,
+) -> DriftResult:
+    settings = get_settings()
     started = time.perf_counter()
     notes: list[str] = []
     fallback_reason: str | None = None
@@ -612,7 +632,7 @@ def check_drift(
         snapshot=comparison.snapshot,
     )
     base = Path(out_dir) if out_dir is not None else settings.reports_dir / "drift"
-    if shop_code != settings.default_shop_code and out_dir is None:
+    if shop_code != settings.default_shop_code:
         base = base / shop_code
     _write_reports(result, comparison.snapshot, base)
     result.seconds = time.perf_counter() - started

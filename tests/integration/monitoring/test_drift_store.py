@@ -102,20 +102,12 @@ def test_too_little_data_is_a_clear_error(sales_store: Callable[..., int], tmp_p
     assert list(tmp_path.glob("*.html")) == list(tmp_path.glob("sales-*.html"))
 
 
-def test_shops_are_separate_and_gauges_reload_from_the_store(
-    sales_store: Callable[..., int], tmp_path: Path, settings: object
-) -> None:
+def test_shops_are_separate_and_gauges_reload_from_the_store(sales_store: Callable[..., int], tmp_path: Path) -> None:
     sales_store(shift=True, shop="sucursal-2")
     with pytest.raises(InsufficientData, match="shop 'default'"):
         check_drift("sales", out_dir=tmp_path)
-    result = check_drift("sales", shop="sucursal-2")
-    from minimarket.config import get_settings
-
-    assert result.report_html is not None
-    assert result.report_html.parent == get_settings().reports_dir / "drift" / "sucursal-2"
-    result.report_html.unlink()
-    assert result.report_json is not None
-    result.report_json.unlink()
+    result = check_drift("sales", shop="sucursal-2", out_dir=tmp_path)
+    assert result.report_html is not None and result.report_html.parent == tmp_path / "sucursal-2"
     assert drift_history() == [] and len(drift_history(shop="sucursal-2")) == 1
     metrics.record_drift("sales", shop="sucursal-2", share=0.0, threshold=0.5, drifted=False)
     assert metrics.refresh_drift_from_store() == 1
