@@ -87,40 +87,151 @@ def rotate90(image: np.ndarray, degrees: int) -> np.ndarray:
 
 
 def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
-    """Corners (4×2, float32, TL TR BR BL, full-resolution pixels) of a sheet of paper photographed on a
-    darker background, or ``None`` when the sheet fills the frame or no clear quadrilateral is found."""
+    """Corners (4×2, float32, TL TR BR BL, in ``gray``'s pixels) of a sheet of paper photographed on a
+    background, or ``None`` when the sheet fills the frame or no clear quadrilateral is found.
+
+    Two detectors, the first that gives a plausible sheet wins: the sheet's straight edges (long
+    Hough lines with paper on their inner side: robust to shadows across the page), then the largest
+    bright region (Otsu threshold; robust to a busy background without straight lines).
+    """
     small, factor = shrink(gray, 640)
     blur = cv2.GaussianBlur(small, (5, 5), 0)
+    for detector in (_quad_from_edges, _quad_from_brightness):
+        quad = detector(blur)
+        if quad is None:
+            continue
+        h, w = small.shape[:2]
+        margin = 0.02 * max(h, w)
+        near_edge = sum(1 for x, y in quad if x < margin or y < margin or x > w - 1 - margin or y > h - 1 - margin)
+        if near_edge >= 4 or cv2.contourArea(quad) > 0.97 * h * w:
+            return None  # the sheet fills the photo (or it is a scan): nothing to correct
+        quad = order_corners(quad)
+        if _plausible_sheet(small, quad):
+            return quad / factor
+    return None
+
+
+def _quad_from_brightness(blur: np.ndarray) -> np.ndarray | None:
     _, mask = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return None
     contour = max(contours, key=cv2.contourArea)
-    area = cv2.contourArea(contour)
-    frame = small.shape[0] * small.shape[1]
-    if area < 0.2 * frame:
+    if cv2.contourArea(contour) < 0.2 * blur.shape[0] * blur.shape[1]:
         return None
     hull = cv2.convexHull(contour)
-    quad = None
     peri = cv2.arcLength(hull, True)
     for eps in (0.02, 0.03, 0.04, 0.06):
         approx = cv2.approxPolyDP(hull, eps * peri, True)
         if len(approx) == 4:
-            quad = approx.reshape(4, 2).astype(np.float32)
-            break
-    if quad is None:
+            return approx.reshape(4, 2).astype(np.float32)
+    return None
+
+
+def _quad_from_edges(blur: np.ndarray) -> np.ndarray | None:
+    """The sheet's four sides among long straight edges that have brighter paper on their inner side.
+
+    Candidate lines come from a Hough transform of the Canny edges; for each side the few longest
+    candidates are kept and every combination is scored by how much of the resulting quadrilateral's
+    outline lies on edges, times the square root of its area: the sheet's outline is long and fully
+    supported, a table inside the page is smaller.
+    """
+    h, w = blur.shape[:2]
+    edges = cv2.Canny(blur, 20, 60)
+    segments = cv2.HoughLinesP(
+        edges, 1, np.pi / 360, threshold=50, minLineLength=int(0.15 * min(h, w)), maxLineGap=int(0.03 * max(h, w))
+    )
+    if segments is None:
         return None
-    # A quad hugging the frame means the sheet fills the photo (or it is a scan): nothing to correct.
-    h, w = small.shape[:2]
-    margin = 0.02 * max(h, w)
-    near_edge = sum(1 for x, y in quad if x < margin or y < margin or x > w - 1 - margin or y > h - 1 - margin)
-    if near_edge >= 4 or cv2.contourArea(quad) > 0.97 * frame:
+    roles: dict[str, list[tuple[float, np.ndarray]]] = {"top": [], "bottom": [], "left": [], "right": []}
+    for x1, y1, x2, y2 in segments.reshape(-1, 4).astype(np.float64):
+        direction = np.array([x2 - x1, y2 - y1])
+        length = float(np.hypot(*direction))
+        normal = np.array([-direction[1], direction[0]]) / length
+        points = np.array([x1, y1]) + np.linspace(0.1, 0.9, 15)[:, None] * direction
+        sides = []
+        for sign in (1.0, -1.0):
+            band = [
+                blur[probe[ok, 1], probe[ok, 0]]
+                for offset in (4, 8, 12)
+                for probe in [np.round(points + sign * offset * normal).astype(int)]
+                for ok in [(probe[:, 0] >= 0) & (probe[:, 0] < w) & (probe[:, 1] >= 0) & (probe[:, 1] < h)]
+                if ok.any()
+            ]
+            sides.append(float(np.concatenate(band).mean()) if band else np.nan)
+        forward, backward = sides  # forward: the side the normal points to
+        if np.isnan(forward) or np.isnan(backward) or abs(forward - backward) < 8:
+            continue
+        line = np.array([x1, y1, x2, y2])
+        if abs(direction[0]) >= abs(direction[1]):
+            paper_below = (forward > backward) == (normal[1] > 0)
+            roles["top" if paper_below else "bottom"].append((length, line))
+        else:
+            paper_right = (forward > backward) == (normal[0] > 0)
+            roles["left" if paper_right else "right"].append((length, line))
+    if not all(roles.values()):
         return None
-    quad = order_corners(quad)
-    if not _plausible_sheet(small, quad):
+    support = cv2.dilate(edges, np.ones((5, 5), np.uint8)) > 0
+    shortlist = {role: [line for _, line in sorted(found, key=lambda f: -f[0])[:5]] for role, found in roles.items()}
+    best, best_score = None, 0.0
+    for top in shortlist["top"]:
+        for bottom in shortlist["bottom"]:
+            for left in shortlist["left"]:
+                for right in shortlist["right"]:
+                    corners = [
+                        _intersect(top, left),
+                        _intersect(top, right),
+                        _intersect(bottom, right),
+                        _intersect(bottom, left),
+                    ]
+                    if any(c is None for c in corners):
+                        continue
+                    quad = np.array(corners, np.float32)
+                    score = _outline_score(quad, support)
+                    if score > best_score:
+                        best, best_score = quad, score
+    if best is None:
         return None
-    return quad / factor
+    slack = 0.05 * max(h, w)
+    if (best[:, 0] < -slack).any() or (best[:, 1] < -slack).any():
+        return None
+    if (best[:, 0] > w + slack).any() or (best[:, 1] > h + slack).any():
+        return None
+    best[:, 0] = best[:, 0].clip(0, w - 1)
+    best[:, 1] = best[:, 1].clip(0, h - 1)
+    return best
+
+
+def _outline_score(quad: np.ndarray, support: np.ndarray) -> float:
+    """Share of the quadrilateral's outline lying on edges (× √area); 0 for degenerate shapes."""
+    h, w = support.shape
+    area = float(cv2.contourArea(quad))
+    if area < 0.2 * h * w or not cv2.isContourConvex(quad.reshape(-1, 1, 2).astype(np.int32)):
+        return 0.0
+    samples = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        t = np.linspace(0.0, 1.0, 60)[:, None]
+        samples.append(a + t * (b - a))
+    points = np.round(np.concatenate(samples)).astype(int)
+    inside = (points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)
+    on_edge = support[points[inside, 1], points[inside, 0]].sum() / len(points)
+    if on_edge < 0.6:
+        return 0.0
+    return float(on_edge**2 * np.sqrt(area))
+
+
+def _intersect(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
+    """Intersection of the infinite lines through segments ``a`` and ``b`` (x1, y1, x2, y2)."""
+    x1, y1, x2, y2 = a
+    x3, y3, x4, y4 = b
+    denominator = (x1 - x2) * (y3 - y4) - (y1 - y2) * (x3 - x4)
+    if abs(denominator) < 1e-9:
+        return None
+    p = x1 * y2 - y1 * x2
+    q = x3 * y4 - y3 * x4
+    return (p * (x3 - x4) - (x1 - x2) * q) / denominator, (p * (y3 - y4) - (y1 - y2) * q) / denominator
 
 
 def _plausible_sheet(gray: np.ndarray, quad: np.ndarray) -> bool:
