@@ -56,6 +56,9 @@ def _register() -> None:
     from minimarket.commands import drift
 
     app.add_typer(drift.app, name="drift")
+    from minimarket.commands import models
+
+    app.add_typer(models.app, name="models")
 
 
 _register()
