@@ -59,7 +59,9 @@ def _score_truth(got: dict[str, Any], truth: dict[str, Any], fields: dict[str, l
     fields["items_count"].append(len(t_items) == len(g_items))
     if len(t_items) == len(g_items) and t_items:
         for key in ("quantity", "unit_price", "amount"):
-            fields[f"items_{key}"].append(all(_norm(a.get(key)) == _norm(b.get(key)) for a, b in zip(g_items, t_items, strict=False)))
+            fields[f"items_{key}"].append(
+                all(_norm(a.get(key)) == _norm(b.get(key)) for a, b in zip(g_items, t_items, strict=False))
+            )
 
 
 def evaluate(folder: Path, workers: int, with_truth: bool) -> dict[str, Any]:

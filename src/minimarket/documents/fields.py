@@ -208,11 +208,21 @@ _NUM_LABEL = label(
     "NUM",
 )
 _PAIR = re.compile(r"(?<![\d\-/.,])(\d(?: ?\d){0,4})\s*[-–]\s*(\d(?: ?\d){0,7})(?![\d\-/.,])")
-_NOT_INVOICE_NUMBER = re.compile(
-    r"REMITO|ORDEN|PEDIDO|PRESUPUESTO|OC$|REFERENCIA|REF$|ASOCIAD|COMPROBANTEASOC|CUENTA|CLIENTE|"
-    r"TEL|CEL|FAX|WHATSAPP|INGRESOSBRUTOS|IIBB|IB$|CUIT|CUIL|DNI|ACTIVIDAD|CAI|CAE|CALLE|AV\d*$|AVENIDA|RUTA|"
-    r"KM$|PISO|DPTO|LOCAL|CBU|LEGAJO|SINIESTRO|POLIZA|PROVEEDOR|INTERNO|LOTE|PARTIDA"
+_OTHER_DOCUMENT = re.compile(
+    r"\b(?:REMITOS?|ORDEN|PEDIDO|PRESUPUESTO|O\s?C|REF|REFERENCIA|ASOC\w*|ASOCIAD\w*|CAI|CAE|CBU|LEGAJO|"
+    r"SINIESTRO|POLIZA|PROVEEDOR|INTERNO|LOTE|PARTIDA|CUENTA|CLIENTE|CUIT|CUIL|DNI|IIBB|I\s?B|ING\s*BRUTOS|"
+    r"INGRESOS\s*BRUTOS|ACTIVIDAD\w*)\b"
 )
+"""Words before a number that make it another document's number (a remito, the invoice a credit note refers
+to, an order) or an identifier."""
+_ADDRESS_OR_PHONE = re.compile(
+    r"\b(?:CALLE|AV|AVDA|AVENIDA|RUTA|KM|PISO|DPTO|DTO|LOCAL|TEL|TELEFONO|CEL|FAX|WHATSAPP|MZA|LOTE|CASA)\b"
+)
+"""Words before a plain integer that make it part of an address or a phone number."""
+
+
+def _context_words(raw: str, offset: int, n: int = 3) -> str:
+    return normalize(" ".join(raw[:offset].split()[-n:]))
 
 
 def _digits_int(text: str) -> int | None:
@@ -250,11 +260,13 @@ def _find_number(view: PageView, header_bottom: float, out: HeaderFields) -> Non
             if lead and lead[0] > 0:
                 pvs.append(Found(lead[0], _conf(lt, 0.95), view.index, lt.y0, "label"))
         for hit in lt.find(_NUM_LABEL):
-            before = normalize(" ".join(raw[: hit.start].split()[-3:])).replace(" ", "")
-            if _NOT_INVOICE_NUMBER.search(before):
+            before = _context_words(raw, hit.start)
+            if _OTHER_DOCUMENT.search(before):
                 continue
             rest = raw[hit.value_start :]
             pair = _PAIR.match(rest.lstrip())
+            if not pair and _ADDRESS_OR_PHONE.search(before):
+                continue
             if pair:
                 pv_text, num_text = pair.group(1).replace(" ", ""), pair.group(2).replace(" ", "")
                 score = 0.85 + (0.05 if len(num_text) == 8 else 0) + (0.05 if len(pv_text) in (4, 5) else 0)
@@ -273,7 +285,7 @@ def _find_number(view: PageView, header_bottom: float, out: HeaderFields) -> Non
             pv_text, num_text = m.group(1).replace(" ", ""), m.group(2).replace(" ", "")
             if len(num_text) != 8 or len(pv_text) not in (4, 5):
                 continue
-            if _NOT_INVOICE_NUMBER.search(normalize(" ".join(raw[: m.start()].split()[-3:])).replace(" ", "")):
+            if _OTHER_DOCUMENT.search(_context_words(raw, m.start())):
                 continue
             if any(f.value == int(num_text) for f in nums):
                 continue

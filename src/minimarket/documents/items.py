@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from minimarket.documents.layout import Line, Word
-from minimarket.documents.linetext import LineText, PageView, normalize
+from minimarket.documents.linetext import LineText, PageView, _space_limit, merged_amount, normalize
 from minimarket.domain.afip import VALID_VAT_RATES
 from minimarket.domain.invoice import LineItem
 from minimarket.domain.numbers import NumberFormat, try_parse_amount
@@ -295,7 +295,8 @@ class RuleHeaderFinder:
             roles = {c.role for c in columns}
             numeric = roles & NUMERIC_ROLES
             has_desc = ColumnRole.DESCRIPTION in roles
-            if not ((has_desc and numeric and len(roles) >= 2) or (len(roles) >= 4 and numeric)):
+            ticket = {ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE, ColumnRole.AMOUNT} <= roles
+            if not ((has_desc and numeric and len(roles) >= 2) or (len(roles) >= 4 and numeric) or ticket):
                 continue
             if len(columns) < 3 and not has_desc:
                 continue
@@ -449,6 +450,24 @@ def _pieces(lt: LineText, fmt: NumberFormat | None) -> list[Cell]:
             elif piece == "$":
                 continue
             cells.append(Cell(piece, x0, x1, value, percent))
+    if lt.line.conf < 0.999:  # OCR: amounts cut at a space ("19 175,91", "2,331 09")
+        merged: list[Cell] = []
+        for cell in cells:
+            prev = merged[-1] if merged else None
+            if (
+                prev is not None
+                and prev.value is not None
+                and cell.value is not None
+                and not prev.percent
+                and not cell.percent
+                and 0 <= cell.x0 - prev.x1 <= _space_limit(prev, cell, lt.height)
+            ):
+                joined = merged_amount(prev.text, cell.text, fmt)
+                if joined is not None:
+                    merged[-1] = Cell(f"{prev.text} {cell.text}", prev.x0, cell.x1, joined)
+                    continue
+            merged.append(cell)
+        cells = merged
     return cells
 
 
@@ -834,22 +853,23 @@ def _demote_odd_amounts(page_rows: list[RowCells], kinds: list[RowKind]) -> None
     shaped = total = 0
     for row, kind in zip(page_rows, kinds, strict=True):
         cell = row.number(ColumnRole.AMOUNT) or row.number(ColumnRole.AMOUNT_GROSS)
-        if kind == RowKind.ITEM and cell is not None:
+        full = {ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE} & row.numeric_roles
+        if kind == RowKind.ITEM and cell is not None and full:
             total += 1
             shaped += bool(_MONEY_SHAPE.search(cell.text))
-    if total < 2 or shaped < 0.8 * total:
+    if total < 1 or shaped < 0.8 * total:
         return
     for i, (row, kind) in enumerate(zip(page_rows, kinds, strict=True)):
         roles = row.numeric_roles
         cell = row.number(ColumnRole.AMOUNT) or row.number(ColumnRole.AMOUNT_GROSS)
-        if kind == RowKind.ITEM and cell is not None and not _MONEY_SHAPE.search(cell.text):
-            if not ({ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE} & roles):
-                # the figure was part of the words
-                for role in (ColumnRole.AMOUNT, ColumnRole.AMOUNT_GROSS):
-                    moved = row.cells.pop(role, [])
-                    row.cells.setdefault(ColumnRole.DESCRIPTION, []).extend(moved)
-                row.cells[ColumnRole.DESCRIPTION].sort(key=lambda c: c.x0)
-                kinds[i] = RowKind.CONTINUATION
+        odd = kind == RowKind.ITEM and cell is not None and not _MONEY_SHAPE.search(cell.text)
+        if odd and not ({ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE} & roles):
+            # the figure was part of the words
+            for role in (ColumnRole.AMOUNT, ColumnRole.AMOUNT_GROSS):
+                moved = row.cells.pop(role, [])
+                row.cells.setdefault(ColumnRole.DESCRIPTION, []).extend(moved)
+            row.cells[ColumnRole.DESCRIPTION].sort(key=lambda c: c.x0)
+            kinds[i] = RowKind.CONTINUATION
 
 
 def _attach(page_rows: list[RowCells], kinds: list[RowKind], rows: list[_Row]) -> None:

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from minimarket.documents.layout import Line, PageText, Word
 from minimarket.domain.cuit import is_valid_cuit
@@ -542,6 +543,7 @@ class NumberToken:
         return (self.x0 + self.x1) / 2
 
 
+_RATES = frozenset(Decimal(r) for r in ("0", "2.5", "5", "10.5", "21", "27"))
 _NUMBER_PIECE = re.compile(r"[-(]?(?:\$\s?)?-?\d[\d.,]*\)?(?:\s?%)?|[-(]?(?:\$\s?)?[.,]\d+\)?(?:\s?%)?")
 
 
@@ -568,11 +570,65 @@ def number_tokens(lt: LineText, fmt: NumberFormat | None, start: int = 0, end: i
         if core.endswith(")") and not core.startswith("("):
             core = core[:-1]
         value = try_parse_amount(core, fmt)
+        if value is not None and value < 0 and core.startswith("(") and -value in _RATES:
+            value, percent = -value, True  # "(21,00)": a VAT rate printed in parentheses
         if value is not None and abs(value) >= Decimal("1e12"):
             value = None  # a CAE, a CBU or a phone number, not an amount
         first_digit = m.start() + next((k for k, ch in enumerate(m.group(0)) if ch.isdigit() or ch in ".,"), 0)
         tokens.append(NumberToken(text, value, lt.x_at(first_digit), lt.x_at(m.end() - 1, right=True), percent))
+    if lt.line.conf < 0.999:
+        tokens = merge_split_amounts(tokens, lt.height, fmt)
     return tokens
+
+
+def merged_amount(left: str, right: str, fmt: NumberFormat | None) -> Decimal | None:
+    """The amount OCR split in two at a space: "19 175,91" (a thousands group) or "2,331 09" (a dropped
+    decimal separator); ``None`` if the two pieces do not join into one amount."""
+    left, right = left.strip(), right.strip()
+    sign = Decimal(-1) if left.startswith("-") else Decimal(1)
+    left = left.lstrip("-")
+    if not re.fullmatch(r"\d[\d.,]*", left) or not re.fullmatch(r"\d[\d.,]*", right):
+        return None
+    joined = _merged_unsigned(left, right, fmt)
+    return None if joined is None else sign * joined
+
+
+def _merged_unsigned(left: str, right: str, fmt: NumberFormat | None) -> Decimal | None:
+    if re.fullmatch(r"\d{2}", right) and not re.search(r"[.,]\d{1,2}$", left):
+        whole = try_parse_amount(left, fmt)
+        if whole is None or whole != whole.to_integral_value():
+            return None
+        return Decimal(f"{int(whole)}.{right}")
+    if re.fullmatch(r"\d{1,3}", left) and re.fullmatch(r"\d{3}(?:[.,]\d{3})*[.,]\d{2}", right):
+        decimal_sep = right[-3]
+        thousands = "." if decimal_sep == "," else ","
+        return try_parse_amount(left + thousands + right, fmt)
+    return None
+
+
+def _space_limit(a: NumberToken | Any, b: NumberToken | Any, height: float) -> float:
+    """The widest gap that is still one space between two numbers: about two character widths."""
+    widths = [(t.x1 - t.x0) / max(len(t.text.replace(" ", "")), 1) for t in (a, b)]
+    return max(2.0 * max(widths), 0.5 * max(height, 1.0))
+
+
+def merge_split_amounts(tokens: list[NumberToken], height: float, fmt: NumberFormat | None) -> list[NumberToken]:
+    """Join numbers that OCR cut at a space-sized gap (see :func:`merged_amount`); other tokens unchanged."""
+    out: list[NumberToken] = []
+    for token in sorted(tokens, key=lambda t: t.x0):
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and not prev.percent
+            and not token.percent
+            and 0 <= token.x0 - prev.x1 <= _space_limit(prev, token, height)
+        ):
+            value = merged_amount(prev.text.lstrip("$ "), token.text, fmt)
+            if value is not None:
+                out[-1] = NumberToken(f"{prev.text} {token.text}", value, prev.x0, token.x1)
+                continue
+        out.append(token)
+    return out
 
 
 @dataclass(slots=True)

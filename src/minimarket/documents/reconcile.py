@@ -135,6 +135,11 @@ class _Builder:
         self.checks.append(Check(name=name, ok=ok, detail=detail))
 
 
+def _sentence(text: str) -> str:
+    """First letter in upper case, the rest as written (``str.capitalize`` would lower "CAE")."""
+    return text[:1].upper() + text[1:]
+
+
 def _money(value: Decimal | None) -> str:
     return "—" if value is None else f"$ {format_amount(value, 'ar')}"
 
@@ -175,10 +180,13 @@ def _digits(value: Decimal) -> tuple[str, int]:
 
 
 def plausible_misreading(
-    read: Decimal, required: Decimal, allow: tuple[str, ...] = ("separator", "digit", "truncated")
+    read: Decimal,
+    required: Decimal,
+    allow: tuple[str, ...] = ("separator", "digit", "truncated", "lost_digit"),
 ) -> str | None:
     """How ``read`` could be a misreading of ``required``: a misplaced or dropped decimal separator
-    ("separator"), one wrong digit ("digit"), or a clipped last decimal ("truncated"); ``None`` if neither."""
+    ("separator"), one wrong digit ("digit"), a clipped last decimal ("truncated") or a lost leading digit
+    ("lost_digit"); ``None`` if none of them."""
     if read == required or required < 0:
         return None
     r_digits, r_dec = _digits(read)
@@ -198,6 +206,9 @@ def plausible_misreading(
         and len(q_digits) == len(r_digits) + 1
     ):
         return "truncated"
+    read_cents = _digits(to_cents(read))[0]
+    if "lost_digit" in allow and len(q_digits) == len(read_cents) + 1 and q_digits.endswith(read_cents):
+        return "lost_digit"
     if "digit" in allow:
         rc = _digits(to_cents(read))[0]
         if len(rc) == len(q_digits) and sum(a != b for a, b in zip(rc, q_digits, strict=True)) == 1:
@@ -209,6 +220,7 @@ _REPAIR_ES = {
     "separator": "separador decimal mal leído",
     "digit": "un dígito mal leído",
     "truncated": "último decimal cortado",
+    "lost_digit": "un dígito inicial perdido",
 }
 
 
@@ -369,6 +381,7 @@ def _repair_totals(b: _Builder) -> None:
     taxes: list[OtherTax] = b.get("other_taxes") or []
     exempt = b.get("exempt_amount") or Decimal("0")
     untaxed = b.get("untaxed_amount") or Decimal("0")
+    old_net = net
     parts: list[tuple[str, Decimal]] = [("net_amount", net)]
     parts += [(f"vat:{i}", line.amount) for i, line in enumerate(vat)]
     parts += [(f"tax:{i}", tax.amount) for i, tax in enumerate(taxes)]
@@ -381,7 +394,7 @@ def _repair_totals(b: _Builder) -> None:
     if diff == 0:
         return
     within = abs(diff) <= b.tolerance
-    allow: tuple[str, ...] = ("truncated",) if within else ("separator", "digit", "truncated")
+    allow: tuple[str, ...] = ("truncated",) if within else ("separator", "digit", "truncated", "lost_digit")
     options: list[tuple[str, Decimal, Decimal, str]] = []
     kind = plausible_misreading(total, s, allow)
     qr = b.ev.qr
@@ -392,12 +405,24 @@ def _repair_totals(b: _Builder) -> None:
         kind = plausible_misreading(value, want, allow)
         if kind:
             options.append((name, value, to_cents(want), kind))
-    # a VAT figure must also agree with its base × rate
+    # a repaired figure must keep the other constraints: VAT = base × rate, Σ items = net
+    items = [i.amount for i in b.ev.items.items]
+    items_sum = sum((a for a in items if a is not None), Decimal("0")) if items and None not in items else None
+    items_tol = max(b.tolerance, Decimal("0.01") * len(items))
     checked = []
     for opt in options:
         if opt[0].startswith("vat:"):
             line = vat[int(opt[0].split(":")[1])]
             if abs(line.base * line.rate / 100 - opt[2]) > max(b.tolerance, Decimal("0.02")):
+                continue
+        if opt[0] == "net_amount":
+            if items_sum is not None and abs(items_sum - opt[2]) > items_tol:
+                continue
+            if (
+                len(vat) == 1
+                and vat[0].base == old_net
+                and abs(opt[2] * vat[0].rate / 100 - vat[0].amount) > max(b.tolerance, Decimal("0.02"))
+            ):
                 continue
         checked.append(opt)
     if len(checked) != 1:
@@ -423,7 +448,7 @@ def _repair_totals(b: _Builder) -> None:
     b.check(
         f"repair_{name.split(':')[0]}",
         True,
-        f"{label.capitalize()}: se leyó {_money(old)} y se corrigió a {_money(new)} ({_REPAIR_ES[kind]}), "
+        f"{_sentence(label)}: se leyó {_money(old)} y se corrigió a {_money(new)} ({_REPAIR_ES[kind]}), "
         "porque es la única lectura con la que neto + IVA + otros tributos = total.",
     )
 
@@ -631,7 +656,7 @@ def _check_type(b: _Builder) -> None:
     b.check(
         "type_rules",
         not problems,
-        "; ".join(problems).capitalize() + "." if problems else f"Cumple las reglas de un comprobante {letter}.",
+        _sentence("; ".join(problems)) + "." if problems else f"Cumple las reglas de un comprobante {letter}.",
     )
 
 
@@ -663,7 +688,7 @@ def _check_cae(b: _Builder) -> None:
     b.check(
         "cae_format",
         not problems,
-        "; ".join(problems).capitalize() + "."
+        _sentence("; ".join(problems)) + "."
         if problems
         else "CAE de 14 dígitos" + (f", vence {due:%d/%m/%Y}" if due else "") + ".",
     )
@@ -686,7 +711,7 @@ def _check_pages(b: _Builder) -> None:
         )
     if sel.extra:
         parts.append("no forman parte de la factura: páginas " + ", ".join(str(i + 1) for i in sel.extra))
-    b.check("page_selection", True, "; ".join(parts).capitalize() + ".")
+    b.check("page_selection", True, _sentence("; ".join(parts)) + ".")
 
 
 def _status(b: _Builder) -> Status:

@@ -96,13 +96,15 @@ _TAX_KINDS: tuple[tuple[TaxKind, tuple[str, ...]], ...] = (
             "PERCEPCIONES POR IMPUESTOS MUNICIPALES",
             "IMPUESTOS MUNICIPALES",
             "IMPUESTOS NACIONALES",
-            "OTRAS PERCEPCIONES",
             "OTROS IMPUESTOS",
-            "PERCEPCIONES",
-            "PERCEPCION",
-            "PERC",
             "TASA MUNICIPAL",
         ),
+    ),
+    (
+        # A percepción without a tax named is, on supplier invoices, the provincial one (Ingresos Brutos):
+        # the IVA and Ganancias ones are always labelled as such.
+        TaxKind.PERCEPCION_IIBB,
+        ("OTRAS PERCEPCIONES", "PERCEPCIONES OTROS", "PERCEPCIONES", "PERCEPCION", "PERCEP", "PERC"),
     ),
 )
 
@@ -414,9 +416,14 @@ def _add_columns(
     labels: list[TotalLabel],
     below: list[tuple[NumberToken, LineText]],
 ) -> set[int]:
-    """Give each figure under a row of labels to the label it sits under; returns the tokens used."""
-    per_label: dict[int, list[tuple[NumberToken, LineText]]] = {}
+    """Give each figure under a row of labels to the label it sits under; returns the tokens used.
+
+    Several value lines under the same labels are one line per VAT rate ("SUBTOTAL  ALICUOTA IVA  IVA$"
+    with a 21 % line and a 10,5 % line): each line's base and VAT get that line's rate. A line holding only
+    a rate under the VAT column ("21.00" over the figures) gives its rate to the VAT figure below it.
+    """
     used: set[int] = set()
+    rows: dict[int, tuple[LineText, list[tuple[int, NumberToken]]]] = {}
     for t, lt in below:
         best_k: int | None = None
         best_cost = 1e9
@@ -429,49 +436,71 @@ def _add_columns(
             if cost < best_cost:
                 best_k, best_cost = k, cost
         if best_k is not None and best_cost < 3.0:
-            per_label.setdefault(best_k, []).append((t, lt))
+            rows.setdefault(id(lt), (lt, []))[1].append((best_k, t))
             used.add(id(t))
-    for k, values in per_label.items():
-        lb = labels[k]
-        rate = _rate_of(lb.text)
-        amounts = []
-        for t, lt in values:
-            assert t.value is not None
-            if lb.role == TotalRole.VAT_RATE or (
-                lb.role == TotalRole.VAT
-                and t.value in VALID_VAT_RATES
-                and (t.percent or len(values) > 1)
-                and t is not values[-1][0]
-            ):
-                if t.value in VALID_VAT_RATES:
-                    if lb.role == TotalRole.VAT:
-                        rate = t.value
-                    else:
-                        out.candidates.append(
-                            TotalCandidate(
-                                TotalRole.VAT_RATE, t.value, view.index, lt.y0, t.x0, _conf(lt, 0.8), t.text, lb.text
-                            )
-                        )
+
+    ordered = sorted(rows.values(), key=lambda row: row[0].cy)
+    rate_lines = {
+        id(lt)
+        for n, (lt, cells) in enumerate(ordered)
+        if n + 1 < len(ordered)
+        and all(labels[k].role == TotalRole.VAT and t.value in VALID_VAT_RATES for k, t in cells)
+    }
+    """Lines holding only a legal rate under the VAT column, above other figures."""
+
+    def rate_of(k: int, t: NumberToken, lt: LineText | None = None) -> Decimal | None:
+        role = labels[k].role
+        value = t.value
+        if value is None or value not in VALID_VAT_RATES:
+            return None
+        if role == TotalRole.VAT_RATE or (
+            role == TotalRole.VAT and (t.percent or (lt is not None and id(lt) in rate_lines))
+        ):
+            return value
+        return None
+
+    line_rates = [next((r for k, t in cells if (r := rate_of(k, t, lt)) is not None), None) for lt, cells in ordered]
+    per_rate_rows = sum(
+        1
+        for (_, cells), rate in zip(ordered, line_rates, strict=True)
+        if rate is not None and any(labels[k].role != TotalRole.VAT_RATE for k, _ in cells)
+    )
+    pending_rate: Decimal | None = None
+    for (lt, cells), rate in zip(ordered, line_rates, strict=True):
+        figures = [(k, t) for k, t in cells if rate_of(k, t, lt) is None and not t.percent]
+        only_rate = not figures and rate is not None
+        for k, t in cells:
+            if rate_of(k, t, lt) is not None:
+                out.candidates.append(
+                    TotalCandidate(
+                        TotalRole.VAT_RATE, t.value or Decimal("0"), view.index, lt.y0, t.x0, _conf(lt, 0.8), t.text,
+                        labels[k].text,
+                    )
+                )  # fmt: skip
+        if only_rate:
+            # a rate on a line of its own: under the VAT column it applies to the VAT figure below
+            if any(labels[k].role == TotalRole.VAT for k, _ in cells):
+                pending_rate = rate
+            continue
+        line_rate = rate if rate is not None else pending_rate
+        for k, t in figures:
+            lb = labels[k]
+            if lb.role == TotalRole.VAT_RATE:
                 continue
-            if t.percent:
-                continue
-            amounts.append((t, lt))
-        for t, lt in amounts:
             assert t.value is not None
+            candidate_rate = None
+            if lb.role == TotalRole.VAT:
+                candidate_rate = _rate_of(lb.text) or line_rate
+            elif lb.role in (TotalRole.NET, TotalRole.SUBTOTAL) and per_rate_rows >= 2 and rate is not None:
+                candidate_rate = rate
+            role = TotalRole.NET if candidate_rate is not None and lb.role == TotalRole.SUBTOTAL else lb.role
             out.candidates.append(
                 TotalCandidate(
-                    lb.role,
-                    t.value,
-                    view.index,
-                    lt.y0,
-                    t.x0,
-                    _conf(lt, 0.85),
-                    t.text,
-                    lb.text,
-                    kind=lb.kind,
-                    rate=rate if lb.role in (TotalRole.VAT, TotalRole.NET) else None,
+                    role, t.value, view.index, lt.y0, t.x0, _conf(lt, 0.85), t.text, lb.text, kind=lb.kind,
+                    rate=candidate_rate,
                 )
-            )
+            )  # fmt: skip
+        pending_rate = None
     return used
 
 

@@ -1,0 +1,252 @@
+"""Items table reconstruction from positioned words: header roles, rows by geometry, wrapped descriptions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from minimarket.documents.items import (
+    ColumnRole,
+    RowCells,
+    RowKind,
+    RuleHeaderFinder,
+    extract_items,
+    segment_header,
+)
+from minimarket.documents.layout import Line, Word
+from minimarket.documents.linetext import LineText, PageView, line_texts, regroup_lines
+
+CW = 5.0
+H = 8.0
+
+
+def words_at(cells: list[tuple[float, str]], y: float, h: float = H, conf: float = 1.0) -> list[Word]:
+    """Words placed at given x positions: ``cells`` is [(x, "text with spaces"), ...]."""
+    out = []
+    for x, text in cells:
+        cursor = x
+        for chunk in text.split(" "):
+            if chunk:
+                out.append(Word(chunk, cursor, y, cursor + CW * len(chunk), y + h, conf))
+                cursor += CW * len(chunk)
+            cursor += CW
+    return out
+
+
+def view_of(rows: list[tuple[float, list[tuple[float, str]]]], conf: float = 1.0) -> PageView:
+    words = [w for y, cells in rows for w in words_at(cells, y, conf=conf)]
+    return PageView(0, 600, 842, line_texts(regroup_lines(words)))
+
+
+AFIP_HEADER = [
+    (20, "Código"),
+    (60, "Producto / Servicio"),
+    (240, "Cantidad"),
+    (290, "U. medida"),
+    (340, "Precio Unit."),
+    (400, "% Bonif"),
+    (440, "Subtotal"),
+    (530, "Subtotal c/IVA"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "roles"),
+    [
+        (
+            "Código Producto / Servicio Cantidad U. Medida Precio Unit. % Bonif Imp. Bonif. Subtotal",
+            ["code", "description", "quantity", "unit", "unit_price", "discount_pct", "discount_amount", "amount"],
+        ),
+        ("CANTIDAD DESCRIPCION PRECIO UNITARIO ALICUOTA IVA PRECIO NETO",
+         ["quantity", "description", "unit_price", "vat_rate", "amount"]),
+        ("ITEM DESCRIPCION CANTIDAD PRECIO IMPORTE ALICUOTA",
+         ["code", "description", "quantity", "unit_price", "amount", "vat_rate"]),
+        ("Cant. Detalle P. Unit. Dto. % Total", ["quantity", "description", "unit_price", "discount_pct", "amount"]),
+    ],
+)  # fmt: skip
+def test_header_roles_from_labels(text: str, roles: list[str]) -> None:
+    lt = LineText(Line(words_at([(20, text)], 100)))
+    assert [c.role.value for c in segment_header(lt)] == roles
+
+
+def test_glued_ocr_header_words_are_split() -> None:
+    lt = LineText(Line(words_at([(20, "Cantidad"), (80, "CantidadU. Medida")], 100)))
+    roles = [c.role for c in segment_header(lt)]
+    assert roles == [ColumnRole.QUANTITY, ColumnRole.QUANTITY, ColumnRole.UNIT]
+
+
+def test_far_apart_labels_are_separate_columns() -> None:
+    lt = LineText(Line(words_at([(20, "Cantidad"), (80, "Descripcion"), (300, "Precio"), (400, "Total")], 100)))
+    assert [c.role for c in segment_header(lt)] == [
+        ColumnRole.QUANTITY,
+        ColumnRole.DESCRIPTION,
+        ColumnRole.UNIT_PRICE,
+        ColumnRole.AMOUNT,
+    ]
+
+
+def test_stacked_header_label_is_merged() -> None:
+    """AFIP's layout prints "Alicuota" above and "IVA" below the header line."""
+    view = view_of(
+        [
+            (96, [(484, "Alicuota")]),
+            (100, AFIP_HEADER),
+            (104, [(492, "IVA")]),
+        ]
+    )
+    layout = RuleHeaderFinder().find(view)
+    assert layout is not None
+    roles = {c.role: c.label for c in layout.columns}
+    assert ColumnRole.VAT_RATE in roles and "IVA" in roles[ColumnRole.VAT_RATE]
+    assert roles[ColumnRole.AMOUNT_GROSS] == "Subtotal c/IVA"
+
+
+def test_a_sentence_mentioning_price_is_not_a_header() -> None:
+    view = view_of([(100, [(20, "Los precios incluyen bonificaciones y el total puede variar")])])
+    assert RuleHeaderFinder().find(view) is None
+
+
+def test_rows_wrapped_descriptions_and_the_end_of_the_table() -> None:
+    view = view_of(
+        [
+            (96, [(484, "Alicuota")]),
+            (100, AFIP_HEADER),
+            (104, [(492, "IVA")]),
+            (120, [(57, "PSAS CITROEN CACTUS"), (265, "1,00"), (290, "unidades"), (347, "178801,65"),
+                   (400, "0,00"), (441, "178801,65"), (490, "21%"), (541, "216350,00")]),
+            (129, [(57, "UW SINIESTRO Nº2730591")]),
+            (144, [(57, "COLOCACION"), (265, "1,00"), (290, "unidades"), (356, "9834,71"), (400, "0,00"),
+                   (450, "9834,71"), (490, "21%"), (546, "11900,00")]),
+            (400, [(200, "Importe Otros Tributos: $ 0,00")]),
+            (420, [(57, "This line is below the table")]),
+        ]
+    )  # fmt: skip
+    result = extract_items([view], "ar")
+    assert [i.description for i in result.items] == ["PSAS CITROEN CACTUS UW SINIESTRO Nº2730591", "COLOCACION"]
+    first = result.items[0]
+    assert (first.quantity, first.unit, first.unit_price, first.amount, first.vat_rate) == (
+        Decimal("1.00"),
+        "unidades",
+        Decimal("178801.65"),
+        Decimal("178801.65"),
+        Decimal("21"),
+    )
+    assert first.discount == Decimal("0")
+    assert result.table_end[0] == pytest.approx(400)
+
+
+def test_description_above_the_numbers_and_code_column() -> None:
+    view = view_of(
+        [
+            (100, [(57, "ITEM"), (206, "DESCRIPCION"), (369, "CANTIDAD"), (441, "PRECIO"), (489, "IMPORTE"),
+                   (531, "ALICUOTA")]),
+            (118, [(51, "100"), (156, "MANO DE OBRA CHAPA Y PINTURA - Vehículo: PEUGEOT 408")]),
+            (128, [(156, "- Dominio: MLO 692")]),
+            (138, [(156, "Siniestro: 2706327"), (397, "1,0000"), (436, "86.942,150"), (503, "86.942,15"),
+                   (557, "21,00")]),
+            (150, [(51, "101"), (156, "AMPLIACION REPUESTOS"), (397, "1,0000"), (436, "32.574,380"),
+                   (503, "32.574,38"), (557, "21,00")]),
+            (600, [(70, "SUB TOTAL"), (165, "NETO GRAVADO"), (286, "I.V.A."), (513, "TOTAL")]),
+        ]
+    )  # fmt: skip
+    items = extract_items([view], "ar").items
+    assert [i.code for i in items] == ["100", "101"]
+    assert items[0].description == (
+        "MANO DE OBRA CHAPA Y PINTURA - Vehículo: PEUGEOT 408 - Dominio: MLO 692 Siniestro: 2706327"
+    )
+    assert items[0].amount == Decimal("86942.15") and items[1].unit_price == Decimal("32574.380")
+
+
+def test_ticket_layout_descriptions_before_numbers_and_discount_lines() -> None:
+    view = view_of(
+        [
+            (100, [(10, "CANT. x P.UNIT. [%IVA]"), (166, "IMPORTE")]),
+            (110, [(10, "CIGARRILLOS PHILIP MORRIS BOX X2")]),
+            (119, [(16, "3 x 2601,40"), (131, "(21,00)"), (170, "7804,20")]),
+            (128, [(10, "PAPEL PARA ARMAR GIZEH X50 C/25")]),
+            (137, [(16, "3 x 454,33"), (131, "(21,00)"), (170, "1362,99")]),
+            (146, [(23, "Bonif. 5,00%"), (175, "-68,15")]),
+            (160, [(10, "SUBTOTAL"), (170, "9167,19")]),
+        ]
+    )
+    items = extract_items([view], "ar").items
+    assert [i.description for i in items] == ["CIGARRILLOS PHILIP MORRIS BOX X2", "PAPEL PARA ARMAR GIZEH X50 C/25"]
+    assert items[0].quantity == Decimal("3") and items[0].unit_price == Decimal("2601.40")
+    assert items[1].discount == Decimal("68.15") and items[1].amount == Decimal("1294.84")
+    assert items[1].vat_rate == Decimal("21.00")
+
+
+def test_carried_forward_and_page_number_lines_are_skipped_and_tables_continue() -> None:
+    header = [(20, "Cant."), (80, "Descripción"), (300, "P. Unit."), (400, "Importe")]
+    page1 = view_of(
+        [
+            (100, header),
+            (116, [(20, "2"), (80, "YERBA 1KG"), (300, "100,00"), (400, "200,00")]),
+            (130, [(460, "Página 1 de 2")]),
+        ]
+    )
+    page2 = view_of(
+        [
+            (100, header),
+            (116, [(200, "TRANSPORTE:"), (400, "200,00")]),
+            (130, [(20, "1"), (80, "AZUCAR 1KG"), (300, "50,00"), (400, "50,00")]),
+            (300, [(300, "Subtotal:"), (400, "250,00")]),
+        ]
+    )
+    page2.index = 1
+    result = extract_items([page1, page2], "ar")
+    assert [(i.description, i.amount) for i in result.items] == [
+        ("YERBA 1KG", Decimal("200.00")),
+        ("AZUCAR 1KG", Decimal("50.00")),
+    ]
+
+
+def test_ocr_amount_split_at_a_space_is_joined() -> None:
+    view = view_of(
+        [
+            (
+                100,
+                [(20, "Cant."), (80, "Descripción"), (300, "P. Unit."), (400, "Importe")],
+            ),
+            (116, [(20, "5"), (80, "PATA MUSLO X KG"), (300, "3.835,18"), (400, "19 175,90")]),
+        ],
+        conf=0.9,
+    )
+    item = extract_items([view], "ar").items[0]
+    assert item.amount == Decimal("19175.90") and item.description == "PATA MUSLO X KG"
+
+
+def test_number_inside_words_is_part_of_the_description() -> None:
+    view = view_of(
+        [
+            (100, [(10, "CANT. x P.UNIT."), (166, "IMPORTE")]),
+            (110, [(10, "SUAVIZANTE VIVERE CLASICO 900 ML")]),
+            (119, [(16, "2 x 1.859,59"), (170, "3.719,18")]),
+            (128, [(10, "DESINFECTANTE LYSOFORM AEROSOL 3")]),
+            (137, [(16, "12 x 3.113,16"), (170, "37.357,92")]),
+        ]
+    )
+    items = extract_items([view], "ar").items
+    assert [i.description for i in items] == ["SUAVIZANTE VIVERE CLASICO 900 ML", "DESINFECTANTE LYSOFORM AEROSOL 3"]
+
+
+class _EverythingIsAnItem:
+    """A stand-in row classifier: the classification step can be replaced (issue 4)."""
+
+    def classify(self, row: RowCells) -> RowKind:
+        return RowKind.ITEM if row.numeric_roles else RowKind.SKIP
+
+
+def test_row_classifier_is_replaceable() -> None:
+    view = view_of(
+        [
+            (100, [(20, "Cant."), (80, "Descripción"), (400, "Importe")]),
+            (116, [(20, "2"), (80, "YERBA"), (400, "200,00")]),
+            (130, [(80, "continuation text")]),
+        ]
+    )
+    default = extract_items([view], "ar").items
+    custom = extract_items([view], "ar", classifier=_EverythingIsAnItem()).items
+    assert default[0].description == "YERBA continuation text"
+    assert custom[0].description == "YERBA"

@@ -1,0 +1,383 @@
+"""Reconciliation: every check passing and failing, every repair, QR/barcode merge, status rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from minimarket.config import Settings
+from minimarket.documents.fields import Found, HeaderFields
+from minimarket.documents.items import ItemsResult
+from minimarket.documents.linetext import PageView
+from minimarket.documents.pages import PageInfo, PageSelection
+from minimarket.documents.reconcile import Evidence, plausible_misreading, reconcile
+from minimarket.documents.totals import TotalCandidate, TotalRole, Totals
+from minimarket.domain.barcode import build_cae_barcode, parse_cae_barcode
+from minimarket.domain.invoice import ExtractedInvoice, LineItem, Status, TaxKind
+from minimarket.domain.qr import QrPayload
+
+TODAY = dt.date(2023, 3, 1)
+SETTINGS = Settings(total_tolerance="0.05")
+
+
+def cand(
+    role: TotalRole, value: str, rate: str | None = None, y: float = 600, kind: TaxKind | None = None
+) -> TotalCandidate:
+    return TotalCandidate(
+        role, Decimal(value), 0, y, 400, 0.95, value, role.value, kind=kind, rate=Decimal(rate) if rate else None
+    )
+
+
+def header(**overrides: Any) -> HeaderFields:
+    values: dict[str, Any] = {
+        "invoice_type": "A",
+        "afip_code": 1,
+        "point_of_sale": 3,
+        "number": 1360,
+        "issue_date": dt.date(2023, 2, 14),
+        "issuer_cuit": "20315600449",
+        "cae": "73079568739200",
+        "cae_due_date": dt.date(2023, 2, 24),
+        "receiver_doc_type": 80,
+        "receiver_doc_number": "30500017704",
+    }
+    values.update(overrides)
+    h = HeaderFields()
+    for name, value in values.items():
+        setattr(h, name, None if value is None else Found(value, 0.95, 0, 100.0))
+    return h
+
+
+def items(*rows: tuple[str, str, str]) -> ItemsResult:
+    return ItemsResult(
+        items=[
+            LineItem(description=f"item {n}", quantity=Decimal(q), unit_price=Decimal(p), amount=Decimal(a),
+                     vat_rate=Decimal("21"))
+            for n, (q, p, a) in enumerate(rows, start=1)
+        ],
+        confidence=0.95,
+    )  # fmt: skip
+
+
+def default_items() -> ItemsResult:
+    return items(("1", "178801.65", "178801.65"), ("1", "9834.71", "9834.71"))
+
+
+def totals(net: str = "188636.36", vat: str | None = "39613.64", total: str = "228250.00", rate: str = "21") -> Totals:
+    return Totals(
+        net=cand(TotalRole.NET, net),
+        vat=[cand(TotalRole.VAT, vat, rate=rate)] if vat is not None else [],
+        total=cand(TotalRole.TOTAL, total, y=650),
+        consistent=True,
+    )
+
+
+def run(
+    h: HeaderFields | None = None,
+    t: Totals | None = None,
+    it: ItemsResult | None = None,
+    qr: QrPayload | None = None,
+    **kw: Any,
+) -> ExtractedInvoice:
+    ev = Evidence(
+        header=h or header(),
+        totals=t or totals(),
+        items=it if it is not None else default_items(),
+        selection=PageSelection(),
+        qr=qr,
+        pages_total=1,
+        **kw,
+    )
+    return reconcile(ev, SETTINGS, TODAY)
+
+
+def check(result: ExtractedInvoice, name: str) -> Any:
+    found = [c for c in result.checks if c.name == name]
+    assert found, f"no {name} check in {[c.name for c in result.checks]}"
+    return found[0]
+
+
+def qr_payload(**overrides: Any) -> QrPayload:
+    values: dict[str, Any] = {
+        "ver": 1,
+        "fecha": dt.date(2023, 2, 14),
+        "cuit": "20315600449",
+        "pto_vta": 3,
+        "tipo_cmp": 1,
+        "nro_cmp": 1360,
+        "importe": Decimal("228250"),
+        "moneda": "PES",
+        "ctz": Decimal("1"),
+        "tipo_doc_rec": 80,
+        "nro_doc_rec": "30500017704",
+        "tipo_cod_aut": "E",
+        "cod_aut": "73079568739200",
+    }
+    values.update(overrides)
+    return QrPayload(**values)
+
+
+# --- the happy path ----------------------------------------------------------------
+
+
+def test_consistent_invoice_is_accepted_with_every_check_passing() -> None:
+    result = run()
+    assert result.status == Status.ACCEPTED
+    assert all(c.ok for c in result.checks), result.failed_checks
+    names = {c.name for c in result.checks}
+    assert {"cuit_check_digit", "items_arithmetic", "items_sum_net", "vat_per_rate", "total_arithmetic",
+            "type_rules", "date_not_future", "cae_format"} <= names  # fmt: skip
+    assert result.sources["number"] == "text" and result.confidence["number"] == pytest.approx(0.95)
+    assert [(v.rate, v.base, v.amount) for v in result.vat] == [
+        (Decimal("21"), Decimal("188636.36"), Decimal("39613.64"))
+    ]
+    assert result.currency == "PES" and result.exchange_rate == Decimal("1")
+
+
+# --- QR and barcode ----------------------------------------------------------------
+
+
+def test_qr_agreeing_with_print_raises_confidence() -> None:
+    result = run(qr=qr_payload())
+    assert result.status == Status.ACCEPTED
+    assert check(result, "qr_matches_printed").ok
+    assert result.confidence["number"] == pytest.approx(0.99)
+
+
+def test_qr_mismatch_is_a_red_flag_naming_field_and_values() -> None:
+    result = run(qr=qr_payload(nro_cmp=1361, importe=Decimal("228350")))
+    qr_check = check(result, "qr_matches_printed")
+    assert not qr_check.ok
+    assert "número: impreso 1360, QR 1361" in qr_check.detail
+    assert "importe total" in qr_check.detail
+    assert result.number == 1360  # the printed value is kept
+    assert result.status == Status.NEEDS_REVIEW
+
+
+def test_qr_fills_what_the_print_lacks() -> None:
+    result = run(h=header(issuer_cuit=None, cae=None), qr=qr_payload())
+    assert result.issuer_cuit == "20315600449" and result.sources["issuer_cuit"] == "qr"
+    assert result.cae == "73079568739200" and result.sources["cae"] == "qr"
+    assert result.status == Status.ACCEPTED
+
+
+def test_truncated_qr_is_noted() -> None:
+    result = run(qr=qr_payload(truncated=True, nro_doc_rec=None, tipo_cod_aut=None, cod_aut=None))
+    qr_check = check(result, "qr_matches_printed")
+    assert qr_check.ok and "cortado" in qr_check.detail
+
+
+def test_barcode_fills_and_is_compared() -> None:
+    digits = build_cae_barcode("20315600449", 1, 3, "73079568739200", dt.date(2023, 2, 24))
+    result = run(h=header(cae=None), barcode=parse_cae_barcode(digits))
+    assert result.cae == "73079568739200" and result.sources["cae"] == "barcode"
+    assert check(result, "barcode_matches_printed").ok
+    other = build_cae_barcode("20315600449", 1, 3, "73079568739201", dt.date(2023, 2, 24))
+    mismatch = check(run(barcode=parse_cae_barcode(other)), "barcode_matches_printed")
+    assert not mismatch.ok and "CAE: impreso 73079568739200, código de barras 73079568739201" in mismatch.detail
+    bad_digit = digits[:-1] + str((int(digits[-1]) + 1) % 10)
+    assert not check(run(barcode=parse_cae_barcode(bad_digit)), "barcode_matches_printed").ok
+
+
+# --- CUIT ----------------------------------------------------------------
+
+
+def test_invalid_issuer_cuit_fails_the_check_digit_check() -> None:
+    result = run(h=header(issuer_cuit="20315600448"))
+    assert not check(result, "cuit_check_digit").ok
+    assert result.status == Status.NEEDS_REVIEW
+
+
+def test_same_cuit_for_issuer_and_receiver_is_flagged() -> None:
+    result = run(h=header(receiver_doc_number="20315600449"))
+    assert not check(result, "cuit_check_digit").ok
+
+
+# --- arithmetic ----------------------------------------------------------------
+
+
+def test_items_that_do_not_add_up_to_the_net() -> None:
+    result = run(it=items(("1", "178801.65", "178801.65")))
+    c = check(result, "items_sum_net")
+    assert not c.ok and "no coincide" in c.detail
+    assert result.status == Status.NEEDS_REVIEW
+
+
+def test_item_with_wrong_arithmetic_that_no_single_misreading_explains() -> None:
+    result = run(it=items(("3", "100.00", "250.00"), ("1", "188336.36", "188336.36")))
+    assert not check(result, "items_arithmetic").ok
+
+
+def test_vat_that_is_not_net_times_rate() -> None:
+    result = run(t=totals(vat="39613.64", rate="10.5"))
+    c = check(result, "vat_per_rate")
+    assert not c.ok and "10.5 %" in c.detail
+
+
+def test_total_that_is_not_the_sum() -> None:
+    result = run(t=totals(total="228300.00"), qr=qr_payload(importe=Decimal("228300")))
+    c = check(result, "total_arithmetic")
+    assert not c.ok and "diferencia" in c.detail
+    assert result.status == Status.NEEDS_REVIEW
+
+
+def test_total_within_tolerance_passes() -> None:
+    result = run(t=totals(total="228250.03"))
+    assert check(result, "total_arithmetic").ok
+
+
+def test_other_taxes_enter_the_total() -> None:
+    t = totals(total="230250.00")
+    t.other_taxes = [cand(TotalRole.OTHER_TAX, "2000.00", kind=TaxKind.PERCEPCION_IIBB)]
+    result = run(t=t)
+    assert check(result, "total_arithmetic").ok
+    assert [(x.kind, x.amount) for x in result.other_taxes] == [("percepcion_iibb", Decimal("2000.00"))]
+
+
+# --- repairs ----------------------------------------------------------------
+
+
+def test_repair_item_amount_with_a_misplaced_separator() -> None:
+    """``7.29505`` must be ``7.295,05`` because quantity × price = amount."""
+    result = run(
+        t=totals(net="7295.05", vat="1531.96", total="8827.01"),
+        it=items(("1", "7295.05", "7.29505")),
+    )
+    assert result.items[0].amount == Decimal("7295.05")
+    repair = check(result, "repair_item_1_amount")
+    assert repair.ok and "separador decimal" in repair.detail
+    assert check(result, "items_sum_net").ok
+
+
+def test_repair_total_with_a_dropped_separator() -> None:
+    result = run(t=totals(total="22825000"))
+    assert result.total == Decimal("228250.00")
+    assert "separador decimal" in check(result, "repair_total").detail
+    assert result.sources["total"] == "computed"
+    assert check(result, "total_arithmetic").ok
+
+
+def test_repair_one_misread_digit_in_the_total() -> None:
+    result = run(t=totals(total="228850.00"))
+    assert result.total == Decimal("228250.00")
+    assert "un dígito mal leído" in check(result, "repair_total").detail
+
+
+def test_no_repair_when_the_qr_confirms_the_printed_total() -> None:
+    result = run(t=totals(total="228850.00"), qr=qr_payload(importe=Decimal("228850")))
+    assert result.total == Decimal("228850.00")
+    assert not [c for c in result.checks if c.name.startswith("repair")]
+    assert not check(result, "total_arithmetic").ok
+
+
+def test_repair_clipped_last_decimal_of_the_vat() -> None:
+    result = run(t=totals(net="14049.59", vat="2950.4", total="17000.00"), it=items(("1", "14049.59", "14049.59")))
+    assert [v.amount for v in result.vat] == [Decimal("2950.41")]
+    assert "último decimal" in check(result, "repair_vat").detail
+
+
+def test_no_repair_when_two_readings_could_explain_the_difference() -> None:
+    # 100 + 10 = 110 printed as 120: the total, the percepción or the net could each be one digit off.
+    t = Totals(net=cand(TotalRole.SUBTOTAL, "100.00"), total=cand(TotalRole.TOTAL, "120.00"))
+    t.other_taxes = [cand(TotalRole.OTHER_TAX, "10.00", kind=TaxKind.PERCEPCION_IIBB)]
+    result = run(h=header(invoice_type="C", afip_code=11), t=t, it=ItemsResult())
+    assert result.total == Decimal("120.00") and result.net_amount == Decimal("100.00")
+    assert not [c for c in result.checks if c.name.startswith("repair")]
+    assert not check(result, "total_arithmetic").ok
+
+
+def test_a_net_repair_must_agree_with_the_items() -> None:
+    # the difference could be one digit of the net, but the items confirm the net: no repair
+    result = run(t=totals(total="228300.00"), qr=qr_payload(importe=Decimal("228300")))
+    assert result.net_amount == Decimal("188636.36")
+    assert not [c for c in result.checks if c.name.startswith("repair")]
+
+
+@pytest.mark.parametrize(
+    ("read", "required", "kind"),
+    [
+        ("7.29505", "7295.05", "separator"),
+        ("22825000", "228250.00", "separator"),
+        ("228850.00", "228250.00", "digit"),
+        ("2950.4", "2950.41", "truncated"),
+        ("513.60", "2513.60", "lost_digit"),
+        ("100.00", "250.00", None),
+    ],
+)
+def test_plausible_misreading(read: str, required: str, kind: str | None) -> None:
+    assert plausible_misreading(Decimal(read), Decimal(required)) == kind
+
+
+# --- type rules, dates, CAE ----------------------------------------------------------------
+
+
+def test_factura_c_with_vat_breaks_the_type_rules() -> None:
+    result = run(h=header(invoice_type="C", afip_code=11))
+    c = check(result, "type_rules")
+    assert not c.ok and "factura C no discrimina IVA" in c.detail
+
+
+def test_factura_a_without_cae() -> None:
+    result = run(h=header(cae=None, cae_due_date=None))
+    c = check(result, "type_rules")
+    assert not c.ok and "CAE" in c.detail
+
+
+def test_letter_and_code_must_agree() -> None:
+    result = run(h=header(invoice_type="B", afip_code=1))
+    assert not check(result, "type_rules").ok
+
+
+def test_monotributista_cannot_issue_a() -> None:
+    result = run(h=header(issuer_iva_condition="monotributo"))
+    assert "no puede emitir factura A" in check(result, "type_rules").detail
+
+
+def test_factura_b_items_add_up_to_the_total() -> None:
+    t = Totals(net=cand(TotalRole.SUBTOTAL, "1210.00"), total=cand(TotalRole.TOTAL, "1210.00"), consistent=True)
+    result = run(h=header(invoice_type="B", afip_code=6), t=t, it=items(("2", "605.00", "1210.00")))
+    assert check(result, "items_sum_net").ok and check(result, "type_rules").ok
+    assert result.status == Status.ACCEPTED
+
+
+def test_future_issue_date() -> None:
+    result = run(h=header(issue_date=dt.date(2023, 5, 1), cae_due_date=dt.date(2023, 5, 11)))
+    assert not check(result, "date_not_future").ok
+
+
+def test_cae_due_before_issue_and_short_cae() -> None:
+    late = run(h=header(cae_due_date=dt.date(2023, 2, 1)))
+    assert not check(late, "cae_format").ok and "antes de la fecha" in check(late, "cae_format").detail
+    short = run(h=header(cae="7307956873920"))
+    assert "14 dígitos" in check(short, "cae_format").detail
+
+
+# --- status ----------------------------------------------------------------
+
+
+def test_missing_key_fields_need_review_and_say_which() -> None:
+    result = run(h=header(number=None, issuer_cuit=None))
+    c = check(result, "key_fields")
+    assert not c.ok and "número" in c.detail and "CUIT del emisor" in c.detail
+    assert result.status == Status.NEEDS_REVIEW
+
+
+def test_page_selection_is_reported() -> None:
+    selection = PageSelection(
+        copies=[1, 2],
+        extra=[3],
+        infos={
+            i: PageInfo(i, 5.0, marker, None, frozenset(), frozenset())
+            for i, marker in enumerate(["ORIGINAL", "DUPLICADO", "TRIPLICADO", None])
+        },
+    )
+    selection.views = [PageView(0, 595, 842, [])]
+    ev = Evidence(header=header(), totals=totals(), items=default_items(), selection=selection, pages_total=4)
+    result = reconcile(ev, SETTINGS, TODAY)
+    detail = check(result, "page_selection").detail
+    assert detail.startswith("Se leyó la página 1;")
+    assert "DUPLICADO/TRIPLICADO" in detail and "no forman parte de la factura: páginas 4" in detail
+    assert result.status == Status.ACCEPTED
