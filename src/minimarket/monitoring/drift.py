@@ -573,6 +573,11 @@ def _check(
             where = "the given current frame"
         if len(current_frame) < spec.min_rows:
             raise _too_few("the current window", len(current_frame), spec, where, "Widen --window-days or add data.")
+        if deflate is not None and DATE in current_frame.columns and deflate.extrapolated(current_frame[DATE]):
+            notes.append(
+                f"CPI known through {deflate.last_month}; later months deflated at the mean rate of its last "
+                "three months (record new figures with 'minimarket inflation update')"
+            )
 
         ref: Reference | None
         if reference is not None:

@@ -1,14 +1,17 @@
 """Drift reference data: the feature frame the ``champion`` model was trained or evaluated on.
 
 A training run logs its feature frame with :func:`log_reference` (inside its active MLflow run, as the
-artifact ``reference/<dataset>.parquet``)::
+artifact ``reference/<dataset>.parquet``), building it with
+:func:`minimarket.monitoring.sources.training_features` so that it matches what the check builds::
 
-    from minimarket.monitoring.features import sales_features
     from minimarket.monitoring.reference import log_reference
+    from minimarket.monitoring.sources import training_features
 
     with mlflow.start_run():
         ...
-        log_reference(sales_features(train_sales, deflator, categories=..., base_prices=...), "sales")
+        log_reference(training_features("sales", train_sales), "sales")
+        # invoices: training_features("invoices", extracted_invoices)
+        # cpi:      training_features("cpi", data.headline, forecasts=backtest_1m_preds_by_target)
 
 and :func:`champion_reference` fetches it back from the run of the version holding the alias
 ``champion``. When there is no champion, or it has no such artifact, :func:`champion_reference` raises

@@ -36,8 +36,9 @@ def deflator(session: Session) -> Deflator:
     return Deflator.bundled(latest_by_month(session))
 
 
-def catalog_lookups(session: Session) -> tuple[dict[str, str], dict[str, float]]:
-    """SKU → category and SKU → catalog cost: the shop's catalog first, the bundled catalog for the rest."""
+def catalog_lookups(session: Session | None = None) -> tuple[dict[str, str], dict[str, float]]:
+    """SKU → category and SKU → catalog cost: the shop's catalog first (when a session is given), the
+    bundled catalog for the rest."""
     categories: dict[str, str] = {}
     costs: dict[str, float] = {}
     for product in _bundled_products():
@@ -45,6 +46,8 @@ def catalog_lookups(session: Session) -> tuple[dict[str, str], dict[str, float]]
             categories[product.sku] = product.category
         if product.cost and product.cost > 0:
             costs[product.sku] = float(product.cost)
+    if session is None:
+        return categories, costs
     for sku, category, cost in session.execute(select(Product.sku, Product.category, Product.cost)):
         if category:
             categories[sku] = category
@@ -128,4 +131,38 @@ def load(
         return sales(session, start, end, deflate=deflate)
     if dataset == "cpi":
         return cpi(session, start, end, forecasts=forecasts)
+    raise ValueError(f"unknown dataset {dataset!r}")
+
+
+def training_features(
+    dataset: str,
+    data: Any,
+    *,
+    forecasts: pd.Series | None = None,
+    session: Session | None = None,
+) -> pd.DataFrame:
+    """The feature frame of a model's training or evaluation data, built exactly as the drift check
+    builds the store's windows (log it with :func:`minimarket.monitoring.reference.log_reference`).
+
+    * ``sales`` — a frame with ``date``, ``sku``, ``quantity``, ``unit_price`` (and optionally ``category``);
+    * ``invoices`` — extracted invoices (``ExtractedInvoice`` or contract dicts);
+    * ``cpi`` — monthly % by ``Period`` (``InflationData.headline``), with the model's out-of-sample
+      ``forecasts`` by target month for the residuals.
+
+    Lookups (CPI, SKU categories, catalog costs) come from the bundled data, plus the shop's store when
+    ``session`` is given (what the check uses, so both sides match).
+    """
+    if dataset == "cpi":
+        residuals = None
+        if forecasts is not None and not forecasts.empty:
+            common = data.index.intersection(forecasts.index)
+            residuals = data.loc[common] - forecasts.loc[common]
+        return cpi_features(data, residuals)
+    deflate = deflator(session) if session is not None else Deflator.bundled()
+    categories, costs = catalog_lookups(session)
+    if dataset == "sales":
+        return sales_features(data, deflate, categories=categories, base_prices=costs)
+    if dataset == "invoices":
+        payloads = [item.to_json_dict() if hasattr(item, "to_json_dict") else dict(item) for item in data]
+        return invoice_features(payloads, deflate, base_prices=costs)
     raise ValueError(f"unknown dataset {dataset!r}")

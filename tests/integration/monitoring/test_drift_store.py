@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from minimarket.monitoring import metrics
+from minimarket.monitoring import metrics, sources
 from minimarket.monitoring.drift import InsufficientData, check_datasets, check_drift, drift_history
 from minimarket.store.db import session_scope
 from minimarket.store.models import DriftRun
+
+from .conftest import INVOICES_END, synthetic_invoices
 
 
 def _gauge(name: str, dataset: str, shop: str = "default") -> float | None:
@@ -79,6 +83,13 @@ def test_invoices_unshifted_do_not_drift(invoices_store: Callable[..., int], tmp
     invoices_store(shift=False)
     result = check_drift("invoices", out_dir=tmp_path)
     assert not result.drifted and result.drift_share < 0.5, result.summary()
+    assert any("CPI known through" in note for note in result.notes)  # invoices run past the bundled CPI
+
+    # a training run building its reference from the same invoices gets the frame the check builds
+    training = sources.training_features("invoices", synthetic_invoices(False))
+    with session_scope() as session:
+        stored = sources.invoices(session, dt.date(2026, 1, 1), INVOICES_END)
+    pd.testing.assert_frame_equal(training, stored)
 
 
 def test_cpi_without_a_champion_compares_pct_only(tmp_path: Path) -> None:
@@ -87,6 +98,21 @@ def test_cpi_without_a_champion_compares_pct_only(tmp_path: Path) -> None:
     assert result.skipped_columns == {"residual_pp": "empty in the reference"}
     assert result.n_current == 12 and result.n_reference == 36 and result.run_id is None
     assert any("no residuals" in note for note in result.notes)
+
+    # a data scientist's own frames: 2024 (disinflation) against 2021, the reference as given
+    from minimarket.forecast.inflation import InflationData
+    from minimarket.monitoring.features import cpi_features, window
+
+    frame = cpi_features(InflationData.bundled().headline)
+    given = check_drift(
+        "cpi",
+        current=window(frame, "2024-01-01", "2024-12-01"),
+        reference=window(frame, "2021-01-01", "2021-12-01"),
+        out_dir=tmp_path,
+        persist=False,
+    )
+    assert given.reference_source == "given" and given.n_current == given.n_reference == 12
+    assert given.current_window == (dt.date(2024, 1, 1), dt.date(2024, 12, 1))
 
 
 def test_too_little_data_is_a_clear_error(sales_store: Callable[..., int], tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from minimarket.monitoring.reference import (
 )
 from minimarket.store.db import session_scope
 
-from .conftest import SALES_DAYS, SALES_END
+from .conftest import SALES_DAYS, SALES_END, shifted_sales
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +57,10 @@ def test_champion_reference_is_used_without_the_current_window(
 ) -> None:
     sales_store(shift=False)
     first = SALES_END - dt.timedelta(days=SALES_DAYS - 1)
+    training = sources.training_features("sales", shifted_sales(False))  # what a training run logs
     with session_scope() as session:
-        training = sources.sales(session, first, SALES_END)  # the frame a training run would log
+        stored = sources.sales(session, first, SALES_END)  # what the check builds from the store
+    pd.testing.assert_frame_equal(training, stored, check_dtype=False, check_like=True)
     with mlflow.start_run() as run:
         assert log_reference(training, "sales") == "reference/sales.parquet"
     version = _register_champion("demand-forecaster", run.info.run_id)
