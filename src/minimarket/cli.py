@@ -56,6 +56,10 @@ def _register() -> None:
     from minimarket.commands import drift
 
     app.add_typer(drift.app, name="drift")
+    from minimarket.commands import invoices, train
+
+    app.add_typer(invoices.app, name="invoices")
+    app.add_typer(train.app, name="train")
     from minimarket.commands import models
 
     app.add_typer(models.app, name="models")

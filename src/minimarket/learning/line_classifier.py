@@ -73,6 +73,7 @@ CELL_LABELS: tuple[str, ...] = (
     "discount_amount",
     "discount_pct",
     "vat_rate",
+    "code",
     "other",
 )
 _CELL_ROLE = {
@@ -82,6 +83,7 @@ _CELL_ROLE = {
     "discount_amount": ColumnRole.DISCOUNT_AMOUNT,
     "discount_pct": ColumnRole.DISCOUNT_PCT,
     "vat_rate": ColumnRole.VAT_RATE,
+    "code": ColumnRole.CODE,
 }
 _ROLE_ORDER: tuple[ColumnRole, ...] = tuple(ColumnRole)
 _GEO_ROLES: tuple[ColumnRole, ...] = (
@@ -149,6 +151,22 @@ def _values(row: RowCells) -> list[tuple[ColumnRole, Cell]]:
         if role not in _KEEP_TEXT_ROLES
         for cell in cells
         if cell.value is not None
+    ]
+    return sorted(found, key=lambda rc: rc[1].x0)
+
+
+_CODE_LIKE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9./-]{2,}$")
+
+
+def _candidates(row: RowCells) -> list[tuple[ColumnRole, Cell]]:
+    """What the cell model decides on: the figures in any role but the unit, and code-like tokens
+    (digits, 3+ characters, no spaces) wherever the rules put them."""
+    found = [
+        (role, cell)
+        for role, cells in row.cells.items()
+        if role != ColumnRole.UNIT
+        for cell in cells
+        if cell.value is not None or _CODE_LIKE.match(cell.text)
     ]
     return sorted(found, key=lambda rc: rc[1].x0)
 
@@ -321,6 +339,9 @@ CELL_FEATURES: tuple[str, ...] = (
     "decimals",
     "grouping",
     "percent",
+    "numeric",
+    "n_chars",
+    "has_letters",
     "paren",
     "log_value",
     "integer",
@@ -355,11 +376,11 @@ def cell_features(
     rows = list(rows if rows is not None else table.rows)
     width = max(table.view.width, 1.0)
     columns = {role: table.layout.column(role) for role in _GEO_ROLES}
-    spans: list[list[tuple[float, float]]] = [[(c.x0, c.x1) for _, c in _values(r)] for r in rows]
+    spans: list[list[tuple[float, float]]] = [[(c.x0, c.x1) for _, c in _candidates(r)] for r in rows]
     index: list[tuple[int, Cell]] = []
     feats: list[list[float]] = []
     for i, row in enumerate(rows):
-        values = _values(row)
+        values = _candidates(row)
         if not values:
             continue
         nums = [c.value or Decimal(0) for _, c in values]
@@ -393,6 +414,9 @@ def cell_features(
                     "decimals": float(_decimals(cell.text)),
                     "grouping": float(_grouping(cell.text)),
                     "percent": float(cell.text.endswith("%")),
+                    "numeric": float(cell.value is not None),
+                    "n_chars": float(min(len(cell.text), 20)),
+                    "has_letters": float(any(ch.isalpha() for ch in cell.text)),
                     "paren": float(cell.text.startswith("(")),
                     "log_value": math.log10(float(abs(value)) + 1.0),
                     "integer": float(value == value.to_integral_value()),
@@ -433,6 +457,12 @@ def same_figure(cell: Cell, target: Decimal | None, places: int | None = 2) -> b
         if len(want) >= 5 and Levenshtein.distance(have, want) <= 1:
             return True
     return False
+
+
+def _near_code(text: str, code: str) -> bool:
+    """An OCR'd code: the same characters but for one slip (codes of 6+ characters)."""
+    have = text.strip().upper()
+    return len(code) >= 6 and Levenshtein.distance(have, code) <= 1
 
 
 def _item_targets(item: LineItem) -> dict[str, Decimal | None]:
@@ -506,12 +536,15 @@ def label_document(tables: Sequence[PageTable], items: Sequence[LineItem], min_c
         for i, j in item_at[t].items():
             targets = _item_targets(items[j])
             out: list[tuple[Cell, str]] = []
-            for role, cell in _values(table.rows[i]):
+            code = (items[j].code or "").strip().upper()
+            for role, cell in _candidates(table.rows[i]):
                 candidates = [
                     name
-                    for name in CELL_LABELS[:-1]
+                    for name in CELL_LABELS[:-2]
                     if same_figure(cell, targets[name], None if name in ("quantity", "unit_price") else 2)
                 ]
+                if code and (cell.text.strip().upper() == code or _near_code(cell.text, code)):
+                    candidates = ["code"]
                 if not candidates:
                     out.append((cell, "other"))
                 elif len(candidates) == 1:
