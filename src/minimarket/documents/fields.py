@@ -553,18 +553,34 @@ _LEGAL_SUFFIX = re.compile(
 )
 
 
-def _with_legal_suffix(view: PageView, lt: LineText, name: str) -> str:
-    """A business name whose "S.A." / "S.R.L." wrapped to the next line gets it back."""
+_NAME_STOP = re.compile(
+    r"\b(?:C\.?\s?U\.?\s?I\.?\s?T|COD|C[OÓ]D\.|FACTURA|NOTA\s+DE\s+CR[EÉ]DITO|NOTA\s+DE\s+D[EÉ]BITO|RECIBO|TIQUE|"
+    r"ORIGINAL|DUPLICADO)\b",
+    re.IGNORECASE,
+)
+_NAME_CONNECTOR = re.compile(r"\b(?:DE|DEL|LA|LAS|LOS|Y|E|EL)$", re.IGNORECASE)
+
+
+def _with_legal_suffix(view: PageView, lt: LineText, name: str, size: float | None = None) -> str:
+    """A business name wrapped over two lines ("Golosinera Mayorista del" / "Oeste S.A.", or only its
+    "S.A." on the next line) gets its second line back: same left edge, same type size."""
     if _LEGAL_SUFFIX.search(name.split()[-1] if name.split() else ""):
         return name
+    h = max(size or lt.height, 1.0)
     for other in view.lines:
-        if other.cy <= lt.cy or other.cy - lt.cy > 1.8 * max(lt.height, 1.0):
+        if other.cy <= lt.cy or other.cy - lt.cy > 1.8 * h:
             continue
-        if abs(other.x0 - lt.x0) > 2 * max(lt.height, 1.0):
+        if abs(other.x0 - lt.x0) > 2 * h:
             continue
-        m = _LEGAL_SUFFIX.match(other.raw.strip())
+        rest = re.sub(r"\s+[ABCEM]$", "", _NAME_STOP.split(other.segment(0), maxsplit=1)[0].strip())
+        m = _LEGAL_SUFFIX.match(rest)
         if m:
             return f"{name} {m.group(0).strip()}"
+        same_size = abs(other.height - h) <= 0.15 * h
+        words = rest.split()
+        joins = _NAME_CONNECTOR.search(name) or (words and _LEGAL_SUFFIX.search(words[-1]))
+        if same_size and words and joins and len(words) <= 4:
+            return f"{name} {rest}"
     return name
 
 
@@ -605,14 +621,16 @@ def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) 
             if lt.y0 > limit:
                 break
             chunk = lt.segment(0)
-            chunk = re.split(r"\b(?:C\.?\s?U\.?\s?I\.?\s?T|COD|C[OÓ]D\.|FACTURA|ORIGINAL)\b", chunk, maxsplit=1)[0]
+            chunk = _NAME_STOP.split(chunk, maxsplit=1)[0]
             chunk = re.sub(r"\s+[ABCEM]$", "", chunk.strip())  # the boxed letter printed beside the name
             name = _clean_name(chunk)
             if not name or len(name.split()) < 2 or _NOT_A_NAME.match(normalize(name)) or name[0].isdigit():
                 continue
-            size = max(w.height for w in lt.words)
+            chunk_words = [w for w, start in zip(lt.words, lt.starts, strict=True) if start < len(chunk)]
+            heights = sorted(w.height for w in chunk_words) or [lt.height]
+            size = heights[len(heights) // 2]
             score = 0.45 + min(0.2, 0.05 * size / max(view.median_height, 1.0))
-            name = _with_legal_suffix(view, lt, name)
+            name = _with_legal_suffix(view, lt, name, size)
             issuer.append(Found(name, _conf(lt, score), view.index, lt.y0, "top text"))
     out.issuer_name = _best(issuer)
     if receiver:

@@ -177,10 +177,11 @@ def normalize(text: str) -> str:
 def label(*variants: str) -> re.Pattern[str]:
     """A regex matching any of ``variants`` in normalised text.
 
-    Each variant is written in normalised form ("FECHA DE EMISION"); letters of one word may be split by
-    a space ("C U I T", OCR's "EMI SION") and words may be glued ("PUNTODEVENTA"). A ``|`` inside a
-    variant is not special; use several variants instead. A variant may contain regex groups written as
-    ``(?:...)`` which are passed through unchanged.
+    Each variant is written in normalised form ("FECHA DE EMISION"); letters of a word of four letters or
+    more may be split by a space (OCR's "EMI SION") and words may be glued ("PUNTODEVENTA"). Short words
+    match as written (so "SR" does not match the "S R" of "S.R.L."): write "C U I T" for a spaced variant.
+    A "°" may stand apart ("N °"). A variant may contain regex groups written as ``(?:...)``, passed
+    through unchanged.
     """
     parts = []
     for variant in variants:
@@ -188,6 +189,8 @@ def label(*variants: str) -> re.Pattern[str]:
         for word in variant.split(" "):
             if word.startswith("(?") or any(c in word for c in "[]()?*+\\"):
                 words.append(word)
+            elif len(word.replace("°", "")) <= 3:
+                words.append(re.escape(word).replace("°", r"\s?°"))
             else:
                 words.append(r"\s?".join(re.escape(c) for c in word))
         parts.append(r"(?:\s|/)*".join(words))
@@ -543,6 +546,7 @@ class NumberToken:
         return (self.x0 + self.x1) / 2
 
 
+_REFERENCE_WORDS = frozenset({"RG", "R G", "LEY", "RES", "RESOLUCION", "DECRETO", "DTO", "ART", "INC", "DEC"})
 _RATES = frozenset(Decimal(r) for r in ("0", "2.5", "5", "10.5", "21", "27"))
 _NUMBER_PIECE = re.compile(r"[-(]?(?:\$\s?)?-?\d[\d.,]*\)?(?:\s?%)?|[-(]?(?:\$\s?)?[.,]\d+\)?(?:\s?%)?")
 
@@ -563,6 +567,9 @@ def number_tokens(lt: LineText, fmt: NumberFormat | None, start: int = 0, end: i
         after = raw[m.end()] if m.end() < len(raw) else " "
         if before.isalpha() or after.isalpha():
             continue
+        previous_word = normalize(raw[max(0, m.start() - 12) : m.start()]).split()[-1:]
+        if previous_word and previous_word[0] in _REFERENCE_WORDS:
+            continue  # "RG 2408", "Ley 27.743": a regulation, not a figure
         percent = text.endswith("%")
         core = text.rstrip("%").strip().rstrip(".,")
         if core.startswith("(") and not core.endswith(")"):

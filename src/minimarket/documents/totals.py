@@ -220,6 +220,8 @@ class TotalLabel:
     raw_end: int
     x0: float
     x1: float
+    rate: Decimal | None = None
+    """A VAT rate printed with the label ("Neto Grav. 21%", "IVA 10,5 %")."""
 
 
 def find_labels(lt: LineText) -> list[TotalLabel]:
@@ -336,6 +338,7 @@ def read_totals(
                 end = labels[k + 1].raw_start if k + 1 < len(labels) else len(lt.raw)
                 # a rate printed with the label ("IVA 21%", "Neto gravado 10,5 %") belongs to the label
                 rate = _rate_of(lb.text) or _rate_of(lt.raw[lb.raw_end : end][:14])
+                lb.rate = rate
                 own = [t for t in tokens if t.percent and rate is not None and t.value == rate]
                 rest = [t for t in tokens if t not in own]
                 x_to = lt.x_at(end) if end < len(lt.raw) else 1e9
@@ -490,9 +493,11 @@ def _add_columns(
             assert t.value is not None
             candidate_rate = None
             if lb.role == TotalRole.VAT:
-                candidate_rate = _rate_of(lb.text) or line_rate
+                candidate_rate = lb.rate or line_rate
             elif lb.role in (TotalRole.NET, TotalRole.SUBTOTAL) and per_rate_rows >= 2 and rate is not None:
                 candidate_rate = rate
+            elif lb.role == TotalRole.NET and lb.rate is not None:
+                candidate_rate = lb.rate
             role = TotalRole.NET if candidate_rate is not None and lb.role == TotalRole.SUBTOTAL else lb.role
             out.candidates.append(
                 TotalCandidate(
