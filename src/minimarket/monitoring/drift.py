@@ -561,11 +561,11 @@ def _check(
                     f"{spec.name}: the store has no {spec.name} for shop {shop_code!r}; "
                     f"import some first (e.g. 'minimarket {'sales import' if spec.name == 'sales' else 'extract'}')"
                 )
-            start: dt.date | None = end - dt.timedelta(days=days - 1)
-            assert start is not None
-            current_frame = sources.load(session, spec.name, start, end, deflate=deflate, forecasts=forecasts)
-            current_window: tuple[dt.date, dt.date] | None = (start, end)
-            where = f"the current window {start}..{end}"
+            first = end - dt.timedelta(days=days - 1)
+            current_frame = sources.load(session, spec.name, first, end, deflate=deflate, forecasts=forecasts)
+            current_window: tuple[dt.date, dt.date] | None = (first, end)
+            start: dt.date | None = first
+            where = f"the current window {first}..{end}"
         else:
             current_frame = current.reset_index(drop=True)
             current_window = _span(current_frame)

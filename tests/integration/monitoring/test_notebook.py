@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import papermill
+import pytest
 
 from minimarket.config import REPO_ROOT
 
@@ -22,6 +23,7 @@ def test_notebook_is_thin_and_stripped() -> None:
     assert "from minimarket.monitoring.drift import run_stage" in code[1].source
 
 
+@pytest.mark.slow
 def test_notebook_checks_drift_and_writes_the_stage_outputs(sales_store: Callable[..., int], tmp_path: Path) -> None:
     sales_store(shift=True)
     executed = tmp_path / "04_drift.ipynb"
