@@ -56,8 +56,12 @@ _HARD_TIMEOUT_GRACE = 30.0
 """Seconds a worker gets past the per-document timeout before it is killed from outside."""
 
 
-class ExtractTimeout(Exception):
-    """Raised inside a worker when a document takes longer than ``Settings.extract_timeout_seconds``."""
+class ExtractTimeout(BaseException):
+    """Raised inside a worker when a document takes longer than ``Settings.extract_timeout_seconds``.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``) so that no ``except Exception`` on the way swallows it;
+    the OCR runner kills its Tesseract process on any exception, so nothing is left running.
+    """
 
 
 def _rejected(
@@ -244,8 +248,6 @@ def extract(
         return extract_text(text, doc, settings, today, source_file)
     except DocumentError as exc:
         return _rejected(source_file, doc.sha256, exc.code, exc.message, doc.pages)
-    except ExtractTimeout:
-        raise
     except MemoryError:
         return _rejected(source_file, doc.sha256, "too_large", f"«{doc.name}» necesita demasiada memoria para leerse.")
     except Exception as exc:  # a reader failure on odd input must not take the batch down
@@ -369,11 +371,16 @@ def _timeout_record(path: str, seconds: float) -> ExtractedInvoice:
 def _extract_one(path: str, settings: Settings | None) -> dict[str, Any]:
     """Worker: extract one path within the time limit; returns JSON-ready data (cheap to pickle)."""
     settings = settings or get_settings()
+    budget = settings.extract_timeout_seconds
+    # OCR stops cleanly within the document's budget; the alarm is the backstop for everything else
+    capped = settings.model_copy(update={"ocr_timeout_seconds": min(settings.ocr_timeout_seconds, budget)})
     try:
-        with _time_limit(settings.extract_timeout_seconds):
-            result = extract(path, settings)
+        with _time_limit(budget):
+            result = extract(path, capped)
     except ExtractTimeout:
-        result = _timeout_record(path, settings.extract_timeout_seconds)
+        result = _timeout_record(path, budget)
+    if result.error is not None and result.error.code == "timeout":
+        result = _timeout_record(path, budget) if budget < settings.ocr_timeout_seconds else result
     return result.to_json_dict()
 
 

@@ -163,3 +163,21 @@ def test_upside_down_phone_photo(invoice_page: np.ndarray) -> None:
     ok, buffer = cv2.imencode(".jpg", cv2.rotate(photo, cv2.ROTATE_180), [cv2.IMWRITE_JPEG_QUALITY, 85])
     assert ok and h > 0
     _check_factura_128(extract(buffer.tobytes(), name="al-reves.jpg"))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_per_document_timeout_gives_a_record_and_the_rest_go_on(
+    workers: int, invoice_page: np.ndarray, tmp_path: Path
+) -> None:
+    from minimarket.config import Settings
+    from minimarket.documents.extract import extract_many
+
+    slow = tmp_path / "escaneo.png"
+    ok, buffer = cv2.imencode(".png", invoice_page)
+    assert ok
+    slow.write_bytes(buffer.tobytes())
+    fast = REAL_INVOICES / "factura1360.pdf"
+    results = list(extract_many([slow, fast], workers=workers, settings=Settings(extract_timeout_seconds=0.4)))
+    assert [r.status for r in results] == [Status.REJECTED, Status.ACCEPTED]
+    assert results[0].error is not None and results[0].error.code == "timeout"
+    assert "0.4 s" in results[0].error.message
