@@ -38,6 +38,9 @@ from minimarket.domain.money import to_cents
 from minimarket.domain.numbers import format_amount
 from minimarket.domain.qr import QrPayload
 
+MIN_KEY_CONFIDENCE = 0.7
+"""Below this confidence a key field read by OCR is doubtful and the invoice goes to review."""
+
 KEY_FIELDS = ("invoice_type", "afip_code", "point_of_sale", "number", "issue_date", "issuer_cuit", "total")
 """Fields that must be present (and agree with the QR) for an invoice to be accepted."""
 
@@ -715,6 +718,8 @@ def _check_pages(b: _Builder) -> None:
 
 
 def _status(b: _Builder) -> Status:
+    """``accepted`` needs every key field, read with confidence, a total confirmed by the arithmetic or the
+    QR, and every check passing; anything short of that is ``needs_review`` with a check saying why."""
     missing = [name for name in KEY_FIELDS if b.get(name) is None]
     if missing:
         b.check(
@@ -723,6 +728,27 @@ def _status(b: _Builder) -> Status:
             "Faltan datos clave: " + ", ".join(_FIELD_NAMES_ES.get(n, n) for n in missing) + ".",
         )
         return Status.NEEDS_REVIEW
+    doubtful = [name for name in KEY_FIELDS if b.values[name].confidence < MIN_KEY_CONFIDENCE]
+    if doubtful:
+        b.check(
+            "key_fields",
+            False,
+            "Lectura dudosa (confianza baja) de: " + ", ".join(_FIELD_NAMES_ES.get(n, n) for n in doubtful) + ".",
+        )
+    arithmetic = next((c for c in b.checks if c.name == "total_arithmetic"), None)
+    qr = b.ev.qr
+    qr_total = qr is not None and qr.importe is not None and _same("total", qr.importe, b.get("total"))
+    if (
+        not qr_total
+        and (arithmetic is None or not arithmetic.ok)
+        and not any(c.name == "repair_total" for c in b.checks)
+    ):
+        if arithmetic is None:
+            b.check(
+                "total_verified",
+                False,
+                "No se pudo verificar el importe total: no se leyó el neto para sumar y no hay QR que lo confirme.",
+            )
     if any(not c.ok for c in b.checks):
         return Status.NEEDS_REVIEW
     return Status.ACCEPTED

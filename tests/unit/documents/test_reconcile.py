@@ -381,3 +381,24 @@ def test_page_selection_is_reported() -> None:
     assert detail.startswith("Se leyó la página 1;")
     assert "DUPLICADO/TRIPLICADO" in detail and "no forman parte de la factura: páginas 4" in detail
     assert result.status == Status.ACCEPTED
+
+
+def test_doubtful_ocr_reading_of_a_key_field_needs_review() -> None:
+    h = header()
+    assert h.issuer_cuit is not None
+    h.issuer_cuit.confidence = 0.4  # a smudged OCR line
+    result = run(h=h)
+    c = check(result, "key_fields")
+    assert not c.ok and "CUIT del emisor" in c.detail and "confianza baja" in c.detail
+    assert result.status == Status.NEEDS_REVIEW
+    confirmed = run(h=header(), qr=qr_payload())  # the QR confirms what OCR read
+    assert confirmed.status == Status.ACCEPTED
+
+
+def test_a_total_nothing_confirms_needs_review() -> None:
+    unverified = run(t=Totals(total=cand(TotalRole.TOTAL, "228250.00")), it=ItemsResult())
+    c = check(unverified, "total_verified")
+    assert not c.ok and "no se leyó el neto" in c.detail
+    assert unverified.status == Status.NEEDS_REVIEW
+    by_qr = run(t=Totals(total=cand(TotalRole.TOTAL, "228250.00")), it=ItemsResult(), qr=qr_payload())
+    assert by_qr.status == Status.ACCEPTED
