@@ -738,17 +738,12 @@ def _status(b: _Builder) -> Status:
     arithmetic = next((c for c in b.checks if c.name == "total_arithmetic"), None)
     qr = b.ev.qr
     qr_total = qr is not None and qr.importe is not None and _same("total", qr.importe, b.get("total"))
-    if (
-        not qr_total
-        and (arithmetic is None or not arithmetic.ok)
-        and not any(c.name == "repair_total" for c in b.checks)
-    ):
-        if arithmetic is None:
-            b.check(
-                "total_verified",
-                False,
-                "No se pudo verificar el importe total: no se leyó el neto para sumar y no hay QR que lo confirme.",
-            )
+    if not qr_total and arithmetic is None:
+        b.check(
+            "total_verified",
+            False,
+            "No se pudo verificar el importe total: no se leyó el neto para sumar y no hay QR que lo confirme.",
+        )
     if any(not c.ok for c in b.checks):
         return Status.NEEDS_REVIEW
     return Status.ACCEPTED
