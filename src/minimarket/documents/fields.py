@@ -108,7 +108,7 @@ _CODE = re.compile(
 )
 _LETTER_AFTER_KIND = re.compile(
     r"(?<![A-Z])(?:FACTURA|NOTA DE CREDITO|NOTA DE DEBITO|RECIBO|TIQUE FACTURA|TIQUE)"
-    r"(?:\s+DE\s+CREDITO\s+ELECTRONICA)?\s+([ABCEM])(?![A-Z0-9])"
+    r"(?:\s+DE\s+CREDITO)?(?:\s+ELECTRONICA)?(?:\s+TIPO)?\s+([ABCEM])(?![A-Z0-9])"
 )
 _LETTER_BEFORE_NUMBER = re.compile(r"(?<![A-Z0-9])([ABCEM])\s*N\s?°\s*\d")
 _KINDS = (
@@ -207,7 +207,7 @@ _NUM_LABEL = label(
     "N°",
     "NUM",
 )
-_PAIR = re.compile(r"(?<![\d\-/.,])(\d(?: ?\d){0,4})\s*[-–]\s*(\d(?: ?\d){0,7})(?![\d\-/.,])")
+_PAIR = re.compile(r"(?<![\d/.,])(?<!\d-)(\d(?: ?\d){0,4})\s*[-–]\s*(\d(?: ?\d){0,7})(?![\d\-/.,])")
 _OTHER_DOCUMENT = re.compile(
     r"\b(?:REMITOS?|ORDEN|PEDIDO|PRESUPUESTO|O\s?C|REF|REFERENCIA|ASOC\w*|ASOCIAD\w*|CAI|CAE|CBU|LEGAJO|"
     r"SINIESTRO|POLIZA|PROVEEDOR|INTERNO|LOTE|PARTIDA|CUENTA|CLIENTE|CUIT|CUIL|DNI|IIBB|I\s?B|ING\s*BRUTOS|"

@@ -645,7 +645,8 @@ def _check_type(b: _Builder) -> None:
     if note and "≠" in note:
         problems.append(note)
     condition = b.get("issuer_iva_condition")
-    if condition is not None:
+    condition_conf = b.values["issuer_iva_condition"].confidence if condition is not None else 0.0
+    if condition is not None and condition_conf >= 0.75:  # only when it is clearly the issuer's
         mono = condition in (
             IvaCondition.MONOTRIBUTO,
             IvaCondition.MONOTRIBUTO_SOCIAL,

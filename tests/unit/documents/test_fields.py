@@ -85,6 +85,7 @@ def test_find_cuits_needs_a_valid_check_digit() -> None:
         ([(40, "FACTURA DE CRÉDITO ELECTRÓNICA A MiPyMEs (FCE) CÓD. 201")], "A", 201),
         ([(40, "NOTA DE CREDITO B")], "B", 8),
         ([(40, "FACTURA A (Cod. 001)")], "A", 1),
+        ([(40, "Factura Electrónica Tipo B")], "B", 6),
     ],
 )
 def test_invoice_type_from_labels(rows: list[tuple[float, str]], letter: str, code: int) -> None:
@@ -111,6 +112,8 @@ def test_big_boxed_letter_gives_the_type_without_a_code() -> None:
         ("NUMERO: 00003 - 00003668", 3, 3668),
         ("Pto. Vta.: 0007 Nro.: 00028117", 7, 28117),
         ("Tel. 011 4899-8629 N° 0003 - 00128287", 3, 128287),
+        ("Factura N°: A-0001-00001234", 1, 1234),
+        ("Nº FACTURA 00012-00000077", 12, 77),
     ],
 )
 def test_point_of_sale_and_number(text: str, pv: int, number: int) -> None:

@@ -332,7 +332,8 @@ def test_letter_and_code_must_agree() -> None:
 
 
 def test_monotributista_cannot_issue_a() -> None:
-    result = run(h=header(issuer_iva_condition="monotributo"))
+    h = header(issuer_iva_condition="monotributo")
+    result = run(h=h)
     assert "no puede emitir factura A" in check(result, "type_rules").detail
 
 
