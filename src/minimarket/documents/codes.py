@@ -113,7 +113,8 @@ def _flatten(gray: np.ndarray) -> np.ndarray:
 
 def candidate_regions(gray: np.ndarray, max_regions: int = 6) -> list[tuple[int, int, int, int]]:
     """Square-ish regions dense in dark/light transitions (QR codes, barcodes), as (x, y, w, h) boxes
-    in ``gray``'s pixels, largest first. Found on a downscaled copy with a gradient + closing filter."""
+    in ``gray``'s pixels, square ones first, then larger first. Found on a downscaled copy with a gradient
+    + closing filter."""
     scale = min(1.0, 1200 / max(gray.shape[:2]))
     small = _resize(gray, scale) if scale < 1 else gray
     grad = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
@@ -134,10 +135,10 @@ def candidate_regions(gray: np.ndarray, max_regions: int = 6) -> list[tuple[int,
         square = 0.6 <= aspect <= 1.6 and fill > 0.6
         barcode = (aspect > 4 or aspect < 0.25) and fill > 0.6
         if square or barcode:
-            boxes.append((area, x, y, w, h))
-    boxes.sort(reverse=True)
+            boxes.append((square, area, x, y, w, h))
+    boxes.sort(reverse=True)  # square (QR-like) regions first, larger first
     regions = []
-    for _, x, y, w, h in boxes[:max_regions]:
+    for _, _, x, y, w, h in boxes[:max_regions]:
         margin = int(0.15 * max(w, h))
         x0, y0 = max(0, x - margin), max(0, y - margin)
         x1 = min(small.shape[1], x + w + margin)
@@ -150,8 +151,8 @@ def _decode_candidates(gray: np.ndarray, effort: int) -> list[tuple[str, str]]:
     """Crop each candidate region, bring it to a few sizes and sharpen it more and more: a dense QR in a
     phone photo has modules of 3-4 blurred pixels, which an unsharp mask at the module scale restores."""
     sizes = (500, 700) if effort < FULL else (500, 700, 900)
-    strengths = ((0.0, 0.0), (2.0, 2.0)) if effort < FULL else ((0.0, 0.0), (2.0, 2.0), (3.0, 3.0), (2.0, 3.0))
-    for x, y, w, h in candidate_regions(gray):
+    strengths = ((0.0, 0.0), (2.0, 2.0)) if effort < FULL else ((0.0, 0.0), (2.0, 2.0), (3.0, 3.0))
+    for x, y, w, h in candidate_regions(gray, max_regions=4):
         crop = gray[y : y + h, x : x + w]
         side = max(crop.shape[:2])
         for target in sizes:

@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from minimarket.documents.ocr.preprocess import (
+    TARGET_DPI,
     estimate_scale,
     estimate_skew,
     find_page_quad,
@@ -76,22 +77,30 @@ def photograph(page: np.ndarray, corners: np.ndarray, size: tuple[int, int] = (1
 
 def test_clean_render_is_left_alone(page150: np.ndarray) -> None:
     with pdfium.PdfDocument(str(REAL_INVOICES / "factura128.pdf")) as pdf:
+        page200 = render_page(pdf, 0, 200)
         page300 = render_page(pdf, 0, 300)
-    prepared = preprocess(page300, dpi=300)
+    prepared = preprocess(page200, dpi=200)
     assert prepared.steps == []
-    assert prepared.dpi == 300
-    assert prepared.image.shape == page300.shape
+    assert prepared.dpi == 200
+    assert prepared.image.shape == page200.shape
+    # 300 dpi is more than Tesseract needs: only scaled down to the target resolution.
+    high = preprocess(page300, dpi=300)
+    assert high.steps == ["rescale"]
+    assert high.dpi == TARGET_DPI
+    assert abs(high.image.shape[0] - page300.shape[0] * TARGET_DPI / 300) <= 1
 
 
-def test_low_resolution_is_rescaled_to_300dpi(page150: np.ndarray) -> None:
+def test_low_resolution_is_rescaled(page150: np.ndarray) -> None:
     scale = estimate_scale(page150)
-    assert scale is not None and 1.6 < scale < 2.5
+    expected = TARGET_DPI / 150
+    assert scale is not None and 0.8 * expected < scale < 1.25 * expected
     prepared = preprocess(page150)  # resolution unknown: estimated from character heights
     assert "rescale" in prepared.steps
-    assert prepared.dpi == 300
-    assert 1.6 < prepared.image.shape[0] / page150.shape[0] < 2.5
+    assert prepared.dpi == TARGET_DPI
+    assert 0.8 * expected < prepared.image.shape[0] / page150.shape[0] < 1.25 * expected
     known = preprocess(page150, dpi=150)
-    assert known.dpi == 300 and known.image.shape[0] == 2 * page150.shape[0]
+    assert known.dpi == TARGET_DPI
+    assert abs(known.image.shape[0] - page150.shape[0] * expected) <= 1
 
 
 @pytest.mark.parametrize("rotation", [cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE])

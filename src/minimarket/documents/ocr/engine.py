@@ -45,9 +45,81 @@ def _better(a: list[OcrWord], b: list[OcrWord]) -> bool:
     return (ca * ma) > (cb * mb)
 
 
+_INVOICE_WORDS = frozenset(
+    [
+        "factura",
+        "facturas",
+        "cuit",
+        "iva",
+        "total",
+        "subtotal",
+        "importe",
+        "fecha",
+        "cantidad",
+        "precio",
+        "descripcion",
+        "descripción",
+        "cae",
+        "punto",
+        "venta",
+        "comprobante",
+        "responsable",
+        "inscripto",
+        "monotributo",
+        "condicion",
+        "condición",
+        "neto",
+        "domicilio",
+        "cliente",
+        "codigo",
+        "código",
+        "unitario",
+        "bonificacion",
+        "bonificación",
+        "vencimiento",
+        "original",
+        "duplicado",
+        "nota",
+        "credito",
+        "crédito",
+        "debito",
+        "débito",
+        "remito",
+        "pesos",
+        "ingresos",
+        "brutos",
+        "razon",
+        "razón",
+        "social",
+        "inicio",
+        "actividades",
+        "alicuota",
+        "alícuota",
+    ]
+)
+_UPRIGHT_PATTERNS = re.compile(r"^(\d{1,2}/\d{1,2}/\d{2,4}|\d{2}-\d{8}-\d|\d{1,3}([.,]\d{3})*[.,]\d{2}|\d{4,5}-\d{8})$")
+
+
+def _looks_upright(words: list[OcrWord]) -> bool:
+    """Words only an upright page yields: invoice vocabulary, dates, CUITs, amounts (upside-down text
+    reads as short low-confidence garbage, never as "FACTURA" or "14/02/2023")."""
+    hits = 0
+    for word in words:
+        if word.conf < 50:
+            continue
+        token = word.text.strip(".:;,()[]$").lower()
+        if token in _INVOICE_WORDS or _UPRIGHT_PATTERNS.match(token):
+            hits += 1
+            if hits >= 4:
+                return True
+    return False
+
+
 def _looks_right(words: list[OcrWord]) -> bool:
+    """A reading worth keeping without asking OSD: confident words, or words typical of an upright
+    invoice even when the picture is poor."""
     count, mean = reading_score(words)
-    return count >= MIN_GOOD_WORDS and mean >= GOOD_MEAN_CONF
+    return (count >= MIN_GOOD_WORDS and mean >= GOOD_MEAN_CONF) or _looks_upright(words)
 
 
 def ocr_page(

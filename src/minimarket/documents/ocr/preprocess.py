@@ -11,7 +11,8 @@ through almost untouched while a phone photo gets the full treatment:
 4. text-line direction: 0° or 90° from how characters merge when smeared along each axis (the
    0°/180° ambiguity is left to OSD in :mod:`minimarket.documents.ocr.engine`);
 5. deskew: the small angle that maximises the sharpness of the row profile;
-6. rescale so the text is about the size it would be at 300 dpi (from the median character height);
+6. rescale so the text is about the size it would be at 250 dpi (from the stated resolution or the
+   median character height), unless it is already between 170 and 280 dpi;
 7. light denoising and binarisation (Otsu after flattening; Sauvola-like local threshold when the
    histogram is not bimodal).
 
@@ -25,7 +26,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-TARGET_DPI = 300
+TARGET_DPI = 250
+"""Resolution text is brought to for Tesseract. Measured on the real development invoices (word recall
+against their text layer, Tesseract 5.3, psm 11): 150 dpi 0.961, 200 dpi 0.969, 250 dpi 0.972,
+300 dpi 0.968 — and 300 dpi costs 18% more CPU than 250. Pages between ``KEEP_DPI_RANGE`` are left alone."""
+KEEP_DPI_RANGE = (170.0, 280.0)
 MAX_PREPARED_PIXELS = 36_000_000
 """Largest image handed to Tesseract (an A3 page at 300 dpi has 17.4 million pixels)."""
 TYPICAL_CHAR_HEIGHT_300DPI = 24.0
@@ -428,14 +433,14 @@ def rotate_small_angle(image: np.ndarray, angle: float) -> np.ndarray:
 
 
 def estimate_scale(gray: np.ndarray) -> float | None:
-    """Factor that brings the median character height to its typical size at 300 dpi; ``None`` when
+    """Factor that brings the median character height to its typical size at TARGET_DPI; ``None`` when
     there are too few character-like blobs to tell."""
     small, factor = shrink(gray, 2000)
     heights = char_heights(small)
     if heights.size < 30:
         return None
     median = float(np.median(heights)) / factor
-    return TYPICAL_CHAR_HEIGHT_300DPI / median
+    return TYPICAL_CHAR_HEIGHT_300DPI * (TARGET_DPI / 300) / median
 
 
 def binarise(gray: np.ndarray) -> np.ndarray:
@@ -460,7 +465,7 @@ def preprocess(
     """Prepare a page image (gray/BGR uint8) for Tesseract; see the module docstring for the steps.
 
     ``dpi`` is the image's resolution when known (a PDF render); without it the resolution is
-    estimated from character heights and the image is rescaled to about 300 dpi. ``fixed_geometry``
+    estimated from character heights and the image is rescaled to about 250 dpi. ``fixed_geometry``
     skips perspective, rotation and deskew (only uniform scaling), so that boxes found on the result map
     back to the input by a scale factor alone (used for images placed on a PDF page).
     """
@@ -497,16 +502,17 @@ def preprocess(
         skew = 0.0
 
     scale = estimate_scale(gray) if dpi is None else TARGET_DPI / dpi
-    if scale is not None and not 0.8 <= scale <= 1.25:
+    current = TARGET_DPI / scale if scale else None  # the page's resolution, stated or estimated
+    if current is not None and not KEEP_DPI_RANGE[0] <= current <= KEEP_DPI_RANGE[1]:
         # Never blow a picture up past MAX_PREPARED_PIXELS (noise can look like tiny characters).
         room = float(np.sqrt(MAX_PREPARED_PIXELS / (gray.shape[0] * gray.shape[1])))
-        scale = float(np.clip(scale, 0.25, min(4.0, max(room, 0.25))))
+        scale = float(np.clip(TARGET_DPI / current, 0.25, min(4.0, max(room, 0.25))))
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation)
         steps.append("rescale")
-        effective = TARGET_DPI if dpi is None else dpi * scale
+        effective = current * scale
     else:
-        effective = dpi if dpi is not None else TARGET_DPI / (scale or 1.0)
+        effective = current if current is not None else TARGET_DPI
 
     if "flatten" in steps or "perspective" in steps:
         gray = cv2.medianBlur(gray, 3)
