@@ -456,8 +456,8 @@ _MONTHS = {
     "DIC": 12,
 }
 _DATE_WORDS = re.compile(
-    r"(?<!\d)(\d{1,2})\s*(?:DE\s+)?(ENE|FEB|MAR|ABR|MAY|JUN|JUL|AGO|SEP|SET|OCT|NOV|DIC)[A-Z]*\.?\s*(?:DE\s+)?"
-    r"(\d{4})(?!\d)"
+    r"(?<!\d)(\d{1,2})\s*(?:DE\s+|[-/.]\s*)?(ENE|FEB|MAR|ABR|MAY|JUN|JUL|AGO|SEP|SET|OCT|NOV|DIC)[A-Z]*\.?\s*"
+    r"(?:DE\s+|[-/]\s*)?(\d{4})(?!\d)"
 )
 
 

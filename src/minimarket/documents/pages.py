@@ -44,6 +44,8 @@ class PageInfo:
     page_no: tuple[int, int | None] | None
     words: frozenset[str]
     numbers: frozenset[str]
+    totals: bool = False
+    """Whether the page prints a total with its figure."""
 
 
 @dataclass(slots=True)
@@ -95,9 +97,8 @@ def page_info(view: PageView) -> PageInfo:
             page_no = (int(single.group(1)), None)
     words = frozenset(w for line in norm_lines for w in line.split() if len(w) >= 3 and not _COPY_MARKER.fullmatch(w))
     numbers = frozenset(re.findall(r"\d[\d.,]*\d", "\n".join(lt.raw for lt in lines)))
-    return PageInfo(
-        view.index, invoice_score(text), marker_match.group(1) if marker_match else None, page_no, words, numbers
-    )
+    marker = marker_match.group(1) if marker_match else None
+    return PageInfo(view.index, invoice_score(text), marker, page_no, words, numbers, bool(_TOTALS.search(text)))
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -136,6 +137,14 @@ def select_pages(views: list[PageView]) -> PageSelection:
         prev = infos[k - 1]
         if prev.index in invoice_idx and n > 1 and (of is None or n <= of) and info.score >= 1.0:
             invoice_idx.add(info.index)
+    # an invoice without totals continues on the next page when that page has them (page 2 without header)
+    if not any(info.totals for info in infos if info.index in invoice_idx):
+        for k, info in enumerate(infos):
+            if info.index in invoice_idx or k == 0 or infos[k - 1].index not in invoice_idx:
+                continue
+            if info.totals and info.score >= 1.0:
+                invoice_idx.add(info.index)
+                break
     kept: list[PageInfo] = []
     for info in infos:
         if info.index not in invoice_idx:

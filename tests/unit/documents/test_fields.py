@@ -46,6 +46,7 @@ def page(rows: list[tuple[float, str]] | list[tuple[float, str, float]], width: 
         ("Emitida el 14-02-2023", dt.date(2023, 2, 14)),
         ("14.02.2023", dt.date(2023, 2, 14)),
         ("Lunes 13 de Febrero de 2023", dt.date(2023, 2, 13)),
+        ("Fecha: 08-Feb-2023", dt.date(2023, 2, 8)),
     ],
 )
 def test_find_dates_variants(text: str, expected: dt.date) -> None:
