@@ -30,6 +30,8 @@ _CUIT = re.compile(r"\b(?:20|23|24|27|30|33|34)\s?-?\s?\d{8}\s?-?\s?\d\b")
 _TOTALS = re.compile(r"\b(?:IMPORTE\s*TOTAL|NETO\s*GRAVADO|SUB\s?TOTAL|TOTAL)\b[^0-9]{0,25}\d")
 _AUTHORISED = re.compile(r"COMPROBANTE\s*AUTORIZADO|ADMINISTRACION\s*FEDERAL")
 
+_IDENTITY = re.compile(r"(?<![\d-])\d{4,5}\s*-\s*\d{8}(?![\d-])|(?<!\d)\d{14}(?!\d)")
+
 INVOICE_THRESHOLD = 3.0
 """Evidence score from which a page is taken for an invoice page."""
 
@@ -46,6 +48,8 @@ class PageInfo:
     numbers: frozenset[str]
     totals: bool = False
     """Whether the page prints a total with its figure."""
+    identity: frozenset[str] = frozenset()
+    """The invoice's own numbers printed on the page: point of sale-number and CAE (digits only)."""
 
 
 @dataclass(slots=True)
@@ -98,7 +102,12 @@ def page_info(view: PageView) -> PageInfo:
     words = frozenset(w for line in norm_lines for w in line.split() if len(w) >= 3 and not _COPY_MARKER.fullmatch(w))
     numbers = frozenset(re.findall(r"\d[\d.,]*\d", "\n".join(lt.raw for lt in lines)))
     marker = marker_match.group(1) if marker_match else None
-    return PageInfo(view.index, invoice_score(text), marker, page_no, words, numbers, bool(_TOTALS.search(text)))
+    raw_text = "\n".join(lt.raw for lt in lines)
+    identity = frozenset(
+        re.sub(r"\D", "", m) for m in _IDENTITY.findall(raw_text) if len(re.sub(r"\D", "", m)) in (12, 13, 14)
+    )
+    totals = bool(_TOTALS.search(text))
+    return PageInfo(view.index, invoice_score(text), marker, page_no, words, numbers, totals, identity)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -111,9 +120,13 @@ def is_copy(page: PageInfo, of: PageInfo) -> bool:
     """Whether ``page`` repeats ``of`` (same words and figures, same page number if printed)."""
     if page.page_no is not None and of.page_no is not None and page.page_no[0] != of.page_no[0]:
         return False
-    if _jaccard(page.words, of.words) < 0.75:
-        return False
-    return _jaccard(page.numbers, of.numbers) >= 0.85
+    words, numbers = _jaccard(page.words, of.words), _jaccard(page.numbers, of.numbers)
+    if words >= 0.75 and numbers >= 0.85:
+        return True
+    # OCR reads each copy a little differently: the same invoice number or CAE, or another copy marker
+    # ("DUPLICADO" after "ORIGINAL"), with much the same content
+    other_copy = page.marker is not None and of.marker is not None and page.marker != of.marker
+    return (bool(page.identity & of.identity) or other_copy) and words >= 0.5 and numbers >= 0.6
 
 
 def select_pages(views: list[PageView]) -> PageSelection:

@@ -80,3 +80,14 @@ def test_second_page_without_header_carrying_the_totals_is_kept() -> None:
 def test_nothing_looks_like_an_invoice_keeps_the_first_page() -> None:
     selection = select_pages([view(0, ["hola"]), view(1, ["chau"])])
     assert selection.indexes == [0] and selection.extra == [1]
+
+
+def test_ocr_copies_read_a_little_differently_are_still_copies() -> None:
+    items = [f"1,00 ITEM {n} {n}0,00 {n}0,00" for n in range(1, 9)]
+    original = invoice(0, "ORIGINAL", items=items)
+    # the duplicate's OCR misreads a few words, a figure and the CAE
+    noisy = [row.replace("ITEM 3", "lTEM 3").replace("70,00", "7O,00") for row in items]
+    rows = [line.raw.replace("73079568739200", "73079S68739200") for line in invoice(1, "DUPLICADO", items=noisy).lines]
+    duplicado = view(1, rows)
+    selection = select_pages([original, duplicado])
+    assert selection.indexes == [0] and selection.copies == [1]
