@@ -30,8 +30,13 @@ def extract_cmd(
 ) -> None:
     """Read invoices into the extracted-invoice JSON: fields, items, totals, checks and status.
 
-    Each document prints one JSON object (pretty by default, one line each with --jsonl). A bad file gives an
-    error record (status "rejected") and the rest go on. Exit code 0: all read; 1: some rejected; 2: usage error.
+    Each document prints one JSON object (pretty by default, one line each with --jsonl).
+
+    A bad file gives an error record (status "rejected") and the rest go on.
+
+    With --save each record also carries "saved": {invoice_id, created, duplicate_of, message}.
+
+    Exit code 0: all read; 1: some rejected (or not saved); 2: usage error.
     """
     from tqdm import tqdm
 
