@@ -49,7 +49,7 @@ from minimarket.documents.items import (
 from minimarket.documents.linetext import LineText, PageView, normalize
 from minimarket.domain.afip import VALID_VAT_RATES
 from minimarket.domain.invoice import LineItem
-from minimarket.domain.numbers import NumberFormat
+from minimarket.domain.numbers import NumberFormat, try_parse_amount
 
 __all__ = [
     "CELL_LABELS",
@@ -118,6 +118,7 @@ class PageTable:
     lines: list[LineText]
     rows: list[RowCells]
     rule_kinds: list[RowKind]
+    fmt: NumberFormat | None = None
 
 
 def build_tables(views: Sequence[PageView], fmt: NumberFormat | None) -> list[PageTable]:
@@ -139,7 +140,7 @@ def build_tables(views: Sequence[PageView], fmt: NumberFormat | None) -> list[Pa
         lines = [lt for lt in view.lines if lt.cy > start_y]
         rows = [assigner.assign(lt, layout, fmt) for lt in lines]
         kinds = [classifier.classify(row) for row in rows]
-        tables.append(PageTable(view, layout, found, lines, rows, kinds))
+        tables.append(PageTable(view, layout, found, lines, rows, kinds, fmt))
     return tables
 
 
@@ -155,6 +156,7 @@ def _values(row: RowCells) -> list[tuple[ColumnRole, Cell]]:
     return sorted(found, key=lambda rc: rc[1].x0)
 
 
+_FIGURE = re.compile(r"^\(?-?\$?\d[\d.,]*\)?%?$")
 _CODE_LIKE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9./-]{2,}$")
 
 
@@ -166,13 +168,20 @@ def _candidates(row: RowCells) -> list[tuple[ColumnRole, Cell]]:
         for role, cells in row.cells.items()
         if role != ColumnRole.UNIT
         for cell in cells
-        if cell.value is not None or _CODE_LIKE.match(cell.text)
+        if cell.value is not None or _CODE_LIKE.match(cell.text) or _FIGURE.match(cell.text)
     ]
     return sorted(found, key=lambda rc: rc[1].x0)
 
 
-def _close(a: Decimal, b: Decimal) -> bool:
-    return abs(a - b) <= max(Decimal("0.011"), abs(b) * Decimal("0.0005"))
+
+def figure(cell: Cell, fmt: NumberFormat | None) -> Decimal | None:
+    """The cell's value, or the number its text shows when the rules read it as a word ("17,500" printed
+    between two words is taken for part of a description)."""
+    if cell.value is not None:
+        return cell.value
+    if not _FIGURE.match(cell.text):
+        return None
+    return try_parse_amount(cell.text.strip("()%$"), fmt)
 
 
 def _triples(values: list[Decimal]) -> tuple[set[int], set[int], set[int]]:
@@ -181,27 +190,31 @@ def _triples(values: list[Decimal]) -> tuple[set[int], set[int], set[int]]:
     amounts: set[int] = set()
     factors: set[int] = set()
     small: set[int] = set()
-    n = len(values)
-    if n < 3 or n > 12:
+    vals = [float(v) for v in values]
+    n = len(vals)
+    if n < 3 or n > 10:
         return amounts, factors, small
     for i in range(n):
-        for j in range(n):
-            if j == i or values[i] == 0 or values[j] == 0:
+        a = vals[i]
+        if a == 0:
+            continue
+        for j in range(i + 1, n):
+            b = vals[j]
+            if b == 0:
                 continue
-            product = values[i] * values[j]
+            product = a * b
             for k in range(n):
-                if k in (i, j):
+                c = vals[k]
+                if k in (i, j) or c <= 0:
                     continue
-                hit = _close(product, values[k])
-                if not hit:
-                    for d in range(n):
-                        if d not in (i, j, k) and values[d] > 0 and _close(product - values[d], values[k]):
-                            hit = True
-                            break
-                if hit and values[k] > 0:
+                tol = max(0.011, c * 0.0005)
+                hit = abs(product - c) <= tol
+                if not hit and c < product:
+                    hit = any(abs(product - vals[d] - c) <= tol for d in range(n) if d not in (i, j, k) and vals[d] > 0)
+                if hit:
                     amounts.add(k)
                     factors.update((i, j))
-                    small.add(i if values[i] <= values[j] else j)
+                    small.add(i if a <= b else j)
     return amounts, factors, small
 
 
@@ -383,12 +396,13 @@ def cell_features(
         values = _candidates(row)
         if not values:
             continue
-        nums = [c.value or Decimal(0) for _, c in values]
+        figures = [figure(c, table.fmt) for _, c in values]
+        nums = [v if v is not None else Decimal(0) for v in figures]
         amounts, factors, small = _triples(nums)
         alpha = math.log1p(sum(ch.isalpha() for ch in row.line.raw))
         n = len(values)
         for k, (role, cell) in enumerate(values):
-            value = cell.value or Decimal(0)
+            value = nums[k]
             f: dict[str, float] = {f"rule_{r.value}": float(role == r) for r in _ROLE_ORDER}
             cx = (cell.x0 + cell.x1) / 2
             for r in _GEO_ROLES:
@@ -414,7 +428,7 @@ def cell_features(
                     "decimals": float(_decimals(cell.text)),
                     "grouping": float(_grouping(cell.text)),
                     "percent": float(cell.text.endswith("%")),
-                    "numeric": float(cell.value is not None),
+                    "numeric": float(figures[k] is not None) + float(cell.value is not None),
                     "n_chars": float(min(len(cell.text), 20)),
                     "has_letters": float(any(ch.isalpha() for ch in cell.text)),
                     "paren": float(cell.text.startswith("(")),
@@ -446,11 +460,12 @@ def _target_digits(value: Decimal, places: int | None = None) -> str:
     return _digits(text)
 
 
-def same_figure(cell: Cell, target: Decimal | None, places: int | None = 2) -> bool:
+def same_figure(cell: Cell, target: Decimal | None, places: int | None = 2, fmt: NumberFormat | None = None) -> bool:
     """The cell shows ``target``: equal values, or (5+ digits) the same digits but for one OCR slip."""
-    if target is None or cell.value is None:
+    value = figure(cell, fmt)
+    if target is None or value is None:
         return False
-    if cell.value == target:
+    if value == target:
         return True
     have = _digits(cell.text)
     for want in {_target_digits(target, places), _target_digits(target)}:
@@ -485,11 +500,13 @@ def _item_targets(item: LineItem) -> dict[str, Decimal | None]:
     }
 
 
-def _match_strength(row: RowCells, targets: dict[str, Decimal | None]) -> tuple[bool, bool, bool]:
-    cells = [c for _, c in _values(row)]
-    amount = any(same_figure(c, targets["amount"]) or same_figure(c, targets["gross"]) for c in cells)
-    qty = any(same_figure(c, targets["quantity"], None) for c in cells)
-    price = any(same_figure(c, targets["unit_price"], None) for c in cells)
+def _match_strength(
+    row: RowCells, targets: dict[str, Decimal | None], fmt: NumberFormat | None
+) -> tuple[bool, bool, bool]:
+    cells = [c for _, c in _candidates(row)]
+    amount = any(same_figure(c, targets["amount"], 2, fmt) or same_figure(c, targets["gross"], 2, fmt) for c in cells)
+    qty = any(same_figure(c, targets["quantity"], None, fmt) for c in cells)
+    price = any(same_figure(c, targets["unit_price"], None, fmt) for c in cells)
     return amount, qty, price
 
 
@@ -524,7 +541,7 @@ def label_document(tables: Sequence[PageTable], items: Sequence[LineItem], min_c
     for t, table in enumerate(tables):
         for i, row in enumerate(table.rows):
             for j in range(k, min(k + 4, len(items))):
-                amount, qty, price = _match_strength(row, _item_targets(items[j]))
+                amount, qty, price = _match_strength(row, _item_targets(items[j]), table.fmt)
                 if (amount and (qty or price)) or (qty and price) or (amount and items[j].quantity == 1):
                     item_at[t][i] = j
                     k = j + 1
@@ -541,7 +558,7 @@ def label_document(tables: Sequence[PageTable], items: Sequence[LineItem], min_c
                 candidates = [
                     name
                     for name in CELL_LABELS[:-2]
-                    if same_figure(cell, targets[name], None if name in ("quantity", "unit_price") else 2)
+                    if same_figure(cell, targets[name], None if name in ("quantity", "unit_price") else 2, table.fmt)
                 ]
                 if code and (cell.text.strip().upper() == code or _near_code(cell.text, code)):
                     candidates = ["code"]
@@ -662,10 +679,12 @@ class CellModel:
             if not found:
                 rows.append(row)
                 continue
-            rows.append(self._reassign_row(row, found, other))
+            rows.append(self._reassign_row(row, found, other, table.fmt))
         return rows
 
-    def _reassign_row(self, row: RowCells, found: list[tuple[Cell, np.ndarray]], other: int | None) -> RowCells:
+    def _reassign_row(
+        self, row: RowCells, found: list[tuple[Cell, np.ndarray]], other: int | None, fmt: NumberFormat | None
+    ) -> RowCells:
         rule_role = {id(c): role for role, cells in row.cells.items() for c in cells}
         options = sorted(
             (
@@ -697,6 +716,12 @@ class CellModel:
             if target is None:
                 previous = rule_role.get(id(cell), ColumnRole.OTHER)
                 target = previous if previous not in NUMERIC_ROLES else ColumnRole.OTHER
+            elif target in NUMERIC_ROLES and cell.value is None:
+                value = figure(cell, fmt)
+                if value is None:
+                    target = rule_role.get(id(cell), ColumnRole.OTHER)
+                else:
+                    cell = Cell(cell.text, cell.x0, cell.x1, value, cell.text.endswith("%"))
             new.cells.setdefault(target, []).append(cell)
         for cells in new.cells.values():
             cells.sort(key=lambda c: c.x0)

@@ -39,6 +39,8 @@ __all__ = [
 CODE_CONFIDENCE = 0.99
 ALIAS_CONFIDENCE = 0.98
 TOP_K = 8
+MIN_TEXT = 3
+"""Descriptions with fewer characters (spaces aside) are not matched by text."""
 
 
 def normalize_description(text: str | None) -> str:
@@ -128,7 +130,7 @@ class ProductMatcher:
 
     entries: list[CatalogEntry]
     aliases: list[Alias] = field(default_factory=list)
-    threshold: float = 0.5
+    threshold: float = 0.6
     supplier_bonus: float = 0.08
     vectorizer: Any = None
     matrix: Any = None
@@ -142,7 +144,7 @@ class ProductMatcher:
 
     @classmethod
     def fit(
-        cls, entries: Sequence[CatalogEntry], aliases: Iterable[Alias] = (), *, threshold: float = 0.5
+        cls, entries: Sequence[CatalogEntry], aliases: Iterable[Alias] = (), *, threshold: float = 0.6
     ) -> ProductMatcher:
         """Index ``entries`` (and ``aliases``, later ones winning on conflicts)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -202,9 +204,11 @@ class ProductMatcher:
             best: dict[str, tuple[float, float]] = {}
             for j in order[: TOP_K * 3]:
                 sku = self.doc_skus[j]
-                ratio = fuzz.token_set_ratio(norm, self.doc_texts[j]) / 100.0
-                partial = fuzz.partial_ratio(norm, self.doc_texts[j]) / 100.0
-                fuzzy = max(ratio, 0.9 * partial) if len(norm) >= 8 else ratio
+                if len(norm) >= 8:
+                    ratio = fuzz.token_set_ratio(norm, self.doc_texts[j]) / 100.0
+                    fuzzy = max(ratio, 0.9 * fuzz.partial_ratio(norm, self.doc_texts[j]) / 100.0)
+                else:  # a few letters are in too many names: compare whole strings
+                    fuzzy = fuzz.ratio(norm, self.doc_texts[j]) / 100.0
                 previous = best.get(sku)
                 if previous is None or row[j] + fuzzy > previous[0] + previous[1]:
                     best[sku] = (float(row[j]), fuzzy)
@@ -282,7 +286,7 @@ class ProductMatcher:
             alias = self._by_alias.get((cuit, norm))
             if alias is not None:
                 results[i] = Match(alias, ALIAS_CONFIDENCE, "alias", alias)
-            elif not norm:
+            elif len(norm.replace(" ", "")) < MIN_TEXT:
                 results[i] = Match(None, 0.0, "none")
             else:
                 pending.append(i)

@@ -630,21 +630,22 @@ def _doc_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
     ]
 
 
-def comparison_figure(rules: Evaluation, learned: Evaluation) -> Any:
-    """Bar chart per kind: header accuracy, item F1 and SKU accuracy, rules vs learned."""
+def comparison_figure(rules: dict[str, dict[str, Any]], learned: dict[str, dict[str, Any]]) -> Any:
+    """Bar chart per kind (``by_kind`` figures of two evaluations): header accuracy, item F1 and SKU
+    accuracy, rules vs learned."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    kinds = list(learned.by_kind)
+    kinds = list(learned)
     keys = ("header_accuracy", "item_f1", "sku_accuracy")
     fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2), sharey=True)
     for ax, key in zip(np.atleast_1d(axes), keys, strict=True):
         x = np.arange(len(kinds))
-        for offset, (label, ev) in zip((-0.2, 0.2), (("reglas", rules), ("aprendido", learned)), strict=True):
-            values = [ev.by_kind.get(k, {}).get(key) for k in kinds]
-            heights = [0.0 if v is None or math.isnan(v) else v for v in values]
+        for offset, (label, figures) in zip((-0.2, 0.2), (("reglas", rules), ("aprendido", learned)), strict=True):
+            values = [figures.get(k, {}).get(key) for k in kinds]
+            heights = [0.0 if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values]
             ax.bar(x + offset, heights, width=0.4, label=label)
         ax.set_xticks(x, kinds)
         ax.set_title(key)
@@ -693,7 +694,7 @@ def _log_to_mlflow(
                 pd.DataFrame(figures["ocr_grid"]).to_csv(folder / "ocr_grid.csv", index=False)
             pd.DataFrame(figures["model_choice"]).to_csv(folder / "model_choice.csv", index=False)
             mlflow.log_artifacts(str(folder), artifact_path="evaluation")
-        figure = comparison_figure(rules_eval, learned_eval)
+        figure = comparison_figure(rules_eval.by_kind, learned_eval.by_kind)
         mlflow.log_figure(figure, "plots/rules_vs_learned.png")
         import matplotlib.pyplot as plt
 
