@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     inflation_hard_min_pct: float = -5.0
     inflation_hard_max_pct: float = 60.0
 
+    # --- forecasting models and shop policies (issue 5; owned by the forecasting module) -----------
+    inflation_calibration_months: int = Field(
+        default=24, ge=6, le=120, description="Past origins whose errors calibrate the inflation intervals/guard."
+    )
+    inflation_gate_eval_start: str = Field(
+        default="2019-01", description="First target month (YYYY-MM) of the inflation promotion gate's backtest."
+    )
+    policies_file: Path | None = Field(
+        default=None, description="Per-category service level and markup CSV (default data/raw/catalog/policies.csv)."
+    )
+    default_service_level: float = Field(default=0.95, gt=0.5, lt=1.0)
+    default_markup_pct: float = Field(default=35.0, ge=0.0, le=500.0)
+
     # --- monitoring --------------------------------------------------------------------------------
     drift_threshold: float = 0.5
 
@@ -107,6 +120,11 @@ class Settings(BaseSettings):
     @property
     def catalog_dir(self) -> Path:
         return self.raw_dir / "catalog"
+
+    @property
+    def policies_path(self) -> Path:
+        """Per-category service levels and markups (issue 5): ``policies_file`` or the bundled CSV."""
+        return self.policies_file or self.catalog_dir / "policies.csv"
 
     @property
     def reports_dir(self) -> Path:

@@ -17,32 +17,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-DEFAULT_MARKUPS: dict[str, Decimal] = {
-    "Almacén": Decimal("0.30"),
-    "Limpieza": Decimal("0.35"),
-    "Yerba e infusiones": Decimal("0.28"),
-    "Perfumería": Decimal("0.40"),
-    "Bebidas sin alcohol": Decimal("0.35"),
-    "Lácteos": Decimal("0.28"),
-    "Golosinas": Decimal("0.45"),
-    "Galletitas": Decimal("0.35"),
-    "Panificados": Decimal("0.40"),
-    "Fiambres y quesos": Decimal("0.40"),
-    "Frutas y verduras": Decimal("0.45"),
-    "Vinos y aperitivos": Decimal("0.35"),
-    "Cigarrillos": Decimal("0.12"),
-    "Congelados": Decimal("0.35"),
-    "Cervezas": Decimal("0.35"),
-    "Snacks": Decimal("0.45"),
-    "Huevos y carnes": Decimal("0.30"),
-}
-DEFAULT_MARKUP = Decimal("0.35")
+from minimarket.forecast.policies import ShopPolicies, load_policies
+
 CENT = Decimal("0.01")
 
 
-def markup_for(category: str | None, markups: Mapping[str, Decimal] | None = None) -> Decimal:
-    table = DEFAULT_MARKUPS if markups is None else markups
-    return table.get(category or "", DEFAULT_MARKUP)
+def markup_for(
+    category: str | None, markups: Mapping[str, Decimal] | None = None, policies: ShopPolicies | None = None
+) -> Decimal:
+    """The category's markup (fraction): from ``markups`` if given, else the shop's policies file
+    (``data/raw/catalog/policies.csv``), else ``Settings.default_markup_pct``."""
+    rules = policies or load_policies()
+    if markups is not None:
+        return markups.get(category or "", rules.default_markup)
+    return rules.markup(category)
 
 
 def compound_pct(monthly_pct: Sequence[float], months: float) -> float:

@@ -192,13 +192,14 @@ def promotion_gate(
         "gate_reason": reason,
     }.items():
         mlflow_client.set_model_version_tag(name, str(version), key, value)
-    target_run = run_id or (mlflow.active_run().info.run_id if mlflow.active_run() else None)
+    active = mlflow.active_run()
+    target_run = run_id or (active.info.run_id if active is not None else None)
     if target_run:
-        metrics = {f"gate_challenger_{metric}": float(challenger_value)}
+        metrics: dict[str, float] = {f"gate_challenger_{metric}": float(challenger_value)}
         if champion_value is not None:
             metrics[f"gate_champion_{metric}"] = float(champion_value)
-        for key, value in metrics.items():
-            mlflow_client.log_metric(target_run, key, value)
+        for metric_key, metric_value in metrics.items():
+            mlflow_client.log_metric(target_run, metric_key, metric_value)
         mlflow_client.set_tag(target_run, "gate_promoted", str(promoted).lower())
         mlflow_client.log_text(target_run, json.dumps(decision.as_dict(), indent=2), "promotion_decision.json")
     return decision
@@ -234,6 +235,26 @@ def list_models() -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def pinned_requirements(*packages: str) -> list[str]:
+    """``["pkg==installed version", …]`` for the packages a logged model needs.
+
+    Passing these to ``log_model(pip_requirements=...)`` records the environment explicitly and
+    spares MLflow its requirement inference (a subprocess that re-imports the model: ~10 s a model)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: list[str] = []
+    for package in packages:
+        try:
+            out.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            out.append(package)
+    return out
+
+
+MODEL_REQUIREMENTS = ("mlflow", "numpy", "pandas", "scikit-learn", "statsmodels", "holidays", "minimarket")
+"""What the forecasters' pyfunc wrappers import when they are loaded."""
 
 
 def load_model(name: str, alias: str = CHAMPION) -> Any:

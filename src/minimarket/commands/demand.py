@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from minimarket.commands.common import fail, print_json
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from minimarket.sales_csv import SalesTable
 
 app = typer.Typer(help="Demand per product: backtest on any sales CSV, train, forecast.", no_args_is_help=True)
 
@@ -20,7 +26,7 @@ def _load(
     price_col: str | None,
     drop_duplicates: bool,
     date_format: str | None,
-):
+) -> tuple[pd.DataFrame, SalesTable]:
     from minimarket.sales_csv import SalesColumns, SalesCsvError, read_sales_csv
 
     if not sales.is_file():

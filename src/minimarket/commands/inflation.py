@@ -31,15 +31,10 @@ def backtest_cmd(
         result = rolling_backtest(data, chosen, hs, start=start, end=end)
     except ValueError as exc:
         fail(str(exc), 2)
-    payload = result.to_json({"window_2025_2026": ("2025-01", str(min(data.last_month, _p("2026-08"))))})
+    recent_end = min(str(data.last_month), "2026-08")
+    payload = result.to_json({"window_2025_2026": ("2025-01", recent_end)})
     payload["n_months"] = len(data.headline)
     print_json(payload)
-
-
-def _p(month: str) -> object:
-    import pandas as pd
-
-    return pd.Period(month, freq="M")
 
 
 def _store_overrides() -> dict[str, float]:
@@ -81,13 +76,19 @@ def forecast_cmd(
 
 @app.command("train")
 def train_cmd(
-    eval_start: str = typer.Option("2019-01", "--eval-start", help="First month of the gate's evaluation."),
+    eval_start: str | None = typer.Option(
+        None, "--eval-start", help="First month of the gate's evaluation (default: Settings, 2019-01)."
+    ),
 ) -> None:
     """Fit, log to MLflow, register `inflation-forecaster` and run the promotion gate."""
+    from minimarket.config import get_settings
     from minimarket.forecast.inflation import InflationData
     from minimarket.forecast.inflation_mlflow import train_and_register
 
-    outcome = train_and_register(InflationData.bundled(overrides=_store_overrides()), eval_start=eval_start)
+    outcome = train_and_register(
+        InflationData.bundled(overrides=_store_overrides()),
+        eval_start=eval_start or get_settings().inflation_gate_eval_start,
+    )
     print_json(
         {
             "run_id": outcome.run_id,
@@ -107,7 +108,12 @@ def update_cmd(
     reason: str | None = typer.Option(None, "--reason", help="Why a forced figure is right."),
     author: str | None = typer.Option(None, "--author", help="Who records it (default: the OS user)."),
     no_refit: bool = typer.Option(False, "--no-refit", help="Only record the figure; do not retrain."),
-    eval_start: str = typer.Option("2019-01", "--eval-start", help="First month of the gate's backtest."),
+    eval_start: str | None = typer.Option(
+        None, "--eval-start", help="First month of the gate's backtest (default: Settings, 2019-01)."
+    ),
+    calibration_months: int | None = typer.Option(
+        None, "--calibration-months", min=6, max=120, help="Origins calibrating intervals and guard (default 24)."
+    ),
     shop: str | None = ShopOption,
 ) -> None:
     """Record the month's CPI figure (guarded), refit, and promote the new model if not worse."""
@@ -124,6 +130,7 @@ def update_cmd(
             refit=not no_refit,
             shop=shop,
             eval_start=eval_start,
+            calibration_months=calibration_months,
         )
     except UpdateRefused as exc:
         fail(str(exc))

@@ -2,37 +2,47 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
 
 from minimarket.commands.common import ShopOption, fail, print_json
 
+if TYPE_CHECKING:
+    from minimarket.forecast.reorder import ReorderPolicy
+
 app = typer.Typer(help="Stock: levels from movements, reorder alerts grouped by supplier.", no_args_is_help=True)
 
+PoliciesOption = typer.Option(
+    None, "--policies", help="Policies CSV (category,service_level,markup_pct); default data/raw/catalog/policies.csv."
+)
 
-def _policy(service_levels: list[str], default_level: float, review_days: int):
-    from minimarket.forecast.reorder import DEFAULT_SERVICE_LEVELS, ReorderPolicy
 
-    levels = dict(DEFAULT_SERVICE_LEVELS)
-    for item in service_levels:
-        category, _, value = item.rpartition("=")
-        try:
-            level = float(value)
-        except ValueError:
-            fail(f"--service-level expects CATEGORY=LEVEL (e.g. 'Lácteos=0.97'), got {item!r}", 2)
-        if not category or not 0.5 <= level < 1:
-            fail(f"--service-level expects CATEGORY=LEVEL with 0.5 <= LEVEL < 1, got {item!r}", 2)
-        levels[category] = level
-    if not 0.5 <= default_level < 1:
-        fail("--default-service-level must be in [0.5, 1)", 2)
-    return ReorderPolicy(service_levels=levels, default_service_level=default_level, review_period_days=review_days)
+def _policy(
+    policies_file: Path | None, service_levels: list[str], default_level: float | None, review_days: int
+) -> ReorderPolicy:
+    from minimarket.forecast.policies import PolicyError, load_policies
+    from minimarket.forecast.reorder import ReorderPolicy
+
+    try:
+        policies = load_policies(policies_file).with_overrides(
+            service_levels=service_levels, default_service_level=default_level
+        )
+    except PolicyError as exc:
+        fail(str(exc), 2)
+    return ReorderPolicy.from_policies(policies, review_period_days=review_days)
 
 
 @app.command("alerts")
 def alerts_cmd(
     service_level: list[str] = typer.Option(
-        [], "--service-level", help="Per-category service level, CATEGORY=LEVEL (repeatable)."
+        [], "--service-level", help="Override one category's service level, CATEGORY=LEVEL (repeatable)."
     ),
-    default_service_level: float = typer.Option(0.95, "--default-service-level"),
+    default_service_level: float | None = typer.Option(
+        None, "--default-service-level", help="Service level of categories not in the policies (default 0.95)."
+    ),
+    policies: Path | None = PoliciesOption,
     review_days: int = typer.Option(7, "--review-days", min=1, help="Days until the next order."),
     include_all: bool = typer.Option(False, "--all", help="List every SKU, not only those to reorder."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (the default output)."),
@@ -42,9 +52,20 @@ def alerts_cmd(
     from minimarket.forecast.shop_reports import stock_alerts
     from minimarket.store.db import session_scope
 
-    policy = _policy(service_level, default_service_level, review_days)
+    policy = _policy(policies, service_level, default_service_level, review_days)
     with session_scope(shop) as session:
         print_json(stock_alerts(session, policy, include_all=include_all))
+
+
+@app.command("policies")
+def policies_cmd(policies: Path | None = PoliciesOption) -> None:
+    """The per-category service levels and markups in force (file and defaults)."""
+    from minimarket.forecast.policies import PolicyError, load_policies
+
+    try:
+        print_json(load_policies(policies).as_dict())
+    except PolicyError as exc:
+        fail(str(exc), 2)
 
 
 @app.command("levels")

@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from minimarket.config import get_settings
@@ -203,6 +204,56 @@ def component_table(divisions: pd.DataFrame, region: str = "Nacional") -> pd.Dat
     table = chosen.pivot_table(index="month", columns="code", values="pct", aggfunc="first")
     table.columns.name = None
     return table.sort_index()
+
+
+DIVISION_WEIGHTS: dict[str, float] = {
+    "01": 26.9,
+    "02": 3.5,
+    "03": 9.9,
+    "04": 9.4,
+    "05": 6.4,
+    "06": 8.0,
+    "07": 11.0,
+    "08": 2.8,
+    "09": 7.3,
+    "10": 2.3,
+    "11": 9.0,
+    "12": 3.5,
+}
+"""INDEC's national basket weights (%) of the 12 COICOP divisions (base December 2016)."""
+
+
+def precise_component_table(divisions: pd.DataFrame, region: str = "Nacional") -> pd.DataFrame:
+    """Like :func:`component_table`, but month-over-month % recomputed from the 4-decimal index
+    (INDEC rounds ``v_m_IPC`` to one decimal), the published figure where the index is missing."""
+    chosen = divisions[divisions["region"] == region]
+    if chosen.empty:
+        raise ValueError(f"unknown region {region!r}; the file has {sorted(divisions['region'].unique())}")
+    index = chosen.pivot_table(index="month", columns="code", values="index", aggfunc="first").sort_index()
+    published = component_table(divisions, region)
+    precise = index.pct_change(fill_method=None) * 100.0
+    table = precise.reindex(published.index).combine_first(published)
+    table.columns.name = None
+    return table
+
+
+def trimmed_mean_inflation(table: pd.DataFrame, trim: float = 0.25) -> pd.Series:
+    """Weighted trimmed mean of the 12 COICOP divisions' monthly % (``trim`` of the basket weight cut at
+    each end): a robust "core" that ignores the month's most extreme divisions."""
+    codes = [c for c in DIVISION_WEIGHTS if c in table.columns]
+    weights = np.array([DIVISION_WEIGHTS[c] for c in codes])
+    weights = weights / weights.sum()
+    values = table[codes].to_numpy(float)
+    out = np.full(len(values), np.nan)
+    for i, row in enumerate(values):
+        if not np.isfinite(row).all():
+            continue
+        order = np.argsort(row)
+        upper = np.cumsum(weights[order])
+        lower = upper - weights[order]
+        inside = np.clip(np.minimum(upper, 1.0 - trim) - np.maximum(lower, trim), 0.0, None)
+        out[i] = float((row[order] * inside).sum() / inside.sum())
+    return pd.Series(out, index=table.index, name="trim")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 
 from minimarket import tracking
 from minimarket.forecast.demand import GlobalGBM, Panel, SeasonalNaive, _future_periods, build_panel, metrics
@@ -34,7 +36,7 @@ def forecast_frame(model: GlobalGBM, panel: Panel) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-class DemandPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class DemandPyfunc(PythonModel):
     def __init__(self, model: GlobalGBM, price_col: bool) -> None:
         self.model = model
         self.price_col = price_col
@@ -108,7 +110,11 @@ def _train_and_register(
         with tempfile.TemporaryDirectory() as tmp:
             forecast_frame(model, panel).to_csv(Path(tmp) / "forecast.csv", index=False)
             mlflow.log_artifacts(tmp, artifact_path="evaluation")
-        info = mlflow.pyfunc.log_model(name="model", python_model=python_model)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=python_model,
+            pip_requirements=tracking.pinned_requirements(*tracking.MODEL_REQUIREMENTS),
+        )
         version = decision = None
         if register:
             version = tracking.register(info.model_uri, MODEL_NAME, tags={"last_date": str(panel.periods[-1].date())})

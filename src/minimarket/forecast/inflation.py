@@ -16,9 +16,15 @@ Models (``MODELS``):
   headline and INDEC's core / regulated / seasonal components (when the division file covers the
   month; the headline stands in after it ends).
 * ``lags_huber`` — the same with two headline lags, a slow moving average and target-month dummies.
+* ``gap_regression`` / ``gap_momentum`` — direct regressions in log-inflation space on
+  mean-reversion and component gaps (see :mod:`minimarket.forecast.inflation_combination`).
+* ``core_seasonal`` / ``trimmed_seasonal`` — core inflation, or the weighted trimmed mean of the 12
+  divisions, plus the seasonal drift.
 * ``prophet`` — Prophet with yearly seasonality on ``z``.
-* ``ensemble`` — mean of ``seasonal_drift``, ``components_huber`` and ``lags_huber``: the production
-  model (forecast combination is what beats the random-walk-like naive on this series).
+* ``ensemble`` — the previous production model: the plain mean of ``seasonal_drift``,
+  ``components_huber`` and ``lags_huber`` (kept for comparison).
+* ``combination`` — the production model: an online forecast combination whose weights *and*
+  weighting rule are learned at each origin from the members' past out-of-sample errors only.
 """
 
 from __future__ import annotations
@@ -33,13 +39,24 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from minimarket.config import get_settings
 from minimarket.forecast import cpi
+from minimarket.forecast.inflation_combination import (
+    GapRegression,
+    LevelPlusSeason,
+    OnlineCombination,
+    ewm_mean,
+    huber_irls,
+    seasonal_drift,
+)
 
 LOG = logging.getLogger(__name__)
 
 DEFAULT_HORIZONS: tuple[int, ...] = (1, 3, 6)
 BACKTEST_START = "2019-01"
 COMPONENTS = ("core", "regulated", "seasonal")
+LEVELS = (*COMPONENTS, "trim")
+"""Component columns of :class:`InflationData` (``trim``: weighted trimmed mean of the divisions)."""
 
 
 def to_log(pct: Any) -> Any:
@@ -58,6 +75,7 @@ class InflationData:
 
     headline: pd.Series
     components: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index = self.headline.index
@@ -72,8 +90,9 @@ class InflationData:
         the headline (observations recorded through the monthly update)."""
         headline = cpi.headline_series(folder)
         try:
-            table = cpi.component_table(cpi.load_division_cpi(folder))
-            components = table[[c for c in COMPONENTS if c in table.columns]]
+            table = cpi.precise_component_table(cpi.load_division_cpi(folder))
+            table["trim"] = cpi.trimmed_mean_inflation(table)
+            components = table[[c for c in LEVELS if c in table.columns]]
         except FileNotFoundError:
             components = pd.DataFrame()
         data = cls(headline, components)
@@ -82,21 +101,39 @@ class InflationData:
         return data
 
     @property
+    def period_index(self) -> pd.PeriodIndex:
+        """The headline's months (typed)."""
+        index = self.headline.index
+        assert isinstance(index, pd.PeriodIndex)
+        return index
+
+    @property
     def last_month(self) -> pd.Period:
         return self.headline.index[-1]
+
+    def pct(self, month: pd.Period | str) -> float:
+        """The headline % of ``month`` (KeyError if unknown)."""
+        position = self.period_index.get_indexer(pd.PeriodIndex([pd.Period(month, freq="M")]))[0]
+        if position < 0:
+            raise KeyError(f"no headline figure for {month}")
+        return float(self.headline.to_numpy(float)[position])
 
     def truncate(self, last: pd.Period | str) -> InflationData:
         """Only the months up to and including ``last``."""
         period = pd.Period(last, freq="M")
         components = self.components.loc[:period] if not self.components.empty else self.components
-        return replace(self, headline=self.headline.loc[:period], components=components)
+        shorter = replace(self, headline=self.headline.loc[:period], components=components)
+        # every feature is causal (computed from earlier months only): a prefix stays valid
+        n = len(shorter.headline)
+        shorter._memo["arrays"] = {k: v[:n] for k, v in self.arrays().items()}
+        return shorter
 
     def with_observation(self, month: str | pd.Period, pct: float) -> InflationData:
         """A copy with ``month`` set to ``pct``: replaces an existing month or appends the next one."""
         period = pd.Period(month, freq="M")
         headline = self.headline.copy()
         if period in headline.index:
-            headline.loc[period] = float(pct)
+            headline.iloc[int(self.period_index.get_indexer(pd.PeriodIndex([period]))[0])] = float(pct)
         elif period == self.last_month + 1:
             headline = pd.concat([headline, pd.Series([float(pct)], index=pd.PeriodIndex([period], freq="M"))])
             headline.name = "pct"
@@ -105,19 +142,33 @@ class InflationData:
             raise ValueError(f"month {period} is neither known nor the next one after {self.last_month}")
         return replace(self, headline=headline)
 
-    def features(self) -> pd.DataFrame:
-        """Log-space frame per month: ``h`` (headline), components filled with the headline after the
-        division file ends, and a slow exponential average of the headline."""
-        z = pd.Series(to_log(self.headline.to_numpy()), index=self.headline.index)
-        frame = pd.DataFrame({"h": z})
-        for name in COMPONENTS:
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Log-point numpy arrays per month (computed once per object, prefixes shared by
+        :meth:`truncate`): ``h`` (headline), each of ``LEVELS`` filled with the headline where the
+        division file does not cover the month, ``slow`` (exponential average of the headline, α=0.3)
+        and ``month`` (calendar month numbers)."""
+        cached = self._memo.get("arrays")
+        if cached is not None:
+            return dict(cached)
+        z = np.asarray(to_log(self.headline.to_numpy(float)), dtype=float)
+        out: dict[str, np.ndarray] = {"h": z}
+        for name in LEVELS:
             if name in self.components.columns:
-                comp = pd.Series(to_log(self.components[name].to_numpy()), index=self.components.index)
-                frame[name] = comp.reindex(z.index).fillna(z)
+                comp = self.components[name].reindex(self.headline.index).to_numpy(float)
+                values = np.asarray(to_log(comp), dtype=float)
+                out[name] = np.where(np.isfinite(values), values, z)
             else:
-                frame[name] = z
-        frame["slow"] = z.ewm(alpha=0.3, adjust=True).mean()
-        return frame
+                out[name] = z.copy()
+        out["slow"] = ewm_mean(z, 0.3)
+        out["month"] = np.asarray(self.period_index.month, dtype=float)
+        self._memo["arrays"] = out
+        return dict(out)
+
+    def features(self) -> pd.DataFrame:
+        """:meth:`arrays` as a frame indexed by month (without ``month``)."""
+        arrays = self.arrays()
+        arrays.pop("month")
+        return pd.DataFrame(arrays, index=self.headline.index)
 
 
 class InflationModel(Protocol):
@@ -145,38 +196,28 @@ class SeasonalDrift:
     name: str = "seasonal_drift"
 
     def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
-        z = pd.Series(to_log(data.headline.to_numpy()), index=data.headline.index)
-        changes = z.diff().dropna()
-        by_month = changes.groupby(changes.index.month).median()
-        counts = changes.groupby(changes.index.month).size()
-        out: dict[int, float] = {}
-        level = float(z.iloc[-1])
-        for h in horizons:
-            drift = 0.0
-            for k in range(1, h + 1):
-                month = (data.last_month + k).month
-                if counts.get(month, 0) >= 2:
-                    drift += float(by_month[month])
-            out[h] = float(from_log(level + self.shrink * drift))
-        return out
+        arrays = data.arrays()
+        z = arrays["h"]
+        return {h: float(from_log(z[-1] + self.shrink * seasonal_drift(z, arrays["month"], h))) for h in horizons}
 
 
 def _direct_regression(
-    frame: pd.DataFrame, columns: Sequence[str], h: int, month_dummies: bool, extra_lag: bool
+    arrays: Mapping[str, np.ndarray], columns: Sequence[str], h: int, month_dummies: bool, extra_lag: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training matrix for the direct ``h``-step regression and the row to predict from."""
-    base = frame[list(columns)].copy()
+    z = arrays["h"]
+    n = len(z)
+    parts = [arrays[c] for c in columns]
     if extra_lag:
-        base["h_lag1"] = frame["h"].shift(1)
-        base["slow"] = frame["slow"]
+        parts += [np.concatenate([[np.nan], z[:-1]]), arrays["slow"]]
     if month_dummies:
-        target_months = (frame.index + h).month
-        for m in range(1, 13):
-            base[f"m{m}"] = (target_months == m).astype(float)
-    target = frame["h"].shift(-h) - frame["h"]
-    valid = base.notna().all(axis=1)
-    train = valid & target.notna()
-    return base[train].to_numpy(), target[train].to_numpy(), base.iloc[[-1]].to_numpy()
+        target_months = (arrays["month"].astype(int) + h - 1) % 12 + 1
+        parts += [(target_months == m).astype(float) for m in range(1, 13)]
+    base = np.column_stack(parts)
+    target = np.full(n, np.nan)
+    target[: n - h] = z[h:] - z[: n - h]
+    train = np.isfinite(base).all(axis=1) & np.isfinite(target)
+    return base[train], target[train], base[-1:]
 
 
 @dataclass
@@ -187,25 +228,20 @@ class HuberDirect:
     columns: tuple[str, ...] = ("h", *COMPONENTS)
     month_dummies: bool = False
     extra_lag: bool = False
-    alpha: float = 1.0
+    ridge: float = 1e-2
     min_rows: int = 18
 
     def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
-        from sklearn.linear_model import HuberRegressor
-
-        frame = data.features()
-        last = float(frame["h"].iloc[-1])
+        arrays = data.arrays()
+        last = float(arrays["h"][-1])
         out: dict[int, float] = {}
         for h in horizons:
-            x, y, row = _direct_regression(frame, self.columns, h, self.month_dummies, self.extra_lag)
+            x, y, row = _direct_regression(arrays, self.columns, h, self.month_dummies, self.extra_lag)
             if len(y) < self.min_rows or not np.isfinite(row).all():
                 out[h] = float(from_log(last))
                 continue
-            model = HuberRegressor(epsilon=1.35, alpha=self.alpha, max_iter=1000)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model.fit(x, y)
-            out[h] = float(from_log(last + float(model.predict(row)[0])))
+            beta = huber_irls(x, y, ridge=self.ridge)
+            out[h] = float(from_log(last + beta[0] + float(row[0] @ beta[1:])))
         return out
 
 
@@ -261,7 +297,7 @@ class ProphetModel:
 
         logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
         logging.getLogger("prophet").setLevel(logging.WARNING)
-        frame = pd.DataFrame({"ds": data.headline.index.to_timestamp(), "y": to_log(data.headline.to_numpy())})
+        frame = pd.DataFrame({"ds": data.period_index.to_timestamp(), "y": to_log(data.headline.to_numpy())})
         model = Prophet(
             yearly_seasonality=True,
             weekly_seasonality=False,
@@ -297,9 +333,14 @@ def lags_huber() -> HuberDirect:
     return HuberDirect(name="lags_huber", month_dummies=True, extra_lag=True)
 
 
-def production_model() -> Ensemble:
-    """The model that is registered and serves forecasts."""
+def previous_ensemble() -> Ensemble:
+    """The first production model (plain mean of three members), kept for comparison."""
     return Ensemble(members=(SeasonalDrift(), components_huber(), lags_huber()))
+
+
+def production_model() -> OnlineCombination:
+    """The model that is registered and serves forecasts."""
+    return OnlineCombination()
 
 
 MODELS: dict[str, Callable[[], InflationModel]] = {
@@ -309,8 +350,13 @@ MODELS: dict[str, Callable[[], InflationModel]] = {
     "ar": AR,
     "components_huber": components_huber,
     "lags_huber": lags_huber,
+    "gap_regression": GapRegression,
+    "gap_momentum": lambda: GapRegression(name="gap_momentum", momentum=True),
+    "core_seasonal": lambda: LevelPlusSeason(level="core", name="core_seasonal"),
+    "trimmed_seasonal": lambda: LevelPlusSeason(level="trim", name="trimmed_seasonal"),
     "prophet": ProphetModel,
-    "ensemble": production_model,
+    "ensemble": previous_ensemble,
+    "combination": production_model,
 }
 
 
@@ -394,7 +440,7 @@ def rolling_backtest(
                         "origin": origin,
                         "target": target,
                         "pred": forecast[h],
-                        "actual": float(data.headline.loc[target]),
+                        "actual": data.pct(target),
                     }
                 )
         if progress is not None:
@@ -408,13 +454,14 @@ class InflationForecaster:
     """The production forecaster: a model plus empirical prediction intervals.
 
     Intervals come from the model's own out-of-sample errors (log space) over the last
-    ``calibration_months`` origins, per horizon: ``[q(α/2), q(1-α/2)]`` of the residuals, with a floor
-    of ``min_half_width_pp`` so a calm stretch never yields a zero-width band.
+    ``calibration_months`` origins (``Settings.inflation_calibration_months`` by default), per
+    horizon: ``[q(α/2), q(1-α/2)]`` of the residuals, with a floor of ``min_half_width_pp`` so a
+    calm stretch never yields a zero-width band.
     """
 
     model: InflationModel = field(default_factory=production_model)
     level: float = 0.9
-    calibration_months: int = 24
+    calibration_months: int = field(default_factory=lambda: get_settings().inflation_calibration_months)
     max_horizon: int = 6
     min_half_width_pp: float = 0.3
     data: InflationData | None = None

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import mlflow.pyfunc
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 
 from minimarket import tracking
 from minimarket.forecast.inflation import (
@@ -31,7 +33,7 @@ GATE_METRIC = "mae_1m_pp"
 DEFAULT_EVAL_START = "2019-01"
 
 
-class InflationPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class InflationPyfunc(PythonModel):
     """Wraps a fitted :class:`InflationForecaster`."""
 
     def __init__(self, forecaster: InflationForecaster) -> None:
@@ -68,12 +70,16 @@ def _train_and_register(
     register: bool = True,
     run_name: str | None = None,
     extra_params: dict[str, Any] | None = None,
+    calibration_months: int | None = None,
 ) -> TrainOutcome:
     """Fit the production forecaster on ``data``, log it with its backtest against ``baselines``, register
     a new ``inflation-forecaster`` version and run the promotion gate on the same evaluation window."""
     tracking.set_experiment(EXPERIMENT)
     model = production_model()
-    forecaster = InflationForecaster(model=model).fit(data)
+    forecaster = InflationForecaster(model=model)
+    if calibration_months:
+        forecaster.calibration_months = calibration_months
+    forecaster.fit(data)
     backtest = rolling_backtest(data, [model, *make_models(baselines)], horizons=(1,), start=eval_start)
     mae = backtest.mae()
     metrics = {f"{name}_mae_1m_pp": per_h["1"] for name, per_h in mae.items()}
@@ -85,6 +91,8 @@ def _train_and_register(
             {
                 "model": model.name,
                 "members": ",".join(m.name for m in model.members),
+                "weight_rules": ",".join(r.label for r in model.rules),
+                "rule_select_window": model.select_window,
                 "last_month": str(data.last_month),
                 "n_months": len(data.headline),
                 "eval_start": eval_start,
@@ -102,7 +110,11 @@ def _train_and_register(
         python_model = InflationPyfunc(forecaster)
         signature = mlflow.models.infer_signature(example, python_model.predict(None, example))
         info = mlflow.pyfunc.log_model(
-            name="model", python_model=python_model, input_example=example, signature=signature
+            name="model",
+            python_model=python_model,
+            input_example=example,
+            signature=signature,
+            pip_requirements=tracking.pinned_requirements(*tracking.MODEL_REQUIREMENTS),
         )
         version: str | None = None
         decision: tracking.GateDecision | None = None
@@ -122,6 +134,7 @@ def _train_and_register(
                 run_id=run.info.run_id,
             )
         mlflow.log_text(json.dumps(mae, indent=2), "evaluation/mae.json")
+        mlflow.log_text(json.dumps(model.last_choice, indent=2), "evaluation/weight_rule_chosen.json")
     return TrainOutcome(run.info.run_id, version, decision, metrics, forecast)
 
 

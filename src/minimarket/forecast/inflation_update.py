@@ -89,8 +89,12 @@ def parse_month(month: str) -> str:
     return text
 
 
-def check_plausibility(history: InflationData, month: str, pct: float, *, calibration_months: int = 24) -> GuardCheck:
-    """Compare ``pct`` for ``month`` with a forecaster fitted on the months before it."""
+def check_plausibility(
+    history: InflationData, month: str, pct: float, *, calibration_months: int | None = None
+) -> GuardCheck:
+    """Compare ``pct`` for ``month`` with a forecaster fitted on the months before it (its interval
+    calibrated on ``calibration_months`` past origins, ``Settings.inflation_calibration_months`` by
+    default)."""
     import pandas as pd
 
     settings = get_settings()
@@ -98,7 +102,8 @@ def check_plausibility(history: InflationData, month: str, pct: float, *, calibr
     past = history.truncate(period - 1)
     if past.last_month != period - 1:
         raise UpdateRefused(f"no hay datos hasta {period - 1} para evaluar {month}")
-    forecaster = InflationForecaster(calibration_months=calibration_months, max_horizon=1).fit(past)
+    months = calibration_months or settings.inflation_calibration_months
+    forecaster = InflationForecaster(calibration_months=months, max_horizon=1).fit(past)
     expected, lower, upper = forecaster.widened_interval(1, settings.inflation_guard_factor)
     within_hard = settings.inflation_hard_min_pct <= pct <= settings.inflation_hard_max_pct
     return GuardCheck(
@@ -167,10 +172,15 @@ def update_inflation(
     force: bool = False,
     reason: str | None = None,
     refit: bool = True,
-    eval_start: str = "2019-01",
+    eval_start: str | None = None,
+    calibration_months: int | None = None,
     shop: str | None = None,
 ) -> UpdateResult:
-    """Guard, record and (by default) refit + register + gate. Raises :class:`UpdateRefused`."""
+    """Guard, record and (by default) refit + register + gate. Raises :class:`UpdateRefused`.
+
+    ``eval_start`` (first target month of the gate's backtest) and ``calibration_months`` (origins
+    that calibrate the intervals and the guard) default to the Settings; a shorter window is cheaper.
+    """
     import math
 
     import pandas as pd
@@ -199,13 +209,13 @@ def update_inflation(
             )
         if revision and not force:
             previous = observations(session, month)
-            known = float(data.headline.loc[period])
+            known = data.pct(period)
             origin = f"registrado por {previous[-1].author} ({previous[-1].source})" if previous else "datos INDEC"
             raise UpdateRefused(
                 f"{month} ya tiene un valor: {known:g} % ({origin}). Para corregirlo use --force --reason "
                 "(el valor anterior queda en el historial)"
             )
-        guard = check_plausibility(data, month, pct)
+        guard = check_plausibility(data, month, pct, calibration_months=calibration_months)
         if not guard.within_hard_bounds:
             raise UpdateRefused(f"valor rechazado: {guard.explain()}")
         if not guard.within_interval and not force:
@@ -230,7 +240,8 @@ def update_inflation(
 
         outcome = train_and_register(
             updated,
-            eval_start=eval_start,
+            eval_start=eval_start or get_settings().inflation_gate_eval_start,
+            calibration_months=calibration_months,
             run_name=f"monthly-update-{month}",
             extra_params={"update_month": month, "update_source": source, "update_forced": force},
         )
@@ -239,7 +250,8 @@ def update_inflation(
         if outcome.decision is not None:
             promoted, gate_reason = outcome.decision.promoted, outcome.decision.reason
     else:
-        forecast = InflationForecaster().fit(updated).forecast(6)
+        months = calibration_months or get_settings().inflation_calibration_months
+        forecast = InflationForecaster(calibration_months=months).fit(updated).forecast(6)
     return UpdateResult(
         month=month,
         pct=pct,

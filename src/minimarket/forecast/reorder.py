@@ -18,31 +18,29 @@ from statistics import NormalDist
 
 import numpy as np
 
-DEFAULT_SERVICE_LEVELS: dict[str, float] = {
-    "Cigarrillos": 0.98,
-    "Bebidas sin alcohol": 0.97,
-    "Lácteos": 0.97,
-    "Panificados": 0.97,
-    "Yerba e infusiones": 0.97,
-    "Almacén": 0.95,
-    "Cervezas": 0.95,
-    "Fiambres y quesos": 0.95,
-    "Frutas y verduras": 0.93,
-    "Perfumería": 0.90,
-    "Limpieza": 0.90,
-}
-DEFAULT_SERVICE_LEVEL = 0.95
+from minimarket.forecast.policies import ShopPolicies, load_policies
 
 
 @dataclass(frozen=True)
 class ReorderPolicy:
-    """Service level per category (configurable), review period and history window."""
+    """Service level per category, review period and history window.
 
-    service_levels: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SERVICE_LEVELS))
-    default_service_level: float = DEFAULT_SERVICE_LEVEL
+    Service levels come from the shop's policies file (:mod:`minimarket.forecast.policies`,
+    ``data/raw/catalog/policies.csv``) unless given."""
+
+    service_levels: Mapping[str, float] = field(default_factory=lambda: dict(load_policies().service_levels))
+    default_service_level: float = field(default_factory=lambda: load_policies().default_service_level)
     review_period_days: int = 7
     history_days: int = 90
     min_windows: int = 20
+
+    @classmethod
+    def from_policies(cls, policies: ShopPolicies, **kwargs: int) -> ReorderPolicy:
+        return cls(
+            service_levels=dict(policies.service_levels),
+            default_service_level=policies.default_service_level,
+            **kwargs,
+        )
 
     def service_level(self, category: str | None) -> float:
         level = self.service_levels.get(category or "", self.default_service_level)

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from minimarket.forecast.policies import ShopPolicies, load_policies
 from minimarket.forecast.reorder import ReorderPolicy, advise
-from minimarket.pricing import compound_pct, markup_for, price_rise_flag, realised_inflation_pct, suggested_price
+from minimarket.pricing import compound_pct, price_rise_flag, realised_inflation_pct, suggested_price
 
 DEFAULT_LEAD_TIME_DAYS = 7
 
@@ -104,12 +105,14 @@ def price_suggestions(
     monthly_forecast_pct: list[float],
     known_monthly_pct: Mapping[str, float],
     review_period_days: int = 7,
-    markups: Mapping[str, Decimal] | None = None,
+    policies: ShopPolicies | None = None,
     min_excess_pp: float = 5.0,
 ) -> dict[str, Any]:
-    """Suggested shelf prices per SKU with an invoiced cost, and flagged supplier price rises."""
+    """Suggested shelf prices per SKU with an invoiced cost, and flagged supplier price rises (markups
+    from ``policies``, by default the shop's policies file)."""
     from minimarket.store.stock import invoiced_costs, products_with_suppliers
 
+    rules = policies or load_policies()
     costs = invoiced_costs(session)
     products = products_with_suppliers(session)
     factors = category_factors({p.category for p, _ in products})
@@ -125,7 +128,7 @@ def price_suggestions(
         months = (lead + review_period_days) / 30.4375
         category_path = [p * factor for p in monthly_forecast_pct]
         expected = compound_pct(category_path, months)
-        markup = markup_for(product.category, markups)
+        markup = rules.markup(product.category)
         suggestions.append(
             {
                 "sku": product.sku,

@@ -141,7 +141,8 @@ def simulate_sales(
 
     # --- prices: category CPI path, re-priced every 14-28 days ---------------------------------------
     inflation = _monthly_inflation(dates[0].date(), dates[-1].date())
-    daily_growth = np.array([(1 + inflation[pd.Period(d, "M")] / 100) ** (1 / d.days_in_month) for d in dates])
+    monthly = {str(month): float(pct) for month, pct in inflation.items()}
+    daily_growth = np.array([(1 + monthly[f"{d:%Y-%m}"] / 100) ** (1 / d.days_in_month) for d in dates])
     general_level = np.cumprod(daily_growth)
     sku_drift = rng.normal(0.0, 0.0006, n)  # some SKUs run ahead of or behind the CPI
     cost0 = np.array([float(p.cost) for p in chosen])

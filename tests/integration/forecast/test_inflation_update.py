@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -11,7 +13,25 @@ from minimarket import tracking
 from minimarket.cli import app
 
 runner = CliRunner()
-FAST = ["--eval-start", "2026-03"]
+# Small, real settings: the gate's backtest over the last months only, intervals calibrated on 12 origins.
+CHEAP = ["--calibration-months", "12"]
+FAST = ["--eval-start", "2026-03", *CHEAP]
+
+
+@pytest.fixture(scope="module")
+def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow SQLite store, created once: building the schema takes MLflow ~10 s per file."""
+    from mlflow import MlflowClient
+
+    db = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments()
+    return db
+
+
+@pytest.fixture(autouse=True)
+def fresh_mlflow(isolated_state: Path, mlflow_template: Path) -> None:
+    """Each test still gets its own store (a copy of the empty template, where the conftest points)."""
+    shutil.copy(mlflow_template, isolated_state / "mlflow.db")
 
 
 def _update(*args: str):
@@ -19,11 +39,11 @@ def _update(*args: str):
 
 
 def test_guard_record_refit_and_gate() -> None:
-    refused = _update("--month", "2026-09", "--pct", "12", "--no-refit")
+    refused = _update("--month", "2026-09", "--pct", "12", "--no-refit", *CHEAP)
     assert refused.exit_code == 1
     assert "fuera del rango plausible" in refused.output and "--force --reason" in refused.output
 
-    gap = _update("--month", "2026-11", "--pct", "2", "--no-refit")
+    gap = _update("--month", "2026-11", "--pct", "2", "--no-refit", *CHEAP)
     assert gap.exit_code == 1 and "no es el mes siguiente" in gap.output
 
     first = _update("--month", "2026-09", "--pct", "2.0", "--source", "INDEC", "--author", "ana", *FAST)
@@ -33,10 +53,10 @@ def test_guard_record_refit_and_gate() -> None:
     assert payload["guard"]["ok"] and payload["forecast"][0]["month"] == "2026-10"
     assert tracking.alias_version("inflation-forecaster", "champion") == "1"
 
-    again = _update("--month", "2026-09", "--pct", "2.1", "--no-refit")
+    again = _update("--month", "2026-09", "--pct", "2.1", "--no-refit", *CHEAP)
     assert again.exit_code == 1 and "ya tiene un valor" in again.output
 
-    no_reason = _update("--month", "2026-09", "--pct", "2.1", "--force", "--no-refit")
+    no_reason = _update("--month", "2026-09", "--pct", "2.1", "--force", "--no-refit", *CHEAP)
     assert no_reason.exit_code == 1 and "--reason" in no_reason.output
 
     revised = _update(
@@ -56,7 +76,7 @@ def test_guard_record_refit_and_gate() -> None:
     ]
     assert history[1]["reason"] == "INDEC revisó el dato" and history[0]["source"] == "INDEC"
 
-    hard = _update("--month", "2026-10", "--pct", "210", "--force", "--reason", "x", "--no-refit")
+    hard = _update("--month", "2026-10", "--pct", "210", "--force", "--reason", "x", "--no-refit", *CHEAP)
     assert hard.exit_code == 1 and "límites absolutos" in hard.output
 
 
@@ -65,7 +85,7 @@ def test_gate_keeps_a_better_champion() -> None:
     from minimarket.forecast.inflation_mlflow import MODEL_NAME, train_and_register
 
     data = InflationData.bundled().truncate("2025-12")
-    outcome = train_and_register(data, eval_start="2025-09")
+    outcome = train_and_register(data, eval_start="2025-09", calibration_months=12)
     assert outcome.decision is not None and outcome.decision.promoted
     versions = tracking.list_models()[0]["versions"]
     uri = f"models:/{MODEL_NAME}/{versions[0]['version']}"
