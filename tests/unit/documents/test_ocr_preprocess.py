@@ -11,6 +11,7 @@ import pytest
 
 from minimarket.documents.ocr.preprocess import (
     TARGET_DPI,
+    UPSCALE_DPI,
     estimate_scale,
     estimate_skew,
     find_page_quad,
@@ -91,15 +92,15 @@ def test_clean_render_is_left_alone(page150: np.ndarray) -> None:
 
 
 def test_low_resolution_is_rescaled(page150: np.ndarray) -> None:
-    scale = estimate_scale(page150)
-    expected = TARGET_DPI / 150
-    assert scale is not None and 0.8 * expected < scale < 1.25 * expected
+    scale = estimate_scale(page150)  # the factor to TARGET_DPI
+    assert scale is not None and 0.8 * TARGET_DPI / 150 < scale < 1.25 * TARGET_DPI / 150
+    expected = UPSCALE_DPI / 150
     prepared = preprocess(page150)  # resolution unknown: estimated from character heights
     assert "rescale" in prepared.steps
-    assert prepared.dpi == TARGET_DPI
+    assert 0.8 * UPSCALE_DPI < prepared.dpi < 1.25 * UPSCALE_DPI
     assert 0.8 * expected < prepared.image.shape[0] / page150.shape[0] < 1.25 * expected
     known = preprocess(page150, dpi=150)
-    assert known.dpi == TARGET_DPI
+    assert known.dpi == pytest.approx(UPSCALE_DPI)
     assert abs(known.image.shape[0] - page150.shape[0] * expected) <= 1
 
 
