@@ -173,7 +173,6 @@ def _candidates(row: RowCells) -> list[tuple[ColumnRole, Cell]]:
     return sorted(found, key=lambda rc: rc[1].x0)
 
 
-
 def figure(cell: Cell, fmt: NumberFormat | None) -> Decimal | None:
     """The cell's value, or the number its text shows when the rules read it as a word ("17,500" printed
     between two words is taken for part of a description)."""
@@ -511,11 +510,32 @@ def _match_strength(
 
 
 def _describes(lt: LineText, item: LineItem) -> bool:
+    """The line holds part of the item's description (a wrapped line, or a fragment such as "x24")."""
     text = normalize(lt.raw)
-    if sum(ch.isalpha() for ch in text) < 3:
-        return False
     want = normalize(item.description)
-    return bool(want) and fuzz.partial_ratio(text, want) >= 75
+    if not text or not want:
+        return False
+    if len(text) >= 2 and re.search(r"(?<![A-Z0-9])" + re.escape(text) + r"(?![A-Z0-9])", want):
+        return True
+    return sum(ch.isalpha() for ch in text) >= 3 and fuzz.partial_ratio(text, want) >= 75
+
+
+def _one_per_role(pairs: list[tuple[Cell, str]], row: RowCells) -> list[tuple[Cell, str]]:
+    """At most one cell per role on a line: when two figures show the same value (an exempt line's net and
+    final amounts), the one the rules put in that column keeps the label, else the leftmost; the others
+    become ``other``."""
+    rule_role = {id(c): role for role, cells in row.cells.items() for c in cells}
+    keep: dict[str, int] = {}
+    for n, (cell, label) in enumerate(pairs):
+        if label == "other":
+            continue
+        if label not in keep or (
+            rule_role.get(id(cell)) == _CELL_ROLE.get(label)
+            and rule_role.get(id(pairs[keep[label]][0])) != _CELL_ROLE.get(label)
+        ):
+            keep[label] = n
+    chosen = set(keep.values())
+    return [(cell, label if label == "other" or n in chosen else "other") for n, (cell, label) in enumerate(pairs)]
 
 
 @dataclass
@@ -570,7 +590,7 @@ def label_document(tables: Sequence[PageTable], items: Sequence[LineItem], min_c
                     chosen = next((c for c in candidates if _CELL_ROLE[c] == role), None)
                     if chosen is not None:
                         out.append((cell, chosen))
-            cells[i] = out
+            cells[i] = _one_per_role(out, table.rows[i])
         labels.cell_labels.append(cells)
     # row kinds
     good = labels.coverage >= min_coverage
@@ -626,10 +646,15 @@ def _classifier(seed: int) -> Any:
 
 @dataclass
 class RowModel:
-    """Row kinds from :func:`row_features`."""
+    """Row kinds from :func:`row_features`. The model overrules the rules' kind of a line only when it is
+    clearly surer of its own (:attr:`margin`) and only for kinds it saw enough of in training: a kind it
+    never met (say, discount lines) is left to the rules."""
 
     model: Any
     classes: tuple[str, ...]
+    counts: dict[str, int] = field(default_factory=dict)
+    margin: float = 0.2
+    min_seen: int = 5
 
     @classmethod
     def fit(cls, x: np.ndarray, y: Sequence[str], seed: int = 0) -> RowModel:
@@ -637,13 +662,24 @@ class RowModel:
         if len(set(labels)) < 2:
             raise ValueError("row classifier needs at least two kinds of lines to learn from")
         model = _classifier(seed).fit(x, labels)
-        return cls(model, tuple(str(c) for c in model.classes_))
+        counts = {str(k): int(v) for k, v in zip(*np.unique(labels, return_counts=True), strict=True)}
+        return cls(model, tuple(str(c) for c in model.classes_), counts)
 
     def predict(self, table: PageTable) -> list[RowKind]:
         x = row_features(table)
         if len(x) == 0:
             return []
-        return [RowKind(str(k)) for k in self.model.predict(x)]
+        proba = self.model.predict_proba(x)
+        out: list[RowKind] = []
+        for p, rule in zip(proba, table.rule_kinds, strict=True):
+            best = int(np.argmax(p))
+            rule_p = float(p[self.classes.index(rule.value)]) if rule.value in self.classes else 0.0
+            known = self.counts.get(rule.value, 0) >= self.min_seen
+            if self.classes[best] == rule.value or not known or float(p[best]) - rule_p < self.margin:
+                out.append(rule)
+            else:
+                out.append(RowKind(self.classes[best]))
+        return out
 
 
 @dataclass
@@ -653,6 +689,8 @@ class CellModel:
     model: Any
     classes: tuple[str, ...]
     min_probability: float = 0.3
+    rule_bonus: float = 0.2
+    """Added to the probability of the role the rules gave a figure: the model must be clearly surer to move it."""
 
     @classmethod
     def fit(cls, x: np.ndarray, y: Sequence[str], seed: int = 0) -> CellModel:
@@ -686,12 +724,17 @@ class CellModel:
         self, row: RowCells, found: list[tuple[Cell, np.ndarray]], other: int | None, fmt: NumberFormat | None
     ) -> RowCells:
         rule_role = {id(c): role for role, cells in row.cells.items() for c in cells}
+        rule_label = {
+            id(c): name for c, _ in found for name, role in _CELL_ROLE.items() if rule_role.get(id(c)) == role
+        }
         options = sorted(
             (
-                (float(p[j]), n, j)
-                for n, (_, p) in enumerate(found)
+                (float(p[j]) + (self.rule_bonus if rule_label.get(id(cell)) == name else 0.0), n, j)
+                for n, (cell, p) in enumerate(found)
                 for j, name in enumerate(self.classes)
-                if name != "other" and p[j] >= self.min_probability and (other is None or p[j] >= p[other])
+                if name != "other"
+                and p[j] >= self.min_probability
+                and (other is None or p[j] + (self.rule_bonus if rule_label.get(id(cell)) == name else 0.0) >= p[other])
             ),
             reverse=True,
         )

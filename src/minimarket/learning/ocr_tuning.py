@@ -49,7 +49,7 @@ def parse_ocr_key(key: str) -> OcrSettings:
         raise ValueError(f"OCR setting {key!r} is not of the form psm<N>-bin<0|1>-x<scale>, e.g. psm6-bin0-x1")
     psm, binarize, scale = int(m.group(1)), m.group(2) == "1", float(m.group(3))
     if psm not in _VALID_PSM:
-        raise ValueError(f"page segmentation mode {psm} is not supported; use one of {sorted(_VALID_PSM)}")
+        raise ValueError(f"page segmentation mode psm{psm} is not supported; use one of {sorted(_VALID_PSM)}")
     if not 0.5 <= scale <= 2.0:
         raise ValueError(f"OCR scale {scale:g} is out of range (0.5-2)")
     return OcrSettings(psm=psm, binarize=binarize, scale=scale)

@@ -1,0 +1,125 @@
+"""Line-item recognition: truth alignment, features, and the learned row/cell models on clean PDFs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from minimarket.documents.items import Cell, extract_items
+from minimarket.learning.line_classifier import (
+    CELL_FEATURES,
+    ROW_FEATURES,
+    CellModel,
+    LearnedItems,
+    RowModel,
+    _triples,
+    build_tables,
+    cell_features,
+    figure,
+    label_document,
+    row_features,
+    same_figure,
+)
+from minimarket.learning.metrics import _item_key
+
+from .conftest import ReadDoc, views_of
+
+
+def _labelled(docs: list[ReadDoc]) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
+    xr, yr, xc, yc = [], [], [], []
+    for doc in docs:
+        views, fmt = views_of(doc)
+        tables = build_tables(views, fmt)
+        labels = label_document(tables, doc.truth.items)
+        for table, rows, cells in zip(tables, labels.row_labels, labels.cell_labels, strict=True):
+            x = row_features(table)
+            for i, label in enumerate(rows):
+                if label is not None:
+                    xr.append(x[i])
+                    yr.append(label)
+            index, xcell = cell_features(table)
+            wanted = {(i, id(c)): lab for i, pairs in cells.items() for c, lab in pairs}
+            for k, (i, cell) in enumerate(index):
+                if (i, id(cell)) in wanted:
+                    xc.append(xcell[k])
+                    yc.append(wanted[(i, id(cell))])
+    return np.asarray(xr), yr, np.asarray(xc), yc
+
+
+def test_triples_find_quantity_price_amount_and_discounts() -> None:
+    amounts, factors, small = _triples([Decimal("3"), Decimal("1250.50"), Decimal("3751.50")])
+    assert amounts == {2} and factors == {0, 1} and small == {0}
+    # gross 3 × 100 = 300, minus a discount of 15 = 285
+    amounts, _, _ = _triples([Decimal("3"), Decimal("100"), Decimal("15"), Decimal("285")])
+    assert 3 in amounts
+    assert _triples([Decimal("2"), Decimal("7")]) == (set(), set(), set())
+
+
+def test_same_figure_tolerates_one_ocr_slip_on_long_numbers_only() -> None:
+    assert same_figure(Cell("10.054,74", 0, 1, Decimal("10054.74")), Decimal("10054.74"))
+    assert same_figure(Cell("10.054,14", 0, 1, Decimal("10054.14")), Decimal("10054.74"))
+    assert not same_figure(Cell("12", 0, 1, Decimal("12")), Decimal("13"), None)
+    assert not same_figure(Cell("ABC", 0, 1, None), Decimal("1"))
+
+
+def test_figure_recovers_numbers_the_rules_read_as_words() -> None:
+    assert figure(Cell("17,500", 0, 1, None), "ar") == Decimal("17.5")
+    assert figure(Cell("17,500", 0, 1, None), "us") == Decimal("17500")
+    assert figure(Cell("KG", 0, 1, None), "ar") is None
+    assert figure(Cell("2", 0, 1, Decimal("2")), None) == Decimal("2")
+
+
+def test_truth_aligns_with_every_item_line_of_clean_pdfs(train_docs: list[ReadDoc]) -> None:
+    layouts = set()
+    for doc in train_docs:
+        views, fmt = views_of(doc)
+        tables = build_tables(views, fmt)
+        labels = label_document(tables, doc.truth.items)
+        assert labels.coverage == 1.0, doc.name
+        kinds = Counter(k for rows in labels.row_labels for k in rows)
+        assert kinds["item"] == len(doc.truth.items)
+        assert kinds["end"] >= 1
+        roles = Counter(label for cells in labels.cell_labels for pairs in cells.values() for _, label in pairs)
+        assert roles["amount"] == len(doc.truth.items)
+        layouts.add(doc.layout)
+    assert len(layouts) >= 5
+
+
+def test_features_have_the_declared_shape_and_are_finite(train_docs: list[ReadDoc]) -> None:
+    views, fmt = views_of(train_docs[0])
+    table = build_tables(views, fmt)[0]
+    x = row_features(table)
+    assert x.shape == (len(table.rows), len(ROW_FEATURES))
+    index, xc = cell_features(table)
+    assert xc.shape == (len(index), len(CELL_FEATURES))
+    assert np.isfinite(x).all() and np.isfinite(xc).all()
+
+
+def test_models_refuse_a_single_class() -> None:
+    with pytest.raises(ValueError, match="two kinds"):
+        RowModel.fit(np.zeros((5, len(ROW_FEATURES))), ["item"] * 5)
+    with pytest.raises(ValueError, match="two roles"):
+        CellModel.fit(np.zeros((5, len(CELL_FEATURES))), ["amount"] * 5)
+
+
+def test_learned_models_generalise_to_new_documents(train_docs: list[ReadDoc], heldout_docs: list[ReadDoc]) -> None:
+    xr, yr, xc, yc = _labelled(train_docs)
+    row_model, cell_model = RowModel.fit(xr, yr), CellModel.fit(xc, yc)
+    hr, hyr, hc, hyc = _labelled(heldout_docs)
+    assert (row_model.model.predict(hr) == np.asarray(hyr)).mean() >= 0.9
+    assert (cell_model.model.predict(hc) == np.asarray(hyc)).mean() >= 0.9
+    right = total = 0
+    learned = LearnedItems(row_model, cell_model)
+    for doc in heldout_docs:
+        views, fmt = views_of(doc)
+        items = learned.extract_items(views, fmt).items
+        rules = extract_items(views, fmt).items
+        keys = Counter(_item_key(i.model_dump(mode="json")) for i in items)
+        truth = [_item_key(i.model_dump(mode="json")) for i in doc.truth.items]
+        right += sum(min(keys[k], 1) for k in truth)
+        total += len(truth)
+        assert len(items) >= 0.8 * len(rules)
+    assert right / total >= 0.9
