@@ -306,9 +306,12 @@ def decode_image(doc: Document, settings: Settings | None = None) -> list[Decode
                     if len(pages) >= settings.max_pdf_pages:
                         break
                     _check_pixels(frame.size[0], frame.size[1], doc.name, settings)
-                    frame.load()
-                    upright = ImageOps.exif_transpose(frame) or frame
-                    pages.append(DecodedPage(pixels=_to_array(upright), dpi=_plausible_dpi(frame)))
+                    pixels = _fast_decode(doc, frame)
+                    if pixels is None:
+                        frame.load()
+                        upright = ImageOps.exif_transpose(frame) or frame
+                        pixels = _to_array(upright)
+                    pages.append(DecodedPage(pixels=pixels, dpi=_plausible_dpi(frame)))
     except DocumentError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -320,6 +323,47 @@ def decode_image(doc: Document, settings: Settings | None = None) -> list[Decode
             f"se aceptan archivos {ACCEPTED} completos.",
         ) from None
     return pages
+
+
+def _fast_decode(doc: Document, img: Image.Image) -> np.ndarray | None:
+    """Decode a plain gray/RGB PNG, JPEG or WebP with OpenCV (2-3x faster than PIL plus conversions),
+    applying the EXIF orientation; ``None`` when the file needs PIL's care (transparency, 16 bits,
+    palettes, TIFF frames) or looks truncated (OpenCV would silently return a partial picture)."""
+    if doc.kind not in ("png", "jpeg", "webp") or img.mode not in ("L", "RGB") or "transparency" in img.info:
+        return None
+    if doc.kind == "jpeg" and b"\xff\xd9" not in doc.data[-8192:]:
+        return None
+    if doc.kind == "png" and b"IEND" not in doc.data[-64:]:
+        return None
+    import cv2
+
+    flags = (cv2.IMREAD_GRAYSCALE if img.mode == "L" else cv2.IMREAD_COLOR) | cv2.IMREAD_IGNORE_ORIENTATION
+    pixels = cv2.imdecode(np.frombuffer(doc.data, np.uint8), flags)
+    if pixels is None or pixels.shape[:2] != (img.height, img.width):
+        return None
+    orientation = img.getexif().get(0x0112, 1)
+    return _orient(pixels, int(orientation) if isinstance(orientation, int) else 1)
+
+
+def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1-8) so the picture is displayed upright (as PIL's exif_transpose)."""
+    import cv2
+
+    if orientation == 2:
+        return cv2.flip(pixels, 1)
+    if orientation == 3:
+        return cv2.rotate(pixels, cv2.ROTATE_180)
+    if orientation == 4:
+        return cv2.flip(pixels, 0)
+    if orientation == 5:
+        return cv2.transpose(pixels)
+    if orientation == 6:
+        return cv2.rotate(pixels, cv2.ROTATE_90_CLOCKWISE)
+    if orientation == 7:
+        return cv2.flip(cv2.transpose(pixels), -1)
+    if orientation == 8:
+        return cv2.rotate(pixels, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return pixels
 
 
 def _to_array(img: Image.Image) -> np.ndarray:

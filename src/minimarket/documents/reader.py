@@ -23,7 +23,7 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from minimarket.config import Settings, get_settings
-from minimarket.documents.codes import FULL, MEDIUM, QUICK, find_codes
+from minimarket.documents.codes import FULL, MEDIUM, QUICK, find_codes, to_gray
 from minimarket.documents.ingest import Document, DocumentError, decode_image, open_pdf
 from minimarket.documents.layout import DecodedCode, DocumentText, PageText, TextOrigin, Word, group_lines
 from minimarket.documents.ocr import ocr_page
@@ -206,9 +206,10 @@ class _PdfReader:
 def _read_image(doc: Document, settings: Settings) -> DocumentText:
     result = DocumentText()
     for index, decoded in enumerate(decode_image(doc, settings)):
+        gray = to_gray(decoded.pixels)  # once for both readers
         effort = FULL if not result.codes else QUICK
-        result.codes.extend(find_codes(decoded.pixels, index, "image", effort=effort))
-        page = ocr_page(decoded.pixels, settings, dpi=decoded.dpi, index=index)
+        result.codes.extend(find_codes(gray, index, "image", effort=effort))
+        page = ocr_page(gray, settings, dpi=decoded.dpi, index=index)
         _warn_ocr(page, index, result.warnings)
         result.pages.append(page)
     return result

@@ -340,6 +340,26 @@ def test_exif_orientation_is_honoured() -> None:
     assert gray[:15].mean() < 40 and gray[30:].mean() > 215
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_every_exif_orientation_matches_pil(orientation: int, fmt: str) -> None:
+    """The fast OpenCV decoder turns pictures exactly as PIL's exif_transpose does."""
+    from PIL import ImageOps
+
+    rng = np.random.default_rng(orientation)
+    stored = np.zeros((60, 90, 3), np.uint8)
+    stored[:20, :30] = (255, 0, 0)  # a red corner block makes every flip/turn distinguishable
+    stored[40:, 70:] = rng.integers(0, 255, (20, 20, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = image_bytes(stored, fmt, exif=exif.tobytes(), **({"quality": 95} if fmt == "JPEG" else {}))
+    (page,) = decode_image(load_document(data))
+    with Image.open(io.BytesIO(data)) as img:
+        expected = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))[..., ::-1]
+    assert page.pixels.shape == expected.shape
+    assert np.abs(page.pixels.astype(int) - expected.astype(int)).mean() < 2
+
+
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF"])
 def test_formats_decode_to_bgr(fmt: str) -> None:
     rgb = np.zeros((30, 40, 3), np.uint8)
