@@ -667,7 +667,6 @@ def _log_to_mlflow(
 ) -> tuple[str, str | None, Any]:
     import mlflow
     import pandas as pd
-    from mlflow.models import infer_signature
 
     from minimarket import tracking
     from minimarket.learning.extractor_model import InvoiceExtractorPyfunc, save_extractor
@@ -706,7 +705,7 @@ def _log_to_mlflow(
         pyfunc = InvoiceExtractorPyfunc()
         pyfunc.extractor = extractor
         output = pyfunc.predict(None, example)
-        signature = infer_signature(example, output)
+        signature = _signature(output)
         with tempfile.TemporaryDirectory() as tmp:
             path = save_extractor(extractor, Path(tmp))
             mlflow.log_artifact(str(path.parent / "config.json"), artifact_path="evaluation")
@@ -743,6 +742,16 @@ def _log_to_mlflow(
 
             clear_cache()
         return run.info.run_id, version, decision
+
+
+def _signature(output: Any) -> Any:
+    """``document`` (path or base64) required, ``name`` optional; the output columns as strings."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    inputs = Schema([ColSpec("string", "document"), ColSpec("string", "name", required=False)])
+    outputs = Schema([ColSpec("string", column) for column in output.columns])
+    return ModelSignature(inputs=inputs, outputs=outputs)
 
 
 def _requirements() -> list[str]:
