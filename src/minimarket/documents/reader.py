@@ -98,6 +98,19 @@ class _PdfReader:
                 break
         return [DecodedCode(kind, text, index, "embedded") for kind, text in dict.fromkeys(found)]
 
+    def _dpi(self, page: PageText, wanted: float) -> float:
+        """``wanted`` unless the page is so large (posters, broken MediaBoxes up to 200 inches) that the
+        render would exceed ``Settings.max_image_pixels``: then the largest resolution that fits."""
+        inches2 = max(page.width, 1.0) * max(page.height, 1.0) / (72.0 * 72.0)
+        fits = (self.settings.max_image_pixels / inches2) ** 0.5
+        if fits < wanted:
+            self.result.warnings.append(
+                f"Página {page.index + 1}: la página es muy grande ({page.width / 72:.0f}×{page.height / 72:.0f} "
+                f"pulgadas); se leyó a {fits:.0f} ppp."
+            )
+            return fits
+        return wanted
+
     @property
     def _hard_search(self) -> bool:
         """Whether the expensive code search is still worth it (nothing found on earlier pages)."""
@@ -134,7 +147,7 @@ class _PdfReader:
                 codes.extend(find_codes(image.pixels, index, "embedded", effort=FULL))
         if not codes and self._hard_search:
             # Only while the document has no code yet: later pages are copies or attachments.
-            raster = render_page(pdf, index, CODE_SEARCH_DPI)
+            raster = render_page(pdf, index, self._dpi(text, CODE_SEARCH_DPI))
             codes = find_codes(raster, index, "render", effort=QUICK)
             if self.first_text_raster is None and not codes:
                 self.first_text_raster = (index, raster)
@@ -190,10 +203,11 @@ class _PdfReader:
         self, pdf: pdfium.PdfDocument, index: int, text: PageText, quality: TextQuality, codes: list[DecodedCode]
     ) -> tuple[PageText, list[DecodedCode]]:
         """No usable text layer: render once and use the raster for codes and OCR."""
-        raster = render_page(pdf, index, self.settings.render_dpi)
+        dpi = self._dpi(text, self.settings.render_dpi)
+        raster = render_page(pdf, index, dpi)
         if not codes:
             codes = find_codes(raster, index, "render", effort=FULL if self._hard_search else QUICK)
-        ocr = ocr_page(raster, self.settings, dpi=self.settings.render_dpi, index=index)
+        ocr = ocr_page(raster, self.settings, dpi=dpi, index=index)
         if text.words and quality.real_chars:
             self.result.warnings.append(
                 f"Página {index + 1}: la capa de texto del PDF no es utilizable "

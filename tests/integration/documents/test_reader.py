@@ -229,3 +229,25 @@ def test_ocr_timeout_end_to_end(page_bgr: np.ndarray) -> None:
         read_document(doc, Settings(ocr_timeout_seconds=0.2))
     assert info.value.code == "timeout"
     assert _tesseracts() == []
+
+
+@pytest.mark.parametrize("with_text", [True, False])
+def test_giant_page_is_rendered_within_the_pixel_limit(with_text: bool) -> None:
+    """A 200×200-inch page (the largest a PDF allows) must not be rendered at 300 dpi (3.6 gigapixels)."""
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=(14400, 14400))
+    pdf.rect(1000, 1000, 12000, 12000, fill=0)
+    if with_text:
+        pdf.setFont("Helvetica", 200)
+        pdf.drawString(1200, 12000, "FACTURA A 0001-00001234 CUIT 20-12345678-6")
+        pdf.drawString(1200, 11000, "Importe total: $ 1.234,56 Fecha 14/02/2023")
+    pdf.showPage()
+    pdf.save()
+    settings = Settings(max_image_pixels=4_000_000)
+    result = read_document(load_document(buffer.getvalue(), settings=settings), settings)
+    (page,) = result.pages
+    assert page.origin is (TextOrigin.TEXT if with_text else TextOrigin.OCR)
+    assert any("muy grande" in warning for warning in result.warnings)
+    assert result.codes == []
