@@ -8,8 +8,10 @@ ignored: reading invoices never breaks because of the registry.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sqlite3
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,14 +31,25 @@ _cache: dict[str, LearnedExtractor | None] = {}
 _lock = threading.Lock()
 
 
-def _store_exists(uri: str) -> bool:
-    if uri.startswith("sqlite:///"):
-        return Path(uri.removeprefix("sqlite:///")).is_file()
-    return True
+def _may_have_champion(uri: str) -> bool:
+    """Cheap pre-check without importing MLflow: a local SQLite store must exist and hold the alias."""
+    if not uri.startswith("sqlite:///"):
+        return True
+    path = Path(uri.removeprefix("sqlite:///"))
+    if not path.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+            row = db.execute(
+                "SELECT 1 FROM registered_model_aliases WHERE name = ? AND alias = ? LIMIT 1", (MODEL_NAME, "champion")
+            ).fetchone()
+        return row is not None
+    except sqlite3.Error:
+        return True  # unknown schema: let MLflow answer
 
 
 def _load(uri: str) -> LearnedExtractor | None:
-    if not _store_exists(uri):
+    if not _may_have_champion(uri):
         return None
     from minimarket import tracking
 
