@@ -58,6 +58,11 @@ def backtest_cmd(
     ),
     drop_duplicates: bool = typer.Option(False, "--drop-duplicates", help="Drop fully repeated rows first."),
     date_format: str | None = typer.Option(None, "--date-format", help="strptime format, e.g. %d/%m/%Y."),
+    gaps: str = typer.Option(
+        "zero",
+        "--gaps",
+        help="A period with no row: 'zero' (nothing sold, as in a POS export) or 'missing' (not recorded: not scored).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON result (the default output)."),
 ) -> None:
     """Backtest every model on the CSV: WAPE, MASE, bias and fit time per model over the folds.
@@ -74,6 +79,7 @@ def backtest_cmd(
             price_col="unit_price" if price_col else None,
             store_col="store" if store_col else None,
             freq=freq.upper(),
+            gaps=gaps,
         )
         chosen = make_models([m.strip() for m in models.split(",") if m.strip()] if models else None, horizon)
         result = backtest(panel, horizon=horizon, folds=folds, models=chosen)

@@ -92,6 +92,7 @@ def build_panel(
     price_col: str | None = None,
     freq: str = "D",
     min_sales: int = 2,
+    gaps: str = "zero",
 ) -> Panel:
     """Aggregate raw sales rows into a panel.
 
@@ -99,7 +100,14 @@ def build_panel(
     they are netted into their period, and a period whose net is negative counts as 0 sold. With
     ``store_col`` each store × SKU is its own series (``"store|sku"``). Series with fewer than
     ``min_sales`` selling periods cannot be evaluated and are listed in ``Panel.skipped``.
+
+    ``gaps``: what a period without any row (after the series' first sale) means — ``"zero"`` (a POS
+    export has no row for a day without sales: 0 sold) or ``"missing"`` (a panel data set where an
+    absent row means "not recorded", e.g. a store's closed or unreported week: left unknown, never
+    scored, and ignored by the features).
     """
+    if gaps not in ("zero", "missing"):
+        raise DemandDataError(f"unknown gaps mode {gaps!r}; accepted: zero, missing")
     if freq not in SEASON:
         raise DemandDataError(f"unknown frequency {freq!r}; accepted: D (daily), W (weekly), M (monthly)")
     needed = [c for c in (date_col, sku_col, qty_col, store_col, price_col) if c]
@@ -143,7 +151,7 @@ def build_panel(
     first = np.argmax(np.nan_to_num(values, nan=0.0) > 0, axis=1)
     filled = np.nan_to_num(values, nan=0.0)
     columns = np.arange(values.shape[1])[None, :]
-    values = np.where(columns >= first[:, None], filled, np.nan)
+    values = np.where(columns >= first[:, None], filled if gaps == "zero" else values, np.nan)
     prices = None
     if price_col:
         price_wide = grouped["price"].mean().unstack("period").reindex(index=wide.index, columns=periods)
@@ -554,15 +562,21 @@ def backtest(
         train = panel.truncate(origin)
         index = {s: i for i, s in enumerate(panel.series)}
         rows = np.array([index[s] for s in train.series])
-        actual = np.nan_to_num(panel.values[rows, origin + 1 : origin + 1 + horizon], nan=0.0)
-        scales = np.array([metrics.mase_scale(v[np.isfinite(v)], m) for v in train.values])
+        future = panel.values[rows, origin + 1 : origin + 1 + horizon]
+        before_first = np.cumsum(np.isfinite(panel.values[rows, : origin + 1 + horizon]), axis=1)[:, origin + 1 :] == 0
+        # not yet started → 0 sold; a gap ("missing" panels) → not scored
+        actual = np.where(before_first, 0.0, future)
+        scored = np.isfinite(actual)
+        scales = np.array([metrics.mase_scale(v, m) for v in train.values])
         for mdl in chosen:
             started = time.perf_counter()
             pred = mdl.fit(train).predict(train)
             acc[mdl.name]["seconds"].append(time.perf_counter() - started)
-            acc[mdl.name]["actual"].append(actual.ravel())
-            acc[mdl.name]["pred"].append(pred.ravel())
-            acc[mdl.name]["mae"].extend(np.mean(np.abs(actual - pred), axis=1).tolist())
+            acc[mdl.name]["actual"].append(actual[scored])
+            acc[mdl.name]["pred"].append(pred[scored])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                acc[mdl.name]["mae"].extend(np.nanmean(np.abs(actual - pred), axis=1).tolist())
             acc[mdl.name]["scale"].extend(scales.tolist())
         if progress:
             progress(f"fold origin {panel.periods[origin].date()}")

@@ -256,7 +256,7 @@ class WeightRule:
         else:
             raise ValueError(f"unknown weight rule {self.kind!r}")
         w = w / w.sum(axis=1, keepdims=True)
-        return np.where((counts >= MIN_KNOWN)[:, None], w, equal)
+        return np.where((ends >= MIN_KNOWN)[:, None], w, equal)
 
 
 DEFAULT_RULES: tuple[WeightRule, ...] = (

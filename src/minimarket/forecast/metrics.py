@@ -37,11 +37,14 @@ def bias(actual: ArrayLike, predicted: ArrayLike) -> float:
 
 
 def mase_scale(history: ArrayLike, season: int = 1) -> float:
-    """In-sample MAE of the seasonal naive forecast on ``history`` (the MASE denominator)."""
+    """In-sample MAE of the seasonal naive forecast on ``history`` (the MASE denominator); pairs with
+    a missing (``NaN``) end are ignored."""
     h = np.asarray(history, dtype=float)
     if h.size <= season:
         return float("nan")
-    return float(np.mean(np.abs(h[season:] - h[:-season])))
+    diffs = np.abs(h[season:] - h[:-season])
+    diffs = diffs[np.isfinite(diffs)]
+    return float(np.mean(diffs)) if diffs.size else float("nan")
 
 
 def mase(actual: ArrayLike, predicted: ArrayLike, scale: float) -> float:

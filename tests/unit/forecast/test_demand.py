@@ -116,3 +116,34 @@ def test_backtest_needs_enough_history():
     panel = build_panel(_sales(days=30, skus=2))
     with pytest.raises(DemandDataError, match="not enough history"):
         backtest(panel, horizon=28, folds=2, models=[SeasonalNaive(horizon=28)])
+
+
+def test_gaps_can_mean_not_recorded_instead_of_zero():
+    frame = pd.DataFrame({"date": ["2025-01-06", "2025-01-13", "2025-01-27"], "sku": ["A"] * 3, "quantity": [5, 6, 7]})
+    zero = build_panel(frame, freq="W")
+    missing = build_panel(frame, freq="W", gaps="missing")
+    assert zero.values.tolist() == [[5.0, 6.0, 0.0, 7.0]]
+    assert np.isnan(missing.values[0, 2]) and missing.values[0, 3] == 7.0
+    with pytest.raises(DemandDataError, match="gaps"):
+        build_panel(frame, gaps="maybe")
+
+
+def test_unrecorded_periods_are_not_scored():
+    sales = _sales(days=120, skus=3)
+    panel = build_panel(sales, freq="D")
+    gappy = build_panel(sales, freq="D")
+    gappy.values[:, -5:] = np.nan  # the last days were not recorded
+    full = backtest(panel, horizon=7, folds=1, models=[SeasonalNaive(horizon=7)])
+    partial = backtest(gappy, horizon=7, folds=1, models=[SeasonalNaive(horizon=7)])
+    assert np.isfinite(partial.results["seasonal_naive"]["wape"])
+    assert partial.results["seasonal_naive"]["wape"] != full.results["seasonal_naive"]["wape"]
+
+
+def test_prophet_per_series_smoke():
+    """The one Prophet fit of the unit tests: a short weekly-patterned series, forecast stays sane."""
+    from minimarket.forecast.demand import ProphetPerSeries
+
+    panel = build_panel(_sales(days=56, skus=1))
+    forecast = ProphetPerSeries(horizon=7, n_jobs=1).predict(panel)
+    assert forecast.shape == (1, 7) and (forecast >= 0).all()
+    assert forecast[0].mean() == pytest.approx(np.nanmean(panel.values[0, -28:]), rel=0.5)

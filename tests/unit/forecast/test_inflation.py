@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from minimarket.forecast import cpi
 from minimarket.forecast.inflation import (
     InflationData,
     InflationForecaster,
@@ -9,8 +10,17 @@ from minimarket.forecast.inflation import (
     SeasonalDrift,
     components_huber,
     from_log,
+    make_models,
+    production_model,
     rolling_backtest,
     to_log,
+)
+from minimarket.forecast.inflation_combination import (
+    GapRegression,
+    OnlineCombination,
+    WeightRule,
+    cached_predict,
+    huber_irls,
 )
 from minimarket.forecast.inflation_update import UpdateRefused, check_plausibility, parse_month
 
@@ -32,7 +42,7 @@ def test_naive_backtest_reproduces_the_reference_figures(data):
 
 def test_backtest_is_strictly_out_of_sample(data):
     """Poisoning every month after the last origin must not change any forecast made before it."""
-    models = [SeasonalDrift(), components_huber()]
+    models = [SeasonalDrift(), components_huber(), GapRegression(), production_model()]
     clean = rolling_backtest(data.truncate("2024-06"), models, horizons=(1, 3), start="2024-01", end="2024-06")
     poisoned_headline = data.headline.copy()
     poisoned_headline.loc[pd.Period("2024-07", "M") :] = 99.0
@@ -96,3 +106,77 @@ def test_month_format(bad):
 def test_intervals_are_finite(data):
     frame = InflationForecaster(calibration_months=12, max_horizon=2).fit(data.truncate("2024-02")).forecast(2)
     assert np.isfinite(frame[["pct", "lower", "upper"]].to_numpy()).all()
+
+
+def test_huber_irls_recovers_the_line_despite_outliers():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    y = 0.5 + x @ np.array([2.0, -1.0]) + rng.normal(scale=0.05, size=120)
+    y[:8] += 25.0  # gross outliers
+    beta = huber_irls(x, y)
+    np.testing.assert_allclose(beta, [0.5, 2.0, -1.0], atol=0.1)
+    ols = np.linalg.lstsq(np.column_stack([np.ones(120), x]), y, rcond=None)[0]
+    assert abs(ols[0] - 0.5) > 1.0  # least squares is dragged away by them
+
+
+def test_weight_rules_use_only_errors_known_at_each_origin():
+    errors = np.array([[1.0, 2.0]] * 10 + [[3.0, 0.5]] * 2)
+    known = np.arange(12)  # at origin r, rows 0..r-1 are known
+    inverse = WeightRule("inverse", window=12).weights(errors, known)
+    assert inverse[3].tolist() == [0.5, 0.5]  # fewer than 6 known errors: equal weights
+    assert inverse[8, 0] == pytest.approx(2 / 3)  # 1/1 vs 1/2
+    best = WeightRule("best", window=2).weights(errors, known)
+    assert best[10].tolist() == [1.0, 0.0] and best[-1].tolist() == [0.0, 1.0]  # rows 9-10: means 2 vs 1.25
+    exp = WeightRule("exp", window=24).weights(errors, known)
+    assert np.allclose(exp.sum(axis=1), 1.0) and exp[9, 0] > 0.99
+
+
+def test_combination_learns_weights_from_the_past(data):
+    combo = OnlineCombination()
+    history = data.truncate("2025-12")
+    forecast = combo.predict(history, [1, 3])
+    assert set(forecast) == {1, 3} and all(np.isfinite(list(forecast.values())))
+    assert set(combo.last_choice) == {1, 3}
+    members = [cached_predict(m, history, [1])[1] for m in combo.members]
+    assert min(members) - 1e-9 <= forecast[1] <= max(members) + 1e-9  # a convex combination
+
+
+def test_memoised_forecasts_are_keyed_on_the_data_content(data):
+    model = GapRegression()
+    history = data.truncate("2024-06")
+    first = cached_predict(model, history, [1, 2])
+    assert first == model.predict(history, [1, 2])
+    headline = history.headline.where(history.headline.index != history.last_month, 9.0)
+    changed = InflationData(headline, history.components)
+    assert cached_predict(model, changed, [1]) != {1: first[1]}
+
+
+def test_truncated_features_are_prefixes_of_the_full_ones(data):
+    short = data.truncate("2022-03")
+    fresh = InflationData(short.headline.copy(), short.components.copy())
+    for key, values in short.arrays().items():
+        np.testing.assert_allclose(values, fresh.arrays()[key])
+    assert short.pct("2022-03") == pytest.approx(float(data.headline.loc[pd.Period("2022-03", "M")]))
+
+
+def test_trimmed_mean_ignores_the_extreme_divisions():
+    weights = cpi.DIVISION_WEIGHTS
+    row = {code: 2.0 for code in weights}
+    row["04"] = 40.0  # a utility-tariff jump (9.4 % of the basket) is trimmed away
+    table = pd.DataFrame([row], index=pd.PeriodIndex(["2024-04"], freq="M"))
+    assert cpi.trimmed_mean_inflation(table).iloc[0] == pytest.approx(2.0)
+    components = InflationData.bundled().components
+    assert {"core", "regulated", "seasonal", "trim"} <= set(components.columns)
+
+
+def test_registry_names_are_unique_and_buildable():
+    models = make_models(["naive_last_month", "gap_momentum", "core_seasonal", "trimmed_seasonal", "combination"])
+    assert [m.name for m in models] == [
+        "naive_last_month",
+        "gap_momentum",
+        "core_seasonal",
+        "trimmed_seasonal",
+        "combination",
+    ]
+    with pytest.raises(ValueError, match="unknown inflation model"):
+        make_models(["nope"])
