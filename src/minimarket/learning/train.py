@@ -10,7 +10,7 @@ One run:
 4. **matcher** — the catalog (bundled + the shop's) with per-supplier aliases from confirmed invoices,
    confidence calibrated on descriptions read from the training documents, threshold chosen on val;
 5. **model choice** — rules vs + cell model vs + row model vs both on the validation split: only parts
-   that help are switched on;
+   that help are switched on (score first, then description CER, then the simpler variant);
 6. **test** — rules only (default OCR) vs learned, per kind, on the same test documents;
 7. **MLflow** — params, metrics, tables and plots, the pyfunc with signature and input example,
    registration with the promotion gate (``test_score``: mean of header accuracy and item F1 on the test
@@ -555,12 +555,15 @@ def _train(params: TrainParams, progress: Callable[[str], None] | None) -> Train
         variants.append(("row_cell", base.variant(use_row_model=True, use_cell_model=True)))
     _progress(f"elección de modelos en validación: {[name for name, _ in variants]}", progress)
     choice_rows = []
-    best_name, best, best_score = variants[0][0], variants[0][1], -1.0
+    best_name, best, best_key = variants[0][0], variants[0][1], (-1.0, -math.inf)
     for name, candidate in variants:
         ev = evaluate(val_samples, candidate, name)
         choice_rows.append({"variant": name, **ev.summary()["overall"]})
-        if ev.score > best_score + 1e-9:
-            best_name, best, best_score = name, candidate, ev.score
+        cer = ev.overall.get("description_cer")
+        # better score first; on a tie, cleaner descriptions (lower CER); on a full tie, the simpler variant
+        key = (round(ev.score, 4), -(cer if isinstance(cer, float) and not math.isnan(cer) else 1.0))
+        if key > best_key:
+            best_name, best, best_key = name, candidate, key
     extractor = best
 
     # 6. test: rules vs learned on the same documents
