@@ -28,7 +28,7 @@ import math
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,6 @@ import numpy as np
 
 from minimarket.config import get_settings
 from minimarket.documents.ocr.engine import OcrSettings
-from minimarket.domain.invoice import ExtractedInvoice
 from minimarket.learning.dataset import KINDS, DocRef, Sample, generate_corpus, load_refs, read_samples
 from minimarket.learning.extractor_model import ExtractorConfig, LearnedExtractor
 from minimarket.learning.line_classifier import (
@@ -234,6 +233,7 @@ _RULE_CELL_LABEL = {
     "discount_amount": "discount_amount",
     "discount_pct": "discount_pct",
     "vat_rate": "vat_rate",
+    "code": "code",
 }
 
 
@@ -782,18 +782,3 @@ def _log_drift_reference(evaluation: Evaluation) -> None:
             log_reference(frame, "invoices")
     except Exception as exc:  # drift reference is a bonus; never fail a training run for it
         log.warning("drift reference not logged (%s: %s)", type(exc).__name__, exc)
-
-
-def extract_with(parts: LearnedExtractor | None, path: Path) -> ExtractedInvoice:
-    """Extract one file with ``parts`` (``None``: rules only), reading it afresh (tests, benchmarks)."""
-    from minimarket.documents.extract import extract, using_learned_parts
-
-    with using_learned_parts(parts):
-        return extract(path)
-
-
-def with_ocr(extractor: LearnedExtractor, ocr: OcrSettings) -> LearnedExtractor:
-    """The same extractor with other OCR settings."""
-    return LearnedExtractor(
-        replace(extractor.config, ocr=ocr), extractor.row_model, extractor.cell_model, extractor.matcher
-    )
