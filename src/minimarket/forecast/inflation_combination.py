@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -158,6 +159,7 @@ class LevelPlusSeason:
 
 _CACHE: OrderedDict[tuple[str, str], dict[int, float]] = OrderedDict()
 _CACHE_SIZE = 50_000
+_CACHE_LOCK = threading.Lock()
 MEMBER_HORIZONS = 6
 """Members always forecast horizons 1..6 (at least), so every caller shares the memoised forecasts."""
 
@@ -184,19 +186,22 @@ def cached_predict(
     made from the months up to an origin is reused only for that same history."""
     wanted = list(range(1, max(MEMBER_HORIZONS, *horizons) + 1))
     cache_key = (repr(model), f"{key or fingerprint(data)}:{len(wanted)}")
-    hit = _CACHE.get(cache_key)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(cache_key)
+        if hit is not None:
+            _CACHE.move_to_end(cache_key)
     if hit is None:
         hit = model.predict(data, wanted)
-        _CACHE[cache_key] = hit
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    else:
-        _CACHE.move_to_end(cache_key)
+        with _CACHE_LOCK:
+            _CACHE[cache_key] = hit
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
     return {h: hit[h] for h in horizons}
 
 
 def clear_cache() -> None:
-    _CACHE.clear()
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 MIN_KNOWN = 6
