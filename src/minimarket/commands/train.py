@@ -25,7 +25,9 @@ def extractor_cmd(
         "--ocr-grid",
         help="OCR settings to try: default, small, full, or keys like psm6-bin0-x1,psm11-bin1-x1.",
     ),
-    models: str = typer.Option("row,cell,matcher", "--models", help="Learned parts to consider: row, cell, matcher."),
+    models: str = typer.Option(
+        "row,cell,header,matcher", "--models", help="Learned parts to consider: row, cell, header, matcher."
+    ),
     use_corrections: bool = typer.Option(
         True, "--corrections/--no-corrections", help="Use invoices corrected in the store as labels."
     ),

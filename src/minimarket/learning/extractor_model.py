@@ -46,6 +46,8 @@ class ExtractorConfig:
     ocr: OcrSettings = field(default_factory=OcrSettings)
     use_row_model: bool = False
     use_cell_model: bool = False
+    infer_headers: bool = False
+    """Infer the items-table columns from the item lines when the header row cannot be read."""
     use_matcher: bool = True
     matcher_threshold: float = 0.5
     trained: dict[str, Any] = field(default_factory=dict)
@@ -74,9 +76,10 @@ class LearnedExtractor:
     def extract_items(self, views: list[PageView], fmt: NumberFormat | None) -> ItemsResult:
         row = self.row_model if self.config.use_row_model else None
         cell = self.cell_model if self.config.use_cell_model else None
-        if row is None and cell is None:
+        infer = getattr(self.config, "infer_headers", False)
+        if row is None and cell is None and not infer:
             return extract_items(views, fmt)
-        return LearnedItems(row, cell).extract_items(views, fmt)
+        return LearnedItems(row, cell, infer).extract_items(views, fmt)
 
     def finish(self, result: ExtractedInvoice) -> None:
         """Match every item to a catalog SKU (``sku`` stays empty below the matcher's threshold)."""

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -36,6 +36,7 @@ from rapidfuzz.distance import Levenshtein
 from minimarket.documents.items import (
     NUMERIC_ROLES,
     Cell,
+    Column,
     ColumnRole,
     ItemsResult,
     RowCells,
@@ -121,14 +122,23 @@ class PageTable:
     fmt: NumberFormat | None = None
 
 
-def build_tables(views: Sequence[PageView], fmt: NumberFormat | None) -> list[PageTable]:
-    """One :class:`PageTable` per page with an items table, as :func:`extract_items` walks them."""
+def build_tables(
+    views: Sequence[PageView], fmt: NumberFormat | None, *, infer_headers: bool = False
+) -> list[PageTable]:
+    """One :class:`PageTable` per page with an items table, as :func:`extract_items` walks them.
+
+    ``infer_headers``: when no header row is found on a page (nor on an earlier one), the columns are
+    inferred from the item lines themselves (:func:`infer_layout`) — e.g. a header printed white on a
+    dark band, which OCR cannot read, over perfectly readable item lines."""
     finder, assigner, classifier = RuleHeaderFinder(), RuleCellAssigner(), RuleRowClassifier()
     tables: list[PageTable] = []
     last: TableLayout | None = None
     for view in views:
         layout = finder.find(view)
         found = layout is not None
+        if layout is None and last is None and infer_headers:
+            layout = infer_layout(view, fmt)
+            found = layout is not None
         if layout is None and last is not None:
             layout = TableLayout(view.index, 0.0, 0.0, last.columns)
             start_y = 0.0
@@ -142,6 +152,74 @@ def build_tables(views: Sequence[PageView], fmt: NumberFormat | None) -> list[Pa
         kinds = [classifier.classify(row) for row in rows]
         tables.append(PageTable(view, layout, found, lines, rows, kinds, fmt))
     return tables
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+class _ItemLine(NamedTuple):
+    line: LineText
+    quantity: Cell
+    price: Cell
+    amount: Cell
+    word: Cell | None
+    code: Cell | None
+
+
+def infer_layout(view: PageView, fmt: NumberFormat | None) -> TableLayout | None:
+    """Items-table columns read off the item lines when the header row is unreadable: lines with words
+    and three figures that multiply out (quantity × unit price = amount) give the quantity, unit price and
+    amount columns (median extents), a code column when they start with a code-like token, and the
+    description column where their words start. ``None`` without such a line."""
+    empty = TableLayout(view.index, 0.0, 0.0, [])
+    assigner = RuleCellAssigner()
+    found: list[_ItemLine] = []
+    for lt in view.lines:
+        if sum(ch.isalpha() for ch in lt.raw) < 3:
+            continue
+        row = assigner.assign(lt, empty, fmt)
+        cells = sorted((c for cs in row.cells.values() for c in cs), key=lambda c: c.x0)
+        figures = [c for c in cells if c.value is not None]
+        amounts, factors, small = _triples([c.value or Decimal(0) for c in figures])
+        if not amounts:
+            continue
+        amount = figures[max(amounts)]
+        quantity = figures[min(small)]
+        prices = [i for i in factors if i not in small and figures[i] is not amount]
+        if not prices or quantity is amount:
+            continue
+        price = figures[prices[0]]
+        words = [c for c in cells if c.value is None and any(ch.isalpha() for ch in c.text)]
+        first = (
+            cells[0]
+            if cells
+            and _CODE_LIKE.match(cells[0].text)
+            and cells[0].x1 < min((w.x0 for w in words), default=cells[0].x1)
+            else None
+        )
+        found.append(_ItemLine(lt, quantity, price, amount, words[0] if words else None, first))
+    if not found:
+        return None
+    columns: list[Column] = []
+    for role, cells_k in (
+        (ColumnRole.QUANTITY, [e.quantity for e in found]),
+        (ColumnRole.UNIT_PRICE, [e.price for e in found]),
+        (ColumnRole.AMOUNT, [e.amount for e in found]),
+    ):
+        columns.append(Column(role, "", _median([c.x0 for c in cells_k]), _median([c.x1 for c in cells_k])))
+    starts = [e.word.x0 for e in found if e.word is not None]
+    codes = [e.code for e in found if e.code is not None]
+    if codes and len(codes) * 2 >= len(found):
+        columns.append(Column(ColumnRole.CODE, "", _median([c.x0 for c in codes]), _median([c.x1 for c in codes])))
+    if starts:
+        x0 = _median(starts)
+        right = min((c.x0 for c in columns if c.role in NUMERIC_ROLES and c.x0 > x0), default=view.width)
+        columns.append(Column(ColumnRole.DESCRIPTION, "", x0, max(x0 + 1.0, min(right - 2.0, x0 + 0.4 * view.width))))
+    top = found[0].line
+    y = top.y0 - 0.6
+    return TableLayout(view.index, y - 1.0, y, sorted(columns, key=lambda c: c.x0))
 
 
 def _values(row: RowCells) -> list[tuple[ColumnRole, Cell]]:
@@ -808,9 +886,10 @@ class LearnedItems:
 
     row_model: RowModel | None = None
     cell_model: CellModel | None = None
+    infer_headers: bool = False
 
     def extract_items(self, views: Sequence[PageView], fmt: NumberFormat | None) -> ItemsResult:
-        tables = build_tables(views, fmt)
+        tables = build_tables(views, fmt, infer_headers=self.infer_headers)
         cells: dict[int, RowCells] = {}
         kinds: dict[int, RowKind] = {}
         for table in tables:

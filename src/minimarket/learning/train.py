@@ -56,7 +56,7 @@ __all__ = ["MODEL_NAME", "Evaluation", "TrainOutcome", "TrainParams", "evaluate"
 MODEL_NAME = "invoice-extractor"
 EXPERIMENT = "invoice-extractor"
 GATE_METRIC = "test_score"
-MODEL_CHOICES = ("row", "cell", "matcher")
+MODEL_CHOICES = ("row", "cell", "header", "matcher")
 REPORTED = (
     "documents",
     "fully_correct_share",
@@ -82,7 +82,8 @@ class TrainParams:
     ocr_grid: str = "default"
     """``default`` (no search), ``small``, ``full`` or comma-separated keys such as ``psm6-bin0-x1``."""
     models: tuple[str, ...] = MODEL_CHOICES
-    """Learned parts to consider: ``row``, ``cell``, ``matcher``."""
+    """Learned parts to consider: ``row``, ``cell``, ``header`` (columns inferred from item lines when the
+    header row is unreadable), ``matcher``."""
     use_corrections: bool = True
     workers: int = 2
     data_dir: Path | None = None
@@ -244,7 +245,7 @@ def label_samples(samples: Sequence[Sample], min_coverage: float = 0.8) -> Label
         if sample.text is None or not sample.ref.truth.items:
             continue
         views, fmt = _views(sample)
-        tables = build_tables(views, fmt)
+        tables = build_tables(views, fmt, infer_headers=True)
         labels = label_document(tables, sample.ref.truth.items, min_coverage)
         data.documents += 1
         data.coverage.append(labels.coverage)
@@ -546,13 +547,16 @@ def _train(params: TrainParams, progress: Callable[[str], None] | None) -> Train
         cell_model,
         matcher,
     )
-    variants: list[tuple[str, LearnedExtractor]] = [("rules_items", base)]
+    steps: list[tuple[str, dict[str, bool]]] = [("rules_items", {})]
     if cell_model is not None:
-        variants.append(("cell", base.variant(use_cell_model=True)))
+        steps.append(("cell", {"use_cell_model": True}))
     if row_model is not None:
-        variants.append(("row", base.variant(use_row_model=True)))
+        steps.append(("row", {"use_row_model": True}))
     if row_model is not None and cell_model is not None:
-        variants.append(("row_cell", base.variant(use_row_model=True, use_cell_model=True)))
+        steps.append(("row_cell", {"use_row_model": True, "use_cell_model": True}))
+    if "header" in params.models:
+        steps += [(f"{name}+header", {**switches, "infer_headers": True}) for name, switches in list(steps)]
+    variants = [(name, base.variant(**switches)) for name, switches in steps]
     _progress(f"elección de modelos en validación: {[name for name, _ in variants]}", progress)
     choice_rows = []
     best_name, best, best_key = variants[0][0], variants[0][1], (-1.0, -math.inf)
@@ -682,6 +686,7 @@ def _log_to_mlflow(
                 "chosen_ocr": extractor.config.ocr.key,
                 "use_row_model": extractor.config.use_row_model,
                 "use_cell_model": extractor.config.use_cell_model,
+                "infer_headers": extractor.config.infer_headers,
                 "use_matcher": extractor.config.use_matcher,
                 "matcher_threshold": extractor.config.matcher_threshold,
             }
