@@ -123,3 +123,31 @@ def test_learned_models_generalise_to_new_documents(train_docs: list[ReadDoc], h
         total += len(truth)
         assert len(items) >= 0.8 * len(rules)
     assert right / total >= 0.9
+
+
+def test_columns_are_inferred_when_the_header_row_is_unreadable(heldout_docs: list[ReadDoc]) -> None:
+    from minimarket.documents.items import RuleHeaderFinder
+    from minimarket.documents.layout import PageText
+
+    doc = next(d for d in heldout_docs if d.layout == "erp_ruled" and len(d.truth.items) >= 2)
+    views, fmt = views_of(doc)
+    header = RuleHeaderFinder().find(views[0])
+    assert header is not None
+    # blank the header row out, as OCR does with white letters on a dark band
+    page = doc.text.pages[views[0].index]
+    kept = [w for w in page.words if not (header.y0 - 1 <= w.cy <= header.y1 + 1)]
+    blind = ReadDoc(
+        doc.name, doc.layout, type(doc.text)(pages=[PageText(page.index, page.width, page.height, page.origin, kept)]),
+        doc.truth, doc.data,
+    )  # fmt: skip
+    views, fmt = views_of(blind)
+    assert build_tables(views, fmt) == []
+    assert extract_items(views, fmt).items == []
+    tables = build_tables(views, fmt, infer_headers=True)
+    assert len(tables) == 1 and tables[0].found
+    roles = {c.role.value for c in tables[0].layout.columns}
+    assert {"quantity", "unit_price", "amount", "description"} <= roles
+    items = LearnedItems(infer_headers=True).extract_items(views, fmt).items
+    assert [_item_key(i.model_dump(mode="json")) for i in items] == [
+        _item_key(i.model_dump(mode="json")) for i in doc.truth.items
+    ]
