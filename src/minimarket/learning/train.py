@@ -9,8 +9,9 @@ One run:
    training split, and their accuracy against the rules' decisions on the validation labels;
 4. **matcher** — the catalog (bundled + the shop's) with per-supplier aliases from confirmed invoices,
    confidence calibrated on descriptions read from the training documents, threshold chosen on val;
-5. **model choice** — rules vs + cell model vs + row model vs both on the validation split: only parts
-   that help are switched on (score first, then description CER, then the simpler variant);
+5. **model choice** — rules vs + cell model vs + row model vs both, each with and without table columns
+   inferred from the item lines, on the validation split: only parts that help are switched on (score
+   first, then description CER, then the simpler variant);
 6. **test** — rules only (default OCR) vs learned, per kind, on the same test documents;
 7. **MLflow** — params, metrics, tables and plots, the pyfunc with signature and input example,
    registration with the promotion gate (``test_score``: mean of header accuracy and item F1 on the test
