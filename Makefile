@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export BENTOML_DO_NOT_TRACK := True
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: help setup system-deps test-deps run test lint format bench clean
+.PHONY: help setup system-deps test-deps run test lint format bench repro lab clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,12 @@ lint: $(STAMP) ## ruff + mypy
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
+
+repro: setup ## run the training pipeline (DVC stages executing the notebooks; offline)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro $(DVC_ARGS)
+
+lab: setup ## JupyterLab for data scientists (notebooks import the package)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser
 
 bench: setup ## run the benchmarks (figures as JSON in reports/bench/)
 	@mkdir -p reports/bench

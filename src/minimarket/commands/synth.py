@@ -78,3 +78,33 @@ def samples_cmd(
     except (ValueError, OSError) as exc:
         fail(str(exc))
     print_json({"out": str(target), "files": written})
+
+
+@app.command("corpus")
+def corpus_cmd(
+    out: Path = typer.Option(..., "--out", help="Corpus folder: <out>/<split>/<kind>/ (reused when already complete)."),
+    n_train: int = typer.Option(3, "--n-train", min=0, help="Training documents per kind."),
+    n_val: int = typer.Option(2, "--n-val", min=0, help="Validation documents per kind."),
+    n_test: int = typer.Option(2, "--n-test", min=0, help="Test documents per kind."),
+    kinds: str = typer.Option("pdf,scan,photo", "--kinds", help="Comma-separated kinds: pdf, scan, photo."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the whole corpus (each split and kind derives its own)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Processes rendering in parallel."),
+) -> None:
+    """Write the train/val/test corpus the invoice-extractor trains on (the same one `train extractor` uses)."""
+    from minimarket.learning.dataset import KINDS, generate_corpus
+
+    chosen = [kind.strip() for kind in kinds.split(",") if kind.strip()]
+    unknown = [kind for kind in chosen if kind not in KINDS]
+    if unknown or not chosen:
+        fail(f"unknown kind(s) {unknown or kinds!r}; use some of {', '.join(KINDS)}", 2)
+    started = time.monotonic()
+    folders = generate_corpus(out, {"train": n_train, "val": n_val, "test": n_test}, chosen, seed, workers=workers)
+    print_json(
+        {
+            "out": str(out),
+            "folders": {
+                split: {kind: str(path) for kind, path in by_kind.items()} for split, by_kind in folders.items()
+            },
+            "seconds": round(time.monotonic() - started, 2),
+        }
+    )

@@ -52,6 +52,17 @@ class DemandPyfunc(PythonModel):
         return forecast_frame(self.model, panel)
 
 
+def _input_example(sales: pd.DataFrame, price_col: str | None) -> pd.DataFrame:
+    """A small request: the last 8 weeks of two series (what a client sends to get their forecast)."""
+    columns = ["date", "sku", "quantity", *([price_col] if price_col else [])]
+    recent = sales[sales["date"] >= sales["date"].max() - pd.Timedelta(days=55)]
+    skus = recent["sku"].value_counts().index[:2]
+    example = recent[recent["sku"].isin(skus)][columns].reset_index(drop=True)
+    example["date"] = pd.to_datetime(example["date"]).dt.strftime("%Y-%m-%d")
+    example["quantity"] = example["quantity"].astype(float)  # quantities may be fractional (kg)
+    return example
+
+
 def holdout_wape(model: GlobalGBM, panel: Panel) -> float:
     """Refit a copy of ``model``'s configuration on all but the last horizon and score that horizon."""
     origin = panel.values.shape[1] - 1 - model.horizon
@@ -105,14 +116,21 @@ def _train_and_register(
             }
         )
         mlflow.log_metrics(values)
-        example = sales.tail(min(len(sales), 2000))
         python_model = DemandPyfunc(model, bool(price_col))
+        example = _input_example(sales, price_col)
+        signature = mlflow.models.infer_signature(example, python_model.predict(None, example))
+        from minimarket.monitoring.reference import log_reference
+        from minimarket.monitoring.sources import training_features
+
+        log_reference(training_features("sales", sales), "sales")
         with tempfile.TemporaryDirectory() as tmp:
             forecast_frame(model, panel).to_csv(Path(tmp) / "forecast.csv", index=False)
             mlflow.log_artifacts(tmp, artifact_path="evaluation")
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=python_model,
+            input_example=example,
+            signature=signature,
             pip_requirements=tracking.pinned_requirements(*tracking.MODEL_REQUIREMENTS),
         )
         version = decision = None
@@ -126,7 +144,6 @@ def _train_and_register(
             decision = tracking.promotion_gate(
                 MODEL_NAME, version, metric=GATE_METRIC, challenger_value=challenger, evaluate=evaluate
             )
-        del example
     return DemandTrainOutcome(run.info.run_id, version, decision, values)
 
 

@@ -53,6 +53,18 @@ def one_month_mae(model: InflationModel, data: InflationData, start: str, end: s
     return result.mae()[model.name]["1"]
 
 
+def _log_drift_reference(data: InflationData, predictions: pd.DataFrame, model_name: str) -> None:
+    """Log the CPI features (monthly %, its change, the out-of-sample residuals) drift checks compare with."""
+    from minimarket.monitoring.reference import log_reference
+    from minimarket.monitoring.sources import training_features
+
+    chosen = predictions[(predictions["model"] == model_name) & (predictions["horizon"] == 1)]
+    forecasts = pd.Series(
+        chosen["pred"].to_numpy(dtype=float), index=pd.PeriodIndex(chosen["target"].astype(str), freq="M")
+    )
+    log_reference(training_features("cpi", data.headline, forecasts=forecasts), "cpi")
+
+
 @dataclass
 class TrainOutcome:
     run_id: str
@@ -106,6 +118,7 @@ def _train_and_register(
             backtest.predictions.astype({"origin": str, "target": str}).to_csv(Path(tmp) / "backtest.csv", index=False)
             forecast.to_csv(Path(tmp) / "forecast.csv", index=False)
             mlflow.log_artifacts(tmp, artifact_path="evaluation")
+        _log_drift_reference(data, backtest.predictions, model.name)
         example = pd.DataFrame({"horizon": [1, 2, 3]})
         python_model = InflationPyfunc(forecaster)
         signature = mlflow.models.infer_signature(example, python_model.predict(None, example))
