@@ -181,8 +181,8 @@ def infer_layout(view: PageView, fmt: NumberFormat | None) -> TableLayout | None
             continue
         row = assigner.assign(lt, empty, fmt)
         cells = sorted((c for cs in row.cells.values() for c in cs), key=lambda c: c.x0)
-        figures = [c for c in cells if c.value is not None]
-        amounts, factors, small = _triples([c.value or Decimal(0) for c in figures])
+        figures = [c for c in cells if figure(c, fmt) is not None]
+        amounts, factors, small = _triples([figure(c, fmt) or Decimal(0) for c in figures])
         if not amounts:
             continue
         amount = figures[max(amounts)]
@@ -191,7 +191,7 @@ def infer_layout(view: PageView, fmt: NumberFormat | None) -> TableLayout | None
         if not prices or quantity is amount:
             continue
         price = figures[prices[0]]
-        words = [c for c in cells if c.value is None and any(ch.isalpha() for ch in c.text)]
+        words = [c for c in cells if figure(c, fmt) is None and any(ch.isalpha() for ch in c.text)]
         first = (
             cells[0]
             if cells
@@ -246,7 +246,7 @@ def _candidates(row: RowCells) -> list[tuple[ColumnRole, Cell]]:
         for role, cells in row.cells.items()
         if role != ColumnRole.UNIT
         for cell in cells
-        if cell.value is not None or _CODE_LIKE.match(cell.text) or _FIGURE.match(cell.text)
+        if cell.value is not None or _CODE_LIKE.match(cell.text) or _FIGURE.match(cell.text.strip("|[]!"))
     ]
     return sorted(found, key=lambda rc: rc[1].x0)
 
@@ -256,9 +256,10 @@ def figure(cell: Cell, fmt: NumberFormat | None) -> Decimal | None:
     between two words is taken for part of a description)."""
     if cell.value is not None:
         return cell.value
-    if not _FIGURE.match(cell.text):
+    text = cell.text.strip("|[]!")  # a table rule read as a bar glued to the figure ("2|")
+    if not _FIGURE.match(text):
         return None
-    return try_parse_amount(cell.text.strip("()%$"), fmt)
+    return try_parse_amount(text.strip("()%$"), fmt)
 
 
 def _triples(values: list[Decimal]) -> tuple[set[int], set[int], set[int]]:
