@@ -110,10 +110,11 @@ class TrainParams:
             raise ValueError("workers must be at least 1")
 
     def resolved_data_dir(self) -> Path:
-        return Path(self.data_dir) if self.data_dir else get_settings().generated_dir / "extractor"
+        """The corpus folder (a relative path is taken from the repo root, whatever the working directory)."""
+        return _from_root(self.data_dir) if self.data_dir else get_settings().generated_dir / "extractor"
 
     def resolved_cache_dir(self) -> Path:
-        return Path(self.cache_dir) if self.cache_dir else get_settings().state_dir / "cache" / "readings"
+        return _from_root(self.cache_dir) if self.cache_dir else get_settings().state_dir / "cache" / "readings"
 
     def as_params(self) -> dict[str, Any]:
         out = asdict(self)
@@ -122,6 +123,11 @@ class TrainParams:
         for key in ("data_dir", "cache_dir", "metrics_path"):
             out[key] = str(out[key]) if out[key] else ""
         return out
+
+
+def _from_root(path: Path | str) -> Path:
+    resolved = Path(path)
+    return resolved if resolved.is_absolute() else get_settings().root / resolved
 
 
 def objective(metrics: dict[str, Any]) -> float:
@@ -599,8 +605,7 @@ def _train(params: TrainParams, progress: Callable[[str], None] | None) -> Train
         },
     }
     if params.metrics_path:
-        path = Path(params.metrics_path)
-        path = path if path.is_absolute() else get_settings().root / path
+        path = _from_root(params.metrics_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
 
