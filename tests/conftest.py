@@ -11,19 +11,20 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import nbformat
 import pytest
 
 from minimarket.config import REPO_ROOT, Settings, get_settings
 
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 REAL_INVOICES = SHARED_DATA / "invoices"
+NOTEBOOKS = REPO_ROOT / "notebooks"
 
 
 @pytest.fixture(autouse=True)
-def isolated_state(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
+def isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point MINIMARKET_VAR_DIR, the database and MLflow at a fresh temp folder for each test."""
     from minimarket.store.db import dispose_engines
 
@@ -70,9 +71,7 @@ def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server in a temp folder on loopback, for the session (run as `postgres` under root)."""
     bindir = _pg_bin()
     if bindir is None:
-        pytest.fail(
-            "PostgreSQL is not installed: run `make test` (it installs it) or apt-get install postgresql"
-        )
+        pytest.fail("PostgreSQL is not installed: run `make test` (it installs it) or apt-get install postgresql")
     datadir = Path(tempfile.mkdtemp(prefix="mm-pg-"))
     port = _free_port()
     as_user: list[str] = []
@@ -135,3 +134,29 @@ def postgres_url() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
         shutil.rmtree(datadir, ignore_errors=True)
+
+
+# --- notebooks: run the way `pytest --nbmake` does, with papermill-injected small parameters ------------
+
+
+def run_notebook(name: str, tmp_path: Path, timeout: int = 600, **parameters: Any) -> nbformat.NotebookNode:
+    """Inject ``parameters`` after the `parameters` cell, execute with nbmake's runner (cwd = the copy's folder,
+    a fresh kernel that inherits this test's MINIMARKET_* environment) and fail with the cell's error."""
+    from nbmake.nb_run import NotebookRun
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    notebook = parameterize_notebook(load_notebook_node(str(NOTEBOOKS / name)), parameters)
+    copy = tmp_path / "nb" / name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, copy)
+    result = NotebookRun(copy, default_timeout=timeout).execute()
+    if result.error is not None:
+        pytest.fail(f"{name} failed in cell {result.error.failing_cell_index}:\n{result.error.trace}")
+    return result.nb
+
+
+@pytest.fixture
+def notebook() -> Any:
+    """:func:`run_notebook`, as a fixture for the tests in this folder."""
+    return run_notebook

@@ -4,40 +4,37 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-import pytest
-
-from minimarket.config import REPO_ROOT
-
-papermill = pytest.importorskip("papermill")
+import nbformat
 
 
-def _run(name: str, tmp_path: Path, **parameters: object) -> Path:
+def _run(notebook: Any, name: str, tmp_path: Path, **parameters: object) -> Path:
     out = tmp_path / name
-    papermill.execute_notebook(
-        str(REPO_ROOT / "notebooks" / name), str(out), parameters=parameters, cwd=str(tmp_path), progress_bar=False
-    )
+    nbformat.write(notebook(name, tmp_path, **parameters), out)
     return out
 
 
-def test_inflation_notebook(tmp_path: Path) -> None:
+def test_inflation_notebook(notebook: Any, tmp_path: Path) -> None:
     metrics = tmp_path / "inflation.json"
     _run(
+        notebook,
         "02_inflation.ipynb", tmp_path, backtest_start="2026-04", models="naive_last_month,seasonal_drift",
         register=False, metrics_path=str(metrics),
     )  # fmt: skip
     assert "naive_last_month" in json.loads(metrics.read_text())["models"]
 
 
-def test_demand_notebook(tmp_path: Path) -> None:
+def test_demand_notebook(notebook: Any, tmp_path: Path) -> None:
     metrics = tmp_path / "demand.json"
     _run(
+        notebook,
         "03_demand.ipynb", tmp_path, days=120, n_skus=10, horizon=7, folds=1,
         models="seasonal_naive,moving_average,global_gbm", register=False, metrics_path=str(metrics),
     )  # fmt: skip
     assert json.loads(metrics.read_text())["horizon"] == 7
 
 
-def test_monthly_update_notebook_without_figure_is_a_noop(tmp_path: Path) -> None:
-    out = _run("monthly_inflation_update.ipynb", tmp_path)
+def test_monthly_update_notebook_without_figure_is_a_noop(notebook: Any, tmp_path: Path) -> None:
+    out = _run(notebook, "monthly_inflation_update.ipynb", tmp_path)
     assert "skipped" in out.read_text()

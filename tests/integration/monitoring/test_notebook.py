@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
-import papermill
 import pytest
 
 from minimarket.config import REPO_ROOT
@@ -24,24 +24,20 @@ def test_notebook_is_thin_and_stripped() -> None:
 
 
 @pytest.mark.slow
-def test_notebook_checks_drift_and_writes_the_stage_outputs(sales_store: Callable[..., int], tmp_path: Path) -> None:
+def test_notebook_checks_drift_and_writes_the_stage_outputs(
+    sales_store: Callable[..., int], notebook: Callable[..., Any], tmp_path: Path
+) -> None:
     sales_store(shift=True)
-    executed = tmp_path / "04_drift.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(executed),
-        parameters={
-            "dataset": "sales",
-            "out_dir": str(tmp_path / "drift"),
-            "metrics_path": str(tmp_path / "metrics" / "drift.json"),
-            "log_mlflow": False,
-        },
-        cwd=str(NOTEBOOK.parent),
-        kernel_name="python3",
-        progress_bar=False,
+    executed = notebook(
+        "04_drift.ipynb",
+        tmp_path,
+        dataset="sales",
+        out_dir=str(tmp_path / "drift"),
+        metrics_path=str(tmp_path / "metrics" / "drift.json"),
+        log_mlflow=False,
     )
     figures = json.loads((tmp_path / "metrics" / "drift.json").read_text())
     assert figures == {"sales": figures["sales"]} and figures["sales"]["drifted"] == 1
     assert len(list((tmp_path / "drift").glob("sales-*.html"))) == 1
-    outputs = json.dumps(nbformat.read(executed, as_version=4).cells[-1].outputs)
+    outputs = json.dumps(executed.cells[-1].outputs)
     assert "text/html" in outputs and "evidently" in outputs.lower()
