@@ -108,7 +108,7 @@ def price_suggestions(
     policies: ShopPolicies | None = None,
     min_excess_pp: float = 5.0,
 ) -> dict[str, Any]:
-    """Suggested shelf prices per SKU with an invoiced cost, and flagged supplier price rises (markups
+    """Suggested shelf prices per SKU (from its latest invoiced cost, else the catalog's cost), and flagged supplier price rises (markups
     from ``policies``, by default the shop's policies file)."""
     from minimarket.store.stock import invoiced_costs, products_with_suppliers
 
@@ -119,10 +119,15 @@ def price_suggestions(
     fallback = monthly_forecast_pct[0] if monthly_forecast_pct else 2.0
     suggestions, rises = [], []
     for product, supplier in products:
-        history = costs.get(product.sku)
-        if not history:
+        history = costs.get(product.sku) or []
+        if history:
+            latest_cost, cost_date, invoice, cost_source = (
+                history[-1].unit_cost, history[-1].date.isoformat(), history[-1].invoice, "invoice"
+            )
+        elif product.cost is not None:  # no invoice yet: the catalog's cost, said so
+            latest_cost, cost_date, invoice, cost_source = Decimal(product.cost), None, None, "catalog"
+        else:
             continue
-        latest = history[-1]
         factor = factors.get(product.category, {"relative": 1.0})["relative"]
         lead = supplier.lead_time_days if supplier and supplier.lead_time_days else DEFAULT_LEAD_TIME_DAYS
         months = (lead + review_period_days) / 30.4375
@@ -134,18 +139,19 @@ def price_suggestions(
                 "sku": product.sku,
                 "name": product.name,
                 "category": product.category,
-                "latest_cost": str(latest.unit_cost),
-                "cost_date": latest.date.isoformat(),
-                "invoice": latest.invoice,
+                "latest_cost": str(latest_cost),
+                "cost_source": cost_source,
+                "cost_date": cost_date,
+                "invoice": invoice,
                 "markup": str(markup),
                 "vat_rate": str(product.vat_rate),
                 "expected_inflation_pct": round(expected, 2),
                 "days_to_restock": lead + review_period_days,
-                "suggested_price": str(suggested_price(latest.unit_cost, markup, Decimal(product.vat_rate), expected)),
+                "suggested_price": str(suggested_price(latest_cost, markup, Decimal(product.vat_rate), expected)),
             }
         )
         if len(history) >= 2:
-            previous = history[-2]
+            previous, latest = history[-2], history[-1]
             monthly = {k: v * factor for k, v in known_monthly_pct.items()}
             expected_rise = realised_inflation_pct(monthly, previous.date, latest.date, fallback * factor)
             flag = price_rise_flag(previous, latest, expected_rise, min_excess_pp=min_excess_pp)

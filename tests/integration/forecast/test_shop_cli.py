@@ -55,3 +55,14 @@ def test_policies_command_and_bad_overrides() -> None:
     assert bad_markup.exit_code == 2 and "CATEGORY=VALUE" in bad_markup.output
     missing = runner.invoke(app, ["stock", "policies", "--policies", "/nonexistent.csv"])
     assert missing.exit_code == 2 and "not found" in missing.output
+
+
+def test_prices_before_any_invoice_use_the_catalog_cost_and_say_so() -> None:
+    assert runner.invoke(app, ["catalog", "import"]).exit_code == 0
+    result = runner.invoke(app, ["prices", "suggest", "--json", "--markup", "Almacén=30"])
+    assert result.exit_code == 0, result.output
+    by_sku = {row["sku"]: row for row in json.loads(result.stdout)["suggestions"]}
+    fideos = by_sku["ALM-0001"]
+    assert fideos["cost_source"] == "catalog" and fideos["invoice"] is None
+    expected_floor = float(fideos["latest_cost"]) * 1.30 * 1.21  # markup and VAT, before expected inflation
+    assert expected_floor <= float(fideos["suggested_price"]) < expected_floor * 1.05
