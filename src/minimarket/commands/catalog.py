@@ -8,9 +8,7 @@ import typer
 
 from minimarket.commands.common import ShopOption, fail, print_json
 
-app = typer.Typer(
-    help="Catalog: products (SKU, EAN-13, category, supplier, cost) and suppliers.", no_args_is_help=True
-)
+app = typer.Typer(help="Catalog: products (SKU, EAN-13, category, supplier, cost) and suppliers.", no_args_is_help=True)
 
 
 @app.command("import")

@@ -12,9 +12,7 @@ app = typer.Typer(help="Database: create or upgrade the schema, show where it is
 @app.command("upgrade")
 def upgrade(
     revision: str = typer.Argument("head", help="Target Alembic revision."),
-    url: str | None = typer.Option(
-        None, "--url", help="SQLAlchemy URL (default: MINIMARKET_DATABASE_URL or SQLite)."
-    ),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL (default: MINIMARKET_DATABASE_URL or SQLite)."),
 ) -> None:
     """Create the database or apply pending migrations (idempotent)."""
     from sqlalchemy.exc import OperationalError

@@ -21,9 +21,7 @@ def import_sales_cmd(
     ),
     price_col: str | None = typer.Option(None, "--price-col", help="Column with the unit price."),
     date_format: str | None = typer.Option(None, "--date-format", help="strptime format, e.g. %d/%m/%Y."),
-    number_format: str | None = typer.Option(
-        None, "--number-format", help="'ar' (1.234,56) or 'us' (1,234.56)."
-    ),
+    number_format: str | None = typer.Option(None, "--number-format", help="'ar' (1.234,56) or 'us' (1,234.56)."),
     delimiter: str | None = typer.Option(None, "--delimiter", help="Field separator (sniffed by default)."),
     encoding: str | None = typer.Option(None, "--encoding", help="File encoding (UTF-8/Latin-1 detected)."),
     drop_duplicates: bool = typer.Option(False, "--drop-duplicates", help="Drop fully repeated rows."),

@@ -108,8 +108,8 @@ def price_suggestions(
     policies: ShopPolicies | None = None,
     min_excess_pp: float = 5.0,
 ) -> dict[str, Any]:
-    """Suggested shelf prices per SKU (from its latest invoiced cost, else the catalog's cost), and flagged supplier price rises (markups
-    from ``policies``, by default the shop's policies file)."""
+    """Suggested shelf prices per SKU (from its latest invoiced cost, else the catalog's cost), and flagged
+    supplier price rises (markups from ``policies``, by default the shop's policies file)."""
     from minimarket.store.stock import invoiced_costs, products_with_suppliers
 
     rules = policies or load_policies()
@@ -122,7 +122,10 @@ def price_suggestions(
         history = costs.get(product.sku) or []
         if history:
             latest_cost, cost_date, invoice, cost_source = (
-                history[-1].unit_cost, history[-1].date.isoformat(), history[-1].invoice, "invoice"
+                history[-1].unit_cost,
+                history[-1].date.isoformat(),
+                history[-1].invoice,
+                "invoice",
             )
         elif product.cost is not None:  # no invoice yet: the catalog's cost, said so
             latest_cost, cost_date, invoice, cost_source = Decimal(product.cost), None, None, "catalog"

@@ -57,15 +57,11 @@ def upsert_catalog(
     s_added = s_updated = 0
     for supplier in suppliers:
         values = {name: getattr(supplier, name, None) for name in _SUPPLIER_FIELDS}
-        values["iva_condition"] = (
-            str(values["iva_condition"]) if values["iva_condition"] is not None else None
-        )
+        values["iva_condition"] = str(values["iva_condition"]) if values["iva_condition"] is not None else None
         extra = supplier.model_dump(mode="json", exclude={"cuit", *_SUPPLIER_FIELDS})
         row = by_cuit.get(supplier.cuit)
         if row is None:
-            row = Supplier(
-                cuit=supplier.cuit, extra=extra, **{k: v for k, v in values.items() if v is not None}
-            )
+            row = Supplier(cuit=supplier.cuit, extra=extra, **{k: v for k, v in values.items() if v is not None})
             session.add(row)
             by_cuit[supplier.cuit] = row
             s_added += 1
@@ -83,9 +79,7 @@ def upsert_catalog(
         supplier_cuit = getattr(product, "supplier_cuit", None)
         supplier_row = by_cuit.get(supplier_cuit) if supplier_cuit else None
         if supplier_cuit and supplier_row is None:
-            raise UnknownSupplier(
-                f"product {product.sku}: supplier CUIT {supplier_cuit} is not in the catalog"
-            )
+            raise UnknownSupplier(f"product {product.sku}: supplier CUIT {supplier_cuit} is not in the catalog")
         values = {name: getattr(product, name, None) for name in _PRODUCT_FIELDS}
         product_row = by_sku.get(product.sku)
         if product_row is None:

@@ -118,9 +118,7 @@ def save_extracted(session: Session, extracted: ExtractedInvoice, *, author: str
 
     supplier_id = None
     if extracted.issuer_cuit:
-        supplier_id = session.scalars(
-            select(Supplier.id).where(Supplier.cuit == extracted.issuer_cuit)
-        ).first()
+        supplier_id = session.scalars(select(Supplier.id).where(Supplier.cuit == extracted.issuer_cuit)).first()
     row = _invoice_row(extracted, supplier_id)
     try:
         with session.begin_nested():
@@ -269,9 +267,7 @@ def _search_statement(query: InvoiceQuery) -> Select[Invoice]:
         digits = "".join(ch for ch in query.text if ch.isdigit())
         conditions: list[ColumnElement[bool]] = [
             func.lower(Invoice.issuer_name).like(pattern),
-            Invoice.id.in_(
-                select(InvoiceItem.invoice_id).where(func.lower(InvoiceItem.description).like(pattern))
-            ),
+            Invoice.id.in_(select(InvoiceItem.invoice_id).where(func.lower(InvoiceItem.description).like(pattern))),
         ]
         if len(digits) >= 5:
             conditions += [Invoice.issuer_cuit.like(f"%{digits}%"), Invoice.cae.like(f"%{digits}%")]

@@ -228,8 +228,6 @@ class InflationObservation(ShopOwned, Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-
-
 class DriftRun(ShopOwned, Base):
     """One Evidently drift check: which data, the drift share, and where its reports are."""
 

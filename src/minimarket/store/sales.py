@@ -66,9 +66,7 @@ def import_sales(session: Session, table: SalesTable, *, batch: str, chunk: int 
             "unit_price": price,
             "import_batch": batch,
         }
-        for date, sku, quantity, price in zip(
-            table.dates, table.skus, table.quantities, table.unit_prices, strict=True
-        )
+        for date, sku, quantity, price in zip(table.dates, table.skus, table.quantities, table.unit_prices, strict=True)
     ]
     for start in range(0, len(rows), chunk):
         session.execute(insert(Sale), rows[start : start + chunk])

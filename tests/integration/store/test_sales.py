@@ -17,14 +17,15 @@ from minimarket.store.sales import AlreadyImported, batch_id, import_sales, sale
 
 runner = CliRunner()
 
-POS = "Fecha;Codigo;Cant;Precio\n01/10/2026;YER-001;2;5.400,00\n01/10/2026;YER-001;1;5.400,00\n02/10/2026;LEC-002;3;1.250,50\n"
+POS = (
+    "Fecha;Codigo;Cant;Precio\n"
+    "01/10/2026;YER-001;2;5.400,00\n01/10/2026;YER-001;1;5.400,00\n02/10/2026;LEC-002;3;1.250,50\n"
+)
 
 
 def test_import_once_with_daily_stock_out(tmp_path: Path) -> None:
     raw = POS.encode()
-    table = read_sales_csv(
-        raw, SalesColumns(date="Fecha", sku="Codigo", quantity="Cant", unit_price="Precio")
-    )
+    table = read_sales_csv(raw, SalesColumns(date="Fecha", sku="Codigo", quantity="Cant", unit_price="Precio"))
     with session_scope() as session:
         result = import_sales(session, table, batch=batch_id(raw))
     assert result.rows == 3 and result.skus == 2
