@@ -1,9 +1,9 @@
 """OCR of one page image: preprocessing, Tesseract, orientation fix, boxes converted to points.
 
 Orientation is settled cheaply first: :func:`~minimarket.documents.ocr.preprocess.preprocess` turns
-pages whose text runs vertically. Tesseract OSD costs most of a recognition pass, so it only runs when
-the first pass looks wrong (few confident words: typically an upside-down page); when OSD cannot
-decide (sparse pages) the page is simply tried upside down and the better reading is kept.
+pages whose text runs vertically. Only when the first reading looks wrong (few confident words, no
+invoice vocabulary: typically an upside-down page) is a band across the middle of the page read at the
+other three orientations, and the page read again at the one that reads clearly better.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import numpy as np
 from minimarket.config import Settings, get_settings
 from minimarket.documents.ingest import DocumentError
 from minimarket.documents.layout import PageText, TextOrigin, Word, group_lines
-from minimarket.documents.ocr.preprocess import PreparedPage, preprocess, rotate90, shrink
-from minimarket.documents.ocr.tesseract import DEFAULT_PSM, Deadline, OcrWord, detect_orientation, image_to_words
+from minimarket.documents.ocr.preprocess import PreparedPage, preprocess, rotate90
+from minimarket.documents.ocr.tesseract import DEFAULT_PSM, Deadline, OcrWord, image_to_words
 
 _ALNUM = re.compile(r"[^\W_]")
 GOOD_MEAN_CONF = 70.0
@@ -160,26 +160,60 @@ def ocr_page(
     return to_page_text(words, prepared, index)
 
 
+ORIENTATION_BAND = (0.3, 0.7)
+"""Share of the page height (top, bottom) read again at the other orientations to decide which way is up."""
+ORIENTATION_MARGIN = 1.3
+"""How much better (confident words × mean confidence) another orientation must read to be tried on the page."""
+
+
+def _band(image: np.ndarray) -> np.ndarray:
+    h = image.shape[0]
+    return image[int(ORIENTATION_BAND[0] * h) : int(ORIENTATION_BAND[1] * h)]
+
+
+def _band_words(words: list[OcrWord], height: int) -> list[OcrWord]:
+    """The words of a full-page reading that lie in the orientation band."""
+    top, bottom = ORIENTATION_BAND[0] * height, ORIENTATION_BAND[1] * height
+    return [w for w in words if top <= (w.top + w.bottom) / 2 < bottom]
+
+
+def _score(words: list[OcrWord]) -> float:
+    count, mean = reading_score(words)
+    return count * mean
+
+
 def _fix_orientation(
     prepared: PreparedPage, words: list[OcrWord], lang: str, psm: int, deadline: Deadline
 ) -> tuple[PreparedPage, list[OcrWord]]:
-    """Ask OSD which way is up (or, if it cannot tell, try upside down) and keep the better reading."""
-    small, _ = shrink(prepared.image, 2400)
-    orientation = detect_orientation(small, timeout=deadline.left())
-    if orientation is not None and (orientation.rotate == 0 or orientation.confidence < 1.0):
+    """The first reading does not look like an upright invoice: decide which way is up by reading a band
+    across the middle of the page at 180°, 90° and 270° and comparing it with the same band of the first
+    reading; the page is read again only at an orientation whose band reads clearly better, and that
+    reading is kept only if it is better as a whole.
+
+    (Tesseract OSD was tried first and was wrong on a third of the rotated phone photos of the synthetic
+    evaluation set, at the cost of most of a recognition pass; text confidence is the reliable signal.)
+    """
+    baseline = _score(_band_words(words, prepared.image.shape[0]))
+    best_degrees, best_score = 0, baseline
+    for degrees in (180, 90, 270):
+        band = _band(rotate90(prepared.image, degrees))
+        score = _score(image_to_words(band, lang, psm, round(prepared.dpi), deadline.left()))
+        if score > best_score:
+            best_degrees, best_score = degrees, score
+        if degrees == 180 and best_degrees == 180 and score > 2.0 * max(baseline, 1.0):
+            break  # clearly upside down: no need to look sideways
+    if best_degrees == 0 or best_score < ORIENTATION_MARGIN * max(baseline, 1.0):
         return prepared, words
-    turns = [orientation.rotate] if orientation is not None else [180]
-    for degrees in turns:
-        turned = PreparedPage(
-            image=rotate90(prepared.image, degrees),
-            dpi=prepared.dpi,
-            rotation=(prepared.rotation + degrees) % 360,
-            skew=prepared.skew,
-            steps=[*prepared.steps, f"osd{degrees}"],
-        )
-        candidate = image_to_words(turned.image, lang, psm, round(turned.dpi), deadline.left())
-        if _better(candidate, words):
-            prepared, words = turned, candidate
+    turned = PreparedPage(
+        image=rotate90(prepared.image, best_degrees),
+        dpi=prepared.dpi,
+        rotation=(prepared.rotation + best_degrees) % 360,
+        skew=prepared.skew,
+        steps=[*prepared.steps, f"orient{best_degrees}"],
+    )
+    candidate = image_to_words(turned.image, lang, psm, round(turned.dpi), deadline.left())
+    if _better(candidate, words):
+        return turned, candidate
     return prepared, words
 
 

@@ -1,0 +1,53 @@
+"""The OCR engine's orientation decision on a real invoice page (real Tesseract): upside-down and sideways
+pages are read the right way up, an upright page is read once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+
+from minimarket.documents.ocr import engine
+from minimarket.documents.ocr.engine import ocr_page
+from minimarket.documents.pdf import render_page
+
+REAL_INVOICES = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "invoices"
+
+
+@pytest.fixture(scope="module")
+def page200() -> np.ndarray:
+    path = REAL_INVOICES / "factura128.pdf"
+    if not path.is_file():
+        pytest.skip(f"the shared real invoices are not available ({REAL_INVOICES})")
+    with pdfium.PdfDocument(str(path)) as pdf:
+        return render_page(pdf, 0, 200)
+
+
+def _text(page: object) -> str:
+    return " ".join(w.text for w in page.words).upper()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("turn", [cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE])
+def test_turned_page_is_read_upright(page200: np.ndarray, turn: int) -> None:
+    gray = cv2.cvtColor(page200, cv2.COLOR_BGR2GRAY) if page200.ndim == 3 else page200
+    blurred = cv2.GaussianBlur(cv2.rotate(gray, turn), (3, 3), 0)  # a soft picture, as from a phone
+    page = ocr_page(blurred)
+    assert "FACTURA" in _text(page)
+    assert page.height > page.width  # portrait again
+
+
+def test_upright_page_needs_no_orientation_search(page200: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = engine._fix_orientation
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_fix_orientation", spy)
+    page = ocr_page(page200, dpi=200)
+    assert "FACTURA" in _text(page)
+    assert calls == []
