@@ -5,7 +5,8 @@ through almost untouched while a phone photo gets the full treatment:
 
 1. gray conversion;
 2. perspective correction: find the sheet's quadrilateral (a bright, large four-sided contour that
-   does not fill the frame) and warp it to a rectangle;
+   does not fill the frame, with background outside every side) and warp it to a rectangle;
+2b. dark bands (a header row printed white on black) inverted, before flattening would wash them out;
 3. illumination flattening: divide by the background (a large-kernel closing, computed on a
    downscaled copy) — removes shadows, vignetting and yellow paper;
 4. text-line direction: 0° or 90° from how characters merge when smeared along each axis (the
@@ -13,8 +14,9 @@ through almost untouched while a phone photo gets the full treatment:
 5. deskew: the small angle that maximises the sharpness of the row profile;
 6. rescale so the text is about the size it would be at 250 dpi (from the stated resolution or the
    median character height) when above 280 dpi, or at 220 dpi when below 170 dpi;
-7. light denoising and binarisation (Otsu after flattening; Sauvola-like local threshold when the
-   histogram is not bimodal).
+7. light denoising, table rules and dashed separators painted over (Tesseract glues a rule touching a
+   figure to it or drops the figure), and binarisation when asked (Otsu after flattening; Sauvola-like
+   local threshold when the histogram is not bimodal).
 
 All measurement is done on small copies; only the final warps touch the full-resolution image.
 """
@@ -275,7 +277,40 @@ def _plausible_sheet(gray: np.ndarray, quad: np.ndarray) -> bool:
         return False
     paper = float(np.median(gray[inside > 0]))
     surround = float(np.median(gray[ring > 0]))
-    return paper > 120 and paper - surround > 35
+    return paper > 120 and paper - surround > 35 and _sides_border_background(gray, quad)
+
+
+def _sides_border_background(gray: np.ndarray, quad: np.ndarray, min_step: float = 25.0) -> bool:
+    """Every side of the quadrilateral that lies inside the picture has darker background just outside
+    it than paper just inside: a table's rule or a column line inside the sheet (paper on both sides) is
+    not a side of the sheet, and warping to it would crop the page."""
+    h, w = gray.shape[:2]
+    centre = quad.mean(axis=0)
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        direction = b - a
+        length = float(np.hypot(*direction))
+        if length < 1:
+            return False
+        normal = np.array([-direction[1], direction[0]]) / length
+        if np.dot(centre - a, normal) < 0:
+            normal = -normal  # pointing inwards
+        points = a + np.linspace(0.1, 0.9, 25)[:, None] * direction
+        levels = []
+        for sign in (1.0, -1.0):
+            band = []
+            for offset in (4.0, 8.0, 12.0):
+                probe = np.round(points + sign * offset * normal).astype(int)
+                ok = (probe[:, 0] >= 0) & (probe[:, 0] < w) & (probe[:, 1] >= 0) & (probe[:, 1] < h)
+                band.append(gray[probe[ok, 1], probe[ok, 0]])
+            values = np.concatenate(band)
+            levels.append(float(np.median(values)) if values.size >= 20 else None)
+        inner, outer = levels
+        if inner is None or outer is None:
+            continue  # the side runs along the picture's edge: nothing to compare
+        if inner - outer < min_step:
+            return False
+    return True
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -469,6 +504,113 @@ def binarise(gray: np.ndarray) -> np.ndarray:
     return np.asarray(cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 15))
 
 
+# --- dark bands and table rules ------------------------------------------------------------------------------
+
+BAND_MIN_WIDTH = 0.08
+"""Share of the page width a dark band must span to be inverted (a header row printed white on black)."""
+
+
+def dark_band_mask(gray: np.ndarray) -> np.ndarray | None:
+    """Mask (``gray``'s size, 255 inside) of wide bands filled with dark ink — white text printed on a dark
+    header row or title bar, which Tesseract cannot read — or ``None`` when there are none.
+
+    Measured on a small copy: pixels much darker than the paper around them (a large max filter), whose
+    density over a window a little wider than a character is high (text, even bold, stays under about
+    40 %), grouped into regions wide enough to be a band and not taller than a fifth of the page.
+    """
+    small, _ = shrink(gray, 1000)
+    h, w = small.shape[:2]
+    k = max(15, (max(h, w) // 10) | 1)
+    paper = cv2.dilate(small, np.ones((k, k), np.uint8)).astype(np.float32)
+    dark = (small.astype(np.float32) < 0.5 * paper).astype(np.float32)
+    density = cv2.blur(dark, (max(5, w // 30), max(3, h // 150)))
+    band = (density > 0.6).astype(np.uint8)
+    if not band.any():
+        return None
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=4)
+    small_mask = np.zeros((h, w), np.uint8)
+    for i in range(1, count):
+        x, y, bw, bh = stats[i, :4]
+        if bw < BAND_MIN_WIDTH * w or not 0.006 * h <= bh <= 0.2 * h:
+            continue
+        if dark[y : y + bh, x : x + bw].mean() < 0.5:
+            continue  # mostly paper: a dense block of text, not a filled band
+        # the band's outline with its white letters (holes in the dark mask) filled in
+        contours, _ = cv2.findContours((labels == i).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(small_mask, contours, -1, 255, thickness=cv2.FILLED)
+    if not small_mask.any():
+        return None
+    inner = cv2.erode(small_mask, np.ones((5, 5), np.uint8))  # stay inside the band's edge
+    mask = cv2.resize(inner, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return (np.asarray(mask > 127, np.uint8) * 255) if mask.any() else None
+
+
+def invert_dark_bands(gray: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``gray`` with dark bands (:func:`dark_band_mask`) inverted, so their white text reads as dark text
+    on paper; and whether anything changed."""
+    mask = dark_band_mask(gray)
+    if mask is None:
+        return gray, False
+    out = gray.copy()
+    inside = mask > 0
+    out[inside] = 255 - gray[inside]
+    return out, True
+
+
+def rule_mask(gray: np.ndarray, char_height: float) -> np.ndarray:
+    """Mask of thin straight rules (table borders, underlines, column separators, the dashed separators of
+    tickets) in a deskewed page whose characters are about ``char_height`` pixels tall.
+
+    Ink is found with a local threshold (a blurred rule in a photo is gray, a gray table fill is not ink).
+    Horizontal rules: ink joined across small gaps (dashes), runs longer than 4 character heights, whose
+    mean thickness is under a third of a character height; a run that only exists thanks to the joining
+    (a dashed line — or the serifs of a word in a thin typewriter font) must also have no other ink just
+    above and below it. Vertical rules: runs longer than 3 character heights (a letter's stem, even a
+    large title's, is shorter) and thin. Dilated by two pixels across the rule to take its blurred edges.
+    """
+    block = max(15, int(2 * char_height) | 1)
+    ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 25)
+    thin = max(3.0, 0.35 * char_height)
+    long_h = np.ones((1, max(30, int(4 * char_height))), np.uint8)
+    solid = cv2.morphologyEx(ink, cv2.MORPH_OPEN, long_h)
+    joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, max(3, int(0.6 * char_height))), np.uint8))
+    bars = cv2.morphologyEx(joined, cv2.MORPH_OPEN, long_h)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(bars, connectivity=8)
+    keep = np.zeros(count, bool)
+    reach = max(3, int(0.6 * char_height))
+    height = gray.shape[0]
+    for i in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if area / max(w, 1) > thin or h > 2.5 * thin:
+            continue  # a word or a filled box, not a rule
+        if int(np.count_nonzero(solid[y : y + h, x : x + w])) >= 0.5 * area:
+            keep[i] = True  # a printed line
+            continue
+        above = ink[max(0, y - reach) : y, x : x + w]
+        below = ink[y + h : min(height, y + h + reach), x : x + w]
+        around = np.count_nonzero(above) + np.count_nonzero(below)
+        keep[i] = around <= 0.03 * (above.size + below.size)  # a dashed line, with paper around it
+    horizontal = cv2.bitwise_and((keep[labels] * 255).astype(np.uint8), ink)
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(25, int(3 * char_height)), 1), np.uint8))
+    stroke = max(4, round(thin)) + 1
+    vertical = cv2.subtract(vertical, cv2.morphologyEx(vertical, cv2.MORPH_OPEN, np.ones((1, stroke), np.uint8)))
+    horizontal = cv2.dilate(horizontal, np.ones((5, 3), np.uint8))
+    vertical = cv2.dilate(vertical, np.ones((3, 5), np.uint8))
+    return np.asarray(cv2.bitwise_or(horizontal, vertical))
+
+
+def remove_rules(gray: np.ndarray, char_height: float) -> tuple[np.ndarray, bool]:
+    """``gray`` with its table rules (:func:`rule_mask`) painted over with paper: Tesseract glues a rule
+    touching a figure to it ("2|", "[1") or drops the figure altogether. Whether anything changed."""
+    mask = rule_mask(gray, char_height)
+    lines = mask > 0
+    if not lines.any():
+        return gray, False
+    out = gray.copy()
+    out[lines] = 255
+    return out, True
+
+
 # --- the pipeline --------------------------------------------------------------------------------------------
 
 
@@ -493,6 +635,11 @@ def preprocess(
         measure, _ = shrink(gray, 1000)
         steps.append("perspective")
         dpi = None  # the warp changes the scale: measure it again
+
+    gray, inverted = invert_dark_bands(gray)
+    if inverted:
+        measure, _ = shrink(gray, 1000)
+        steps.append("invert_bands")
 
     bg = background(measure)
     if needs_flattening(bg):
@@ -532,6 +679,9 @@ def preprocess(
     if "flatten" in steps or "perspective" in steps:
         gray = cv2.medianBlur(gray, 3)
         steps.append("denoise")
+    gray, ruled = remove_rules(gray, TYPICAL_CHAR_HEIGHT_300DPI * effective / 300)
+    if ruled:
+        steps.append("remove_rules")
     if binarize:
         gray = binarise(gray)
         steps.append("binarise")
