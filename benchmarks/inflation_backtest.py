@@ -17,20 +17,38 @@ import time
 from typing import Any
 
 from minimarket.forecast.inflation import MODELS, InflationData, make_models, rolling_backtest
-from minimarket.forecast.inflation_combination import OnlineCombination, default_members
+from minimarket.forecast.inflation_combination import BASE_RULES, OnlineCombination, default_members
 
 START, RECENT = "2019-01", ("2025-01", "2026-08")
+PREVIOUS = "_previous_rules"
+
+HOW_ADDITIONS_WERE_CHOSEN = (
+    "The median rule and the forgetting factors 0.7/0.95 (ROBUST_RULES) were added after looking at this "
+    "span. Also tried and dropped: members (a pass-through model where the excess over an exponential "
+    "average of core decays geometrically; gap regressions with a services-minus-goods gap, a GBA-minus-"
+    "national gap, a year-on-year anchor, a cumulative price-level gap), trimmed means of the members, "
+    "eta 2/10, averaging the 2/3/all best rules instead of picking one, discounted rule selection. None of "
+    "the members helped; the median + forgetting pair was the only addition not worse at 1 month in all "
+    "four design variants below (compare each '*" + PREVIOUS + "' line with its partner), and it makes "
+    "the 3- and 6-month forecasts slightly worse. Read the goal against improvement_range_1m, not the "
+    "production figure alone."
+)
 
 
 def _variants() -> list[OnlineCombination]:
     members = default_members()
     no_huber = tuple(m for m in members if m.name not in ("components_huber", "lags_huber"))
-    return [
-        OnlineCombination(members=no_huber, name="combination_without_huber_members"),
-        OnlineCombination(select_window=6, name="combination_select_window_6"),
-        OnlineCombination(select_window=24, name="combination_select_window_24"),
-        OnlineCombination(rules=OnlineCombination().rules[:1], name="combination_equal_weights_only"),
+    designs: list[tuple[str, dict[str, Any]]] = [
+        ("combination_without_huber_members", {"members": no_huber}),
+        ("combination_select_window_6", {"select_window": 6}),
+        ("combination_select_window_24", {"select_window": 24}),
     ]
+    variants = [OnlineCombination(rules=BASE_RULES, name="combination" + PREVIOUS)]
+    for name, kwargs in designs:
+        variants.append(OnlineCombination(name=name, **kwargs))
+        variants.append(OnlineCombination(rules=BASE_RULES, name=name + PREVIOUS, **kwargs))
+    variants.append(OnlineCombination(rules=OnlineCombination().rules[:1], name="combination_equal_weights_only"))
+    return variants
 
 
 def main() -> None:
@@ -62,7 +80,8 @@ def main() -> None:
         "improvement_2025_2026": production["2025_2026"],
         "met": production["all"] >= 0.15 and production["2025_2026"] >= 0.0,
         "nested": "weights and weighting rule chosen at each origin from errors known then",
-        "caveat": "members and candidate rules were designed after looking at this span (see sensitivity)",
+        "caveat": "members and candidate rules were designed after looking at this span (see sensitivity, "
+        "improvement_range_1m and how_additions_were_chosen)",
     }
     if not args.no_sensitivity:
         variants = rolling_backtest(data, _variants(), horizons=(1, 3, 6), start=START)
@@ -74,6 +93,19 @@ def main() -> None:
             }
             for name in all_span
         }
+        current = ["combination", *(n for n in all_span if not n.endswith(PREVIOUS) and "equal_weights" not in n)]
+        improvements = [
+            1
+            - (payload["models"]["combination"]["1"]["mae_pp"] if n == "combination" else all_span[n]["1"]) / naive_all
+            for n in current
+        ]
+        payload["improvement_range_1m"] = {
+            "over": current,
+            "all_min": round(min(improvements), 4),
+            "all_max": round(max(improvements), 4),
+        }
+        payload["how_additions_were_chosen"] = HOW_ADDITIONS_WERE_CHOSEN
+        payload["goal"]["met_by_every_design_variant"] = payload["improvement_range_1m"]["all_min"] >= 0.15
     print(json.dumps(payload, indent=2))
 
 

@@ -14,9 +14,10 @@
 * :class:`OnlineCombination` — the production model. At every origin it only looks at the data it
   is given: it re-runs its members on that data's own past origins (memoised), scores them on the
   targets already known, and combines their forecasts with weights from those past errors. Several
-  weighting rules (equal, inverse recent MAE, exponentially discounted, best-recent) are candidates,
-  and the rule itself is chosen per horizon by *its* recent out-of-sample error — so weights and
-  the rule are learned inside each rolling origin, never on the evaluation span.
+  rules (equal, inverse recent MAE, exponentially discounted with three forgetting factors,
+  best-recent, and the plain median of the members) are candidates, and the rule itself is chosen
+  per horizon by *its* recent out-of-sample error — so weights, forgetting factor and rule are
+  learned inside each rolling origin, never on the evaluation span.
 """
 
 from __future__ import annotations
@@ -214,7 +215,9 @@ class WeightRule:
 
     ``equal``: plain mean; ``inverse``: ∝ 1 / mean error over the last ``window`` known targets;
     ``best``: all weight on the member with the lowest such error; ``exp``: ∝ exp(-eta × relative
-    excess of the ``discount``-weighted mean error over the best member's)."""
+    excess of the ``discount``-weighted mean error over the best member's; ``discount`` is the
+    forgetting factor); ``median``: the median of the members' forecasts (robust to one or two
+    members running away after a shock; it needs the forecasts, so use :meth:`combine`)."""
 
     kind: str
     window: int = 12
@@ -223,8 +226,8 @@ class WeightRule:
 
     @property
     def label(self) -> str:
-        if self.kind == "equal":
-            return "equal"
+        if self.kind in ("equal", "median"):
+            return self.kind
         if self.kind == "exp":
             return f"exp{self.window}(eta={self.eta:g},discount={self.discount:g})"
         return f"{self.kind}{self.window}"
@@ -258,13 +261,22 @@ class WeightRule:
             mean = total / np.maximum(norm, 1e-12)[:, None]
             floor = np.maximum(mean.min(axis=1, keepdims=True), 1e-6)
             w = np.exp(-self.eta * (mean - floor) / floor)
+        elif self.kind == "median":
+            raise ValueError("the median rule has no error-based weights: call combine() with the forecasts")
         else:
             raise ValueError(f"unknown weight rule {self.kind!r}")
         w = w / w.sum(axis=1, keepdims=True)
         return np.where((ends >= MIN_KNOWN)[:, None], w, equal)
 
+    def combine(self, errors: np.ndarray, known: np.ndarray, preds: np.ndarray) -> np.ndarray:
+        """Combined forecast per origin row from the members' ``preds`` (``origins × members``, log
+        points), using only the errors known at each origin (see :meth:`weights`)."""
+        if self.kind == "median":
+            return np.asarray(np.median(preds, axis=1), dtype=float)
+        return np.asarray((self.weights(errors, known) * preds).sum(axis=1), dtype=float)
 
-DEFAULT_RULES: tuple[WeightRule, ...] = (
+
+BASE_RULES: tuple[WeightRule, ...] = (
     WeightRule("equal"),
     WeightRule("inverse", window=12),
     WeightRule("inverse", window=6),
@@ -272,6 +284,17 @@ DEFAULT_RULES: tuple[WeightRule, ...] = (
     WeightRule("best", window=12),
     WeightRule("exp", window=24, eta=5.0, discount=0.85),
 )
+"""The first candidate rules (kept for the benchmark's sensitivity section)."""
+
+ROBUST_RULES: tuple[WeightRule, ...] = (
+    WeightRule("median"),
+    WeightRule("exp", window=24, eta=5.0, discount=0.7),
+    WeightRule("exp", window=24, eta=5.0, discount=0.95),
+)
+"""Added later: the members' median and a faster / a slower forgetting factor for ``exp`` (the
+selector then picks the forgetting factor online, like every other rule)."""
+
+DEFAULT_RULES: tuple[WeightRule, ...] = BASE_RULES + ROBUST_RULES
 
 
 def default_members() -> tuple[InflationModel, ...]:
@@ -299,8 +322,8 @@ class OnlineCombination:
     ``o + h`` ≤ the last month; every rule in ``rules`` turns the errors known at each past origin
     into weights there, which gives each rule its own out-of-sample track record; the rule with the
     lowest mean error over the last ``select_window`` known targets makes today's forecast (the
-    first rule, equal weights, while fewer than 6 are known). Combining is a weighted mean in log
-    space.
+    first rule, equal weights, while fewer than 6 are known). Combining is a weighted mean (or the
+    median, for that rule) in log space.
     """
 
     members: tuple[InflationModel, ...] = field(default_factory=default_members)
@@ -345,7 +368,7 @@ class OnlineCombination:
             actual[: max(0, n - h)] = pct[offset + h : offset + n]
             member_err = np.abs(from_log(preds) - actual[:, None])
             known = np.arange(n) - h + 1  # rows whose target is known at each origin
-            combined = np.column_stack([(rule.weights(member_err, known) * preds).sum(axis=1) for rule in self.rules])
+            combined = np.column_stack([rule.combine(member_err, known, preds) for rule in self.rules])
             rule_err = np.abs(from_log(combined) - actual[:, None])[: max(0, n - h)][-self.select_window :]
             choice = 0 if len(rule_err) < MIN_KNOWN else int(np.argmin(rule_err.mean(axis=0)))
             self.last_choice[h] = self.rules[choice].label

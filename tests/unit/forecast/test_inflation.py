@@ -131,6 +131,37 @@ def test_weight_rules_use_only_errors_known_at_each_origin():
     assert np.allclose(exp.sum(axis=1), 1.0) and exp[9, 0] > 0.99
 
 
+def test_forgetting_factor_decides_how_fast_old_errors_fade():
+    # member 0 was better for a long time, member 1 over the last three months
+    errors = np.array([[0.5, 2.0]] * 20 + [[2.0, 0.5]] * 3)
+    known = np.full(len(errors), len(errors))
+    fast = WeightRule("exp", window=24, discount=0.7).weights(errors, known)[-1]
+    slow = WeightRule("exp", window=24, discount=0.95).weights(errors, known)[-1]
+    assert fast[1] > 0.5 > slow[1]  # a short memory already trusts member 1, a long one does not
+
+
+def test_median_rule_ignores_a_runaway_member():
+    preds = np.array([[2.0, 2.1, 2.2, 9.0, 2.3], [3.0, 3.0, 3.0, -5.0, 3.1]])
+    errors = np.zeros_like(preds)
+    rule = WeightRule("median")
+    assert rule.label == "median"
+    np.testing.assert_allclose(rule.combine(errors, np.array([0, 1]), preds), [2.2, 3.0])
+    with pytest.raises(ValueError, match="combine"):
+        rule.weights(errors, np.array([0, 1]))
+    inverse = WeightRule("inverse", window=12)
+    errors = np.ones_like(preds)
+    np.testing.assert_allclose(inverse.combine(errors, np.array([0, 1]), preds), preds.mean(axis=1))
+
+
+def test_default_rules_extend_the_base_rules_with_the_robust_ones():
+    from minimarket.forecast.inflation_combination import BASE_RULES, DEFAULT_RULES, ROBUST_RULES
+
+    assert DEFAULT_RULES[: len(BASE_RULES)] == BASE_RULES and DEFAULT_RULES[0].kind == "equal"
+    labels = [r.label for r in ROBUST_RULES]
+    assert labels == ["median", "exp24(eta=5,discount=0.7)", "exp24(eta=5,discount=0.95)"]
+    assert len({r.label for r in DEFAULT_RULES}) == len(DEFAULT_RULES)
+
+
 def test_combination_learns_weights_from_the_past(data):
     combo = OnlineCombination()
     history = data.truncate("2025-12")
