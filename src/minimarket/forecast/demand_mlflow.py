@@ -124,8 +124,12 @@ def _train_and_register(
 
         log_reference(training_features("sales", sales), "sales")
         with tempfile.TemporaryDirectory() as tmp:
-            forecast_frame(model, panel).to_csv(Path(tmp) / "forecast.csv", index=False)
+            ahead = forecast_frame(model, panel)
+            ahead.to_csv(Path(tmp) / "forecast.csv", index=False)
             mlflow.log_artifacts(tmp, artifact_path="evaluation")
+        from minimarket.forecast.plots import demand_forecast_figure
+
+        mlflow.log_figure(demand_forecast_figure(sales, ahead), "plots/forecast.png")
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=python_model,

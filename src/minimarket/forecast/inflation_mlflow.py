@@ -118,6 +118,10 @@ def _train_and_register(
             backtest.predictions.astype({"origin": str, "target": str}).to_csv(Path(tmp) / "backtest.csv", index=False)
             forecast.to_csv(Path(tmp) / "forecast.csv", index=False)
             mlflow.log_artifacts(tmp, artifact_path="evaluation")
+        from minimarket.forecast.plots import inflation_backtest_figure
+
+        figure = inflation_backtest_figure(data.headline, backtest.predictions, forecast)
+        mlflow.log_figure(figure, "plots/backtest.png")
         _log_drift_reference(data, backtest.predictions, model.name)
         example = pd.DataFrame({"horizon": [1, 2, 3]})
         python_model = InflationPyfunc(forecaster)
