@@ -557,43 +557,92 @@ def invert_dark_bands(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     return out, True
 
 
+def _chains_of_marks(ink: np.ndarray, char_height: float) -> np.ndarray:
+    """Mask of rows of small marks — dashed separators ("-------"), dotted leaders ("TOTAL......") —
+    five or more small blobs on one line, close to each other, with nothing between them (the periods
+    of "C.U.I.T." have letters between them)."""
+    mask = np.zeros_like(ink)
+    full = ink
+    if char_height >= 12:  # measured at half resolution (4x cheaper), painted at full resolution
+        ink = cv2.resize(ink, (ink.shape[1] // 2, ink.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        ink = np.asarray(ink > 0, np.uint8) * 255
+        char_height /= 2
+    factor = full.shape[0] / ink.shape[0]
+    count, _labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count < 6:
+        return mask
+    left, top = stats[:, cv2.CC_STAT_LEFT].tolist(), stats[:, cv2.CC_STAT_TOP].tolist()
+    width, height = stats[:, cv2.CC_STAT_WIDTH].tolist(), stats[:, cv2.CC_STAT_HEIGHT].tolist()
+    cy = centroids[:, 1].tolist()
+    limit = max(3.0, 0.5 * char_height)  # dots and dashes; lower-case letters are 0.7
+    small = [k for k in range(1, count) if height[k] <= limit and width[k] <= 1.5 * char_height]
+    if len(small) < 5:
+        return mask
+    integral = cv2.integral((ink > 0).astype(np.uint8))
+    tolerance = max(2.0, 0.15 * char_height)
+    small.sort(key=lambda k: cy[k])
+    rows: list[list[int]] = [[small[0]]]
+    for k in small[1:]:
+        if cy[k] - cy[rows[-1][-1]] <= tolerance:
+            rows[-1].append(k)
+        else:
+            rows.append([k])
+
+    def clear_between(a: int, b: int) -> bool:
+        x0, x1 = left[a] + width[a], left[b]
+        if not 0 <= x1 - x0 <= char_height:
+            return False
+        if x1 == x0:
+            return True
+        y0, y1 = max(0, int(cy[a] - char_height)), min(ink.shape[0], int(cy[a] + 0.5 * char_height) + 1)
+        inked = int(integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0])
+        return inked <= 0.05 * (y1 - y0) * (x1 - x0)  # a speck of dust is not a letter
+
+    for row in rows:
+        if len(row) < 5:
+            continue
+        row.sort(key=lambda k: left[k])
+        run = [row[0]]
+        for k in [*row[1:], 0]:
+            if k and clear_between(run[-1], k):
+                run.append(k)
+                continue
+            if len(run) >= 5 and left[run[-1]] + width[run[-1]] - left[run[0]] >= 3 * char_height:
+                for m in run:
+                    y0, x0 = int(top[m] * factor), int(left[m] * factor)
+                    y1, x1 = int((top[m] + height[m]) * factor) + 1, int((left[m] + width[m]) * factor) + 1
+                    mask[y0:y1, x0:x1] = full[y0:y1, x0:x1]
+            run = [k]
+    return mask
+
+
 def rule_mask(gray: np.ndarray, char_height: float) -> np.ndarray:
-    """Mask of thin straight rules (table borders, underlines, column separators, the dashed separators of
-    tickets) in a deskewed page whose characters are about ``char_height`` pixels tall.
+    """Mask of thin straight rules (table borders, underlines, column separators), dashed separators and
+    dotted leaders in a deskewed page whose characters are about ``char_height`` pixels tall.
 
     Ink is found with a local threshold (a blurred rule in a photo is gray, a gray table fill is not ink).
-    Horizontal rules: ink joined across small gaps (dashes), runs longer than 4 character heights, whose
-    mean thickness is under a third of a character height; a run that only exists thanks to the joining
-    (a dashed line — or the serifs of a word in a thin typewriter font) must also have no other ink just
-    above and below it. Vertical rules: runs longer than 3 character heights (a letter's stem, even a
-    large title's, is shorter) and thin. Dilated by two pixels across the rule to take its blurred edges.
+    Horizontal rules: runs longer than 6 character heights with paper half a character height above or
+    below them (a row through a bold word or a filled box has ink on both sides); rows of small marks
+    (:func:`_chains_of_marks`).
+    Vertical rules: runs longer than 3 character heights (a letter's stem, even a large title's, is
+    shorter) and thin. Dilated by two pixels across the rule to take its blurred edges.
     """
     block = max(15, int(2 * char_height) | 1)
     ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 25)
     thin = max(3.0, 0.35 * char_height)
-    long_h = np.ones((1, max(30, int(4 * char_height))), np.uint8)
-    solid = cv2.morphologyEx(ink, cv2.MORPH_OPEN, long_h)
-    joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, max(3, int(0.6 * char_height))), np.uint8))
-    bars = cv2.morphologyEx(joined, cv2.MORPH_OPEN, long_h)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(bars, connectivity=8)
-    keep = np.zeros(count, bool)
-    reach = max(3, int(0.6 * char_height))
-    height = gray.shape[0]
-    for i in range(1, count):
-        x, y, w, h, area = (int(v) for v in stats[i])
-        if area / max(w, 1) > thin or h > 2.5 * thin:
-            continue  # a word or a filled box, not a rule
-        if int(np.count_nonzero(solid[y : y + h, x : x + w])) >= 0.5 * area:
-            keep[i] = True  # a printed line
-            continue
-        above = ink[max(0, y - reach) : y, x : x + w]
-        below = ink[y + h : min(height, y + h + reach), x : x + w]
-        around = np.count_nonzero(above) + np.count_nonzero(below)
-        keep[i] = around <= 0.03 * (above.size + below.size)  # a dashed line, with paper around it
-    horizontal = cv2.bitwise_and((keep[labels] * 255).astype(np.uint8), ink)
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(25, int(3 * char_height)), 1), np.uint8))
     stroke = max(4, round(thin)) + 1
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(25, int(3 * char_height)), 1), np.uint8))
     vertical = cv2.subtract(vertical, cv2.morphologyEx(vertical, cv2.MORPH_OPEN, np.ones((1, stroke), np.uint8)))
+    long_h = np.ones((1, max(30, int(6 * char_height))), np.uint8)  # longer than a bold word
+    bars = cv2.morphologyEx(ink, cv2.MORPH_OPEN, long_h)
+    # a rule has paper a little above or below it (vertical rules crossing it aside; text may touch the
+    # other side); a row through a bold word or a filled box has ink on both sides
+    reach = max(stroke, int(0.5 * char_height))
+    other = cv2.subtract(ink, vertical)
+    clear = np.zeros_like(bars)
+    clear[reach:-reach] = (other[: -2 * reach] == 0) | (other[2 * reach :] == 0)
+    bars = cv2.morphologyEx(cv2.bitwise_and(bars, clear * 255), cv2.MORPH_OPEN, long_h)
+    horizontal = cv2.bitwise_or(bars, _chains_of_marks(ink, char_height))
     horizontal = cv2.dilate(horizontal, np.ones((5, 3), np.uint8))
     vertical = cv2.dilate(vertical, np.ones((3, 5), np.uint8))
     return np.asarray(cv2.bitwise_or(horizontal, vertical))
