@@ -23,12 +23,12 @@ from minimarket.learning.dataset import DocRef, Sample, read_samples
 __all__ = ["GRIDS", "GridResult", "parse_grid", "parse_ocr_key", "search"]
 
 GRIDS: dict[str, tuple[str, ...]] = {
-    "default": ("psm11-bin0-x1",),
-    "small": ("psm11-bin0-x1", "psm6-bin0-x1", "psm11-bin1-x1"),
+    "default": ("psm4-bin0-x1",),
+    "small": ("psm4-bin0-x1", "psm6-bin0-x1", "psm11-bin0-x1"),
     "full": (
-        "psm11-bin0-x1",
-        "psm6-bin0-x1",
         "psm4-bin0-x1",
+        "psm6-bin0-x1",
+        "psm11-bin0-x1",
         "psm3-bin0-x1",
         "psm11-bin1-x1",
         "psm6-bin1-x1",

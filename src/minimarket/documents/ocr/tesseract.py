@@ -24,9 +24,12 @@ import numpy as np
 
 from minimarket.documents.ingest import DocumentError
 
-DEFAULT_PSM = 11
-"""Sparse text: finds the most words on invoices (boxes, tables, labels scattered over the page).
-Measured on the real development set against the text layer (``benchmarks/ocr_throughput.py`` notes)."""
+DEFAULT_PSM = 4
+"""A single column of text of variable sizes: Tesseract keeps each printed line whole, so a table row is
+read with its lone one-digit quantities and short units ("2 UN"), which sparse-text mode (psm 11) drops.
+On 40 synthetic scans + 40 phone photos (seed 2027) item F1 went from 0.42/0.31 (psm 11) to 0.86/0.75 with
+header fields as good (94 %/82 %), and a page reads about a third faster. psm 11 found slightly more
+words on the real development set's letterheads, which do not decide any field."""
 
 
 @dataclass(frozen=True, slots=True)
