@@ -20,6 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextvars import ContextVar
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from types import FrameType
@@ -126,13 +127,56 @@ def _number_samples(views: list[PageView]) -> list[str]:
 
 
 def interpret(text: DocumentText, settings: Settings | None = None, today: dt.date | None = None) -> ExtractedInvoice:
-    """Fields, items, totals, codes, checks and status of a document already read by the reading layer."""
+    """Fields, items, totals, codes, checks and status of a document already read by the reading layer.
+
+    A one-page invoice scanned or photographed with its copies (ORIGINAL, DUPLICADO…) is read from the copy
+    whose reading checks out best: OCR misreads each copy differently, and the arithmetic, the QR and the
+    CUIT check digit tell which reading to trust.
+    """
     settings = settings or get_settings()
     views = [page_view(page) for page in text.pages]
     selection: PageSelection = select_pages(views)
+    parts = learned_parts()
+    result = _interpret_selection(text, selection, settings, today, parts)
+    chosen = selection.views
+    if len(chosen) == 1 and selection.copies and chosen[0].ocr:
+        by_index = {view.index: view for view in views}
+        best = (_reading_quality(result), 0)
+        for n, index in enumerate(selection.copies, start=1):
+            alternative = replace(selection, views=[by_index[index]], copies=[chosen[0].index, *selection.copies])
+            alternative.copies.remove(index)
+            candidate = _interpret_selection(text, alternative, settings, today, parts)
+            quality = (_reading_quality(candidate), -n)
+            if quality > best:
+                best, result = quality, candidate
+    return result
+
+
+def _reading_quality(result: ExtractedInvoice) -> tuple[int, int, int, int]:
+    """How well a reading checks out: accepted, fewer failed checks, more items whose quantity × price is
+    the amount, more fields found."""
+    failed = sum(not check.ok for check in result.checks)
+    consistent = sum(
+        1
+        for item in result.items
+        if item.quantity is not None
+        and item.unit_price is not None
+        and item.amount is not None
+        and abs(item.quantity * item.unit_price - (item.discount or 0) - item.amount) <= Decimal("0.011")
+    )
+    found = sum(getattr(result, name) is not None for name in ("net_amount", "cae", "cae_due_date", "total"))
+    return (result.status == Status.ACCEPTED, -failed, consistent, found)
+
+
+def _interpret_selection(
+    text: DocumentText,
+    selection: PageSelection,
+    settings: Settings,
+    today: dt.date | None,
+    parts: LearnedParts | None,
+) -> ExtractedInvoice:
     chosen = selection.views
     fmt = detect_number_format(_number_samples(chosen))
-    parts = learned_parts()
     items = parts.extract_items(chosen, fmt) if parts is not None else extract_items(chosen, fmt)
     header_bottom = None
     if items.layouts and chosen and items.layouts[0].page == chosen[0].index:

@@ -763,6 +763,13 @@ def _build_item(row: _Row) -> LineItem | None:
         ):
             amount -= off
         discount = (discount or Decimal("0")) + off
+    if quantity is None and unit_price and amount is not None:
+        found = _quantity_in_description(main, unit_price, amount, discount, pct)
+        if found is not None:
+            quantity, cell = found
+            main.cells[ColumnRole.DESCRIPTION].remove(cell)
+            description = " ".join(text for part in parts if (text := _description_of(part, part is main)))
+            description = re.sub(r"\s+", " ", description).strip(" |-")
     if amount is None and gross is not None and rate is None:
         amount = gross
     if amount is None and quantity is not None and unit_price is not None:
@@ -781,6 +788,25 @@ def _build_item(row: _Row) -> LineItem | None:
         amount=amount,
         vat_rate=rate,
     )
+
+
+def _quantity_in_description(
+    row: RowCells, price: Decimal, amount: Decimal, discount: Decimal | None, pct: Decimal | None
+) -> tuple[Decimal, Cell] | None:
+    """The quantity left in the description column (its header label misread, e.g. "Cam." for "Cant."):
+    the description's last figure, when quantity × unit price (less the discount) is the amount."""
+    cells = row.cells.get(ColumnRole.DESCRIPTION, [])
+    if len(cells) < 2 or cells[-1].value is None or cells[-1].percent:
+        return None
+    cell = cells[-1]
+    q = cell.value
+    if q is None or q <= 0 or q != q.quantize(Decimal("0.001")):
+        return None
+    gross = q * price
+    net = gross - (discount or Decimal("0")) if pct is None else gross * (1 - pct / 100)
+    if min(abs(net - amount), abs(gross - amount)) <= Decimal("0.011"):
+        return q, cell
+    return None
 
 
 def extract_items(

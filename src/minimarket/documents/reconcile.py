@@ -231,6 +231,9 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
     """quantity × unit price − discount = amount: fix the one figure that breaks it, when only one can."""
     for n, item in enumerate(items, start=1):
         q, p, a = item.quantity, item.unit_price, item.amount
+        if q is None and p and a is not None and p > 0:
+            _deduce_quantity(b, n, item, p, a)
+            continue
         if q is None or p is None or a is None:
             continue
         disc = item.discount or Decimal("0")
@@ -259,6 +262,24 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
                 f"Ítem {n}: se leyó {format_amount(old, 'ar', 4).rstrip('0').rstrip(',')} y se corrigió a "
                 f"{format_amount(new, 'ar')} ({_REPAIR_ES[kind]}), porque cantidad × precio unitario = importe.",
             )
+
+
+MAX_DEDUCED_QUANTITY = 10_000
+
+
+def _deduce_quantity(b: _Builder, n: int, item: LineItem, price: Decimal, amount: Decimal) -> None:
+    """A quantity the reading lost (a lone "2" next to a table rule, a smudge) is deduced from amount ÷
+    unit price when that is a whole number of units to the cent, and the checks say so."""
+    disc = item.discount or Decimal("0")
+    q = ((amount + disc) / price).to_integral_value()
+    if not 1 <= q <= MAX_DEDUCED_QUANTITY or abs(q * price - disc - amount) > Decimal("0.011"):
+        return
+    item.quantity = q
+    b.check(
+        f"repair_item_{n}_quantity",
+        True,
+        f"Ítem {n}: no se leyó la cantidad; se dedujo {q} porque importe ÷ precio unitario = {q} unidades exactas.",
+    )
 
 
 # --- the builder steps ------------------------------------------------------------------------------------
@@ -331,6 +352,14 @@ def _merge_codes(b: _Builder) -> None:
                 b.set(name, q, Source.QR, qr_conf)
             elif _same(name, printed.value, q):
                 printed.confidence = max(printed.confidence, 0.99)
+            elif printed.source == Source.OCR and _ocr_misreading(name, printed.value, q):
+                b.set(name, q, Source.QR, qr_conf)
+                b.check(
+                    f"repair_{name}",
+                    True,
+                    f"{_sentence(_FIELD_NAMES_ES.get(name, name))}: el OCR leyó {_show(name, printed.value)} y se tomó "
+                    f"{_show(name, q)} del QR (una lectura OCR con {_OCR_SLIP_ES[name]}).",
+                )
             elif name in _QR_COMPARED:
                 b.qr_mismatch.append(
                     f"{_FIELD_NAMES_ES.get(name, name)}: impreso {_show(name, printed.value)}, QR {_show(name, q)}"
@@ -368,9 +397,56 @@ def _merge_codes(b: _Builder) -> None:
     if code in DOCUMENT_TYPES:
         letter = DOCUMENT_TYPES[code].letter
         current = b.values.get("invoice_type")
+        source = b.values["afip_code"].source
         if current is None:
-            source = b.values["afip_code"].source
             b.set("invoice_type", letter, source, b.values["afip_code"].confidence)
+        elif current.value != letter and current.source == Source.OCR and source == Source.QR:
+            b.set("invoice_type", letter, source, b.values["afip_code"].confidence)
+            b.check(
+                "repair_invoice_type",
+                True,
+                f"Letra: el OCR leyó {current.value} y se tomó {letter} del tipo de comprobante del QR.",
+            )
+
+
+_OCR_SLIP_ES = {
+    "issuer_cuit": "uno o dos dígitos mal leídos",
+    "point_of_sale": "uno o dos dígitos mal leídos",
+    "number": "uno o dos dígitos mal leídos",
+    "cae": "uno o dos dígitos mal leídos",
+    "receiver_doc_number": "uno o dos dígitos mal leídos",
+    "issue_date": "uno o dos dígitos mal leídos",
+    "total": "un dígito o el separador decimal mal leídos",
+    "afip_code": "la letra o el código del comprobante mal leídos",
+    "receiver_doc_type": "el tipo de documento mal leído",
+    "currency": "la moneda mal leída",
+    "exchange_rate": "la cotización mal leída",
+}
+
+
+def _digit_slip(read: str, true: str) -> bool:
+    """``read`` is ``true`` with at most two digits misread, or one digit dropped or added."""
+    if len(read) == len(true):
+        return 0 < sum(a != b for a, b in zip(read, true, strict=True)) <= 2
+    if abs(len(read) - len(true)) != 1:
+        return False
+    short, long = sorted((read, true), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def _ocr_misreading(name: str, read: Any, qr: Any) -> bool:
+    """Whether an OCR'd field that disagrees with the QR is just an OCR slip of the QR's value (then the QR
+    is taken; a larger difference stays a red flag). The small "Cód. 06" and the letter box are misread
+    often (B/E/8, 06/08), so a type that disagrees is always taken from the QR."""
+    if name == "afip_code":
+        return qr in DOCUMENT_TYPES
+    if name in ("issuer_cuit", "point_of_sale", "number", "cae", "receiver_doc_number"):
+        return _digit_slip(str(read).lstrip("0"), str(qr).lstrip("0"))
+    if name == "issue_date" and isinstance(read, dt.date) and isinstance(qr, dt.date):
+        return _digit_slip(read.strftime("%Y%m%d"), qr.strftime("%Y%m%d"))
+    if name == "total" and isinstance(read, Decimal) and isinstance(qr, Decimal):
+        return plausible_misreading(read, qr) is not None
+    return False
 
 
 def _repair_totals(b: _Builder) -> None:
@@ -522,6 +598,9 @@ def _check_items(b: _Builder, items: list[LineItem]) -> None:
     bad = []
     for n, item in enumerate(items, start=1):
         q, p, a = item.quantity, item.unit_price, item.amount
+        if q is None and p and a is not None and p > 0:
+            _deduce_quantity(b, n, item, p, a)
+            continue
         if q is None or p is None or a is None:
             continue
         disc = item.discount or Decimal("0")

@@ -231,6 +231,25 @@ def test_number_inside_words_is_part_of_the_description() -> None:
     assert [i.description for i in items] == ["SUAVIZANTE VIVERE CLASICO 900 ML", "DESINFECTANTE LYSOFORM AEROSOL 3"]
 
 
+def test_quantity_under_a_misread_label_is_found_by_the_arithmetic() -> None:
+    view = view_of(
+        [
+            (100, [(20, "Código"), (80, "Descripción"), (250, "Cam."), (300, "P. Unitario"), (400, "Importe")]),
+            (116, [(20, "22357"), (80, "HAM.SWIFT X4"), (255, "3"), (300, "2.252,07"), (400, "6.756,21")]),
+            (132, [(20, "22409"), (80, "ARV.CONGELADAS 300GR"), (255, "1"), (300, "1.366,01"), (400, "1.366,01")]),
+            (148, [(20, "22411"), (80, "HEL.FRIGOR POTE 1000CC"), (300, "26.138,78"), (400, "78.416,34")]),
+        ],
+        conf=0.9,
+    )
+    items = extract_items([view], "ar").items
+    assert [(i.quantity, i.description) for i in items[:2]] == [
+        (Decimal("3"), "HAM.SWIFT X4"),
+        (Decimal("1"), "ARV.CONGELADAS 300GR"),
+    ]
+    # "1000CC" is part of the name: 1000 × 26.138,78 is not the amount
+    assert items[2].quantity is None and items[2].description == "HEL.FRIGOR POTE 1000CC"
+
+
 class _EverythingIsAnItem:
     """A stand-in row classifier: the classification step can be replaced (issue 4)."""
 

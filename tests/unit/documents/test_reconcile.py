@@ -157,6 +157,28 @@ def test_qr_mismatch_is_a_red_flag_naming_field_and_values() -> None:
     assert result.status == Status.NEEDS_REVIEW
 
 
+def test_ocr_slips_are_settled_by_the_qr_and_said_so() -> None:
+    h = header(invoice_type="E", afip_code=19, number=1380, cae="73079568789200")  # B/E, 6/8 confusions
+    result = run(h=h, qr=qr_payload(), ocr=True)
+    assert (result.invoice_type, result.afip_code, result.number, result.cae) == ("A", 1, 1360, "73079568739200")
+    assert result.sources["number"] == "qr"
+    assert check(result, "qr_matches_printed").ok
+    assert check(result, "repair_number").ok and "el OCR leyó 1380" in check(result, "repair_number").detail
+    assert check(result, "repair_invoice_type").ok
+    assert result.status == Status.ACCEPTED
+
+
+def test_a_text_layer_that_disagrees_with_the_qr_stays_a_red_flag() -> None:
+    result = run(h=header(number=1380), qr=qr_payload())
+    assert result.number == 1380 and not check(result, "qr_matches_printed").ok
+
+
+def test_ocr_reading_far_from_the_qr_stays_a_red_flag() -> None:
+    result = run(h=header(number=9871), qr=qr_payload(), ocr=True)
+    assert result.number == 9871 and not check(result, "qr_matches_printed").ok
+    assert result.status == Status.NEEDS_REVIEW
+
+
 def test_qr_fills_what_the_print_lacks() -> None:
     result = run(h=header(issuer_cuit=None, cae=None), qr=qr_payload())
     assert result.issuer_cuit == "20315600449" and result.sources["issuer_cuit"] == "qr"
@@ -250,6 +272,17 @@ def test_repair_item_amount_with_a_misplaced_separator() -> None:
     repair = check(result, "repair_item_1_amount")
     assert repair.ok and "separador decimal" in repair.detail
     assert check(result, "items_sum_net").ok
+
+
+def test_a_lost_quantity_is_deduced_when_it_is_a_whole_number_of_units() -> None:
+    it = items(("1", "178801.65", "178801.65"), ("1", "9834.71", "9834.71"))
+    it.items[0].quantity = None  # a lone "1" next to a table rule, lost by the OCR
+    it.items[1].quantity = None
+    it.items[1].unit_price = Decimal("3000.00")  # 9834.71 / 3000 is not a whole number
+    result = run(it=it)
+    assert result.items[0].quantity == Decimal("1") and result.items[1].quantity is None
+    assert "se dedujo 1" in check(result, "repair_item_1_quantity").detail
+    assert not [c for c in result.checks if c.name == "repair_item_2_quantity"]
 
 
 def test_repair_total_with_a_dropped_separator() -> None:
