@@ -40,7 +40,19 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def _decode(gray: np.ndarray, binarizer: zxingcpp.Binarizer | None = None) -> list[tuple[str, str]]:
+Corners = tuple[tuple[float, float], ...]
+Found = tuple[str, str, Corners]
+"""(kind, text, corners in the searched image's pixels)."""
+
+
+def _decode(
+    gray: np.ndarray,
+    binarizer: zxingcpp.Binarizer | None = None,
+    scale: float = 1.0,
+    offset: tuple[int, int] = (0, 0),
+) -> list[Found]:
+    """Codes in ``gray``, which is the searched image scaled by ``scale`` and cropped at ``offset`` (x, y):
+    the corners are mapped back to the searched image."""
     results = zxingcpp.read_barcodes(
         np.ascontiguousarray(gray),
         formats=_FORMATS,
@@ -58,7 +70,10 @@ def _decode(gray: np.ndarray, binarizer: zxingcpp.Binarizer | None = None) -> li
         text = result.text
         if kind == "i2of5" and not _plausible_cae_barcode(text):
             continue
-        found.append((kind, text))
+        position = result.position
+        points = (position.top_left, position.top_right, position.bottom_right, position.bottom_left)
+        corners = tuple((p.x / scale + offset[0], p.y / scale + offset[1]) for p in points)
+        found.append((kind, text, corners))
     return found
 
 
@@ -76,7 +91,7 @@ def _fit(gray: np.ndarray, longest: int) -> np.ndarray:
     return _resize(gray, longest / side) if side > longest else gray
 
 
-def _attempts(gray: np.ndarray, effort: int) -> Iterator[Callable[[], list[tuple[str, str]]]]:
+def _attempts(gray: np.ndarray, effort: int) -> Iterator[Callable[[], list[Found]]]:
     """The ladder of decoding attempts for one image, cheapest first."""
     side = max(gray.shape[:2])
     # 1. As given (a page rendered at a moderate resolution, a clean embedded QR).
@@ -84,9 +99,9 @@ def _attempts(gray: np.ndarray, effort: int) -> Iterator[Callable[[], list[tuple
         yield lambda: _decode(gray)
     # 2. Downscaled (photos: zxing struggles with huge modules and sensor noise) or upscaled (thumbnails).
     if side > 1800:
-        yield lambda: _decode(_fit(gray, 1600))
+        yield lambda: _decode(_fit(gray, 1600), scale=1600 / side)
     elif side < 600:
-        yield lambda: _decode(_resize(gray, 2.0))
+        yield lambda: _decode(_resize(gray, 2.0), scale=2.0)
     if effort < MEDIUM:
         return
     if side > 2600:
@@ -94,7 +109,7 @@ def _attempts(gray: np.ndarray, effort: int) -> Iterator[Callable[[], list[tuple
     # 3. Binarised: Otsu after flattening the illumination, and a local mean threshold.
     flat = _flatten(gray)
     yield lambda: _decode(flat, zxingcpp.Binarizer.BoolCast)
-    yield lambda: _decode(_fit(flat, 2000), zxingcpp.Binarizer.GlobalHistogram)
+    yield lambda: _decode(_fit(flat, 2000), zxingcpp.Binarizer.GlobalHistogram, scale=min(1.0, 2000 / side))
     yield lambda: _decode(gray, zxingcpp.Binarizer.GlobalHistogram)
     # 4. Crops around square, dense candidate regions, at several module sizes.
     yield lambda: _decode_candidates(gray, effort)
@@ -147,7 +162,7 @@ def candidate_regions(gray: np.ndarray, max_regions: int = 6) -> list[tuple[int,
     return regions
 
 
-def _decode_candidates(gray: np.ndarray, effort: int) -> list[tuple[str, str]]:
+def _decode_candidates(gray: np.ndarray, effort: int) -> list[Found]:
     """Crop each candidate region, bring it to a few sizes and sharpen it more and more: a dense QR in a
     phone photo has modules of 3-4 blurred pixels, which an unsharp mask at the module scale restores."""
     sizes = (500, 700) if effort < FULL else (500, 700, 900)
@@ -160,7 +175,7 @@ def _decode_candidates(gray: np.ndarray, effort: int) -> list[tuple[str, str]]:
             for sigma, amount in strengths:
                 variant = _sharpen(scaled, sigma * target / 500, amount) if amount else scaled
                 for binarizer in (zxingcpp.Binarizer.LocalAverage, zxingcpp.Binarizer.GlobalHistogram):
-                    found = _decode(variant, binarizer)
+                    found = _decode(variant, binarizer, scale=target / side, offset=(x, y))
                     if found:
                         return found
     return []
@@ -183,6 +198,38 @@ def find_codes(image: np.ndarray, page: int, where: str = "render", effort: int 
     for attempt in _attempts(gray, effort):
         found = attempt()
         if found:
-            unique = dict.fromkeys(found)
-            return [DecodedCode(kind=kind, text=text, page=page, where=where) for kind, text in unique]
+            unique: dict[tuple[str, str], Corners] = {}
+            for kind, text, corners in found:
+                unique.setdefault((kind, text), corners)
+            return [
+                DecodedCode(kind=kind, text=text, page=page, where=where, corners=corners)
+                for (kind, text), corners in unique.items()
+            ]
     return []
+
+
+def blank_codes(image: np.ndarray, codes: list[DecodedCode]) -> np.ndarray:
+    """``image`` with the codes found in it painted over with the paper around them (a copy; the input is
+    kept). A QR's modules read as lines of garbage that Tesseract glues to the printed text next to it
+    (the CAE and its due date are usually printed beside the QR) and cost it time."""
+    placed = [code for code in codes if code.corners]
+    if not placed:
+        return image
+    out = image.copy()
+    h, w = out.shape[:2]
+    for code in placed:
+        assert code.corners is not None
+        corners = np.array(code.corners, np.float32)
+        centre = corners.mean(axis=0)
+        # a QR's quiet zone; a barcode keeps the digits printed under it
+        grow = 1.12 if code.kind == "qr" else 1.04
+        polygon = np.round(centre + (corners - centre) * grow).astype(np.int32)
+        mask = np.zeros((h, w), np.uint8)
+        cv2.fillConvexPoly(mask, polygon, 255)
+        if not mask.any():
+            continue
+        ring = cv2.subtract(cv2.dilate(mask, np.ones((15, 15), np.uint8)), mask)
+        # the paper around the code (its brighter part: the code may sit at the sheet's edge in a photo)
+        paper = np.percentile(out[ring > 0], 80, axis=0) if ring.any() else 255
+        out[mask > 0] = paper
+    return out

@@ -104,6 +104,8 @@ class DecodedCode:
     page: int
     where: str = "render"
     """``render`` (decoded from the rendered page), ``embedded`` (from an image inside the PDF) or ``image``."""
+    corners: tuple[tuple[float, float], ...] | None = None
+    """Where the code is in the pixels of the image it was decoded from (four corners), when known."""
 
 
 @dataclass(slots=True)

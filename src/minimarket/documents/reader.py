@@ -23,7 +23,7 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from minimarket.config import Settings, get_settings
-from minimarket.documents.codes import FULL, MEDIUM, QUICK, find_codes, to_gray
+from minimarket.documents.codes import FULL, MEDIUM, QUICK, blank_codes, find_codes, to_gray
 from minimarket.documents.ingest import Document, DocumentError, decode_image, open_pdf
 from minimarket.documents.layout import DecodedCode, DocumentText, PageText, TextOrigin, Word, group_lines
 from minimarket.documents.ocr import ocr_page
@@ -207,7 +207,9 @@ class _PdfReader:
         raster = render_page(pdf, index, dpi)
         if not codes:
             codes = find_codes(raster, index, "render", effort=FULL if self._hard_search else QUICK)
-        ocr = ocr_page(raster, self.settings, dpi=dpi, index=index)
+        ocr = ocr_page(
+            blank_codes(raster, [c for c in codes if c.where == "render"]), self.settings, dpi=dpi, index=index
+        )
         if text.words and quality.real_chars:
             self.result.warnings.append(
                 f"Página {index + 1}: la capa de texto del PDF no es utilizable "
@@ -222,8 +224,9 @@ def _read_image(doc: Document, settings: Settings) -> DocumentText:
     for index, decoded in enumerate(decode_image(doc, settings)):
         gray = to_gray(decoded.pixels)  # once for both readers
         effort = FULL if not result.codes else QUICK
-        result.codes.extend(find_codes(gray, index, "image", effort=effort))
-        page = ocr_page(gray, settings, dpi=decoded.dpi, index=index)
+        codes = find_codes(gray, index, "image", effort=effort)
+        result.codes.extend(codes)
+        page = ocr_page(blank_codes(gray, codes), settings, dpi=decoded.dpi, index=index)
         _warn_ocr(page, index, result.warnings)
         result.pages.append(page)
     return result

@@ -12,7 +12,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
-from minimarket.documents.codes import FULL, QUICK, candidate_regions, find_codes
+from minimarket.documents.codes import FULL, QUICK, blank_codes, candidate_regions, find_codes
 from minimarket.documents.pdf import embedded_images, render_page
 from minimarket.domain.barcode import build_cae_barcode, parse_cae_barcode
 from minimarket.domain.qr import parse_qr_url
@@ -92,6 +92,24 @@ def test_phone_photo_qr_of_factura1475() -> None:
     assert find_codes(degraded, 0, effort=QUICK) == []  # the cheap rungs are not enough...
     codes = find_codes(degraded, 0, effort=FULL)  # ...the candidate crops are
     assert len(codes) == 1 and codes[0].text == code.text
+
+
+def test_codes_are_located_and_blanked_before_ocr() -> None:
+    """The QR of a shadowed phone photo: its corners point at it in the whole picture (whatever resized copy
+    it was decoded from), and painting it over leaves nothing to decode and the rest of the page untouched."""
+    gray = cv2.cvtColor(_photo_1475(), cv2.COLOR_BGR2GRAY)
+    h, w = gray.shape
+    shadow = (cv2.GaussianBlur(gray, (0, 0), 1.0) * np.linspace(1.0, 0.5, w)[None, :]).clip(0, 255).astype(np.uint8)
+    (code,) = find_codes(shadow, 0, effort=FULL)
+    assert code.corners is not None and len(code.corners) == 4
+    (qr,) = zxingcpp.read_barcodes(shadow, formats=zxingcpp.BarcodeFormat.QRCode)
+    truth = np.array([(p.x, p.y) for p in (qr.position.top_left, qr.position.bottom_right)], float)
+    found = np.array([code.corners[0], code.corners[2]], float)
+    assert np.abs(found - truth).max() < 0.02 * w
+    blanked = blank_codes(shadow, [code])
+    assert find_codes(blanked, 0, effort=FULL) == []
+    far = (slice(0, h // 10), slice(0, w // 10))
+    assert np.array_equal(blanked[far], shadow[far])
 
 
 def test_candidate_regions_find_the_qr_of_a_photo() -> None:
