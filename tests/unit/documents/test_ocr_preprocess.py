@@ -12,11 +12,13 @@ import pytest
 from minimarket.documents.ocr.preprocess import (
     TARGET_DPI,
     UPSCALE_DPI,
+    _sides_border_background,
     estimate_scale,
     estimate_skew,
     find_page_quad,
     preprocess,
     rotate_small_angle,
+    shrink,
     text_runs_vertically,
 )
 from minimarket.documents.pdf import render_page
@@ -135,6 +137,28 @@ def test_photo_in_perspective_is_found_and_flattened(page150: np.ndarray) -> Non
     height, width = prepared.image.shape[:2]
     assert abs(height / width - 842 / 595) < 0.08  # the sheet's A4 proportions are back
     assert find_page_quad(page150) is None  # a scan filling the frame is not "corrected"
+
+
+def test_a_quadrilateral_inside_the_sheet_is_not_a_sheet(page150: np.ndarray) -> None:
+    """A table's rules can outline a quadrilateral inside the page; warping to it would crop the invoice.
+    Only the sheet has the table (darker background) beyond every side."""
+    corners = camera_corners(12, 6, 2)
+    photo = photograph(page150, corners)
+    small, factor = shrink(photo, 640)
+    sheet = corners * factor
+    centre = sheet.mean(axis=0)
+    inner = centre + (sheet - centre) * 0.7
+    assert _sides_border_background(small, sheet)
+    assert not _sides_border_background(small, inner)
+
+
+def test_long_narrow_ticket_is_found() -> None:
+    ticket = np.full((1800, 300), 235, np.uint8)
+    for y in range(40, 1760, 24):  # lines of text
+        cv2.putText(ticket, "CERV. QUILMES 1L x12  2.858,89", (12, y), cv2.FONT_HERSHEY_PLAIN, 0.9, 30, 1)
+    corners = np.array([[520, 80], [830, 100], [790, 1880], [470, 1860]], np.float32)
+    quad = find_page_quad(photograph(ticket, corners, size=(1400, 1950)))
+    assert quad is not None and np.abs(quad - corners).max() < 25
 
 
 def test_shadow_is_flattened(page150: np.ndarray) -> None:

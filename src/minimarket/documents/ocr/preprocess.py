@@ -102,27 +102,29 @@ def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
     """Corners (4×2, float32, TL TR BR BL, in ``gray``'s pixels) of a sheet of paper photographed on a
     background, or ``None`` when the sheet fills the frame or no clear quadrilateral is found.
 
-    Two detectors, the first that gives a plausible sheet wins: the sheet's straight edges (long
-    Hough lines with paper on their inner side: robust to shadows across the page), then the largest
-    bright region (Otsu threshold; robust to a busy background without straight lines).
+    Candidates come from two detectors: the sheet's straight edges (long Hough lines with paper on their
+    inner side: robust to shadows across the page; the few best-supported quadrilaterals) and the largest
+    bright region (Otsu threshold; robust to a busy background without straight lines). Of the plausible
+    sheets, the largest wins: a quadrilateral drawn by a table's rules lies inside the sheet.
     """
     small, factor = shrink(gray, 640)
     if _margins_are_paper(small):
         return None  # white all around: a scan or a render, or a photo filled by the sheet
     blur = cv2.GaussianBlur(small, (5, 5), 0)
-    for detector in (_quad_from_edges, _quad_from_brightness):
-        quad = detector(blur)
+    h, w = small.shape[:2]
+    margin = 0.02 * max(h, w)
+    best, best_area = None, 0.0
+    for quad in [*_quads_from_edges(blur), _quad_from_brightness(blur)]:
         if quad is None:
             continue
-        h, w = small.shape[:2]
-        margin = 0.02 * max(h, w)
         near_edge = sum(1 for x, y in quad if x < margin or y < margin or x > w - 1 - margin or y > h - 1 - margin)
-        if near_edge >= 4 or cv2.contourArea(quad) > 0.97 * h * w:
-            return None  # the sheet fills the photo (or it is a scan): nothing to correct
+        area = float(cv2.contourArea(quad))
+        if near_edge >= 4 or area > 0.97 * h * w:
+            continue  # the sheet fills the photo (or it is a scan): nothing to correct
         quad = order_corners(quad)
-        if _plausible_sheet(small, quad):
-            return quad / factor
-    return None
+        if area > best_area and _plausible_sheet(small, quad):
+            best, best_area = quad, area
+    return None if best is None else np.asarray(best / factor, np.float32)
 
 
 def _margins_are_paper(small: np.ndarray) -> bool:
@@ -151,8 +153,9 @@ def _quad_from_brightness(blur: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _quad_from_edges(blur: np.ndarray) -> np.ndarray | None:
-    """The sheet's four sides among long straight edges that have brighter paper on their inner side.
+def _quads_from_edges(blur: np.ndarray, keep: int = 3) -> list[np.ndarray]:
+    """The sheet's four sides among long straight edges that have brighter paper on their inner side (the
+    ``keep`` best quadrilaterals, best first).
 
     Candidate lines come from a Hough transform of the Canny edges; for each side the few longest
     candidates are kept and every combination is scored by how much of the resulting quadrilateral's
@@ -165,7 +168,7 @@ def _quad_from_edges(blur: np.ndarray) -> np.ndarray | None:
         edges, 1, np.pi / 360, threshold=50, minLineLength=int(0.15 * min(h, w)), maxLineGap=int(0.03 * max(h, w))
     )
     if segments is None:
-        return None
+        return []
     roles: dict[str, list[tuple[float, np.ndarray]]] = {"top": [], "bottom": [], "left": [], "right": []}
     for x1, y1, x2, y2 in segments.reshape(-1, 4).astype(np.float64):
         direction = np.array([x2 - x1, y2 - y1])
@@ -193,10 +196,10 @@ def _quad_from_edges(blur: np.ndarray) -> np.ndarray | None:
             paper_right = (forward > backward) == (normal[0] > 0)
             roles["left" if paper_right else "right"].append((length, line))
     if not all(roles.values()):
-        return None
+        return []
     support = cv2.dilate(edges, np.ones((5, 5), np.uint8)) > 0
     shortlist = {role: [line for _, line in sorted(found, key=lambda f: -f[0])[:5]] for role, found in roles.items()}
-    best, best_score = None, 0.0
+    scored: list[tuple[float, np.ndarray]] = []
     for top in shortlist["top"]:
         for bottom in shortlist["bottom"]:
             for left in shortlist["left"]:
@@ -211,18 +214,23 @@ def _quad_from_edges(blur: np.ndarray) -> np.ndarray | None:
                         continue
                     quad = np.array(corners, np.float32)
                     score = _outline_score(quad, support)
-                    if score > best_score:
-                        best, best_score = quad, score
-    if best is None:
-        return None
+                    if score > 0:
+                        scored.append((score, quad))
     slack = 0.05 * max(h, w)
-    if (best[:, 0] < -slack).any() or (best[:, 1] < -slack).any():
-        return None
-    if (best[:, 0] > w + slack).any() or (best[:, 1] > h + slack).any():
-        return None
-    best[:, 0] = best[:, 0].clip(0, w - 1)
-    best[:, 1] = best[:, 1].clip(0, h - 1)
-    return best
+    found: list[np.ndarray] = []
+    for _score, quad in sorted(scored, key=lambda sq: -sq[0]):
+        if (quad[:, 0] < -slack).any() or (quad[:, 1] < -slack).any():
+            continue
+        if (quad[:, 0] > w + slack).any() or (quad[:, 1] > h + slack).any():
+            continue
+        quad[:, 0] = quad[:, 0].clip(0, w - 1)
+        quad[:, 1] = quad[:, 1].clip(0, h - 1)
+        if any(np.abs(quad - other).max() < 0.02 * max(h, w) for other in found):
+            continue  # the same sheet seen by nearly the same lines
+        found.append(quad)
+        if len(found) >= keep:
+            break
+    return found
 
 
 def _outline_score(quad: np.ndarray, support: np.ndarray) -> float:
@@ -264,7 +272,7 @@ def _plausible_sheet(gray: np.ndarray, quad: np.ndarray) -> bool:
     tl, tr, br, bl = quad
     width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
     height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
-    if min(width, height) < 1 or not 0.2 <= height / width <= 5:
+    if min(width, height) < 1 or not 0.1 <= height / width <= 10:  # tickets are long and narrow
         return False
     for i in range(4):
         a, b, c = quad[i - 1], quad[i], quad[(i + 1) % 4]
@@ -282,11 +290,16 @@ def _plausible_sheet(gray: np.ndarray, quad: np.ndarray) -> bool:
     return paper > 120 and paper - surround > 35 and _sides_border_background(gray, quad)
 
 
-def _sides_border_background(gray: np.ndarray, quad: np.ndarray, min_step: float = 25.0) -> bool:
-    """Every side of the quadrilateral that lies inside the picture has darker background just outside
-    it than paper just inside: a table's rule or a column line inside the sheet (paper on both sides) is
-    not a side of the sheet, and warping to it would crop the page."""
+def _sides_border_background(gray: np.ndarray, quad: np.ndarray, min_step: float = 10.0) -> bool:
+    """Every side of the quadrilateral that lies inside the picture has, just outside it, something clearly
+    darker than the sheet's paper: the table (or the background) around the sheet. A table's rule or a
+    column line inside the sheet has paper on its outer side too, and warping to it would crop the page.
+    (The paper level is the median inside the whole quadrilateral: a shadow along one edge does not hide
+    the table beyond it.)"""
     h, w = gray.shape[:2]
+    inside = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(inside, quad.astype(np.int32), 255)
+    paper = float(np.median(gray[inside > 0]))
     centre = quad.mean(axis=0)
     for i in range(4):
         a, b = quad[i], quad[(i + 1) % 4]
@@ -295,22 +308,18 @@ def _sides_border_background(gray: np.ndarray, quad: np.ndarray, min_step: float
         if length < 1:
             return False
         normal = np.array([-direction[1], direction[0]]) / length
-        if np.dot(centre - a, normal) < 0:
-            normal = -normal  # pointing inwards
+        if np.dot(centre - a, normal) > 0:
+            normal = -normal  # pointing outwards
         points = a + np.linspace(0.1, 0.9, 25)[:, None] * direction
-        levels = []
-        for sign in (1.0, -1.0):
-            band = []
-            for offset in (4.0, 8.0, 12.0):
-                probe = np.round(points + sign * offset * normal).astype(int)
-                ok = (probe[:, 0] >= 0) & (probe[:, 0] < w) & (probe[:, 1] >= 0) & (probe[:, 1] < h)
-                band.append(gray[probe[ok, 1], probe[ok, 0]])
-            values = np.concatenate(band)
-            levels.append(float(np.median(values)) if values.size >= 20 else None)
-        inner, outer = levels
-        if inner is None or outer is None:
+        band = []
+        for offset in (4.0, 8.0, 12.0):
+            probe = np.round(points + offset * normal).astype(int)
+            ok = (probe[:, 0] >= 0) & (probe[:, 0] < w) & (probe[:, 1] >= 0) & (probe[:, 1] < h)
+            band.append(gray[probe[ok, 1], probe[ok, 0]])
+        values = np.concatenate(band)
+        if values.size < 20:
             continue  # the side runs along the picture's edge: nothing to compare
-        if inner - outer < min_step:
+        if paper - float(np.median(values)) < min_step:
             return False
     return True
 
