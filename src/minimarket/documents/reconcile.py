@@ -449,6 +449,36 @@ def _ocr_misreading(name: str, read: Any, qr: Any) -> bool:
     return False
 
 
+def _deduce_net(b: _Builder, items: list[LineItem]) -> None:
+    """A net the reading lost (a smudged subtotal) is total − VAT − other taxes − exempt, when something
+    independent confirms it: the VAT is that net × its rate (one rate), or the items add up to it."""
+    total = b.get("total")
+    if b.get("net_amount") is not None or total is None:
+        return
+    vat: list[VatLine] = b.get("vat") or []
+    taxes: list[OtherTax] = b.get("other_taxes") or []
+    rest = sum((line.amount for line in vat), Decimal("0")) + sum((t.amount for t in taxes), Decimal("0"))
+    rest += (b.get("exempt_amount") or Decimal("0")) + (b.get("untaxed_amount") or Decimal("0"))
+    net = total - rest
+    if net <= 0:
+        return
+    tol = max(b.tolerance, Decimal("0.02"))
+    amounts = [i.amount for i in items if i.amount is not None]
+    by_items = bool(amounts) and len(amounts) == len(items) and abs(sum(amounts, Decimal("0")) - net) <= tol
+    by_vat = len(vat) == 1 and vat[0].rate > 0 and abs(net * vat[0].rate / 100 - vat[0].amount) <= tol
+    if not (by_items or by_vat):
+        return
+    b.set("net_amount", to_cents(net), Source.COMPUTED, 0.8)
+    if len(vat) == 1 and vat[0].base != net and by_vat:
+        vat[0] = VatLine(rate=vat[0].rate, base=to_cents(net), amount=vat[0].amount)
+    why = "el IVA es ese neto por su alícuota" if by_vat else "los ítems suman ese importe"
+    b.check(
+        "repair_net_amount",
+        True,
+        f"No se leyó el neto; se calculó {_money(to_cents(net))} como total − IVA − otros tributos, y {why}.",
+    )
+
+
 def _repair_totals(b: _Builder) -> None:
     """net + exempt + untaxed + VAT + other taxes = total: if it fails, fix the one figure whose reading
     can be wrong in exactly one way that satisfies it (the QR's importe settles the total)."""
@@ -840,6 +870,7 @@ def reconcile(ev: Evidence, settings: Settings | None = None, today: dt.date | N
     _merge_codes(b)
     if ev.qr is not None and ev.qr.moneda and b.get("currency") is None:
         b.set("currency", ev.qr.moneda, Source.QR, 0.9)
+    _deduce_net(b, items)
     _repair_totals(b)
     _check_cuit(b)
     _check_qr(b)

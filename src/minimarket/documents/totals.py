@@ -356,10 +356,12 @@ def read_totals(
         for i in sorted(valueless):
             head = lines[i]
             h = max(head.height, 1.0)
+            # OCR boxes hug the glyphs (capitals are ~70 % of the font size a text layer reports)
+            reach = (6.5 if head.line.conf < 0.999 else 4.5) * h
             below: list[tuple[NumberToken, LineText]] = []
             for j in range(i + 1, min(i + 5, len(lines))):
                 lt = lines[j]
-                if lt.cy - head.cy > 4.5 * h:
+                if lt.cy - head.cy > reach:
                     break
                 if j in valueless and len(valueless[j]) >= 2:
                     break  # another header row

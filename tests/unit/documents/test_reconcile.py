@@ -285,6 +285,17 @@ def test_a_lost_quantity_is_deduced_when_it_is_a_whole_number_of_units() -> None
     assert not [c for c in result.checks if c.name == "repair_item_2_quantity"]
 
 
+def test_a_lost_net_is_total_less_vat_when_the_vat_confirms_it() -> None:
+    t = totals()
+    t.net = None  # the subtotal was a smudge
+    result = run(t=t, it=ItemsResult())
+    assert result.net_amount == Decimal("188636.36") and result.sources["net_amount"] == "computed"
+    assert "se calculó" in check(result, "repair_net_amount").detail
+    wrong_vat = totals(vat="39000.00", total="227636.36")
+    wrong_vat.net = None
+    assert run(t=wrong_vat, it=ItemsResult()).net_amount is None  # 188636.36 × 21 % is not 39000
+
+
 def test_repair_total_with_a_dropped_separator() -> None:
     result = run(t=totals(total="22825000"))
     assert result.total == Decimal("228250.00")

@@ -16,14 +16,14 @@ H = 8.0
 TOL = Decimal("0.05")
 
 
-def view_of(rows: list[tuple[float, list[tuple[float, str]]]]) -> PageView:
+def view_of(rows: list[tuple[float, list[tuple[float, str]]]], h: float = H, conf: float = 1.0) -> PageView:
     words = []
     for y, cells in rows:
         for x, text in cells:
             cursor = x
             for chunk in text.split(" "):
                 if chunk:
-                    words.append(Word(chunk, cursor, y, cursor + CW * len(chunk), y + H))
+                    words.append(Word(chunk, cursor, y, cursor + CW * len(chunk), y + h, conf))
                     cursor += CW * len(chunk)
                 cursor += CW
     return PageView(0, 600, 842, line_texts(regroup_lines(words)))
@@ -66,6 +66,19 @@ def test_header_row_with_values_below() -> None:
     assert (t.net.value, t.total.value) == (Decimal("119516.53"), Decimal("144615.00"))  # type: ignore[union-attr]
     lines = t.vat_lines(t.net.value, set())  # type: ignore[union-attr]
     assert lines[0].rate == Decimal("21") and lines[0].base == Decimal("119516.53")  # implied by net x rate
+
+
+def test_ocr_header_row_with_values_well_below() -> None:
+    """OCR boxes hug the capitals (5 pt for a 7 pt font): the figures sit 5.5 box heights below the labels."""
+    rows = [
+        (630, [(98, "NETO GRAV. 21%"), (289, "IVA 21%"), (467, "TOTAL")]),
+        (657.5, [(110, "87.170,16"), (285, "18.305,73"), (460, "105.475,89")]),
+    ]
+    t = choose_totals(read_totals([view_of(rows, h=5.2, conf=0.9)], "ar"), TOL, 0)
+    assert t.net is not None and t.net.value == Decimal("87170.16")
+    assert t.total is not None and t.total.value == Decimal("105475.89")
+    text_layer = choose_totals(read_totals([view_of(rows, h=5.2)], "ar"), TOL, 0)
+    assert text_layer.net is None  # a text layer's line height is the font size: that far is another block
 
 
 def test_rate_printed_above_the_vat_figure() -> None:
