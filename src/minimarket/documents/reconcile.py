@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from rapidfuzz.distance import Levenshtein
+
 from minimarket.config import Settings, get_settings
 from minimarket.documents.fields import Found, HeaderFields
 from minimarket.documents.items import ItemsResult
@@ -224,11 +226,42 @@ _REPAIR_ES = {
     "digit": "un dígito mal leído",
     "truncated": "último decimal cortado",
     "lost_digit": "un dígito inicial perdido",
+    "digits": "dígitos mal leídos",
 }
 
 
+def _misread_digits(read: Decimal, required: Decimal) -> str | None:
+    """Like :func:`plausible_misreading`, or one digit dropped or added anywhere, possibly next to a
+    misread one ("2" read as "11"): used only where exact arithmetic fixes the value to the cent."""
+    kind = plausible_misreading(read, required)
+    if kind:
+        return kind
+    if required <= 0:
+        return None
+    a, b = _digits(to_cents(read))[0], _digits(to_cents(required))[0]
+    if abs(len(a) - len(b)) == 1 and Levenshtein.distance(a, b) <= 2:
+        return "digits"
+    return None
+
+
+def _items_target(b: _Builder) -> Decimal | None:
+    """What the items should add up to, as read so far: the net, else the total less other taxes."""
+    net = b.get("net_amount")
+    if net is not None:
+        return Decimal(net)
+    total = b.get("total")
+    if total is None:
+        return None
+    taxes = sum((t.amount for t in b.get("other_taxes") or []), Decimal("0"))
+    return Decimal(total) - taxes
+
+
 def _repair_items(b: _Builder, items: list[LineItem]) -> None:
-    """quantity × unit price − discount = amount: fix the one figure that breaks it, when only one can."""
+    """quantity × unit price − discount = amount: fix the one figure that breaks it, when only one can —
+    or, when two could (a price and an amount both plausibly misread), the one with which the items add
+    up to the net."""
+    target = _items_target(b)
+    tol = max(b.tolerance, Decimal("0.01") * max(len(items), 1))
     for n, item in enumerate(items, start=1):
         q, p, a = item.quantity, item.unit_price, item.amount
         if q is None and p and a is not None and p > 0:
@@ -240,12 +273,12 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
         if abs(q * p - disc - a) <= Decimal("0.011") or abs(q * p - a) <= Decimal("0.011"):
             continue
         options: list[tuple[str, Decimal, Decimal, str]] = []
-        kind = plausible_misreading(a, q * p - disc)
+        kind = _misread_digits(a, q * p - disc)
         if kind:
             options.append(("amount", a, to_cents(q * p - disc), kind))
         if q:
             want = (a + disc) / q
-            kind = plausible_misreading(p, want)
+            kind = _misread_digits(p, want)
             if kind and abs(to_cents(want) * q - disc - a) <= Decimal("0.011"):
                 options.append(("unit_price", p, to_cents(want), kind))
         if p:
@@ -253,6 +286,17 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
             kind = plausible_misreading(q, want, ("separator",))
             if (kind and want == want.to_integral_value()) or (kind and abs(want * p - disc - a) <= Decimal("0.011")):
                 options.append(("quantity", q, want.normalize(), kind))
+        strict = [o for o in options if o[3] != "digits"]
+        if len(options) > 1 and target is not None and all(i.amount is not None for i in items):
+            current = sum((i.amount for i in items if i.amount is not None), Decimal("0"))
+            adding_up = [o for o in options if abs(current + (o[2] - a if o[0] == "amount" else 0) - target) <= tol]
+            if adding_up:
+                options = adding_up
+        if len(options) > 1 and len(strict) == 1:
+            options = strict
+        if len(options) > 1 and q == q.to_integral_value():
+            # a whole quantity is a short figure, rarely misread: the price or the amount is the suspect
+            options = [o for o in options if o[0] != "quantity"]
         if len(options) == 1:
             attr, old, new, kind = options[0]
             setattr(item, attr, new)

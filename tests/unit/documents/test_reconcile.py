@@ -233,6 +233,22 @@ def test_item_with_wrong_arithmetic_that_no_single_misreading_explains() -> None
     assert not check(result, "items_arithmetic").ok
 
 
+def test_price_and_amount_both_misreadable_the_items_sum_decides() -> None:
+    # 6 × 514,21 = 3.085,26: the price was read without its comma ("51421"); changing the amount instead
+    # ("308.526,00") would also satisfy the row, but then the items would not add up to the net
+    it = items(("1", "185551.10", "185551.10"), ("6", "51421", "3085.26"))
+    result = run(it=it)
+    assert result.items[1].unit_price == Decimal("514.21") and result.items[1].amount == Decimal("3085.26")
+    assert check(result, "repair_item_2_unit_price").ok
+
+
+def test_a_digit_read_as_two_is_repaired_when_the_arithmetic_fixes_it() -> None:
+    it = items(("1", "117783.89", "27783.89"), ("1", "160852.47", "160852.47"))  # "2" read as "11"
+    result = run(it=it)
+    assert result.items[0].unit_price == Decimal("27783.89")
+    assert "dígitos mal leídos" in check(result, "repair_item_1_unit_price").detail
+
+
 def test_vat_that_is_not_net_times_rate() -> None:
     result = run(t=totals(vat="39613.64", rate="10.5"))
     c = check(result, "vat_per_rate")
