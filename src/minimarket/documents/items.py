@@ -152,6 +152,7 @@ _LEXICON: tuple[tuple[ColumnRole, tuple[str, ...]], ...] = (
             "UM",
             "UNIDAD",
             "UNID",
+            "UN",
             "PRESENTACION",
         ),
     ),

@@ -63,6 +63,8 @@ AFIP_HEADER = [
         ("ITEM DESCRIPCION CANTIDAD PRECIO IMPORTE ALICUOTA",
          ["code", "description", "quantity", "unit_price", "amount", "vat_rate"]),
         ("Cant. Detalle P. Unit. Dto. % Total", ["quantity", "description", "unit_price", "discount_pct", "amount"]),
+        ("Cant. Un. Código Descripción P. Unit. Dto. Importe",
+         ["quantity", "unit", "code", "description", "unit_price", "discount_pct", "amount"]),
     ],
 )  # fmt: skip
 def test_header_roles_from_labels(text: str, roles: list[str]) -> None:
