@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
@@ -286,8 +287,9 @@ class DecodedPage:
     dpi: float | None
 
 
-def decode_image(doc: Document, settings: Settings | None = None) -> list[DecodedPage]:
-    """Decode an image document (every TIFF frame), honouring the EXIF orientation.
+def decode_image(doc: Document, settings: Settings | None = None, gray: bool = False) -> list[DecodedPage]:
+    """Decode an image document (every TIFF frame), honouring the EXIF orientation; ``gray`` asks for
+    uint8 gray pixels (a JPEG then skips its colour conversion altogether).
 
     Raises ``DocumentError("corrupt_file")`` for truncated or undecodable data and
     ``DocumentError("too_many_pixels")`` if a frame exceeds the pixel limit.
@@ -306,11 +308,13 @@ def decode_image(doc: Document, settings: Settings | None = None) -> list[Decode
                     if len(pages) >= settings.max_pdf_pages:
                         break
                     _check_pixels(frame.size[0], frame.size[1], doc.name, settings)
-                    pixels = _fast_decode(doc, frame)
+                    pixels = _fast_decode(doc, frame, gray)
                     if pixels is None:
                         frame.load()
                         upright = ImageOps.exif_transpose(frame) or frame
                         pixels = _to_array(upright)
+                        if gray and pixels.ndim == 3:
+                            pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
                     pages.append(DecodedPage(pixels=pixels, dpi=_plausible_dpi(frame)))
     except DocumentError:
         raise
@@ -325,7 +329,7 @@ def decode_image(doc: Document, settings: Settings | None = None) -> list[Decode
     return pages
 
 
-def _fast_decode(doc: Document, img: Image.Image) -> np.ndarray | None:
+def _fast_decode(doc: Document, img: Image.Image, gray: bool = False) -> np.ndarray | None:
     """Decode a plain gray/RGB PNG, JPEG or WebP with OpenCV (2-3x faster than PIL plus conversions),
     applying the EXIF orientation; ``None`` when the file needs PIL's care (transparency, 16 bits,
     palettes, TIFF frames) or looks truncated (OpenCV would silently return a partial picture)."""
@@ -335,20 +339,18 @@ def _fast_decode(doc: Document, img: Image.Image) -> np.ndarray | None:
         return None
     if doc.kind == "png" and b"IEND" not in doc.data[-64:]:
         return None
-    import cv2
-
-    flags = (cv2.IMREAD_GRAYSCALE if img.mode == "L" else cv2.IMREAD_COLOR) | cv2.IMREAD_IGNORE_ORIENTATION
+    flags = (cv2.IMREAD_GRAYSCALE if gray or img.mode == "L" else cv2.IMREAD_COLOR) | cv2.IMREAD_IGNORE_ORIENTATION
     pixels = cv2.imdecode(np.frombuffer(doc.data, np.uint8), flags)
     if pixels is None or pixels.shape[:2] != (img.height, img.width):
         return None
+    if doc.kind == "png" and b"eXIf" not in doc.data:
+        return pixels  # no EXIF chunk: asking PIL for it would decode the whole picture a second time
     orientation = img.getexif().get(0x0112, 1)
     return _orient(pixels, int(orientation) if isinstance(orientation, int) else 1)
 
 
 def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
     """Apply an EXIF orientation (1-8) so the picture is displayed upright (as PIL's exif_transpose)."""
-    import cv2
-
     if orientation == 2:
         return cv2.flip(pixels, 1)
     if orientation == 3:

@@ -23,7 +23,7 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from minimarket.config import Settings, get_settings
-from minimarket.documents.codes import FULL, MEDIUM, QUICK, blank_codes, find_codes, to_gray
+from minimarket.documents.codes import FULL, MEDIUM, QUICK, blank_codes, find_codes
 from minimarket.documents.ingest import Document, DocumentError, decode_image, open_pdf
 from minimarket.documents.layout import DecodedCode, DocumentText, PageText, TextOrigin, Word, group_lines
 from minimarket.documents.ocr import ocr_page
@@ -221,8 +221,8 @@ class _PdfReader:
 
 def _read_image(doc: Document, settings: Settings) -> DocumentText:
     result = DocumentText()
-    for index, decoded in enumerate(decode_image(doc, settings)):
-        gray = to_gray(decoded.pixels)  # once for both readers
+    for index, decoded in enumerate(decode_image(doc, settings, gray=True)):
+        gray = decoded.pixels  # decoded gray once for both readers
         effort = FULL if not result.codes else QUICK
         codes = find_codes(gray, index, "image", effort=effort)
         result.codes.extend(codes)

@@ -383,3 +383,21 @@ def test_scanner_dpi_is_kept_camera_dpi_is_not() -> None:
     photo = load_document(image_bytes(page, "JPEG", dpi=(72, 72)))
     assert decode_image(scan)[0].dpi == 300
     assert decode_image(photo)[0].dpi is None
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_gray_decoding_is_upright_and_close_to_the_colour_one(fmt: str) -> None:
+    """``gray=True`` gives the same upright picture as converting the colour decode to gray."""
+    import cv2
+
+    stored = np.full((60, 90, 3), 255, np.uint8)
+    stored[:15, :, :] = (30, 60, 200)  # a coloured band on top
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = image_bytes(stored, fmt, exif=exif.tobytes(), **({"quality": 95} if fmt == "JPEG" else {}))
+    (colour,) = decode_image(load_document(data))
+    (gray,) = decode_image(load_document(data), gray=True)
+    assert gray.pixels.ndim == 2 and gray.pixels.shape == colour.pixels.shape[:2] == (90, 60)
+    expected = cv2.cvtColor(colour.pixels, cv2.COLOR_BGR2GRAY).astype(int)
+    # a JPEG's gray is its luma plane: a few levels off where the subsampled colour changes
+    assert np.abs(gray.pixels.astype(int) - expected).max() <= (8 if fmt == "JPEG" else 2)
