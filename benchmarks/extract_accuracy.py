@@ -6,7 +6,8 @@ freshly generated synthetic invoices, printed as one JSON object.
 
 A document is *fully correct* when every field of its ``expected.json`` entry matches. For synthetic
 documents the ``<name>.truth.json`` ground truth also scores the totals (net, VAT per rate, other taxes)
-and the items (count, and each item's quantity, unit price and amount).
+and the items (item precision, recall and F1, and every item right for *fully correct*); the scoring is
+:mod:`minimarket.learning.metrics`, the same as training's.
 """
 
 from __future__ import annotations
@@ -17,98 +18,57 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from minimarket.config import REPO_ROOT
 from minimarket.documents.extract import extract_many
+from minimarket.learning.metrics import HEADER_FIELDS, DocScore, aggregate, rounded, score_document
 
 DEFAULT_REAL = REPO_ROOT.parent / "shared" / "data" / "invoices"
-HEADER_FIELDS = ("invoice_type", "afip_code", "point_of_sale", "number", "issue_date", "issuer_cuit", "cae", "total")
-
-
-def _norm(value: Any) -> str | None:
-    """Numbers by value, text without case or repeated spaces (printed names are often in capitals)."""
-    if value is None:
-        return None
-    try:
-        return str(Decimal(str(value)).normalize())
-    except ArithmeticError:
-        return " ".join(str(value).split()).casefold()
-
-
-def _money_set(rows: list[dict[str, Any]] | None, keys: tuple[str, ...]) -> Counter[tuple[str | None, ...]]:
-    return Counter(tuple(_norm(row.get(k)) for k in keys) for row in rows or [])
-
-
-def _score_truth(got: dict[str, Any], truth: dict[str, Any], fields: dict[str, list[bool]]) -> None:
-    for name in ("net_amount", "issuer_name", "receiver_doc_number", "cae_due_date", "currency"):
-        if name in truth and truth[name] is not None:
-            fields[name].append(_norm(got.get(name)) == _norm(truth[name]))
-    fields["vat"].append(
-        _money_set(got.get("vat"), ("rate", "amount")) == _money_set(truth.get("vat"), ("rate", "amount"))
-    )
-    fields["other_taxes"].append(
-        _money_set(got.get("other_taxes"), ("kind", "amount"))
-        == _money_set(truth.get("other_taxes"), ("kind", "amount"))
-    )
-    t_items = truth.get("items") or []
-    g_items = got.get("items") or []
-    fields["items_count"].append(len(t_items) == len(g_items))
-    if len(t_items) == len(g_items) and t_items:
-        for key in ("quantity", "unit_price", "amount"):
-            fields[f"items_{key}"].append(
-                all(_norm(a.get(key)) == _norm(b.get(key)) for a, b in zip(g_items, t_items, strict=False))
-            )
+SYNTH_FIELDS = (*HEADER_FIELDS, "issuer_name", "currency")
 
 
 def evaluate(folder: Path, workers: int, with_truth: bool) -> dict[str, Any]:
+    """Extract every document of ``expected.json`` in ``folder`` and score it (with the full
+    ``<name>.truth.json`` where there is one and ``with_truth``)."""
     expected: dict[str, dict[str, Any]] = json.loads((folder / "expected.json").read_text())
     paths = [folder / name for name in sorted(expected)]
-    fields: dict[str, list[bool]] = defaultdict(list)
-    statuses: Counter[str] = Counter()
-    full = 0
+    scores: list[DocScore] = []
     failures: list[dict[str, Any]] = []
     start = time.perf_counter()
     for path, result in zip(paths, extract_many(paths, workers=workers), strict=True):
         got = result.to_json_dict()
-        statuses[got["status"]] += 1
-        want = expected[path.name]
-        wrong = {}
-        for name, value in want.items():
-            ok = _norm(got.get(name)) == _norm(value)
-            fields[name].append(ok)
-            if not ok:
-                wrong[name] = {"expected": value, "got": got.get(name)}
-        full += not wrong
-        if with_truth:
-            truth_path = folder / f"{path.stem}.truth.json"
-            if truth_path.is_file():
-                _score_truth(got, json.loads(truth_path.read_text()), fields)
-        if wrong or got["status"] != "accepted":
+        truth_path = folder / f"{path.stem}.truth.json"
+        if with_truth and truth_path.is_file():
+            truth = {**json.loads(truth_path.read_text()), **expected[path.name]}
+            score = score_document(got, truth, name=path.name, fields=SYNTH_FIELDS, totals=True)
+        else:
+            score = score_document(got, expected[path.name], name=path.name, fields=tuple(expected[path.name]))
+        scores.append(score)
+        if score.wrong or got["status"] != "accepted":
             failures.append(
                 {
                     "file": path.name,
                     "status": got["status"],
-                    "wrong": wrong,
+                    "wrong": score.wrong,
                     "failed_checks": [c["name"] for c in got["checks"] if not c["ok"]],
                     "error": got.get("error"),
                 }
             )
     seconds = time.perf_counter() - start
-    return {
-        "folder": str(folder),
-        "documents": len(paths),
-        "fully_correct": full,
-        "fully_correct_share": round(full / len(paths), 4) if paths else None,
-        "field_accuracy": {name: round(sum(v) / len(v), 4) for name, v in sorted(fields.items()) if v},
-        "status": dict(statuses),
-        "seconds": round(seconds, 2),
-        "documents_per_second": round(len(paths) / seconds, 2) if seconds else None,
-        "failures": failures[:25],
-    }
+    figures = aggregate(scores)
+    if not with_truth:  # header fields only: no items to count
+        figures = {k: v for k, v in figures.items() if not k.startswith(("item", "sku", "description"))}
+    return rounded(
+        {
+            "folder": str(folder),
+            **figures,
+            "seconds": seconds,
+            "documents_per_second": len(paths) / seconds if seconds else None,
+            "failures": failures[:25],
+        }
+    )
 
 
 def main() -> None:

@@ -69,3 +69,24 @@ def test_wrong_fields_items_and_skus_are_counted() -> None:
 def test_rounded_turns_nan_into_null() -> None:
     assert rounded({"a": math.nan, "b": [0.123456]}) == {"a": None, "b": [0.1235]}
     assert aggregate([])["item_f1"] != aggregate([])["item_f1"] or aggregate([])["documents"] == 0
+
+
+def test_a_truth_without_items_scores_the_header_alone() -> None:
+    """The real development set's expected.json has no items: extracted items neither help nor hurt."""
+    header = {k: v for k, v in TRUTH.items() if k != "items"}
+    score = score_document(_got(), header)
+    assert score.fully_correct and score.items_pred == score.items_true == 0
+    assert not score_document(_got(number=124), header).fully_correct
+
+
+def test_totals_compare_vat_lines_and_other_taxes_as_multisets() -> None:
+    truth = {
+        **TRUTH,
+        "vat": [{"rate": "21", "amount": "126.00"}, {"rate": "10.5", "amount": "42.00"}],
+        "other_taxes": [{"kind": "perception_iibb", "amount": "30.00"}],
+    }
+    reordered = _got(vat=list(reversed(truth["vat"])), other_taxes=truth["other_taxes"])  # type: ignore[arg-type]
+    assert score_document(reordered, truth, totals=True).fields["vat"]
+    wrong = score_document(_got(vat=truth["vat"][:1], other_taxes=[]), truth, totals=True)
+    assert not wrong.fields["vat"] and not wrong.fields["other_taxes"] and set(wrong.wrong) >= {"vat", "other_taxes"}
+    assert "vat" not in score_document(reordered, truth).fields  # only when asked
