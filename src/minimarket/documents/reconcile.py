@@ -269,9 +269,9 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
             continue
         if q is None or p is None or a is None:
             continue
-        disc = item.discount or Decimal("0")
-        if abs(q * p - disc - a) <= Decimal("0.011") or abs(q * p - a) <= Decimal("0.011"):
+        if _adds_up(q, p, a, item.discount):
             continue
+        disc = item.discount or Decimal("0")
         options: list[tuple[str, Decimal, Decimal, str]] = []
         kind = _misread_digits(a, q * p - disc)
         if kind:
@@ -668,6 +668,12 @@ def _letter(b: _Builder) -> str | None:
     return letter if isinstance(letter, str) else None
 
 
+def _adds_up(quantity: Decimal, price: Decimal, amount: Decimal, discount: Decimal | None) -> bool:
+    """quantity × price (less the discount, when the amount is net of it) = amount, to the cent."""
+    gross, cent = quantity * price, Decimal("0.011")
+    return abs(gross - (discount or Decimal("0")) - amount) <= cent or abs(gross - amount) <= cent
+
+
 def _check_items(b: _Builder, items: list[LineItem]) -> None:
     bad = []
     for n, item in enumerate(items, start=1):
@@ -677,8 +683,7 @@ def _check_items(b: _Builder, items: list[LineItem]) -> None:
             continue
         if q is None or p is None or a is None:
             continue
-        disc = item.discount or Decimal("0")
-        if abs(q * p - disc - a) > Decimal("0.011") and abs(q * p - a) > Decimal("0.011"):
+        if not _adds_up(q, p, a, item.discount):
             bad.append(f"ítem {n}: {format(q.normalize(), 'f')} × {_money(p)} ≠ {_money(a)}")
     if any(i.quantity is not None and i.unit_price is not None and i.amount is not None for i in items):
         b.check(
