@@ -166,18 +166,19 @@ def _decode_candidates(gray: np.ndarray, effort: int) -> list[Found]:
     """Crop each candidate region, bring it to a few sizes and sharpen it more and more: a dense QR in a
     phone photo has modules of 3-4 blurred pixels, which an unsharp mask at the module scale restores."""
     sizes = (500, 700) if effort < FULL else (500, 700, 900)
-    strengths = ((0.0, 0.0), (2.0, 2.0)) if effort < FULL else ((0.0, 0.0), (2.0, 2.0), (3.0, 3.0))
+    strengths = (0.0, 2.0) if effort < FULL else (0.0, 2.0, 3.0)
+    # Zxing's local-average binariser only: the global histogram one never found a code here that the
+    # local one missed (180 synthetic scans and photos), and it doubled the cost of a page without a code.
     for x, y, w, h in candidate_regions(gray, max_regions=4):
         crop = gray[y : y + h, x : x + w]
         side = max(crop.shape[:2])
         for target in sizes:
             scaled = _resize(crop, target / side)
-            for sigma, amount in strengths:
-                variant = _sharpen(scaled, sigma * target / 500, amount) if amount else scaled
-                for binarizer in (zxingcpp.Binarizer.LocalAverage, zxingcpp.Binarizer.GlobalHistogram):
-                    found = _decode(variant, binarizer, scale=target / side, offset=(x, y))
-                    if found:
-                        return found
+            for amount in strengths:
+                variant = _sharpen(scaled, amount * target / 500, amount) if amount else scaled
+                found = _decode(variant, zxingcpp.Binarizer.LocalAverage, scale=target / side, offset=(x, y))
+                if found:
+                    return found
     return []
 
 
