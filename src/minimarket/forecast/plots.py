@@ -23,7 +23,7 @@ def inflation_backtest_figure(headline: pd.Series, predictions: pd.DataFrame, fo
     fig, ax = plt.subplots(figsize=(11, 4.5))
     start = pd.Period(str(predictions["target"].min()), freq="M")
     actual = headline[headline.index >= start]
-    ax.plot(actual.index.to_timestamp(), actual.to_numpy(), color="black", linewidth=1.6, label="INDEC")
+    ax.plot(pd.PeriodIndex(actual.index).to_timestamp(), actual.to_numpy(), color="black", linewidth=1.6, label="INDEC")
     one = predictions[predictions["horizon"] == 1]
     for name, rows in one.groupby("model"):
         months = pd.PeriodIndex(rows["target"].astype(str), freq="M").to_timestamp()
