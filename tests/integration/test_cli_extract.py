@@ -67,13 +67,23 @@ def test_parallel_workers_give_the_same_records(folder: Path) -> None:
 
 @needs_real
 def test_single_document_pretty_json_exit_zero() -> None:
-    result = runner.invoke(app, ["extract", str(REAL_INVOICES / "facturamy.pdf")])
+    result = runner.invoke(app, ["extract", str(REAL_INVOICES / "facturamy.pdf"), "--pretty"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("{\n  ")  # pretty by default
+    assert result.stdout.startswith("{\n  ")
     record = json.loads(result.stdout)
     assert record["afip_code"] == 201 and record["total"] == "594636.99" and len(record["items"]) == 10
     assert record["status"] == "accepted"
     assert result.stderr == ""  # no progress bar or summary for a single document
+
+
+@needs_real
+def test_output_to_a_program_is_one_json_per_line_by_default() -> None:
+    """DESIGN's contract: piped output (not a terminal, as here) is one extracted-invoice JSON per line."""
+    files = [str(REAL_INVOICES / "facturamy.pdf"), str(REAL_INVOICES / "factura128.pdf")]
+    result = runner.invoke(app, ["extract", *files, "--no-progress"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and [json.loads(line)["source_file"] for line in lines] == files
 
 
 @needs_real

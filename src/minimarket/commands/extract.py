@@ -20,7 +20,13 @@ def extract_cmd(
     paths: list[Path] = typer.Argument(
         ..., help="Invoice files (PDF, PNG, JPEG, TIFF, WebP) or folders (searched recursively by content)."
     ),
-    jsonl: bool = typer.Option(False, "--jsonl", help="One compact JSON per line instead of pretty JSON."),
+    jsonl: bool | None = typer.Option(
+        None,
+        "--jsonl/--pretty",
+        help="One compact JSON per line (the default when the output goes to a program or a file) "
+        "or indented JSON (the default on a terminal).",
+        show_default=False,
+    ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, max=64, help="Parallel worker processes."),
     save: bool = typer.Option(
         False, "--save", help="Store each readable invoice (idempotent: the same file or fiscal key is a duplicate)."
@@ -30,7 +36,8 @@ def extract_cmd(
 ) -> None:
     """Read invoices into the extracted-invoice JSON: fields, items, totals, checks and status.
 
-    Each document prints one JSON object (pretty by default, one line each with --jsonl).
+    Each document prints one JSON object: one per line when the output goes to a program or a file
+    (or with --jsonl), indented on a terminal (or with --pretty).
 
     A bad file gives an error record (status "rejected") and the rest go on.
 
@@ -52,6 +59,7 @@ def extract_cmd(
             2,
         )
     settings = get_settings()
+    compact = jsonl if jsonl is not None else not sys.stdout.isatty()
     counts = {"accepted": 0, "needs_review": 0, "rejected": 0}
     saved = {"stored": 0, "duplicate": 0, "failed": 0}
     bar = tqdm(total=len(files), unit="doc", file=sys.stderr, disable=not progress or len(files) < 2, leave=False)
@@ -68,7 +76,7 @@ def extract_cmd(
                     failed = True
                 else:
                     saved["stored" if outcome["created"] else "duplicate"] += 1
-            text = json.dumps(record, ensure_ascii=False, indent=None if jsonl else 2)
+            text = json.dumps(record, ensure_ascii=False, indent=None if compact else 2)
             if bar.disable:
                 sys.stdout.write(text + "\n")
             else:
