@@ -91,3 +91,18 @@ def test_dashed_ticket_separators_go_and_typewriter_text_stays() -> None:
     rows = np.count_nonzero(mask, axis=1)
     assert (rows > 0.3 * gray.shape[1]).sum() >= 2, "the dashed separators"
     assert _share_on_glyphs(mask, boxes) < 0.03
+
+
+def test_a_blurred_rule_right_under_a_line_of_text_goes_whole() -> None:
+    """A light, blurred underline just below dark figures (a phone photo of a ruled table) is a rule all
+    along, also under the figures, whose strokes darken the neighbourhood; the figures stay."""
+    import cv2
+
+    gray = np.full((120, 900), 235, np.uint8)
+    cv2.putText(gray, "19079,93 46456,23 8031,98", (60, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 20, 3, cv2.LINE_AA)
+    cv2.line(gray, (10, 64), (890, 64), 170, 2)
+    gray = cv2.GaussianBlur(gray, (5, 5), 0)
+    mask = rule_mask(gray, 16.0)
+    assert (mask[62:68, 60:560] > 0).any(axis=0).mean() > 0.9, "the rule is found under the figures too"
+    figures = gray[30:58, 60:560] < 100
+    assert ((mask[30:58, 60:560] > 0) & figures).sum() < 0.03 * figures.sum(), "the figures are not painted over"

@@ -629,14 +629,30 @@ def _chains_of_marks(ink: np.ndarray, char_height: float) -> np.ndarray:
     return mask
 
 
+RULE_INK_CONTRAST = 25
+"""How much darker than the paper around it (gray levels) a pixel must be to count as ink of a rule."""
+
+
+def _rule_ink(gray: np.ndarray, char_height: float) -> np.ndarray:
+    """Ink for rule finding: pixels clearly darker than the paper around them, the paper level being the
+    brightest value within about two character heights. (A local mean threshold lost a blurred rule
+    right under a line of text, whose dark strokes pull the mean down: its fragments under the figures
+    survived and Tesseract read "19079,93" as "1907993" or glued the row to the next.)"""
+    size = max(15, int(2 * char_height) | 1)
+    paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    return np.asarray(cv2.subtract(paper, gray) > RULE_INK_CONTRAST, np.uint8) * 255
+
+
 def rule_mask(gray: np.ndarray, char_height: float) -> np.ndarray:
     """Mask of thin straight rules (table borders, underlines, column separators), dashed separators and
     dotted leaders in a deskewed page whose characters are about ``char_height`` pixels tall.
 
-    Ink is found with a local threshold (a blurred rule in a photo is gray, a gray table fill is not ink).
-    Horizontal rules: runs longer than 6 character heights (longer than a bold word), taken only where the
-    ink is as thin as a rule (where a letter touches or crosses the rule, or in a filled box, the ink is
-    thicker and stays); rows of small marks (:func:`_chains_of_marks`).
+    Ink is found with a local threshold (a blurred rule in a photo is gray, a gray table fill is not ink);
+    horizontal rules are also looked for in the ink that stands out from the paper (:func:`_rule_ink`),
+    which keeps a rule right under a line of text whole. Horizontal rules: runs longer than 6 character
+    heights (longer than a bold word), taken only where the ink is as thin as a rule (where a letter
+    touches or crosses the rule, or in a filled box, the ink is thicker and stays); rows of small marks
+    (:func:`_chains_of_marks`).
     Vertical rules: runs longer than 3 character heights (a letter's stem, even a large title's, is
     shorter) and thin. Dilated by two pixels across the rule to take its blurred edges.
     """
@@ -647,10 +663,12 @@ def rule_mask(gray: np.ndarray, char_height: float) -> np.ndarray:
     vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(25, int(3 * char_height)), 1), np.uint8))
     vertical = cv2.subtract(vertical, cv2.morphologyEx(vertical, cv2.MORPH_OPEN, np.ones((1, stroke), np.uint8)))
     long_h = np.ones((1, max(30, int(6 * char_height))), np.uint8)  # longer than a bold word
-    bars = cv2.morphologyEx(ink, cv2.MORPH_OPEN, long_h)
-    # only where the ink is as thin as a rule: where a letter touches or crosses the rule, its stroke stays
-    bars = cv2.subtract(bars, cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((stroke, 1), np.uint8)))
-    horizontal = cv2.bitwise_or(bars, _chains_of_marks(ink, char_height))
+    horizontal = _chains_of_marks(ink, char_height)
+    for found in (ink, _rule_ink(gray, char_height)):
+        bars = cv2.morphologyEx(found, cv2.MORPH_OPEN, long_h)
+        # only where the ink is as thin as a rule: where a letter touches or crosses the rule, its stroke stays
+        bars = cv2.subtract(bars, cv2.morphologyEx(found, cv2.MORPH_OPEN, np.ones((stroke, 1), np.uint8)))
+        horizontal = cv2.bitwise_or(horizontal, bars)
     horizontal = cv2.dilate(horizontal, np.ones((5, 3), np.uint8))
     vertical = cv2.dilate(vertical, np.ones((3, 5), np.uint8))
     return np.asarray(cv2.bitwise_or(horizontal, vertical))
