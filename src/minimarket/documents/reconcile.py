@@ -20,6 +20,7 @@ total) are present, agree with the QR when there is one, and every check passes;
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -256,11 +257,30 @@ def _items_target(b: _Builder) -> Decimal | None:
     return Decimal(total) - taxes
 
 
+_SEPARATED = re.compile(r"\d[.,]\d")
+QUANTITY_DECIMALS = Decimal("0.001")
+"""Quantities are printed with at most three decimals (kilograms to the gram)."""
+
+
+def _unseparated(b: _Builder) -> set[tuple[int, str]]:
+    """(item index, role) of the figures printed without a decimal separator in a table whose figures of
+    that role mostly have one: OCR drops a comma or a period far more often than it invents one."""
+    by_role: dict[str, list[tuple[int, bool]]] = {}
+    for index, role, raw in b.ev.items.amounts_text:
+        by_role.setdefault(role, []).append((index, bool(_SEPARATED.search(raw))))
+    out: set[tuple[int, str]] = set()
+    for role, seen in by_role.items():
+        if sum(separated for _, separated in seen) >= len(seen) / 2:
+            out.update((index, role) for index, separated in seen if not separated)
+    return out
+
+
 def _repair_items(b: _Builder, items: list[LineItem]) -> None:
     """quantity × unit price − discount = amount: fix the one figure that breaks it, when only one can —
     or, when two could (a price and an amount both plausibly misread), the one with which the items add
-    up to the net."""
+    up to the net, else the one printed without the decimal separator its column's figures have."""
     target = _items_target(b)
+    unseparated = _unseparated(b)
     tol = max(b.tolerance, Decimal("0.01") * max(len(items), 1))
     for n, item in enumerate(items, start=1):
         q, p, a = item.quantity, item.unit_price, item.amount
@@ -282,9 +302,9 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
             if kind and abs(to_cents(want) * q - disc - a) <= Decimal("0.011"):
                 options.append(("unit_price", p, to_cents(want), kind))
         if p:
-            want = (a + disc) / p
+            want = ((a + disc) / p).quantize(QUANTITY_DECIMALS)
             kind = plausible_misreading(q, want, ("separator",))
-            if (kind and want == want.to_integral_value()) or (kind and abs(want * p - disc - a) <= Decimal("0.011")):
+            if kind and _adds_up(want, p, a, item.discount):
                 options.append(("quantity", q, want.normalize(), kind))
         strict = [o for o in options if o[3] != "digits"]
         if len(options) > 1 and target is not None and all(i.amount is not None for i in items):
@@ -294,6 +314,9 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
                 options = adding_up
         if len(options) > 1 and len(strict) == 1:
             options = strict
+        lost = [o for o in options if o[3] == "separator" and (n - 1, o[0]) in unseparated]
+        if len(options) > 1 and len(lost) == 1:
+            options = lost
         if len(options) > 1 and q == q.to_integral_value():
             # a whole quantity is a short figure, rarely misread: the price or the amount is the suspect
             options = [o for o in options if o[0] != "quantity"]

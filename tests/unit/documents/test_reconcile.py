@@ -290,6 +290,40 @@ def test_repair_item_amount_with_a_misplaced_separator() -> None:
     assert check(result, "items_sum_net").ok
 
 
+def test_the_figure_printed_without_its_separator_is_the_one_repaired() -> None:
+    """12 × 246032 ≠ 29523,84: the price lost its comma or the amount gained digits — both fit the
+    arithmetic, and the net is not read; the price is the figure printed without the separator its column's
+    other figures have."""
+    it = items(("12", "246032", "29523.84"), ("1", "1500.00", "1500.00"), ("2", "10.50", "21.00"))
+    it.amounts_text = [
+        (0, "quantity", "12"),
+        (0, "unit_price", "246032"),
+        (0, "amount", "29.523,84"),
+        (1, "quantity", "1"),
+        (1, "unit_price", "1.500,00"),
+        (1, "amount", "1.500,00"),
+        (2, "quantity", "2"),
+        (2, "unit_price", "10,50"),
+        (2, "amount", "21,00"),
+    ]
+    t = totals()
+    t.net = None
+    result = run(t=t, it=it)
+    assert result.items[0].unit_price == Decimal("2460.32")
+    assert result.items[0].amount == Decimal("29523.84")
+    assert "separador decimal" in check(result, "repair_item_1_unit_price").detail
+    it.amounts_text = []  # without the printed text, nothing tells which figure is wrong
+    assert run(t=t, it=it).items[0].unit_price == Decimal("246032")
+
+
+def test_a_quantity_repaired_from_the_arithmetic_has_its_printed_decimals() -> None:
+    """767 kg × 5700,10 ≠ 43719,77: the quantity is 7,67 (43719,77 ÷ 5700,10 is 7,670000526… to the cent)."""
+    t = totals(net="43719.77", vat="9181.15", total="52900.92")
+    result = run(t=t, it=items(("767", "5700.10", "43719.77")))
+    assert result.items[0].quantity == Decimal("7.67")
+    assert check(result, "repair_item_1_quantity").ok
+
+
 def test_a_lost_quantity_is_deduced_when_it_is_a_whole_number_of_units() -> None:
     it = items(("1", "178801.65", "178801.65"), ("1", "9834.71", "9834.71"))
     it.items[0].quantity = None  # a lone "1" next to a table rule, lost by the OCR
