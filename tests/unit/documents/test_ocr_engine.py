@@ -51,3 +51,15 @@ def test_upright_page_needs_no_orientation_search(page200: np.ndarray, monkeypat
     page = ocr_page(page200, dpi=200)
     assert "FACTURA" in _text(page)
     assert calls == []
+
+
+def test_the_orientation_band_is_where_the_text_is() -> None:
+    """A page whose middle is blank (a short table at the bottom): the band read to decide which way is up
+    holds the text, not the blank middle."""
+    page = np.full((1000, 700), 240, np.uint8)
+    for row in range(760, 960, 25):
+        cv2.putText(page, "MANI SALADO 120G   40   1029,13", (30, row), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 20, 2)
+    top, bottom = engine.text_band(page)
+    assert bottom - top == 400
+    assert top <= 740 and bottom >= 960
+    assert engine.text_band(np.full((1000, 700), 255, np.uint8)) == (300, 700)  # a blank page: the middle
