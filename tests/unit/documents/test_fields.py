@@ -254,3 +254,20 @@ def test_currency_and_exchange_rate() -> None:
     )
     assert dollars.currency is not None and dollars.currency.value == "DOL"
     assert dollars.exchange_rate is not None and str(dollars.exchange_rate.value) == "1050.50"
+
+
+@pytest.mark.parametrize(
+    ("label", "role"),
+    [
+        ("Vio. CAE: 12/07/2025", "cae_due"),  # "Vto." with the t's crossbar lost
+        ("Fecha de Vio.: 12/07/2025", "cae_due"),  # under the CAE line
+        ("Fecha Veni imiento 12/07/2025", "cae_due"),
+        ("Fecha de envio: 12/07/2025", "issue"),  # "envio" is not "Vto."
+    ],
+)
+def test_a_photo_misread_due_date_label_is_still_the_cae_due_date(label: str, role: str) -> None:
+    view = page([(40, "FECHA: 02/07/2025"), (700, "C.A.E. Nº 73071582456715"), (712, label)])
+    header = extract_header([view])
+    assert (role, dt.date(2025, 7, 12)) in {(r, d) for r, d, *_ in header.dates}
+    if role == "cae_due":
+        assert header.cae_due_date is not None and header.cae_due_date.value == dt.date(2025, 7, 12)
