@@ -397,21 +397,30 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
     return max(0.0, min(a1, b1) - max(a0, b0))
 
 
+def _has_alnum(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
 def regroup_lines(words: Iterable[Word]) -> list[Line]:
     """Group words into visual lines, stricter than :func:`~minimarket.documents.layout.group_lines`:
     a word joins a line only if its vertical centre is close to the line's, relative to the *smaller*
     of the two heights, and it does not overlap a word already on the line horizontally. A big title
     ("FACTURA") printed just above a row of small text stays a line of its own instead of being
-    interleaved with it."""
+    interleaved with it. A mark without letters or digits (a dash, a dot, a bit of a rule: one point tall)
+    is measured against the line's height, not its own, so that it neither stays a line of its own that
+    captures the figures printed level with it nor splits a table row."""
     ordered = sorted((w for w in words if w.text.strip()), key=lambda w: (w.cy, w.x0))
     lines: list[list[Word]] = []
     centres: list[float] = []
     heights: list[float] = []
+    solid: list[bool] = []
     for word in ordered:
         best: int | None = None
         best_dy = 0.0
+        has_text = _has_alnum(word.text)
         for i in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
-            h = max(min(heights[i], word.height), 1.0)
+            pick = min if has_text and solid[i] else max
+            h = max(pick(heights[i], word.height), 1.0)
             dy = abs(word.cy - centres[i])
             if dy > 0.5 * h:
                 continue
@@ -426,7 +435,9 @@ def regroup_lines(words: Iterable[Word]) -> list[Line]:
             lines.append([word])
             centres.append(word.cy)
             heights.append(word.height)
+            solid.append(has_text)
         else:
+            solid[best] = solid[best] or has_text
             lines[best].append(word)
             n = len(lines[best])
             centres[best] = (centres[best] * (n - 1) + word.cy) / n
