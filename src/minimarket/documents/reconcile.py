@@ -427,6 +427,14 @@ def _merge_codes(b: _Builder) -> None:
                     f"{_sentence(_FIELD_NAMES_ES.get(name, name))}: el OCR leyó {_show(name, printed.value)} y se tomó "
                     f"{_show(name, q)} del QR (una lectura OCR con {_OCR_SLIP_ES[name]}).",
                 )
+            elif printed.source == Source.OCR and _other_party(b, name, printed.value):
+                b.set(name, q, Source.QR, qr_conf)
+                b.check(
+                    f"repair_{name}",
+                    True,
+                    f"{_sentence(_FIELD_NAMES_ES.get(name, name))}: el OCR tomó {_show(name, printed.value)}, que es "
+                    f"el de la otra parte, y se tomó {_show(name, q)} del QR.",
+                )
             elif name in _QR_COMPARED:
                 b.qr_mismatch.append(
                     f"{_FIELD_NAMES_ES.get(name, name)}: impreso {_show(name, printed.value)}, QR {_show(name, q)}"
@@ -474,6 +482,19 @@ def _merge_codes(b: _Builder) -> None:
                 True,
                 f"Letra: el OCR leyó {current.value} y se tomó {letter} del tipo de comprobante del QR.",
             )
+
+
+def _other_party(b: _Builder, name: str, value: Any) -> bool:
+    """Whether a party's document read by OCR is the other party's (the issuer's CUIT misread or lost, the
+    receiver's taken for it, or the other way round): what the print or the QR says the other one is."""
+    qr = b.ev.qr
+    if name == "issuer_cuit":
+        others = (b.get("receiver_doc_number"), qr.nro_doc_rec if qr is not None else None)
+    elif name == "receiver_doc_number":
+        others = (b.get("issuer_cuit"), qr.cuit if qr is not None else None)
+    else:
+        return False
+    return any(other is not None and str(other) == str(value) for other in others)
 
 
 _OCR_SLIP_ES = {

@@ -497,3 +497,20 @@ def test_a_total_nothing_confirms_needs_review() -> None:
     assert unverified.status == Status.NEEDS_REVIEW
     by_qr = run(t=Totals(total=cand(TotalRole.TOTAL, "228250.00")), it=ItemsResult(), qr=qr_payload())
     assert by_qr.status == Status.ACCEPTED
+
+
+def test_the_receiver_s_cuit_taken_for_the_issuer_s_is_settled_by_the_qr() -> None:
+    """The issuer's CUIT line is unreadable in a photo and the only CUIT read is the receiver's: the QR's
+    issuer CUIT is taken, and said so (a text layer's reading stays a red flag)."""
+    h = header(issuer_cuit="30500017704")  # the receiver's document
+    result = run(h=h, qr=qr_payload(), ocr=True)
+    assert result.issuer_cuit == "20315600449" and result.sources["issuer_cuit"] == "qr"
+    assert "otra parte" in check(result, "repair_issuer_cuit").detail
+    assert run(h=h, qr=qr_payload()).issuer_cuit == "30500017704"
+
+
+def test_the_issuer_s_cuit_taken_for_the_receiver_s_is_settled_by_the_qr() -> None:
+    h = header(receiver_doc_number="20315600449")  # the issuer's CUIT
+    result = run(h=h, qr=qr_payload(), ocr=True)
+    assert result.receiver_doc_number == "30500017704"
+    assert check(result, "repair_receiver_doc_number").ok
