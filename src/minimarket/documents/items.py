@@ -20,10 +20,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
+from rapidfuzz.distance import Levenshtein
+
 from minimarket.documents.layout import Line, Word
 from minimarket.documents.linetext import LineText, PageView, _space_limit, merged_amount, normalize
 from minimarket.domain.afip import VALID_VAT_RATES
 from minimarket.domain.invoice import LineItem
+from minimarket.domain.money import to_cents
 from minimarket.domain.numbers import NumberFormat, try_parse_amount
 
 
@@ -221,24 +224,52 @@ class TableLayout:
         return next((c for c in self.columns if c.role == role), None)
 
 
-def segment_header(lt: LineText) -> list[Column]:
+def segment_header(lt: LineText, fuzzy: bool = False) -> list[Column]:
     """Cut a header line into labelled columns: the line is split into phrases at wide gaps ("Precio" and
     "Total" far apart are two columns), and each phrase is segmented greedily, longest label first (glued
-    words allowed, as in OCR's "CantidadU.")."""
+    words allowed, as in OCR's "CantidadU."). ``fuzzy`` also takes a label with one letter misread, lost
+    or added ("CAT." for "CANT.", "Dio. %" for "Dto. %")."""
     columns: list[Column] = []
     h = max(lt.height, 1.0)
     phrase: list[Word] = []
     for word in lt.words:
         if phrase and word.x0 - phrase[-1].x1 > 1.2 * h:
-            columns.extend(_segment_phrase(LineText(Line(phrase), lt.page)))
+            columns.extend(_segment_phrase(LineText(Line(phrase), lt.page), fuzzy))
             phrase = []
         phrase.append(word)
     if phrase:
-        columns.extend(_segment_phrase(LineText(Line(phrase), lt.page)))
+        columns.extend(_segment_phrase(LineText(Line(phrase), lt.page), fuzzy))
     return columns
 
 
-def _segment_phrase(lt: LineText) -> list[Column]:
+_FUZZY_VARIANTS: list[tuple[ColumnRole, str]] = sorted(
+    ((role, v) for role, variants in _LEXICON for v in variants if len(v.replace(" ", "")) >= 4),
+    key=lambda item: -len(item[1]),
+)
+"""Labels of four letters or more: short ones ("UN", "ART") are too easily something else one letter off."""
+
+
+def _fuzzy_label(norm: str, pos: int) -> tuple[int, ColumnRole] | None:
+    """The longest label that the text at ``pos`` is one edit away from (same first letter, ending at a
+    word boundary), and where it ends; ``None`` when none is, or when two roles fit equally."""
+    found: list[tuple[int, int, ColumnRole]] = []
+    for role, variant in _FUZZY_VARIANTS:
+        if norm[pos] != variant[0]:
+            continue
+        for size in (len(variant) - 1, len(variant), len(variant) + 1):
+            end = pos + size
+            if end > len(norm) or (end < len(norm) and norm[end] != " ") or norm[end - 1] == " ":
+                continue
+            if Levenshtein.distance(norm[pos:end], variant, score_cutoff=1) <= 1:
+                found.append((len(variant), end, role))
+    if not found:
+        return None
+    longest = max(n for n, _, _ in found)
+    best = {(end, role) for n, end, role in found if n == longest}
+    return next(iter(best)) if len(best) == 1 else None
+
+
+def _segment_phrase(lt: LineText, fuzzy: bool = False) -> list[Column]:
     norm = lt.norm
     columns: list[Column] = []
     pos = 0
@@ -258,6 +289,8 @@ def _segment_phrase(lt: LineText) -> list[Column]:
                 if end < len(norm) and norm[end].isalpha() and not _raw_glued_boundary(lt, end):
                     continue
                 best = (end, role)
+        if best is None and fuzzy and (pos == 0 or norm[pos - 1] == " "):
+            best = _fuzzy_label(norm, pos)
         if best is None:
             pos += 1
             continue
@@ -293,17 +326,15 @@ class RuleHeaderFinder:
             if lt.y0 < start_y or _HEADER_SKIP.search(lt.raw):
                 continue
             columns = segment_header(lt)
-            roles = {c.role for c in columns}
-            numeric = roles & NUMERIC_ROLES
-            has_desc = ColumnRole.DESCRIPTION in roles
-            ticket = {ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE, ColumnRole.AMOUNT} <= roles
-            if not ((has_desc and numeric and len(roles) >= 2) or (len(roles) >= 4 and numeric) or ticket):
+            exact = self._is_header(lt, columns)
+            if not exact and len({c.role for c in columns}) < 2:
                 continue
-            if len(columns) < 3 and not has_desc:
-                continue
-            # covered text: the labels must be most of the line (a sentence mentioning "precio" is not a header)
-            covered = sum(len(c.label) for c in columns)
-            if covered < 0.55 * len(lt.raw.replace(" ", "")):
+            # a label misread in a photo ("CAT.", "Dio. %"): labels one letter off count too on a line that
+            # has two or more labels read right
+            fuzzy = segment_header(lt, fuzzy=True)
+            if len(fuzzy) > len(columns) and self._is_header(lt, fuzzy):
+                columns = fuzzy
+            elif not exact:
                 continue
             y0, y1 = lt.y0, lt.y1
             h = max(lt.height, 1.0)
@@ -316,6 +347,21 @@ class RuleHeaderFinder:
                 y0, y1 = min(y0, other.y0), max(y1, other.y1)
             return TableLayout(view.index, y0, y1, _resolve_duplicates(sorted(columns, key=lambda c: c.x0)))
         return None
+
+    @staticmethod
+    def _is_header(lt: LineText, columns: list[Column]) -> bool:
+        """A description column and a numeric one (or four roles, or a ticket's quantity, price and amount),
+        with the labels most of the line (a sentence mentioning "precio" is not a header)."""
+        roles = {c.role for c in columns}
+        numeric = roles & NUMERIC_ROLES
+        has_desc = ColumnRole.DESCRIPTION in roles
+        ticket = {ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE, ColumnRole.AMOUNT} <= roles
+        if not ((has_desc and numeric and len(roles) >= 2) or (len(roles) >= 4 and numeric) or ticket):
+            return False
+        if len(columns) < 3 and not has_desc:
+            return False
+        covered = sum(len(c.label) for c in columns)
+        return covered >= 0.55 * len(lt.raw.replace(" ", ""))
 
 
 def _merge_stacked(columns: list[Column], other: LineText, above: bool) -> list[Column]:
@@ -774,7 +820,7 @@ def _build_item(row: _Row) -> LineItem | None:
     if amount is None and gross is not None and rate is None:
         amount = gross
     if amount is None and quantity is not None and unit_price is not None:
-        amount = quantity * unit_price - (discount or Decimal("0"))
+        amount = to_cents(quantity * unit_price - (discount or Decimal("0")))  # printed amounts are in cents
     if not description and not code:
         description = "(sin descripción)"
     if rate is not None and rate not in VALID_VAT_RATES:
@@ -925,7 +971,8 @@ def _attach(page_rows: list[RowCells], kinds: list[RowKind], rows: list[_Row]) -
             if above:
                 page_items[above[-1]].discounts.append(page_rows[i])
     # items printed as "description line(s), then a numbers-only line" (tickets): descriptions go forward
-    bare = sum(1 for i in item_idx if not page_rows[i].text(ColumnRole.DESCRIPTION))
+    # (a line whose "description" has no letter, only a bracketed VAT rate "(10,50)", is bare too)
+    bare = sum(1 for i in item_idx if not re.search(r"[^\W\d_]", page_rows[i].text(ColumnRole.DESCRIPTION)))
     first_desc = next((i for i in range(len(kinds)) if describes(i)), None)
     if bare > len(item_idx) / 2 and first_desc is not None and first_desc < item_idx[0]:
         for i in range(len(kinds)):

@@ -271,3 +271,49 @@ def test_row_classifier_is_replaceable() -> None:
     custom = extract_items([view], "ar", classifier=_EverythingIsAnItem()).items
     assert default[0].description == "YERBA continuation text"
     assert custom[0].description == "YERBA"
+
+
+def test_a_header_label_misread_by_one_letter_is_still_a_column() -> None:
+    """Photos: "CAT." for "CANT." on a ticket, "Dio. %" for "Dto. %" next to well-read labels."""
+    ticket = view_of([(100, [(10, "CAT. x P. UNIT."), (100, "ÍtIVAT"), (166, "IMPORTE")])])
+    layout = RuleHeaderFinder().find(ticket)
+    assert layout is not None
+    assert [c.role for c in layout.columns] == [ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE, ColumnRole.AMOUNT]
+    table = view_of(
+        [(100, [(20, "Artículo"), (100, "Cantidad"), (150, "Descripción"), (350, "Precio Unit."), (430, "Dio. %"),
+                (515, "Importe")])]
+    )  # fmt: skip
+    layout = RuleHeaderFinder().find(table)
+    assert layout is not None and ColumnRole.DISCOUNT_PCT in {c.role for c in layout.columns}
+    assert segment_header(LineText(Line(words_at([(20, "CAT. x P. UNIT. IMPORTE")], 100))))[0].role != "quantity"
+
+
+def test_one_letter_off_words_do_not_make_a_sentence_a_header() -> None:
+    view = view_of([(100, [(20, "Cantos de precios netos y totales de la semana")])])
+    assert RuleHeaderFinder().find(view) is None
+
+
+def test_ticket_rows_with_a_bracketed_vat_rate_take_the_description_above() -> None:
+    view = view_of(
+        [
+            (100, [(10, "CANT. x P.UNIT."), (166, "IMPORTE")]),
+            (115, [(10, "Medialunas de manteca x docena")]),
+            (124, [(16, "6 x 4.182,26"), (131, "(10,50)"), (170, "25.093,56")]),
+            (133, [(10, "Chipá x kg")]),
+            (142, [(16, "8,141 x 3.548,58"), (131, "(10,50)"), (170, "28.888,99")]),
+            (155, [(10, "TOTAL"), (170, "53.982,55")]),
+        ]
+    )
+    items = extract_items([view], "ar").items
+    assert [i.description.split(" (")[0] for i in items] == ["Medialunas de manteca x docena", "Chipá x kg"]
+
+
+def test_an_amount_computed_from_quantity_and_price_is_in_cents() -> None:
+    view = view_of(
+        [
+            (100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (250, "Importe")]),
+            (115, [(10, "Bizcochitos x kg"), (120, "8,141"), (180, "3.548,58"), (250, "24,228,99")]),
+        ]
+    )
+    item = extract_items([view], "ar").items[0]
+    assert item.amount == Decimal("28888.99")  # 8,141 × 3.548,58 = 28.888,98978; the misread amount unusable
