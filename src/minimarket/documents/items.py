@@ -539,7 +539,10 @@ def _type_penalty(cell: Cell, role: ColumnRole) -> float:
             return -2.0 if cell.percent else 0.0
         return 1e6
     if role == ColumnRole.DISCOUNT_PCT:
-        return (-1.0 if cell.percent else 0.0) if 0 <= value <= 100 else 1e6
+        if 0 <= value <= 100:
+            return -1.0 if cell.percent else 0.0
+        # "750%": 7,50 % with its comma lost (settled by the arithmetic in _lost_separators)
+        return 0.5 if cell.percent and _lost_separator(cell) and value <= 10000 else 1e6
     if cell.percent:
         return 50.0
     return 0.0
@@ -792,6 +795,8 @@ def _build_item(row: _Row) -> LineItem | None:
     rate = _cell_value(main, ColumnRole.VAT_RATE)
     discount = _cell_value(main, ColumnRole.DISCOUNT_AMOUNT)
     pct = _cell_value(main, ColumnRole.DISCOUNT_PCT)
+    if discount is None:
+        quantity, unit_price, pct, amount = _lost_separators(main, quantity, unit_price, pct, amount)
     if discount is None and pct is not None:
         if pct == 0:
             discount = Decimal("0")
@@ -835,6 +840,54 @@ def _build_item(row: _Row) -> LineItem | None:
         amount=amount,
         vat_rate=rate,
     )
+
+
+def _lost_separator(cell: Cell | None) -> bool:
+    """A figure of three digits or more printed without a decimal separator (OCR often loses a comma)."""
+    return cell is not None and not re.search(r"\d[.,]\d", cell.text) and len(re.sub(r"\D", "", cell.text)) >= 3
+
+
+_CENT = Decimal("0.011")
+
+
+def _lost_separators(
+    row: RowCells, quantity: Decimal | None, price: Decimal | None, pct: Decimal | None, amount: Decimal | None
+) -> tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]:
+    """quantity × price (less a % discount) ≠ amount, and some of these figures were read without a decimal
+    separator ("267288" for 2.672,88, "300%" for 3,00 %): the one way of putting back the two decimals that
+    makes the item add up to the cent, if there is exactly one. A discount over 100 % that no such way
+    explains is dropped."""
+    if quantity is None or price is None or amount is None:
+        return quantity, price, (pct if pct is None or pct <= 100 else None), amount
+    roles = (ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE, ColumnRole.DISCOUNT_PCT, ColumnRole.AMOUNT)
+    values = (quantity, price, pct, amount)
+    choices: list[list[Decimal | None]] = []
+    for role, value in zip(roles, values, strict=True):
+        options: list[Decimal | None] = [value]
+        if value is not None and _lost_separator(row.number(role)):
+            options = [value / 100] if role == ColumnRole.DISCOUNT_PCT and value > 100 else [value, value / 100]
+        choices.append(options)
+
+    def adds_up(q: Decimal | None, p: Decimal | None, d: Decimal | None, a: Decimal | None) -> bool:
+        assert q is not None and p is not None and a is not None
+        gross = q * p
+        net = gross * (1 - (d or Decimal("0")) / 100)
+        return abs(net - a) <= _CENT or abs(gross - a) <= _CENT
+
+    if adds_up(*(c[0] for c in choices)) and (pct is None or pct <= 100):
+        return quantity, price, pct, amount
+    found = [
+        (q, p, d, a)
+        for q in choices[0]
+        for p in choices[1]
+        for d in choices[2]
+        for a in choices[3]
+        if (q, p, d, a) != values and adds_up(q, p, d, a)
+    ]
+    if len(found) == 1:
+        q, p, d, a = found[0]
+        return q, (p.quantize(Decimal("0.01")) if p != price and p is not None else p), d, a
+    return quantity, price, (pct if pct is None or pct <= 100 else None), amount
 
 
 def _quantity_in_description(

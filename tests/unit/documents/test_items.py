@@ -317,3 +317,30 @@ def test_an_amount_computed_from_quantity_and_price_is_in_cents() -> None:
     )
     item = extract_items([view], "ar").items[0]
     assert item.amount == Decimal("28888.99")  # 8,141 × 3.548,58 = 28.888,98978; the misread amount unusable
+
+
+def test_figures_read_without_their_decimal_separator_are_put_right_by_the_arithmetic() -> None:
+    """A blurred photo: "2.672,88" read "267288" and "3,00%" read "300%"; 16 × 2.672,88 less 3 % is the
+    amount 41.483,10, and no other way of putting the commas back adds up."""
+    view = view_of(
+        [
+            (100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (240, "Dto. %"), (300, "Importe")]),
+            (115, [(10, "GASEOSA"), (120, "16"), (180, "267288"), (240, "300%"), (300, "41.483,10")]),
+            (125, [(10, "AGUA"), (120, "6"), (180, "1.220,75"), (240, "0,00%"), (300, "7.324,50")]),
+        ]
+    )
+    first, second = extract_items([view], "ar").items
+    assert (first.quantity, first.unit_price, first.amount) == (Decimal("16"), Decimal("2672.88"), Decimal("41483.10"))
+    assert first.discount is not None and abs(first.discount - Decimal("1282.98")) < Decimal("0.01")
+    assert (second.quantity, second.unit_price, second.amount) == (Decimal("6"), Decimal("1220.75"), Decimal("7324.50"))
+
+
+def test_an_impossible_discount_that_nothing_explains_is_dropped() -> None:
+    view = view_of(
+        [
+            (100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (240, "Dto. %"), (300, "Importe")]),
+            (115, [(10, "GASEOSA"), (120, "16"), (180, "2.672,88"), (240, "900%"), (300, "40.000,00")]),
+        ]
+    )
+    item = extract_items([view], "ar").items[0]
+    assert item.unit_price == Decimal("2672.88") and item.discount is None
