@@ -723,6 +723,9 @@ def _classifier(seed: int) -> Any:
     )
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 @dataclass
 class RowModel:
     """Row kinds from :func:`row_features`. The model overrules the rules' kind of a line only when it is
@@ -750,11 +753,22 @@ class RowModel:
             return []
         proba = self.model.predict_proba(x)
         out: list[RowKind] = []
-        for p, rule in zip(proba, table.rule_kinds, strict=True):
+        full = {ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE}
+        # where a line with quantity and price that the rules take for an item is still to come
+        items_below = [False] * len(table.rows)
+        for i in range(len(table.rows) - 2, -1, -1):
+            nxt = table.rows[i + 1]
+            items_below[i] = items_below[i + 1] or (
+                table.rule_kinds[i + 1] == RowKind.ITEM and full <= nxt.numeric_roles
+            )
+        for n, (p, rule, lt) in enumerate(zip(proba, table.rule_kinds, table.lines, strict=True)):
             best = int(np.argmax(p))
             rule_p = float(p[self.classes.index(rule.value)]) if rule.value in self.classes else 0.0
             known = self.counts.get(rule.value, 0) >= self.min_seen
-            if self.classes[best] == rule.value or not known or float(p[best]) - rule_p < self.margin:
+            # the model does not end the table on a line of bare figures (the half of a row the OCR split
+            # off) nor above a line the rules read as a whole item: ending early loses every item below
+            early_end = self.classes[best] == RowKind.END.value and (not _LETTER.search(lt.raw) or items_below[n])
+            if self.classes[best] == rule.value or not known or float(p[best]) - rule_p < self.margin or early_end:
                 out.append(rule)
             else:
                 out.append(RowKind(self.classes[best]))

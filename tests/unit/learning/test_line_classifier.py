@@ -151,3 +151,33 @@ def test_columns_are_inferred_when_the_header_row_is_unreadable(heldout_docs: li
     assert [_item_key(i.model_dump(mode="json")) for i in items] == [
         _item_key(i.model_dump(mode="json")) for i in doc.truth.items
     ]
+
+
+def test_the_row_model_does_not_end_the_table_above_items_or_on_bare_figures() -> None:
+    """A row model that sees the end of the table everywhere (say, on a row of a blurred photo) is not
+    followed on lines above a whole item (quantity and price) or on a line of bare figures."""
+    from sklearn.dummy import DummyClassifier
+
+    from minimarket.documents.items import RowKind
+    from minimarket.documents.layout import Word
+    from minimarket.documents.linetext import PageView, line_texts, regroup_lines
+
+    def row(y: float, cells: list[tuple[float, str]]) -> list[Word]:
+        return [Word(text, x, y, x + 5 * len(text), y + 8) for x, text in cells]
+
+    words = [
+        *row(100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (300, "Importe")]),
+        *row(115, [(10, "GASEOSA"), (120, "2"), (180, "100,00"), (300, "200,00")]),
+        *row(125, [(300, "15,00")]),
+        *row(135, [(10, "AGUA"), (120, "3"), (180, "10,00"), (300, "30,00")]),
+        *row(150, [(10, "TOTAL"), (300, "230,00")]),
+    ]
+    view = PageView(0, 600, 842, line_texts(regroup_lines(words)))
+    table = build_tables([view], "ar")[0]
+    x = np.zeros((4, len(ROW_FEATURES)))
+    always_end = DummyClassifier(strategy="constant", constant="end").fit(x, ["end", "item", "skip", "end"])
+    model = RowModel(always_end, tuple(always_end.classes_), {"end": 10, "item": 10, "skip": 10})
+    kinds = dict(zip((lt.raw for lt in table.lines), model.predict(table), strict=True))
+    assert kinds["GASEOSA 2 100,00 200,00"] == RowKind.ITEM  # a whole item is still to come
+    assert kinds["15,00"] != RowKind.END  # bare figures
+    assert kinds["AGUA 3 10,00 30,00"] == RowKind.END  # nothing below: the model is followed
