@@ -541,8 +541,9 @@ def _type_penalty(cell: Cell, role: ColumnRole) -> float:
     if role == ColumnRole.DISCOUNT_PCT:
         if 0 <= value <= 100:
             return -1.0 if cell.percent else 0.0
-        # "750%": 7,50 % with its comma lost (settled by the arithmetic in _lost_separators)
-        return 0.5 if cell.percent and _lost_separator(cell) and value <= 10000 else 1e6
+        # "750%" or "200" under "Dto. %": 7,50 % or 2,00 % with the comma lost (settled by the arithmetic
+        # in _lost_separators)
+        return 0.5 if _lost_separator(cell) and value <= 10000 else 1e6
     if cell.percent:
         return 50.0
     return 0.0

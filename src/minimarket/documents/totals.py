@@ -306,6 +306,23 @@ def _rate_of(text: str) -> Decimal | None:
     return rate if rate in VALID_VAT_RATES else None
 
 
+_RATE_PERCENT_AS_4 = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)4")
+
+
+def _rate_misread(lt: LineText, tokens: list[NumberToken], lb: TotalLabel) -> tuple[Decimal, NumberToken] | None:
+    """A rate printed with its label whose "%" the OCR read as a 4 ("NETO GRAV. 214 189.548,40",
+    "IVA 10,54 12.346,05"): the first figure after the label, a legal VAT rate followed by a 4, with the
+    amount after it. (Taken for the amount, "214" made the net 214,00.)"""
+    after = sorted((t for t in tokens if t.x0 >= lt.x_at(lb.raw_end) - 0.5), key=lambda t: t.x0)
+    if len(after) < 2 or after[0].percent or after[1].value is None or after[1].percent:
+        return None
+    m = _RATE_PERCENT_AS_4.fullmatch(after[0].text)
+    if m is None:
+        return None
+    rate = Decimal(m.group(1).replace(",", "."))
+    return (rate, after[0]) if rate > 0 and rate in VALID_VAT_RATES else None
+
+
 def _inline_span(lt: LineText, tokens: list[NumberToken], x_from: float, x_to: float) -> list[NumberToken]:
     """Tokens right of a label up to the next label: the first may be far (a right-aligned figure), the
     following ones must be close to the previous one (a figure far away belongs to another column)."""
@@ -340,6 +357,12 @@ def read_totals(
                 rate = _rate_of(lb.text) or _rate_of(lt.raw[lb.raw_end : end][:14])
                 lb.rate = rate
                 own = [t for t in tokens if t.percent and rate is not None and t.value == rate]
+                if rate is None and lb.role in (TotalRole.VAT, TotalRole.NET):
+                    misread = _rate_misread(lt, tokens, lb)
+                    if misread is not None:
+                        rate, token = misread
+                        lb.rate = rate
+                        own = [token]
                 rest = [t for t in tokens if t not in own]
                 x_to = lt.x_at(end) if end < len(lt.raw) else 1e9
                 if lb.role == TotalRole.OTHER_TAX:

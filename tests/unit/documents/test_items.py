@@ -327,9 +327,11 @@ def test_figures_read_without_their_decimal_separator_are_put_right_by_the_arith
             (100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (240, "Dto. %"), (300, "Importe")]),
             (115, [(10, "GASEOSA"), (120, "16"), (180, "267288"), (240, "300%"), (300, "41.483,10")]),
             (125, [(10, "AGUA"), (120, "6"), (180, "1.220,75"), (240, "0,00%"), (300, "7.324,50")]),
+            (135, [(10, "CERVEZA"), (120, "24"), (180, "1.975,18"), (240, "200"), (300, "4645623")]),
         ]
     )
-    first, second = extract_items([view], "ar").items
+    first, second, third = extract_items([view], "ar").items
+    assert third.amount == Decimal("46456.23")  # 24 × 1.975,18 less 2,00 % (its "%" not read either)
     assert (first.quantity, first.unit_price, first.amount) == (Decimal("16"), Decimal("2672.88"), Decimal("41483.10"))
     assert first.discount is not None and abs(first.discount - Decimal("1282.98")) < Decimal("0.01")
     assert (second.quantity, second.unit_price, second.amount) == (Decimal("6"), Decimal("1220.75"), Decimal("7324.50"))

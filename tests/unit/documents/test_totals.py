@@ -167,3 +167,19 @@ def test_roles_of_candidates() -> None:
 def test_implied_rate() -> None:
     assert implied_rate(Decimal("1000"), Decimal("105")) == Decimal("10.5")
     assert implied_rate(Decimal("1000"), Decimal("123")) is None
+
+
+def test_a_rate_whose_percent_sign_was_read_as_a_4_is_the_rate_not_the_figure() -> None:
+    """A photo: "NETO GRAV. 21% 189.548,40" read "NETO GRAV. 214 189.548,40" (the figure right-aligned, far)."""
+    t = totals_of(
+        [
+            (480, [(40, "NETO GRAV. 214"), (300, "189.548,40")]),
+            (490, [(40, "IVA 214"), (300, "39.805,16")]),
+            (511, [(40, "TOTAL $"), (300, "229.353,56")]),
+        ],
+        "ar",
+    )
+    assert t.net is not None and t.net.value == Decimal("189548.40")
+    lines = t.vat_lines(t.net.value, set())
+    assert [(v.rate, v.amount) for v in lines] == [(Decimal("21"), Decimal("39805.16"))]
+    assert t.consistent
