@@ -1,6 +1,6 @@
 """The DVC pipeline end to end on a copy of the project with small params: every stage runs its notebook,
-MLflow ends with three champions, drift reports exist, a second `dvc repro` does nothing, and changing a
-param reruns only the stages that use it."""
+MLflow ends with three champions, drift reports exist, a second `dvc repro` does nothing, changing a
+param reruns only the stages that use it, and `dvc metrics show`, `dvc plots show` and `dvc exp run -S` work."""
 
 from __future__ import annotations
 
@@ -86,3 +86,13 @@ def test_repro_builds_every_model_then_is_a_noop(project: Path) -> None:
 
     plots = _dvc(project, "plots", "show", "-o", str(project / "plots-html"))
     assert plots.returncode == 0 and (project / "plots-html" / "index.html").is_file()
+    metrics = _dvc(project, "metrics", "show", "--json")
+    assert metrics.returncode == 0 and "global_gbm" in metrics.stdout and "mae_pp" in metrics.stdout
+
+    experiment = _dvc(project, "exp", "run", "-S", "train_demand.horizon=14")
+    assert experiment.returncode == 0, experiment.stdout[-3000:] + experiment.stderr[-3000:]
+    assert (
+        "Running stage 'train_demand'" in experiment.stdout
+        and "Running stage 'train_inflation'" not in experiment.stdout
+    )
+    assert json.loads((project / "reports" / "metrics" / "demand.json").read_text())["horizon"] == 14
