@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from minimarket import __version__
+from minimarket.tracking import quiet_env
+
+quiet_env()  # before any command imports MLflow
 
 app = typer.Typer(
     name="minimarket",

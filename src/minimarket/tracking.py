@@ -26,10 +26,14 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 
 
-def _quiet_env() -> None:
+def quiet_env() -> None:
+    """Environment defaults that keep MLflow from phoning home and from chattering on an operator's terminal
+    (set before MLflow is imported; any of them can be overridden from the environment)."""
     os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def tracking_uri() -> str:
@@ -52,7 +56,7 @@ def artifact_location(uri: str | None = None) -> str | None:
 
 def configure() -> str:
     """Point MLflow at our tracking store (creating the SQLite folder) and return the URI."""
-    _quiet_env()
+    quiet_env()
     import mlflow
 
     uri = tracking_uri()
