@@ -963,8 +963,24 @@ def extract_items(
                 cell = row.cells.number(role)
                 if cell is not None:
                     result.amounts_text.append((index, role.value, cell.text))
+    _drop_trailing_subtotals(result)
     result.confidence = round(sum(confidences) / len(confidences), 3) if confidences else 0.0
     return result
+
+
+def _drop_trailing_subtotals(result: ItemsResult) -> None:
+    """A last "item" with neither quantity nor unit price whose amount is the sum of the items above it is
+    the table's subtotal under a label the OCR misread ("SUBTUTAL", "METO"), not an item."""
+    items = result.items
+    while len(items) >= 2:
+        last = items[-1]
+        above = sum((i.amount for i in items[:-1] if i.amount is not None), Decimal("0"))
+        if last.quantity is not None or last.unit_price is not None or last.amount is None:
+            return
+        if any(i.amount is None for i in items[:-1]) or abs(last.amount - above) > Decimal("0.011"):
+            return
+        items.pop()
+        result.amounts_text = [entry for entry in result.amounts_text if entry[0] < len(items)]
 
 
 def _first_content_y(view: PageView) -> float:

@@ -346,3 +346,25 @@ def test_an_impossible_discount_that_nothing_explains_is_dropped() -> None:
     )
     item = extract_items([view], "ar").items[0]
     assert item.unit_price == Decimal("2672.88") and item.discount is None
+
+
+def test_a_subtotal_under_a_misread_label_is_not_an_item() -> None:
+    view = view_of(
+        [
+            (100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (300, "Importe")]),
+            (115, [(10, "GALLETITAS"), (120, "36,00"), (180, "842,16"), (300, "30317,76")]),
+            (125, [(10, "AGUA"), (120, "2"), (180, "100,00"), (300, "200,00")]),
+            (140, [(10, "REG. TRANSP. FISCAL SUBTUTAL"), (300, "30517,76")]),
+        ]
+    )
+    result = extract_items([view], "ar")
+    assert [i.amount for i in result.items] == [Decimal("30317.76"), Decimal("200.00")]
+    assert {index for index, _, _ in result.amounts_text} == {0, 1}
+    lone = view_of(
+        [
+            (100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (300, "Importe")]),
+            (115, [(10, "GALLETITAS"), (120, "36,00"), (180, "842,16"), (300, "30317,76")]),
+            (125, [(10, "FLETE"), (300, "1500,00")]),  # an item with an amount only, not the sum: kept
+        ]
+    )
+    assert len(extract_items([lone], "ar").items) == 2
