@@ -208,6 +208,9 @@ _NUM_LABEL = label(
     "NUM",
 )
 _PAIR = re.compile(r"(?<![\d/.,])(?<!\d-)(\d(?: ?\d){0,4})\s*[-–]\s*(\d(?: ?\d){0,7})(?![\d\-/.,])")
+_SPACED_PAIR = re.compile(r"(\d{4,5})\s+(\d{8})(?![\d\-/.,])")
+"""Point of sale and number in AFIP's zero-padded shape with the dash between them lost ("00008 00093998"):
+taken only right after a number label."""
 _OTHER_DOCUMENT = re.compile(
     r"\b(?:REMITOS?|ORDEN|PEDIDO|PRESUPUESTO|O\s?C|REF|REFERENCIA|ASOC\w*|ASOCIAD\w*|CAI|CAE|CBU|LEGAJO|"
     r"SINIESTRO|POLIZA|PROVEEDOR|INTERNO|LOTE|PARTIDA|CUENTA|CLIENTE|CUIT|CUIL|DNI|IIBB|I\s?B|ING\s*BRUTOS|"
@@ -264,7 +267,7 @@ def _find_number(view: PageView, header_bottom: float, out: HeaderFields) -> Non
             if _OTHER_DOCUMENT.search(before):
                 continue
             rest = raw[hit.value_start :]
-            pair = _PAIR.match(rest.lstrip())
+            pair = _PAIR.match(rest.lstrip()) or _SPACED_PAIR.match(rest.lstrip())
             if not pair and _ADDRESS_OR_PHONE.search(before):
                 continue
             if pair:

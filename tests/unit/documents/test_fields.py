@@ -271,3 +271,12 @@ def test_a_photo_misread_due_date_label_is_still_the_cae_due_date(label: str, ro
     assert (role, dt.date(2025, 7, 12)) in {(r, d) for r, d, *_ in header.dates}
     if role == "cae_due":
         assert header.cae_due_date is not None and header.cae_due_date.value == dt.date(2025, 7, 12)
+
+
+def test_a_number_whose_dash_was_lost_beats_a_misread_remito() -> None:
+    """A photo: "Nro. 00008-00093998" read without its dash, and "Remito" read "Hemíto" (so its number looks
+    like an unlabelled point of sale and number)."""
+    view = page([(40, "FACTURA A (Cod. 001)"), (52, "Nro. 00008 00093998"), (120, "Hemíto: 0008-06537608")])
+    header = extract_header([view])
+    assert header.number is not None and header.number.value == 93998
+    assert header.point_of_sale is not None and header.point_of_sale.value == 8
