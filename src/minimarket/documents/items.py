@@ -513,6 +513,19 @@ def _pieces(lt: LineText, fmt: NumberFormat | None) -> list[Cell]:
                 if joined is not None:
                     merged[-1] = Cell(f"{prev.text} {cell.text}", prev.x0, cell.x1, joined)
                     continue
+            if (
+                prev is not None
+                and prev.value is not None
+                and prev.value == prev.value.to_integral_value()
+                and not prev.percent
+                and re.fullmatch(r"\d+", prev.text.replace(".", "").replace(",", ""))
+                and re.fullmatch(r"[.,]\d{2}", cell.text)
+                and 0 <= cell.x0 - prev.x1 <= _space_limit(prev, cell, lt.height)
+            ):
+                # "46154 .28": the cents split off with their separator
+                value = prev.value + Decimal(cell.text[1:]) / 100
+                merged[-1] = Cell(f"{prev.text} {cell.text}", prev.x0, cell.x1, value)
+                continue
             merged.append(cell)
         cells = merged
     return cells

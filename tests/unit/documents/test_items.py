@@ -368,3 +368,15 @@ def test_a_subtotal_under_a_misread_label_is_not_an_item() -> None:
         ]
     )
     assert len(extract_items([lone], "ar").items) == 2
+
+
+def test_ocr_cents_split_off_with_their_separator_are_joined() -> None:
+    view = view_of(
+        [
+            (100, [(20, "Cant."), (80, "Descripción"), (300, "P. Unit."), (400, "Importe")]),
+            (116, [(20, "12"), (80, "INSECTICIDA RAID"), (300, "3846,19"), (400, "46154 ,28")]),
+        ],
+        conf=0.9,
+    )
+    item = extract_items([view], "ar").items[0]
+    assert item.amount == Decimal("46154.28") and item.description == "INSECTICIDA RAID"
