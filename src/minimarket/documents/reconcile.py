@@ -287,6 +287,9 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
         if q is None and p and a is not None and p > 0:
             _deduce_quantity(b, n, item, p, a)
             continue
+        if p is None and q and q > 0 and a is not None:
+            _deduce_price(b, n, item, q, a)
+            continue
         if q is None or p is None or a is None:
             continue
         if _adds_up(q, p, a, item.discount):
@@ -346,6 +349,21 @@ def _deduce_quantity(b: _Builder, n: int, item: LineItem, price: Decimal, amount
         f"repair_item_{n}_quantity",
         True,
         f"Ítem {n}: no se leyó la cantidad; se dedujo {q} porque importe ÷ precio unitario = {q} unidades exactas.",
+    )
+
+
+def _deduce_price(b: _Builder, n: int, item: LineItem, quantity: Decimal, amount: Decimal) -> None:
+    """A unit price the reading lost (a "3" read as "B") is amount ÷ quantity when that comes out exact to
+    the cent, and the checks say so."""
+    price = (amount + (item.discount or Decimal("0"))) / quantity
+    if price <= 0 or price != price.quantize(Decimal("0.01")):
+        return
+    item.unit_price = price.quantize(Decimal("0.01"))
+    b.check(
+        f"repair_item_{n}_unit_price",
+        True,
+        f"Ítem {n}: no se leyó el precio unitario; se dedujo {_money(item.unit_price)} porque importe ÷ cantidad "
+        "lo da exacto al centavo.",
     )
 
 

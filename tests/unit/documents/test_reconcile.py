@@ -514,3 +514,13 @@ def test_the_issuer_s_cuit_taken_for_the_receiver_s_is_settled_by_the_qr() -> No
     result = run(h=h, qr=qr_payload(), ocr=True)
     assert result.receiver_doc_number == "30500017704"
     assert check(result, "repair_receiver_doc_number").ok
+
+
+def test_a_lost_unit_price_is_deduced_when_the_division_is_exact_to_the_cent() -> None:
+    it = items(("12", "3846.19", "46154.28"), ("3", "1000.00", "3100.00"))
+    it.items[0].unit_price = None  # "B846.19": not a figure
+    it.items[1].unit_price = None  # 3100 / 3 = 1033.33…: not exact, left alone
+    t = totals(net="49254.28", vat="10343.40", total="59597.68")
+    result = run(t=t, it=it)
+    assert result.items[0].unit_price == Decimal("3846.19") and result.items[1].unit_price is None
+    assert "se dedujo $ 3.846,19" in check(result, "repair_item_1_unit_price").detail
