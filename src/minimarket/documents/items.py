@@ -113,6 +113,7 @@ _LEXICON: tuple[tuple[ColumnRole, tuple[str, ...]], ...] = (
             "PRECIO UNITARIO",
             "PRECIO UNIT",
             "PRECIO UNI",
+            "PRECIO UN",
             "PRECIO X UNIDAD",
             "P UNITARIO",
             "P UNIT",

@@ -65,6 +65,8 @@ AFIP_HEADER = [
         ("Cant. Detalle P. Unit. Dto. % Total", ["quantity", "description", "unit_price", "discount_pct", "amount"]),
         ("Cant. Un. Código Descripción P. Unit. Dto. Importe",
          ["quantity", "unit", "code", "description", "unit_price", "discount_pct", "amount"]),
+        ("Código Descripción Cant. UM Precio Un. Bonif. % Importe",
+         ["code", "description", "quantity", "unit", "unit_price", "discount_pct", "amount"]),
     ],
 )  # fmt: skip
 def test_header_roles_from_labels(text: str, roles: list[str]) -> None:

@@ -31,3 +31,30 @@ def test_a_mark_between_two_rows_does_not_join_them() -> None:
         Word("ENCENDEDOR", 20, 294.2, 80, 304.4),
     ]
     assert _texts(words) == ["PAPEL", "-", "ENCENDEDOR"]
+
+
+def test_a_header_split_by_two_overlapping_boxes_stays_one_line() -> None:
+    """A photo's OCR box of 'Bonif.' overlaps the '%' after it: the '%' starts a line of its own, and the
+    labels level with both must not follow it into a second line (the table header was cut in two)."""
+    words = [
+        Word("Importe", 797.9, 172.1, 822.1, 178.4),
+        Word("Precio", 507.9, 169.2, 529.9, 181.6),
+        Word("Un.", 532.8, 169.2, 550.5, 181.6),
+        Word("Bonif.", 556.0, 172.5, 582.5, 178.4),
+        Word("%", 578.3, 169.2, 583.9, 181.6),
+        Word("Cant.", 438.2, 172.8, 454.6, 178.7),
+        Word("UM", 466.4, 172.8, 476.8, 178.7),
+        Word("Descripción", 145.6, 170.5, 186.2, 182.6),
+        Word("Código", 27.2, 170.8, 52.0, 183.3),
+    ]
+    assert _texts(words) == ["Código Descripción Cant. UM Precio Un. Bonif. % Importe"]
+
+
+def test_a_title_over_a_row_of_small_text_stays_apart() -> None:
+    words = [
+        Word("FACTURA", 100, 100, 300, 130),
+        Word("Fecha:", 110, 112, 140, 120),
+        Word("01/02/2026", 145, 112, 190, 120),
+        Word("Nro:", 210, 112, 230, 120),
+    ]
+    assert _texts(words) == ["FACTURA", "Fecha: 01/02/2026 Nro:"]
