@@ -443,37 +443,38 @@ def regroup_lines(words: Iterable[Word]) -> list[Line]:
             centres[best] = (centres[best] * (n - 1) + word.cy) / n
             hs = sorted(w.height for w in lines[best])
             heights[best] = hs[len(hs) // 2]
-    lines = _merge_level_lines(lines, centres, heights)
+    lines = _merge_level_lines(lines, centres)
     result = [Line(sorted(line, key=lambda w: w.x0)) for line in lines]
     result.sort(key=lambda line: ((line.y0 + line.y1) / 2, line.x0))
     return result
 
 
 SAME_LEVEL = 0.25
-"""Lines whose centres are this close (× the smaller line height) are one visual line."""
+"""Lines whose centres are this close (× the smaller line's tallest word) are one visual line."""
 
 
-def _merge_level_lines(lines: list[list[Word]], centres: list[float], heights: list[float]) -> list[list[Word]]:
+def _merge_level_lines(lines: list[list[Word]], centres: list[float]) -> list[list[Word]]:
     """Join lines printed at the same level that one overlapping box split: OCR boxes of neighbours can
-    overlap ('Bonif.' over the '%' after it), the second word then starts a line of its own and the rest
-    of the row, level with both, follows whichever centre is nearer — a table header cut in two. Lines are
-    joined only when at most one pair of their words overlaps horizontally (a title printed over a row
-    is not level with it)."""
+    overlap ('Bonif.' over the '%' after it, a word boxed over its whole phrase), the second word then
+    starts a line of its own and the rest of the row, level with both, follows whichever centre is nearer
+    — a table header or row cut in two. Lines are joined when their centres are level, their heights
+    alike and one of them has at most one word overlapping the other (a title printed over a row is taller
+    than the row, or overlaps it with several words)."""
     order = sorted(range(len(lines)), key=lambda i: centres[i])
     merged: list[list[Word]] = []
     level: list[tuple[float, float]] = []
     for i in order:
-        words, c, h = lines[i], centres[i], heights[i]
+        # the tallest box: OCR boxes hug the letters, and a line of lower-case words looks half as tall
+        words, c, h = lines[i], centres[i], max(max(w.height for w in lines[i]), 1.0)
         if merged:
             pc, ph = level[-1]
             prev = merged[-1]
-            overlaps = sum(
-                1
-                for a in words
-                for b in prev
-                if _overlap(a.x0, a.x1, b.x0, b.x1) > 0.3 * max(min(a.x1 - a.x0, b.x1 - b.x0), 0.5)
-            )
-            if abs(c - pc) <= SAME_LEVEL * max(min(h, ph), 1.0) and overlaps <= 1 and len(prev) + len(words) > 2:
+            if (
+                abs(c - pc) <= SAME_LEVEL * min(h, ph)
+                and max(h, ph) <= SAME_HEIGHT * min(h, ph)
+                and len(prev) + len(words) > 2
+                and min(_overlapping(words, prev), _overlapping(prev, words)) <= 1
+            ):
                 n, m = len(prev), len(words)
                 prev.extend(words)
                 level[-1] = ((pc * n + c * m) / (n + m), max(h, ph))
@@ -481,6 +482,19 @@ def _merge_level_lines(lines: list[list[Word]], centres: list[float], heights: l
         merged.append(list(words))
         level.append((c, h))
     return merged
+
+
+SAME_HEIGHT = 2.0
+"""Lines whose tallest words differ more than this factor in height are not joined."""
+
+
+def _overlapping(words: list[Word], others: list[Word]) -> int:
+    """How many of ``words`` overlap one of ``others`` horizontally."""
+    return sum(
+        1
+        for a in words
+        if any(_overlap(a.x0, a.x1, b.x0, b.x1) > 0.3 * max(min(a.x1 - a.x0, b.x1 - b.x0), 0.5) for b in others)
+    )
 
 
 # --- typed scanners -----------------------------------------------------------------------------------

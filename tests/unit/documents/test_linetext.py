@@ -58,3 +58,20 @@ def test_a_title_over_a_row_of_small_text_stays_apart() -> None:
         Word("Nro:", 210, 112, 230, 120),
     ]
     assert _texts(words) == ["FACTURA", "Fecha: 01/02/2026 Nro:"]
+
+
+def test_a_word_boxed_over_its_phrase_does_not_split_the_row() -> None:
+    """OCR boxed 'provolone' over the whole description: it overlaps three words of its row, starts a line
+    of its own and the unit after it followed; the row is one line."""
+    words = [
+        Word("7794372562091", 36.3, 231.4, 84.4, 237.3),
+        Word("1,571", 296.8, 231.4, 312.5, 237.3),
+        Word("18.730,12", 480.8, 231.7, 510.2, 237.3),
+        Word("Queso", 92.0, 228.8, 111.6, 240.5),
+        Word("La", 146.9, 228.8, 153.8, 240.5),
+        Word("Paulina", 156.8, 228.8, 178.4, 240.5),
+        Word("11.922,42", 371.8, 228.8, 401.9, 240.5),
+        Word("provolone", 114.5, 231.4, 193.7, 238.6),
+        Word("kg", 328.6, 232.0, 335.8, 238.6),
+    ]
+    assert _texts(words) == ["7794372562091 Queso provolone La Paulina 1,571 kg 11.922,42 18.730,12"]
