@@ -426,6 +426,16 @@ def _cue_strength(view: PageView, lt: LineText, pattern: re.Pattern[str], x: flo
     return strength
 
 
+def _named_receiver(lt: LineText, offset: int) -> bool:
+    """Whether the receiver is named before the CUIT at ``offset`` on its own line ("Señor(es): ALMACEN …
+    CUIT: …"), with no issuer cue in between."""
+    receivers = [hit.end for hit in lt.find(_RECEIVER_CUES) if hit.end <= offset]
+    if not receivers:
+        return False
+    last = max(receivers)
+    return not any(last <= hit.start < offset for hit in lt.find(_ISSUER_CUES))
+
+
 def _find_cuits(views: list[PageView], out: HeaderFields) -> None:
     seen: dict[str, CuitSeen] = {}
     for view in views:
@@ -435,6 +445,8 @@ def _find_cuits(views: list[PageView], out: HeaderFields) -> None:
                 labelled = any(h.end <= offset + 1 and offset - h.end < 12 for h in lt.find(_CUIT_LABEL))
                 issuer = _cue_strength(view, lt, _ISSUER_CUES, x)
                 receiver = _cue_strength(view, lt, _RECEIVER_CUES, x)
+                if _named_receiver(lt, offset):
+                    issuer = 0.0  # "Señor(es): … CUIT …": the issuer's cues on the lines around do not count
                 conf = _conf(lt, 0.95 if labelled else 0.8)
                 prev = seen.get(cuit)
                 if prev is None:

@@ -209,6 +209,24 @@ def test_only_the_receiver_cuit_printed_is_not_taken_for_the_issuer() -> None:
     assert header.issuer_name is None
 
 
+def test_a_cuit_after_the_receiver_s_name_on_its_line_is_the_receiver_s() -> None:
+    """The issuer's CUIT unreadable (no valid check digit): the receiver's, printed after 'Señor(es)' on
+    its own line, is not taken for the issuer's however many issuer cues the lines around it carry."""
+    view = page(
+        [
+            (72, "Tel. 011 4591-1243 CUIT: 30-39650971-8"),
+            (90, "Inicio de Actividades 15/07/1987"),
+            (102, "Ing. Brutos: 901-123456-7"),
+            (114, "Señor(es) ALMACEN Y DESPENSA LOS HERMANOS SRL CUIT: 30-53464097-4"),
+            (126, "Domicilio Av. Gaona 2345 Remito N: 0008-51347016"),
+            (139, "Localidad Haedo, Buenos Aires Vendedor 05 - PERALTA"),
+        ]
+    )
+    header = extract_header([view])
+    assert header.issuer_cuit is None
+    assert header.receiver_doc_number is not None and header.receiver_doc_number.value == "30534640974"
+
+
 def test_receiver_dni_and_consumidor_final() -> None:
     view = page(
         [
