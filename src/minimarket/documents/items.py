@@ -346,7 +346,8 @@ class RuleHeaderFinder:
                     continue
                 columns = _merge_stacked(columns, other, above=other.cy < lt.cy)
                 y0, y1 = min(y0, other.y0), max(y1, other.y1)
-            return TableLayout(view.index, y0, y1, _resolve_duplicates(sorted(columns, key=lambda c: c.x0)))
+            columns = _resolve_duplicates(sorted(columns, key=lambda c: c.x0))
+            return TableLayout(view.index, y0, y1, _amount_at_the_right(lt, columns))
         return None
 
     @staticmethod
@@ -363,6 +364,22 @@ class RuleHeaderFinder:
             return False
         covered = sum(len(c.label) for c in columns)
         return covered >= 0.55 * len(lt.raw.replace(" ", ""))
+
+
+def _amount_at_the_right(lt: LineText, columns: list[Column]) -> list[Column]:
+    """A header with a unit price and no amount column whose last label is a word the lexicon does not
+    know ('murorTE' for 'IMPORTE' in a photo): the rightmost column of an item table is its amount."""
+    roles = {c.role for c in columns}
+    if ColumnRole.UNIT_PRICE not in roles or roles & {ColumnRole.AMOUNT, ColumnRole.AMOUNT_GROSS} or not columns:
+        return columns
+    right = max(c.x1 for c in columns)
+    # one word after the known labels ('|' of a rule aside): several ('Sutrotas Acuota ua cava') may be
+    # the net, the VAT and the gross amount, and which is which cannot be told
+    words = [w for w in lt.words if w.x0 > right + 1 and any(ch.isalnum() for ch in w.text)]
+    if len(words) != 1 or sum(ch.isalpha() for ch in words[0].text) < 4:
+        return columns
+    last = words[0]
+    return [*columns, Column(ColumnRole.AMOUNT, last.text, last.x0, last.x1)]
 
 
 def _merge_stacked(columns: list[Column], other: LineText, above: bool) -> list[Column]:

@@ -382,3 +382,18 @@ def test_ocr_cents_split_off_with_their_separator_are_joined() -> None:
     )
     item = extract_items([view], "ar").items[0]
     assert item.amount == Decimal("46154.28") and item.description == "INSECTICIDA RAID"
+
+
+def test_a_misread_last_label_after_a_unit_price_is_the_amount_column() -> None:
+    """'IMPORTE' read as 'murorTE' in a photo: the rightmost column is still the amount, so the row's last
+    figure is its amount and not part of the description."""
+    view = view_of(
+        [
+            (100, [(20, "| CANTIDAD"), (70, "DESCRIPCION"), (300, "PRECIO UNITARIO"), (400, "BONIF"), (480, "murorTE |")]),
+            (115, [(20, "6,408"), (70, "Panceta ahumada x kg"), (300, "13.067,78"), (480, "83.738,33")]),
+        ]
+    )
+    layout = RuleHeaderFinder().find(view)
+    assert layout is not None and layout.columns[-1].role == ColumnRole.AMOUNT
+    result = extract_items([view], None)
+    assert [(i.description, i.amount) for i in result.items] == [("Panceta ahumada x kg", Decimal("83738.33"))]
