@@ -389,7 +389,10 @@ def test_a_misread_last_label_after_a_unit_price_is_the_amount_column() -> None:
     figure is its amount and not part of the description."""
     view = view_of(
         [
-            (100, [(20, "| CANTIDAD"), (70, "DESCRIPCION"), (300, "PRECIO UNITARIO"), (400, "BONIF"), (480, "murorTE |")]),
+            (
+                100,
+                [(20, "| CANTIDAD"), (70, "DESCRIPCION"), (300, "PRECIO UNITARIO"), (400, "BONIF"), (480, "murorTE |")],
+            ),
             (115, [(20, "6,408"), (70, "Panceta ahumada x kg"), (300, "13.067,78"), (480, "83.738,33")]),
         ]
     )
