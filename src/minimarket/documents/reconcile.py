@@ -242,6 +242,10 @@ def _misread_digits(read: Decimal, required: Decimal) -> str | None:
     a, b = _digits(to_cents(read))[0], _digits(to_cents(required))[0]
     if abs(len(a) - len(b)) == 1 and Levenshtein.distance(a, b) <= 2:
         return "digits"
+    # the separator misplaced too ('$9.18234' for 59.182,34): all the digits read, not just to the cent
+    raw = _digits(read)[0].lstrip("0")
+    if raw != a and abs(len(raw) - len(b)) == 1 and Levenshtein.distance(raw, b) <= 1:
+        return "digits"
     return None
 
 

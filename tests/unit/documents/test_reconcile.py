@@ -249,6 +249,14 @@ def test_a_digit_read_as_two_is_repaired_when_the_arithmetic_fixes_it() -> None:
     assert "dígitos mal leídos" in check(result, "repair_item_1_unit_price").detail
 
 
+def test_a_lost_digit_and_a_misplaced_separator_are_repaired_when_the_arithmetic_fixes_them() -> None:
+    """'$9.18234' for 59.182,34: the '5' read as '$' and the separator misplaced; quantity × price fixes it."""
+    it = items(("8.361", "7078.38", "9.18234"), ("1", "169067.66", "169067.66"))
+    result = run(it=it)
+    assert result.items[0].amount == Decimal("59182.34")
+    assert "dígitos mal leídos" in check(result, "repair_item_1_amount").detail
+
+
 def test_vat_that_is_not_net_times_rate() -> None:
     result = run(t=totals(vat="39613.64", rate="10.5"))
     c = check(result, "vat_per_rate")
