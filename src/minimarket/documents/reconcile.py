@@ -310,7 +310,7 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
                 options.append(("unit_price", p, to_cents(want), kind))
         if p:
             want = ((a + disc) / p).quantize(QUANTITY_DECIMALS)
-            kind = plausible_misreading(q, want, ("separator",))
+            kind = plausible_misreading(q, want, ("separator",)) or _quantity_slip(q, want)
             if kind and _adds_up(want, p, a, item.discount):
                 options.append(("quantity", q, want.normalize(), kind))
         strict = [o for o in options if o[3] != "digits"]
@@ -336,6 +336,15 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
                 f"Ítem {n}: se leyó {format_amount(old, 'ar', 4).rstrip('0').rstrip(',')} y se corrigió a "
                 f"{format_amount(new, 'ar')} ({_REPAIR_ES[kind]}), porque cantidad × precio unitario = importe.",
             )
+
+
+def _quantity_slip(read: Decimal, required: Decimal) -> str | None:
+    """A quantity read with one wrong digit and its decimal separator lost or misplaced ('1871' for
+    1,571 kg): the same number of digits, one of them different."""
+    a, b = _digits(read)[0].strip("0"), _digits(required)[0].strip("0")
+    if a and len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1 and read != required:
+        return "digits"
+    return None
 
 
 MAX_DEDUCED_QUANTITY = 10_000

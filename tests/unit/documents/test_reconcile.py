@@ -257,6 +257,14 @@ def test_a_lost_digit_and_a_misplaced_separator_are_repaired_when_the_arithmetic
     assert "dígitos mal leídos" in check(result, "repair_item_1_amount").detail
 
 
+def test_a_quantity_with_a_wrong_digit_and_no_separator_is_repaired_from_the_arithmetic() -> None:
+    """'1871' for 1,571 kg: quantity × price must be the amount to the cent, and only 1,571 makes it."""
+    it = items(("1871", "11922.42", "18730.12"), ("1", "209519.83", "209519.83"))
+    result = run(it=it)
+    assert result.items[0].quantity == Decimal("1.571")
+    assert "dígitos mal leídos" in check(result, "repair_item_1_quantity").detail
+
+
 def test_vat_that_is_not_net_times_rate() -> None:
     result = run(t=totals(vat="39613.64", rate="10.5"))
     c = check(result, "vat_per_rate")
