@@ -585,12 +585,20 @@ def _deduce_net(b: _Builder, items: list[LineItem]) -> None:
     amounts = [i.amount for i in items if i.amount is not None]
     by_items = bool(amounts) and len(amounts) == len(items) and abs(sum(amounts, Decimal("0")) - net) <= tol
     by_vat = len(vat) == 1 and vat[0].rate > 0 and abs(net * vat[0].rate / 100 - vat[0].amount) <= tol
-    if not (by_items or by_vat):
+    # a B or C invoice states no VAT: its subtotal (the net) is the total less other taxes
+    by_letter = not vat and _letter(b) in ("B", "C")
+    if not (by_items or by_vat or by_letter):
         return
     b.set("net_amount", to_cents(net), Source.COMPUTED, 0.8)
     if len(vat) == 1 and vat[0].base != net and by_vat:
         vat[0] = VatLine(rate=vat[0].rate, base=to_cents(net), amount=vat[0].amount)
-    why = "el IVA es ese neto por su alícuota" if by_vat else "los ítems suman ese importe"
+    why = (
+        "el IVA es ese neto por su alícuota"
+        if by_vat
+        else "los ítems suman ese importe"
+        if by_items
+        else f"una factura {_letter(b)} no discrimina IVA"
+    )
     b.check(
         "repair_net_amount",
         True,

@@ -399,6 +399,17 @@ def test_no_repair_when_two_readings_could_explain_the_difference() -> None:
     assert not check(result, "total_arithmetic").ok
 
 
+def test_a_lost_net_of_a_b_invoice_is_its_total() -> None:
+    """A B invoice states no VAT: with its subtotal unreadable and no items read, the net is the total."""
+    t = totals(net="228250.00", vat=None)
+    t.net = None
+    result = run(h=header(invoice_type="B", afip_code=6), t=t, it=ItemsResult())
+    assert result.net_amount == Decimal("228250.00") and result.sources["net_amount"] == "computed"
+    assert "no discrimina IVA" in check(result, "repair_net_amount").detail
+    a = run(t=t, it=ItemsResult())  # an A invoice's VAT was lost with it: nothing to deduce
+    assert a.net_amount is None
+
+
 def test_a_net_repair_must_agree_with_the_items() -> None:
     # the difference could be one digit of the net, but the items confirm the net: no repair
     result = run(t=totals(total="228300.00"), qr=qr_payload(importe=Decimal("228300")))
