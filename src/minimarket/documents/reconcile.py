@@ -652,7 +652,9 @@ def _repair_totals(b: _Builder) -> None:
             if abs(line.base * line.rate / 100 - opt[2]) > max(b.tolerance, Decimal("0.02")):
                 continue
         if opt[0] == "net_amount":
-            if items_sum is not None and abs(items_sum - opt[2]) > items_tol:
+            # a B or C invoice with no VAT: its net is the total less taxes whatever misread items say
+            stated = not vat and _letter(b) in ("B", "C")
+            if items_sum is not None and abs(items_sum - opt[2]) > items_tol and not stated:
                 continue
             if (
                 len(vat) == 1

@@ -410,6 +410,15 @@ def test_a_lost_net_of_a_b_invoice_is_its_total() -> None:
     assert a.net_amount is None
 
 
+def test_a_b_invoice_s_net_with_a_lost_digit_is_repaired_though_an_item_is_misread() -> None:
+    """'$10.237,58' for 510.237,58 on a B invoice (no VAT): the net is the total; an item misread beyond
+    repair does not veto it."""
+    it = items(("1", "460237.58", "460237.58"), ("3318", "1142321", "7811.87"))
+    result = run(h=header(invoice_type="B", afip_code=6), t=totals(net="10237.58", vat=None, total="510237.58"), it=it)
+    assert result.net_amount == Decimal("510237.58")
+    assert "dígito inicial perdido" in check(result, "repair_net_amount").detail
+
+
 def test_a_net_repair_must_agree_with_the_items() -> None:
     # the difference could be one digit of the net, but the items confirm the net: no repair
     result = run(t=totals(total="228300.00"), qr=qr_payload(importe=Decimal("228300")))
