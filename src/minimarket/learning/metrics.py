@@ -2,7 +2,7 @@
 
 * **header fields** — the fields of the real development set's ``expected.json`` (type, AFIP code, point of
   sale, number, date, issuer CUIT, CAE, total) plus net amount, CAE due date and the receiver's document;
-  numbers compare by value, text without case or repeated spaces;
+  numbers compare by value, text without case, accents or repeated spaces;
 * **items** — an extracted item is right when its (quantity, unit price, amount) equal a true item's
   (multiset matching, so order does not matter): precision, recall and F1 over all documents;
 * **SKU accuracy** — over the true items with a SKU that were extracted right, the share whose SKU is right;
@@ -26,6 +26,8 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
+from minimarket.documents.linetext import strip_accents
+
 __all__ = ["EXPECTED_FIELDS", "HEADER_FIELDS", "DocScore", "aggregate", "score_document"]
 
 EXPECTED_FIELDS: tuple[str, ...] = (
@@ -43,13 +45,14 @@ HEADER_FIELDS: tuple[str, ...] = (*EXPECTED_FIELDS, "net_amount", "cae_due_date"
 
 
 def norm_value(value: Any) -> str | None:
-    """Numbers by value, text without case or repeated spaces."""
+    """Numbers by value; text without case, accents, repeated spaces or a final period (a name printed in
+    capitals loses its accents: "MONICA FERREYRA S.A" is "Mónica Ferreyra S.A.")."""
     if value is None or value == "":
         return None
     try:
         return str(Decimal(str(value)).normalize())
     except (InvalidOperation, ValueError):
-        return " ".join(str(value).split()).casefold()
+        return strip_accents(" ".join(str(value).split())).casefold().rstrip(".")
 
 
 def _item_key(item: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:

@@ -90,3 +90,9 @@ def test_totals_compare_vat_lines_and_other_taxes_as_multisets() -> None:
     wrong = score_document(_got(vat=truth["vat"][:1], other_taxes=[]), truth, totals=True)
     assert not wrong.fields["vat"] and not wrong.fields["other_taxes"] and set(wrong.wrong) >= {"vat", "other_taxes"}
     assert "vat" not in score_document(reordered, truth).fields  # only when asked
+
+
+def test_names_compare_without_case_accents_or_a_final_period() -> None:
+    truth = {**TRUTH, "issuer_name": "Mónica Beatriz Ferreyra S.A."}
+    assert score_document(_got(issuer_name="MONICA  BEATRIZ FERREYRA S.A"), truth, fields=["issuer_name"]).header_ok
+    assert not score_document(_got(issuer_name="Av. Lavalle 2150"), truth, fields=["issuer_name"]).header_ok
