@@ -31,12 +31,12 @@ from minimarket.documents.fields import extract_header
 from minimarket.documents.ingest import Document, DocumentError, detect_kind, load_document
 from minimarket.documents.items import ItemsResult, extract_items
 from minimarket.documents.layout import DocumentText
-from minimarket.documents.linetext import PageView, page_view
+from minimarket.documents.linetext import PageView, page_view, strip_accents
 from minimarket.documents.pages import PageSelection, select_pages
 from minimarket.documents.reconcile import Evidence, reconcile
 from minimarket.documents.totals import Totals, choose_totals, read_totals
 from minimarket.domain.barcode import BarcodeParseError, CaeBarcode, parse_cae_barcode
-from minimarket.domain.invoice import ErrorInfo, ExtractedInvoice, Source, Status
+from minimarket.domain.invoice import Check, ErrorInfo, ExtractedInvoice, Source, Status
 from minimarket.domain.numbers import NumberFormat, detect_number_format
 from minimarket.domain.qr import QrParseError, QrPayload, parse_qr_url
 
@@ -240,6 +240,15 @@ def _not_an_invoice(result: ExtractedInvoice, text: DocumentText) -> bool:
     return found <= 1 and not text.codes
 
 
+_FISCAL_TITLE = re.compile(r"\b(FACTURA|TIQUE|TICKET|NOTA DE (CREDITO|DEBITO)|COMPROBANTE)\b")
+
+
+def _names_a_fiscal_document(text: DocumentText) -> bool:
+    """Whether the words read include a fiscal document's title ("FACTURA", "NOTA DE CRÉDITO", …)."""
+    words = " ".join(word.text for page in text.pages for word in page.words)
+    return bool(_FISCAL_TITLE.search(strip_accents(words).upper()))
+
+
 def extract_text(
     text: DocumentText,
     doc: Document,
@@ -252,6 +261,18 @@ def extract_text(
     result.source_file = source_file or doc.name
     result.sha256 = doc.sha256
     result.pages = doc.pages
+    if _not_an_invoice(result, text) and _names_a_fiscal_document(text):
+        # an invoice too blurred to read is still an invoice: a person looks at it, or takes a better picture
+        result.checks.append(
+            Check(
+                name="legible",
+                ok=False,
+                detail="Dice ser un comprobante, pero casi no se pudo leer (faltan CUIT, CAE, fecha o total): "
+                "revíselo a mano o envíe una foto más nítida, de frente y con buena luz.",
+            )
+        )
+        result.status = Status.NEEDS_REVIEW
+        return result
     if _not_an_invoice(result, text):
         words = sum(len(page.words) for page in text.pages)
         detail = (

@@ -124,6 +124,19 @@ def test_picture_of_a_cat_is_not_an_invoice() -> None:
     assert result.sha256 is not None
 
 
+def test_an_invoice_too_blurred_to_read_goes_to_review_not_rejected() -> None:
+    """A picture whose only legible words are an invoice's title is an invoice a person must look at."""
+    image = np.full((1200, 1600, 3), 255, np.uint8)
+    cv2.putText(image, "FACTURA", (420, 300), cv2.FONT_HERSHEY_SIMPLEX, 4, (0, 0, 0), 10)
+    cv2.putText(image, "Original", (560, 420), cv2.FONT_HERSHEY_SIMPLEX, 2, (0, 0, 0), 4)
+    ok, buffer = cv2.imencode(".png", image)
+    assert ok
+    result = extract(buffer.tobytes(), name="borrosa.png")
+    assert result.status == "needs_review" and result.error is None
+    legible = [c for c in result.checks if c.name == "legible"]
+    assert legible and not legible[0].ok and "foto más nítida" in legible[0].detail
+
+
 @pytest.fixture(scope="module")
 def invoice_page() -> np.ndarray:
     """Page 1 of the real Factura C 128, rendered at 200 dpi (BGR)."""
