@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import Hamming, Levenshtein
 
 from minimarket.config import Settings, get_settings
 from minimarket.documents.fields import Found, HeaderFields
@@ -342,7 +342,7 @@ def _quantity_slip(read: Decimal, required: Decimal) -> str | None:
     """A quantity read with one wrong digit and its decimal separator lost or misplaced ('1871' for
     1,571 kg): the same number of digits, one of them different."""
     a, b = _digits(read)[0].strip("0"), _digits(required)[0].strip("0")
-    if a and len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1 and read != required:
+    if a and len(a) == len(b) and Hamming.distance(a, b) == 1 and read != required:
         return "digits"
     return None
 
@@ -546,11 +546,8 @@ _OCR_SLIP_ES = {
 def _digit_slip(read: str, true: str) -> bool:
     """``read`` is ``true`` with at most two digits misread, or one digit dropped or added."""
     if len(read) == len(true):
-        return 0 < sum(a != b for a, b in zip(read, true, strict=True)) <= 2
-    if abs(len(read) - len(true)) != 1:
-        return False
-    short, long = sorted((read, true), key=len)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+        return 0 < Hamming.distance(read, true) <= 2
+    return abs(len(read) - len(true)) == 1 and Levenshtein.distance(read, true) == 1
 
 
 def _ocr_misreading(name: str, read: Any, qr: Any) -> bool:
@@ -763,10 +760,7 @@ def _check_items(b: _Builder, items: list[LineItem]) -> None:
     bad = []
     for n, item in enumerate(items, start=1):
         q, p, a = item.quantity, item.unit_price, item.amount
-        if q is None and p and a is not None and p > 0:
-            _deduce_quantity(b, n, item, p, a)
-            continue
-        if q is None or p is None or a is None:
+        if q is None or p is None or a is None:  # a lost quantity or price was deduced in _repair_items if it could
             continue
         if not _adds_up(q, p, a, item.discount):
             bad.append(f"ítem {n}: {format(q.normalize(), 'f')} × {_money(p)} ≠ {_money(a)}")
