@@ -37,6 +37,7 @@ from minimarket.documents.reconcile import Evidence, reconcile
 from minimarket.documents.totals import Totals, choose_totals, read_totals
 from minimarket.domain.barcode import BarcodeParseError, CaeBarcode, parse_cae_barcode
 from minimarket.domain.invoice import Check, ErrorInfo, ExtractedInvoice, Source, Status
+from minimarket.domain.money import line_adds_up
 from minimarket.domain.numbers import NumberFormat, detect_number_format
 from minimarket.domain.qr import QrParseError, QrPayload, parse_qr_url
 
@@ -162,7 +163,7 @@ def _reading_quality(result: ExtractedInvoice) -> tuple[int, int, int, int]:
         if item.quantity is not None
         and item.unit_price is not None
         and item.amount is not None
-        and abs(item.quantity * item.unit_price - (item.discount or 0) - item.amount) <= Decimal("0.011")
+        and line_adds_up(item.quantity, item.unit_price, item.amount, item.discount)
     )
     found = sum(getattr(result, name) is not None for name in ("net_amount", "cae", "cae_due_date", "total"))
     return (result.status == Status.ACCEPTED, -failed, consistent, found)

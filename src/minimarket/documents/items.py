@@ -26,7 +26,7 @@ from minimarket.documents.layout import Line, Word
 from minimarket.documents.linetext import LineText, PageView, _space_limit, merged_amount, normalize
 from minimarket.domain.afip import VALID_VAT_RATES
 from minimarket.domain.invoice import LineItem
-from minimarket.domain.money import to_cents
+from minimarket.domain.money import line_adds_up, to_cents
 from minimarket.domain.numbers import NumberFormat, try_parse_amount
 
 
@@ -879,9 +879,6 @@ def _lost_separator(cell: Cell | None) -> bool:
     return cell is not None and not re.search(r"\d[.,]\d", cell.text) and len(re.sub(r"\D", "", cell.text)) >= 3
 
 
-_CENT = Decimal("0.011")
-
-
 def _lost_separators(
     row: RowCells, quantity: Decimal | None, price: Decimal | None, pct: Decimal | None, amount: Decimal | None
 ) -> tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]:
@@ -902,9 +899,7 @@ def _lost_separators(
 
     def adds_up(q: Decimal | None, p: Decimal | None, d: Decimal | None, a: Decimal | None) -> bool:
         assert q is not None and p is not None and a is not None
-        gross = q * p
-        net = gross * (1 - (d or Decimal("0")) / 100)
-        return abs(net - a) <= _CENT or abs(gross - a) <= _CENT
+        return line_adds_up(q, p, a, discount_pct=d)
 
     if adds_up(*(c[0] for c in choices)) and (pct is None or pct <= 100):
         return quantity, price, pct, amount
@@ -934,11 +929,7 @@ def _quantity_in_description(
     q = cell.value
     if q is None or q <= 0 or q != q.quantize(Decimal("0.001")):
         return None
-    gross = q * price
-    net = gross - (discount or Decimal("0")) if pct is None else gross * (1 - pct / 100)
-    if min(abs(net - amount), abs(gross - amount)) <= Decimal("0.011"):
-        return q, cell
-    return None
+    return (q, cell) if line_adds_up(q, price, amount, discount, pct) else None
 
 
 def extract_items(

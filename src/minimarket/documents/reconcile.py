@@ -37,7 +37,7 @@ from minimarket.domain.afip import DOCUMENT_TYPES, IvaCondition
 from minimarket.domain.barcode import CaeBarcode
 from minimarket.domain.cuit import is_valid_cuit
 from minimarket.domain.invoice import Check, ExtractedInvoice, LineItem, OtherTax, Source, Status, VatLine
-from minimarket.domain.money import to_cents
+from minimarket.domain.money import line_adds_up, to_cents
 from minimarket.domain.numbers import format_amount
 from minimarket.domain.qr import QrPayload
 
@@ -296,7 +296,7 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
             continue
         if q is None or p is None or a is None:
             continue
-        if _adds_up(q, p, a, item.discount):
+        if line_adds_up(q, p, a, item.discount):
             continue
         disc = item.discount or Decimal("0")
         options: list[tuple[str, Decimal, Decimal, str]] = []
@@ -311,7 +311,7 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
         if p:
             want = ((a + disc) / p).quantize(QUANTITY_DECIMALS)
             kind = plausible_misreading(q, want, ("separator",)) or _quantity_slip(q, want)
-            if kind and _adds_up(want, p, a, item.discount):
+            if kind and line_adds_up(want, p, a, item.discount):
                 options.append(("quantity", q, want.normalize(), kind))
         strict = [o for o in options if o[3] != "digits"]
         if len(options) > 1 and target is not None and all(i.amount is not None for i in items):
@@ -750,19 +750,13 @@ def _letter(b: _Builder) -> str | None:
     return letter if isinstance(letter, str) else None
 
 
-def _adds_up(quantity: Decimal, price: Decimal, amount: Decimal, discount: Decimal | None) -> bool:
-    """quantity × price (less the discount, when the amount is net of it) = amount, to the cent."""
-    gross, cent = quantity * price, Decimal("0.011")
-    return abs(gross - (discount or Decimal("0")) - amount) <= cent or abs(gross - amount) <= cent
-
-
 def _check_items(b: _Builder, items: list[LineItem]) -> None:
     bad = []
     for n, item in enumerate(items, start=1):
         q, p, a = item.quantity, item.unit_price, item.amount
         if q is None or p is None or a is None:  # a lost quantity or price was deduced in _repair_items if it could
             continue
-        if not _adds_up(q, p, a, item.discount):
+        if not line_adds_up(q, p, a, item.discount):
             bad.append(f"ítem {n}: {format(q.normalize(), 'f')} × {_money(p)} ≠ {_money(a)}")
     if any(i.quantity is not None and i.unit_price is not None and i.amount is not None for i in items):
         b.check(

@@ -25,6 +25,24 @@ def to_cents(value: Decimal | int | str | float) -> Decimal:
     return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+LINE_TOLERANCE = Decimal("0.011")
+"""How far quantity × unit price may be from a printed amount: a cent, the rounding of a printed figure."""
+
+
+def line_adds_up(
+    quantity: Decimal,
+    unit_price: Decimal,
+    amount: Decimal,
+    discount: Decimal | None = None,
+    discount_pct: Decimal | None = None,
+) -> bool:
+    """quantity × unit price, less its discount (an amount, or a percentage when given), is ``amount`` to
+    the cent — or the amount is the gross one (some invoices print the discount apart)."""
+    gross = quantity * unit_price
+    net = gross - (discount or ZERO) if discount_pct is None else gross * (1 - discount_pct / 100)
+    return abs(net - amount) <= LINE_TOLERANCE or abs(gross - amount) <= LINE_TOLERANCE
+
+
 def format_ars(value: Decimal | int | str | float, symbol: bool = True) -> str:
     """es-AR format for people: ``$ 1.234,56`` (negative as ``-$ 1.234,56``)."""
     cents = to_cents(value)
