@@ -319,7 +319,7 @@ def _date_role(context: str, near_cae: bool) -> tuple[str, float]:
         c += "VENC"
     if ("CAE" in c or "CAI" in c) and ("VTO" in c or "VENC" in c or "VTA" in c):
         return "cae_due", 0.95
-    if "INICIO" in c or "ACTIVIDAD" in c or "INIC" in c:
+    if "INICIO" in c or "ACTIV" in c or "INIC" in c:  # "Inicio de actividades", also misread
         return "start", 0.9
     if "DESDE" in c or "HASTA" in c or "PERIODO" in c:
         return "period", 0.9

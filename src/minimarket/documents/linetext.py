@@ -637,6 +637,8 @@ def number_tokens(lt: LineText, fmt: NumberFormat | None, start: int = 0, end: i
         if core.endswith(")") and not core.startswith("("):
             core = core[:-1]
         value = try_parse_amount(core, fmt)
+        if value is None and lt.line.conf < 0.999:
+            value = slipped_separator_amount(core.replace("$", "").strip())
         if value is not None and value < 0 and core.startswith("(") and -value in _RATES:
             value, percent = -value, True  # "(21,00)": a VAT rate printed in parentheses
         if value is not None and abs(value) >= Decimal("1e12"):
@@ -646,6 +648,18 @@ def number_tokens(lt: LineText, fmt: NumberFormat | None, start: int = 0, end: i
     if lt.line.conf < 0.999:
         tokens = merge_split_amounts(tokens, lt.height, fmt)
     return tokens
+
+
+_ONE_SEPARATOR_THROUGHOUT = re.compile(r"-?\d{1,3}(?P<sep>[.,])\d{3}(?:(?P=sep)\d{3})*(?P=sep)\d{2}")
+
+
+def slipped_separator_amount(text: str) -> Decimal | None:
+    """An OCR amount whose decimal separator was read as the thousands one, or the other way round:
+    "45,660,63" or "19.110.58" — groups of three, then two decimals, all behind the same mark. Only one
+    reading fits (no format puts two decimals after a thousands mark); ``None`` for anything else."""
+    if not _ONE_SEPARATOR_THROUGHOUT.fullmatch(text):
+        return None
+    return Decimal(re.sub(r"[.,]", "", text[:-3]) + "." + text[-2:])
 
 
 def merged_amount(left: str, right: str, fmt: NumberFormat | None) -> Decimal | None:

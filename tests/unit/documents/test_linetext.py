@@ -75,3 +75,25 @@ def test_a_word_boxed_over_its_phrase_does_not_split_the_row() -> None:
         Word("kg", 328.6, 232.0, 335.8, 238.6),
     ]
     assert _texts(words) == ["7794372562091 Queso provolone La Paulina 1,571 kg 11.922,42 18.730,12"]
+
+
+def test_an_ocr_amount_with_one_separator_throughout_reads_with_two_decimals() -> None:
+    """Tesseract often reads the decimal comma of "45.660,63" as a period or the thousands period as a
+    comma; groups of three then two decimals fit one reading only. A text layer is never second-guessed."""
+    from decimal import Decimal
+
+    from minimarket.documents.layout import Line
+    from minimarket.documents.linetext import LineText, number_tokens, slipped_separator_amount
+
+    assert slipped_separator_amount("45,660,63") == Decimal("45660.63")
+    assert slipped_separator_amount("1.234.567.89") == Decimal("1234567.89")
+    assert slipped_separator_amount("19.110.5") is None
+    assert slipped_separator_amount("1.234.567") is None  # a valid whole number, not a slip
+    assert slipped_separator_amount("45,66,63") is None
+
+    def values(conf: float) -> list[Decimal | None]:
+        line = Line([Word("Total", 10, 10, 40, 20, conf), Word("$", 50, 10, 55, 20, conf), Word("45,660,63", 60, 10, 110, 20, conf)])
+        return [t.value for t in number_tokens(LineText(line), None)]
+
+    assert values(0.9) == [Decimal("45660.63")]
+    assert values(1.0) == [None]
