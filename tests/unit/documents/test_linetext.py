@@ -92,7 +92,13 @@ def test_an_ocr_amount_with_one_separator_throughout_reads_with_two_decimals() -
     assert slipped_separator_amount("45,66,63") is None
 
     def values(conf: float) -> list[Decimal | None]:
-        line = Line([Word("Total", 10, 10, 40, 20, conf), Word("$", 50, 10, 55, 20, conf), Word("45,660,63", 60, 10, 110, 20, conf)])
+        line = Line(
+            [
+                Word("Total", 10, 10, 40, 20, conf),
+                Word("$", 50, 10, 55, 20, conf),
+                Word("45,660,63", 60, 10, 110, 20, conf),
+            ]
+        )
         return [t.value for t in number_tokens(LineText(line), None)]
 
     assert values(0.9) == [Decimal("45660.63")]
