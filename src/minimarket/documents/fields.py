@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, TypeVar
 
+from rapidfuzz import fuzz
+
 from minimarket.documents.linetext import (
     LABEL_WORDS,
     LineText,
@@ -311,6 +313,11 @@ _MISREAD_VENC = re.compile(r"VEN\w{0,3}MIENTO")
 """Squashed "Vencimiento" with its middle misread ("VENIIMIENTO")."""
 
 
+def _says_activities(context: str) -> bool:
+    """Whether a squashed label is "(Inicio de) actividades", also as OCR misreads it ("ACTIUVEDADES")."""
+    return "ACTIV" in context or (len(context) >= 9 and fuzz.partial_ratio("ACTIVIDADES", context) >= 80)
+
+
 def _date_role(context: str, near_cae: bool) -> tuple[str, float]:
     """Classify a date by the squashed label text before it: (role, confidence). "Vencimiento" is
     recognised with one or two letters misread ("Veni imiento")."""
@@ -319,7 +326,7 @@ def _date_role(context: str, near_cae: bool) -> tuple[str, float]:
         c += "VENC"
     if ("CAE" in c or "CAI" in c) and ("VTO" in c or "VENC" in c or "VTA" in c):
         return "cae_due", 0.95
-    if "INICIO" in c or "ACTIV" in c or "INIC" in c:  # "Inicio de actividades", also misread
+    if "INICIO" in c or "INIC" in c or _says_activities(c):
         return "start", 0.9
     if "DESDE" in c or "HASTA" in c or "PERIODO" in c:
         return "period", 0.9

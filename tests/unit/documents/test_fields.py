@@ -300,9 +300,10 @@ def test_a_number_whose_dash_was_lost_beats_a_misread_remito() -> None:
     assert header.point_of_sale is not None and header.point_of_sale.value == 8
 
 
-def test_a_misread_start_of_activities_date_is_not_the_issue_date() -> None:
-    """A blurred scan: "Inicio de actividades" read "co de activadades"; no issue date is better than 2000."""
-    view = page([(40, "FACTURA A"), (60, "co de activadades: 18/10/2000")])
+@pytest.mark.parametrize("misread", ["co de activadades:", "co de actiuvedades:", "Inic. Act.:"])
+def test_a_misread_start_of_activities_date_is_not_the_issue_date(misread: str) -> None:
+    """A blurred scan: "Inicio de actividades" read "co de actiuvedades"; no issue date is better than 2000."""
+    view = page([(40, "FACTURA A"), (60, f"{misread} 18/10/2000")])
     header = extract_header([view])
     assert ("start", dt.date(2000, 10, 18)) in {(r, d) for r, d, *_ in header.dates}
     assert header.issue_date is None
