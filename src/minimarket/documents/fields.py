@@ -112,13 +112,15 @@ _LETTER_AFTER_KIND = re.compile(
     r"(?<![A-Z])(?:FACTURA|NOTA DE CREDITO|NOTA DE DEBITO|RECIBO|TIQUE FACTURA|TIQUE)"
     r"(?:\s+DE\s+CREDITO)?(?:\s+ELECTRONICA)?(?:\s+TIPO)?\s+([ABCEM])(?![A-Z0-9])"
 )
+_LETTER_GLUED_TO_KIND = re.compile(r"(?<![A-Z])FACTURA([ABCEM])(?![A-Z0-9])")
+""""FACTURAC": a photo's OCR glued the letter to the word."""
 _LETTER_BEFORE_NUMBER = re.compile(r"(?<![A-Z0-9])([ABCEM])\s*N\s?°\s*\d")
 _KINDS = (
     ("nota_credito", re.compile(r"NOTA\s*DE\s*CR[EÉ]DITO|\bN\s*C\s*[ABCEM]?\b(?=.*\d)|NOTA\s*CREDITO")),
     ("nota_debito", re.compile(r"NOTA\s*DE\s*D[EÉ]BITO|NOTA\s*DEBITO")),
     ("recibo", re.compile(r"(?<![A-Z])RECIBO(?![A-Z])")),
     ("tique_factura", re.compile(r"TIQUE\s*FACTURA|TICKET\s*FACTURA")),
-    ("factura", re.compile(r"(?<![A-Z])FACTURA(?![A-Z])")),
+    ("factura", re.compile(r"(?<![A-Z])FACTURA(?:[ABCEM](?![A-Z0-9]))?(?![A-Z])")),
 )
 _FCE = re.compile(r"CREDITO\s*ELECTRONICA|MIPYME|\(?\bFCE\b")
 
@@ -144,6 +146,8 @@ def _find_type(view: PageView, header_bottom: float, out: HeaderFields) -> None:
         norm = lt.norm
         for m in _LETTER_AFTER_KIND.finditer(norm):
             letters.append(Found(m.group(1), _conf(lt, 0.85), view.index, lt.y0, "after kind"))
+        for m in _LETTER_GLUED_TO_KIND.finditer(norm):
+            letters.append(Found(m.group(1), _conf(lt, 0.75), view.index, lt.y0, "glued to kind"))
         for m in _LETTER_BEFORE_NUMBER.finditer(norm):
             letters.append(Found(m.group(1), _conf(lt, 0.8), view.index, lt.y0, "before N°"))
         for m in _CODE.finditer(norm):
@@ -343,7 +347,8 @@ def _date_role(context: str, near_cae: bool) -> tuple[str, float]:
     return "other", 0.4
 
 
-_CAE_LABEL = label("CAEA", "CAE", "C A E A", "C A E", "COD AUTORIZACION", "CODIGO DE AUTORIZACION")
+_CAE_LABEL = label("CAEA N", "CAE N", "CAEA", "CAE", "C A E A", "C A E", "COD AUTORIZACION", "CODIGO DE AUTORIZACION")
+"""The CAE's label; "CAE N" also matches the "CAEN" of a photo whose "Nº" is glued to the label."""
 
 
 def _context_before(lt: LineText, offset: int) -> str:
@@ -725,7 +730,7 @@ def _find_cae(views: list[PageView], out: HeaderFields) -> None:
     for view in views:
         for i, lt in enumerate(view.lines):
             for hit in lt.find(_CAE_LABEL):
-                is_caea = normalize(hit.text).replace(" ", "") == "CAEA"
+                is_caea = normalize(hit.text).replace(" ", "").startswith("CAEA")
                 value = find_long_number(lt.raw[hit.value_start :], 14)
                 if value is None:
                     # value on the line below, under the label

@@ -87,12 +87,18 @@ def test_find_cuits_needs_a_valid_check_digit() -> None:
         ([(40, "NOTA DE CREDITO B")], "B", 8),
         ([(40, "FACTURA A (Cod. 001)")], "A", 1),
         ([(40, "Factura Electrónica Tipo B")], "B", 6),
+        ([(40, "HÉCTOR RUBÉN GAUNA FACTURAC"), (60, "Responsable Monotributo")], "C", 11),  # a photo's glued letter
     ],
 )
 def test_invoice_type_from_labels(rows: list[tuple[float, str]], letter: str, code: int) -> None:
     header = extract_header([page(rows)])
     assert header.invoice_type is not None and header.invoice_type.value == letter
     assert header.afip_code is not None and header.afip_code.value == code
+
+
+def test_facturacion_is_not_a_glued_letter() -> None:
+    header = extract_header([page([(40, "FACTURACION MENSUAL")])])
+    assert header.invoice_type is None
 
 
 def test_big_boxed_letter_gives_the_type_without_a_code() -> None:
@@ -166,6 +172,14 @@ def test_cae_split_by_spaces_and_vto_label() -> None:
     header = extract_header([view])
     assert header.cae is not None and header.cae.value == "73067982787377"
     assert header.cae_due_date is not None and header.cae_due_date.value == dt.date(2023, 2, 18)
+
+
+@pytest.mark.parametrize(("printed", "caea"), [("CAEN” 75356160371661", False), ("CAEA N° 75356160371661", True)])
+def test_cae_label_glued_to_a_misread_number_sign(printed: str, caea: bool) -> None:
+    """A photo: "CAE Nº" read "CAEN”"."""
+    header = extract_header([page([(40, "FACTURA A"), (700, printed)])])
+    assert header.cae is not None and header.cae.value == "75356160371661"
+    assert header.cae_is_caea is caea
 
 
 # --- parties ----------------------------------------------------------------
