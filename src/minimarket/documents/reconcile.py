@@ -231,9 +231,14 @@ _REPAIR_ES = {
 }
 
 
+BLUR_CONFUSIONS = frozenset(frozenset(pair) for pair in ("08", "06", "09", "38", "39", "56", "58", "68", "89", "17"))
+"""Digits a blurred photo makes look alike (closed loops filled in, a 7's bar lost)."""
+
+
 def _misread_digits(read: Decimal, required: Decimal) -> str | None:
     """Like :func:`plausible_misreading`, or one digit dropped or added anywhere, possibly next to a
-    misread one ("2" read as "11"): used only where exact arithmetic fixes the value to the cent."""
+    misread one ("2" read as "11"), or two digits of a long figure that blur makes alike (:data:`BLUR_CONFUSIONS`):
+    used only where exact arithmetic fixes the value to the cent."""
     kind = plausible_misreading(read, required)
     if kind:
         return kind
@@ -242,6 +247,12 @@ def _misread_digits(read: Decimal, required: Decimal) -> str | None:
     a, b = _digits(to_cents(read))[0], _digits(to_cents(required))[0]
     if abs(len(a) - len(b)) == 1 and Levenshtein.distance(a, b) <= 2:
         return "digits"
+    if (
+        len(a) == len(b) >= 6
+        and Hamming.distance(a, b) == 2
+        and all(x == y or frozenset((x, y)) in BLUR_CONFUSIONS for x, y in zip(a, b, strict=True))
+    ):
+        return "digits"  # two blurred digits ("27708,16" for 27.788,15)
     # the separator misplaced too ('$9.18234' for 59.182,34): all the digits read, not just to the cent
     raw = _digits(read)[0].lstrip("0")
     if raw != a and abs(len(raw) - len(b)) == 1 and Levenshtein.distance(raw, b) <= 1:

@@ -257,6 +257,24 @@ def test_a_lost_digit_and_a_misplaced_separator_are_repaired_when_the_arithmetic
     assert "dígitos mal leídos" in check(result, "repair_item_1_amount").detail
 
 
+def test_two_blurred_digits_of_an_amount_are_repaired_when_the_arithmetic_fixes_them() -> None:
+    """A photo: '27708,16' for 27.788,15 (an 8 read as 0, a 5 as 6); 5,302 kg × 5.241,07 fixes it."""
+    it = items(("5.302", "5241.07", "27708.16"), ("1", "169067.66", "169067.66"))
+    result = run(it=it)
+    assert result.items[0].amount == Decimal("27788.15")
+    assert "dígitos mal leídos" in check(result, "repair_item_1_amount").detail
+
+
+@pytest.mark.parametrize(
+    ("price", "amount"),
+    [("10.50", "29.00"), ("1355.08", "2730.26")],  # a short figure; 2710,16 read with a 3 and a 2, not blur's
+)
+def test_two_digits_off_are_not_a_misreading_unless_blur_explains_them(price: str, amount: str) -> None:
+    it = items(("2", price, amount), ("1", "169067.66", "169067.66"))
+    result = run(it=it)
+    assert result.items[0].amount == Decimal(amount)
+
+
 def test_a_quantity_with_a_wrong_digit_and_no_separator_is_repaired_from_the_arithmetic() -> None:
     """'1871' for 1,571 kg: quantity × price must be the amount to the cent, and only 1,571 makes it."""
     it = items(("1871", "11922.42", "18730.12"), ("1", "209519.83", "209519.83"))
