@@ -337,6 +337,21 @@ def _inline_span(lt: LineText, tokens: list[NumberToken], x_from: float, x_to: f
     return span
 
 
+def _level_tokens(
+    lines: list[LineText], tokens_of: list[list[NumberToken]], i: int, claimed: set[int]
+) -> list[NumberToken]:
+    """Unclaimed figures of the neighbouring lines that are level with line ``i``: its centre within their
+    height and theirs within its height."""
+    head = lines[i]
+    out: list[NumberToken] = []
+    for j in range(max(0, i - 2), min(len(lines), i + 3)):
+        other = lines[j]
+        if j == i or not (other.y0 <= head.cy <= other.y1 and head.y0 <= other.cy <= head.y1):
+            continue
+        out.extend(t for t in tokens_of[j] if id(t) not in claimed and t.value is not None)
+    return out
+
+
 def read_totals(
     views: Sequence[PageView], fmt: NumberFormat | None, start_y: dict[int, float] | None = None
 ) -> TotalsRead:
@@ -373,6 +388,12 @@ def read_totals(
                 claimed.update(id(t) for t in [*span, *own])
                 if lb.role == TotalRole.IGNORE:
                     continue
+                if not span and end == len(lt.raw):
+                    # the figure level with the label but grouped into another line (a photo's box inflated
+                    # by a smudge): "IVA 21%" and, just above it in reading order, "158.318,47"
+                    level = _level_tokens(lines, tokens_of, i, claimed)
+                    span = _inline_span(lt, level, lt.x_at(lb.raw_end), x_to)
+                    claimed.update(id(t) for t in span)
                 if not (span and _add_inline(out, view, lt, lb, span, rate)):
                     valueless.setdefault(i, []).append(lb)
         # labels without a figure beside them: the figures are under them, on the next lines

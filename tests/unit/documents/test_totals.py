@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from minimarket.documents.layout import Word
+from minimarket.documents.layout import Line, Word
 from minimarket.documents.linetext import PageView, line_texts, regroup_lines
 from minimarket.documents.totals import TotalRole, choose_totals, implied_rate, read_totals
 from minimarket.domain.invoice import TaxKind
@@ -183,3 +183,13 @@ def test_a_rate_whose_percent_sign_was_read_as_a_4_is_the_rate_not_the_figure() 
     lines = t.vat_lines(t.net.value, set())
     assert [(v.rate, v.amount) for v in lines] == [(Decimal("21"), Decimal("39805.16"))]
     assert t.consistent
+
+
+def test_a_figure_level_with_its_label_but_grouped_apart_is_the_label_s() -> None:
+    """A photo: a smudge inflated the VAT figure's box, so OCR's lines put "158.318,47" (tall box, starting
+    higher) and "IVA 21%" apart; the figure is still level with the label and beside it."""
+    figure = Line([Word("158.318,47", 210.1, 584.8, 245.5, 598.6, 0.48), Word("os", 384.5, 591.1, 512.8, 593.3, 0.37)])
+    label = Line([Word("IVA", 35.7, 590.7, 46.8, 596.6, 0.86), Word("21%", 49.4, 590.7, 63.5, 596.9, 0.86)])
+    view = PageView(0, 600, 842, line_texts([figure, label]))
+    t = choose_totals(read_totals([view], "ar"), TOL, 0)
+    assert [(v.rate, v.value) for v in t.vat] == [(Decimal("21"), Decimal("158318.47"))]
