@@ -486,6 +486,18 @@ class RowCells:
         return {r for r, cells in self.cells.items() if r in NUMERIC_ROLES and any(c.value is not None for c in cells)}
 
 
+def row_adds_up(row: RowCells) -> bool:
+    """Whether the row's quantity × unit price, less its discount, is its amount (all three read)."""
+    quantity, price, amount = (
+        _cell_value(row, r) for r in (ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE, ColumnRole.AMOUNT)
+    )
+    if quantity is None or price is None or amount is None:
+        return False
+    discount = _cell_value(row, ColumnRole.DISCOUNT_AMOUNT)
+    pct = None if discount is not None else _cell_value(row, ColumnRole.DISCOUNT_PCT)
+    return line_adds_up(quantity, price, amount, discount, pct)
+
+
 _PIECE = re.compile(r"\(?-?\$?\d[\d.,]*\)?%?|\S+")
 _NUMERIC_PIECE = re.compile(r"^\(?-?\$?(?:\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)\)?%?$")
 

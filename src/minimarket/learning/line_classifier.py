@@ -46,6 +46,7 @@ from minimarket.documents.items import (
     RuleRowClassifier,
     TableLayout,
     extract_items,
+    row_adds_up,
 )
 from minimarket.documents.linetext import LineText, PageView, normalize
 from minimarket.domain.afip import VALID_VAT_RATES
@@ -908,7 +909,14 @@ class LearnedItems:
         cells: dict[int, RowCells] = {}
         kinds: dict[int, RowKind] = {}
         for table in tables:
-            rows = self.cell_model.reassign(table) if self.cell_model is not None else table.rows
+            rows = table.rows
+            if self.cell_model is not None:
+                # a row whose rule cells add up (quantity × price = amount) keeps them: arithmetic outranks
+                # the model (it once swapped a ticket's 0,00 discount with the amount)
+                rows = [
+                    rule if row_adds_up(rule) and not row_adds_up(learned) else learned
+                    for rule, learned in zip(table.rows, self.cell_model.reassign(table), strict=True)
+                ]
             for lt, row in zip(table.lines, rows, strict=True):
                 cells[id(lt)] = row
             if self.row_model is not None:

@@ -181,3 +181,32 @@ def test_the_row_model_does_not_end_the_table_above_items_or_on_bare_figures() -
     assert kinds["GASEOSA 2 100,00 200,00"] == RowKind.ITEM  # a whole item is still to come
     assert kinds["15,00"] != RowKind.END  # bare figures
     assert kinds["AGUA 3 10,00 30,00"] == RowKind.END  # nothing below: the model is followed
+
+
+def test_a_row_that_adds_up_keeps_its_rule_cells_when_the_cell_model_breaks_it() -> None:
+    """A cell model sure that every figure is a discount (as one once swapped a ticket's 0,00 discount with
+    its amount): rows whose rule cells add up keep them; the model still decides rows that do not add up."""
+    from sklearn.dummy import DummyClassifier
+
+    from minimarket.documents.items import row_adds_up
+    from minimarket.documents.layout import Word
+    from minimarket.documents.linetext import PageView, line_texts, regroup_lines
+
+    def row(y: float, cells: list[tuple[float, str]]) -> list[Word]:
+        return [Word(text, x, y, x + 5 * len(text), y + 8) for x, text in cells]
+
+    words = [
+        *row(100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (240, "Bonif."), (300, "Importe")]),
+        *row(115, [(10, "GASEOSA"), (120, "2"), (180, "100,00"), (240, "0,00"), (300, "200,00")]),
+        *row(130, [(10, "AGUA"), (120, "3"), (180, "10,00"), (240, "0,00"), (300, "31,00")]),
+        *row(150, [(10, "TOTAL"), (300, "231,00")]),
+    ]
+    view = PageView(0, 600, 842, line_texts(regroup_lines(words)))
+    table = build_tables([view], "ar")[0]
+    x = np.zeros((2, len(CELL_FEATURES)))
+    discounts = DummyClassifier(strategy="constant", constant="discount_amount").fit(x, ["discount_amount", "amount"])
+    model = CellModel(discounts, tuple(str(c) for c in discounts.classes_), rule_bonus=0.0)
+    assert not any(row_adds_up(r) for r in model.reassign(table)), "the model alone breaks every row"
+    items = LearnedItems(cell_model=model).extract_items([view], "ar").items
+    gaseosa = next(i for i in items if "GASEOSA" in i.description)
+    assert (gaseosa.quantity, gaseosa.unit_price, gaseosa.amount) == (2, Decimal("100.00"), Decimal("200.00"))
