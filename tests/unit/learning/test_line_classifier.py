@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from minimarket.documents.items import Cell, extract_items
+from minimarket.documents.layout import Word
+from minimarket.documents.linetext import PageView, line_texts, regroup_lines
 from minimarket.learning.line_classifier import (
     CELL_FEATURES,
     ROW_FEATURES,
@@ -153,26 +155,28 @@ def test_columns_are_inferred_when_the_header_row_is_unreadable(heldout_docs: li
     ]
 
 
+def _page(rows: list[tuple[float, list[tuple[float, str]]]]) -> PageView:
+    """A page of words at (x, y), five points a character, eight high."""
+    words = [Word(text, x, y, x + 5 * len(text), y + 8) for y, cells in rows for x, text in cells]
+    return PageView(0, 600, 842, line_texts(regroup_lines(words)))
+
+
 def test_the_row_model_does_not_end_the_table_above_items_or_on_bare_figures() -> None:
     """A row model that sees the end of the table everywhere (say, on a row of a blurred photo) is not
     followed on lines above a whole item (quantity and price) or on a line of bare figures."""
     from sklearn.dummy import DummyClassifier
 
     from minimarket.documents.items import RowKind
-    from minimarket.documents.layout import Word
-    from minimarket.documents.linetext import PageView, line_texts, regroup_lines
 
-    def row(y: float, cells: list[tuple[float, str]]) -> list[Word]:
-        return [Word(text, x, y, x + 5 * len(text), y + 8) for x, text in cells]
-
-    words = [
-        *row(100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (300, "Importe")]),
-        *row(115, [(10, "GASEOSA"), (120, "2"), (180, "100,00"), (300, "200,00")]),
-        *row(125, [(300, "15,00")]),
-        *row(135, [(10, "AGUA"), (120, "3"), (180, "10,00"), (300, "30,00")]),
-        *row(150, [(10, "TOTAL"), (300, "230,00")]),
-    ]
-    view = PageView(0, 600, 842, line_texts(regroup_lines(words)))
+    view = _page(
+        [
+            (100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (300, "Importe")]),
+            (115, [(10, "GASEOSA"), (120, "2"), (180, "100,00"), (300, "200,00")]),
+            (125, [(300, "15,00")]),
+            (135, [(10, "AGUA"), (120, "3"), (180, "10,00"), (300, "30,00")]),
+            (150, [(10, "TOTAL"), (300, "230,00")]),
+        ]
+    )
     table = build_tables([view], "ar")[0]
     x = np.zeros((4, len(ROW_FEATURES)))
     always_end = DummyClassifier(strategy="constant", constant="end").fit(x, ["end", "item", "skip", "end"])
@@ -189,19 +193,15 @@ def test_a_row_that_adds_up_keeps_its_rule_cells_when_the_cell_model_breaks_it()
     from sklearn.dummy import DummyClassifier
 
     from minimarket.documents.items import row_adds_up
-    from minimarket.documents.layout import Word
-    from minimarket.documents.linetext import PageView, line_texts, regroup_lines
 
-    def row(y: float, cells: list[tuple[float, str]]) -> list[Word]:
-        return [Word(text, x, y, x + 5 * len(text), y + 8) for x, text in cells]
-
-    words = [
-        *row(100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (240, "Bonif."), (300, "Importe")]),
-        *row(115, [(10, "GASEOSA"), (120, "2"), (180, "100,00"), (240, "0,00"), (300, "200,00")]),
-        *row(130, [(10, "AGUA"), (120, "3"), (180, "10,00"), (240, "0,00"), (300, "31,00")]),
-        *row(150, [(10, "TOTAL"), (300, "231,00")]),
-    ]
-    view = PageView(0, 600, 842, line_texts(regroup_lines(words)))
+    view = _page(
+        [
+            (100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (240, "Bonif."), (300, "Importe")]),
+            (115, [(10, "GASEOSA"), (120, "2"), (180, "100,00"), (240, "0,00"), (300, "200,00")]),
+            (130, [(10, "AGUA"), (120, "3"), (180, "10,00"), (240, "0,00"), (300, "31,00")]),
+            (150, [(10, "TOTAL"), (300, "231,00")]),
+        ]
+    )
     table = build_tables([view], "ar")[0]
     x = np.zeros((2, len(CELL_FEATURES)))
     discounts = DummyClassifier(strategy="constant", constant="discount_amount").fit(x, ["discount_amount", "amount"])
