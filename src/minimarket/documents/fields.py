@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from minimarket.documents.linetext import (
     LABEL_WORDS,
@@ -540,6 +541,21 @@ _NOT_A_NAME = re.compile(
 )
 
 
+_ADDRESS_LINE = re.compile(
+    r"^(?:AV|AVDA|AVENIDA|CALLE|RUTA|CAMINO|BV|BOULEVARD|PASAJE|PJE|DIAGONAL|DIAG|CIUDAD AUTONOMA)\b|\bKM \d|"
+    r"\b\d{2,5} (?:-|PISO|DTO)"
+)
+"""An address line ("Av. Juan B. Justo 7420 - CABA", "Ruta 6 km 12 - Cañuelas", "Ciudad Autónoma de Buenos
+Aires" wrapped from the line above), never a business name."""
+_TITLES = ("FACTURA", "ORIGINAL", "DUPLICADO", "TRIPLICADO", "COMPROBANTE", "REMITO", "PRESUPUESTO")
+
+
+def _misread_title(name: str) -> bool:
+    """A document title OCR split or misread ("FACTU RA"): one edit from a title once the spaces go."""
+    squashed = normalize(name).replace(" ", "")
+    return any(Levenshtein.distance(squashed, title, score_cutoff=1) <= 1 for title in _TITLES)
+
+
 def _clean_name(text: str) -> str | None:
     text = re.sub(r"\s+", " ", text).strip(" :-|,")
     if text.endswith(".") and not re.search(
@@ -661,6 +677,8 @@ def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) 
             chunk = re.sub(r"\s+[ABCEM]$", "", chunk.strip())  # the boxed letter printed beside the name
             name = _clean_name(chunk)
             if not name or len(name.split()) < 2 or _NOT_A_NAME.match(normalize(name)) or name[0].isdigit():
+                continue
+            if _ADDRESS_LINE.search(normalize(name)) or _misread_title(name):
                 continue
             chunk_words = [w for w, start in zip(lt.words, lt.starts, strict=True) if start < len(chunk)]
             heights = sorted(w.height for w in chunk_words) or [lt.height]

@@ -277,6 +277,22 @@ def test_name_under_its_label_and_legal_suffix_on_the_next_line() -> None:
     assert header.receiver_name is not None and header.receiver_name.value == "FERNANDEZ ROSA ELENA"
 
 
+@pytest.mark.parametrize(
+    "unreadable_name",
+    ["", "FACTU RA"],  # the business name lost in a scan; a title OCR split is no name either
+)
+def test_an_address_line_is_never_the_issuer_s_name(unreadable_name: str) -> None:
+    rows = [
+        (40, unreadable_name),
+        (52, "Av. Juan B. Justo 7420 - Ciudad Autónoma de Buenos Aires"),
+        (64, "Ruta 6 km 12 - Cañuelas"),
+        (70, "CIUDAD AUTÓNOMA DE BUENOS AIRES"),
+        (80, "C.U.I.T. N°: 33-64699233-3"),
+    ]
+    header = extract_header([page([r for r in rows if r[1]])])
+    assert header.issuer_name is None
+
+
 def test_currency_and_exchange_rate() -> None:
     pesos = extract_header([page([(700, "Este comprobante está expresado en: PESOS ARGENTINOS.")])])
     assert pesos.currency is not None and pesos.currency.value == "PES"
