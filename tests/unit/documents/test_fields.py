@@ -185,6 +185,22 @@ def test_cae_label_glued_to_a_misread_number_sign(printed: str, caea: bool) -> N
 # --- parties ----------------------------------------------------------------
 
 
+def test_the_only_cuit_read_under_a_misread_cliente_label_is_the_receiver_s() -> None:
+    """A blurred scan: the issuer's CUIT did not read, and "CLIENTE" read "CUENTE"; the one CUIT left is
+    the receiver's, never the issuer's."""
+    view = page(
+        [
+            (40, "Distribuidora Láctea Oeste"),
+            (52, "CUIT 106380743 MAA IOGSOOPDAAA"),
+            (100, "CUENTE CUR"),
+            (112, "ALMACEN Y DESPENSA LOS MERMANOS S.R.L. 30-53464097-4"),
+        ]
+    )
+    header = extract_header([view])
+    assert header.issuer_cuit is None
+    assert header.receiver_doc_number is not None and header.receiver_doc_number.value == "30534640974"
+
+
 def test_issuer_cuit_is_the_one_with_issuer_cues() -> None:
     view = page(
         [
