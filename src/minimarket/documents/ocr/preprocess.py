@@ -523,15 +523,17 @@ BAND_MIN_WIDTH = 0.08
 """Share of the page width a dark band must span to be inverted (a header row printed white on black)."""
 
 
-def dark_band_mask(gray: np.ndarray) -> np.ndarray | None:
+def dark_band_mask(gray: np.ndarray, small: np.ndarray | None = None) -> np.ndarray | None:
     """Mask (``gray``'s size, 255 inside) of wide bands filled with dark ink — white text printed on a dark
     header row or title bar, which Tesseract cannot read — or ``None`` when there are none.
 
     Measured on a small copy: pixels much darker than the paper around them (a large max filter), whose
     density over a window a little wider than a character is high (text, even bold, stays under about
-    40 %), grouped into regions wide enough to be a band and not taller than a fifth of the page.
+    40 %), grouped into regions wide enough to be a band and not taller than a fifth of the page. ``small`` is
+    that copy when the caller has it already (``shrink(gray, 1000)``).
     """
-    small, _ = shrink(gray, 1000)
+    if small is None:
+        small, _ = shrink(gray, 1000)
     h, w = small.shape[:2]
     k = max(15, (max(h, w) // 10) | 1)
     paper = cv2.dilate(small, np.ones((k, k), np.uint8)).astype(np.float32)
@@ -558,10 +560,10 @@ def dark_band_mask(gray: np.ndarray) -> np.ndarray | None:
     return (np.asarray(mask > 127, np.uint8) * 255) if mask.any() else None
 
 
-def invert_dark_bands(gray: np.ndarray) -> tuple[np.ndarray, bool]:
-    """``gray`` with dark bands (:func:`dark_band_mask`) inverted, so their white text reads as dark text
-    on paper; and whether anything changed."""
-    mask = dark_band_mask(gray)
+def invert_dark_bands(gray: np.ndarray, small: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+    """``gray`` with dark bands (:func:`dark_band_mask`, measured on ``small`` if given) inverted, so their
+    white text reads as dark text on paper; and whether anything changed."""
+    mask = dark_band_mask(gray, small)
     if mask is None:
         return gray, False
     out = gray.copy()
@@ -733,7 +735,7 @@ def preprocess(
         steps.append("perspective")
         dpi = None  # the warp changes the scale: measure it again
 
-    gray, inverted = invert_dark_bands(gray)
+    gray, inverted = invert_dark_bands(gray, measure)
     if inverted:
         measure, _ = shrink(gray, 1000)
         steps.append("invert_bands")
