@@ -646,7 +646,8 @@ class RuleCellAssigner:
             if re.fullmatch(r"[xX*@=|]", cell.text) and self._between_figures(cell, pieces):
                 continue  # "3 x 2601,40": an operator, not a word of the description
             role = self._text_role(cell, k, layout)
-            if role == ColumnRole.DESCRIPTION and taken_cells and self._under_numeric(cell, layout):
+            stray = self._under_numeric(cell, layout) or (cell.value is not None and self._among_figures(cell, layout))
+            if role == ColumnRole.DESCRIPTION and taken_cells and stray:
                 glued = (
                     previous is not None
                     and previous[1] == ColumnRole.DESCRIPTION
@@ -669,6 +670,14 @@ class RuleCellAssigner:
             and max(left, key=lambda p: p.x1).value is not None
             and (min(right, key=lambda p: p.x0).value is not None)
         )
+
+    @staticmethod
+    def _among_figures(cell: Cell, layout: TableLayout) -> bool:
+        """Whether a piece lies right of where the figures' columns begin (past the description): a figure
+        there under a label that did not read ("MAS" for "IVA $") is not part of the description."""
+        desc = layout.column(ColumnRole.DESCRIPTION)
+        starts = [c.x0 for c in layout.columns if c.role in NUMERIC_ROLES and (desc is None or c.x0 > desc.x1)]
+        return bool(starts) and cell.x0 > min(starts)
 
     @staticmethod
     def _under_numeric(cell: Cell, layout: TableLayout) -> bool:

@@ -400,3 +400,40 @@ def test_a_misread_last_label_after_a_unit_price_is_the_amount_column() -> None:
     assert layout is not None and layout.columns[-1].role == ColumnRole.AMOUNT
     result = extract_items([view], None)
     assert [(i.description, i.amount) for i in result.items] == [("Panceta ahumada x kg", Decimal("83738.33"))]
+
+
+def test_a_figure_under_a_label_that_did_not_read_is_not_part_of_the_description() -> None:
+    """A photo read "IVA $" as "MAS": its figures sit among the others, under no known label; they stay out
+    of the description."""
+    view = view_of(
+        [
+            (
+                100,
+                [
+                    (20, "Descripción"),
+                    (200, "Cant."),
+                    (240, "Precio"),
+                    (300, "Neto"),
+                    (350, "IVA %"),
+                    (400, "MAS"),
+                    (460, "Total"),
+                ],
+            ),
+            (
+                115,
+                [
+                    (20, "Manteca La Serenisima 200 g"),
+                    (200, "1"),
+                    (240, "1924,50"),
+                    (300, "1924,50"),
+                    (350, "21,00"),
+                    (400, "404,15"),
+                    (460, "2328,65"),
+                ],
+            ),
+        ]
+    )
+    items = extract_items([view], "ar").items
+    assert [(i.description, i.quantity, i.unit_price, i.amount) for i in items] == [
+        ("Manteca La Serenisima 200 g", 1, Decimal("1924.50"), Decimal("1924.50"))
+    ]
