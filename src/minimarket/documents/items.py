@@ -257,11 +257,16 @@ def _fuzzy_label(norm: str, pos: int) -> tuple[int, ColumnRole] | None:
     for role, variant in _FUZZY_VARIANTS:
         if norm[pos] != variant[0]:
             continue
-        for size in (len(variant) - 1, len(variant), len(variant) + 1):
+        bare = variant.replace(" ", "")
+        for size in range(len(variant) - 1, len(variant) + 3):
             end = pos + size
             if end > len(norm) or (end < len(norm) and norm[end] != " ") or norm[end - 1] == " ":
                 continue
-            if Levenshtein.distance(norm[pos:end], variant, score_cutoff=1) <= 1:
+            text = norm[pos:end]
+            if text.count(" ") > variant.count(" ") + 1:
+                continue
+            # one space more than the label is an OCR split ("DESCS IPCION"): compared without spaces
+            if Levenshtein.distance(text.replace(" ", ""), bare, score_cutoff=1) <= 1:
                 found.append((len(variant), end, role))
     if not found:
         return None

@@ -290,6 +290,22 @@ def test_a_header_label_misread_by_one_letter_is_still_a_column() -> None:
     assert segment_header(LineText(Line(words_at([(20, "CAT. x P. UNIT. IMPORTE")], 100))))[0].role != "quantity"
 
 
+def test_a_label_split_by_ocr_with_a_letter_misread_is_still_one_column() -> None:
+    """A photo read "Descripción" as "Descs ipción": one description column, not a "Desc." discount."""
+    view = view_of(
+        [(100, [(20, "Código"), (80, "Descs ipción"), (300, "Cant."), (340, "Precio Unit."), (420, "Neto")])]
+    )
+    layout = RuleHeaderFinder().find(view)
+    assert layout is not None
+    assert [c.role for c in layout.columns] == [
+        ColumnRole.CODE,
+        ColumnRole.DESCRIPTION,
+        ColumnRole.QUANTITY,
+        ColumnRole.UNIT_PRICE,
+        ColumnRole.AMOUNT,
+    ]
+
+
 def test_one_letter_off_words_do_not_make_a_sentence_a_header() -> None:
     view = view_of([(100, [(20, "Cantos de precios netos y totales de la semana")])])
     assert RuleHeaderFinder().find(view) is None
