@@ -507,6 +507,9 @@ _PIECE = re.compile(r"\(?-?\$?\d[\d.,]*\)?%?|\S+")
 _NUMERIC_PIECE = re.compile(r"^\(?-?\$?(?:\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)\)?%?$")
 
 
+_TRAILING_MARK = re.compile(r"\d{1,3}[.,]")
+
+
 def _pieces(lt: LineText, fmt: NumberFormat | None) -> list[Cell]:
     """The line's words split into text and number pieces, with interpolated x-extents."""
     cells: list[Cell] = []
@@ -531,6 +534,8 @@ def _pieces(lt: LineText, fmt: NumberFormat | None) -> list[Cell]:
                 value = try_parse_amount(core, fmt)
             elif piece == "$":
                 continue
+            elif lt.line.conf < 0.999 and _TRAILING_MARK.fullmatch(piece):
+                value = Decimal(piece[:-1])  # OCR: "1." — a speck after a short whole figure (a quantity)
             cells.append(Cell(piece, x0, x1, value, percent))
     if lt.line.conf < 0.999:  # OCR: amounts cut at a space ("19 175,91", "2,331 09")
         merged: list[Cell] = []

@@ -453,3 +453,17 @@ def test_a_figure_under_a_label_that_did_not_read_is_not_part_of_the_description
     assert [(i.description, i.quantity, i.unit_price, i.amount) for i in items] == [
         ("Manteca La Serenisima 200 g", 1, Decimal("1924.50"), Decimal("1924.50"))
     ]
+
+
+@pytest.mark.parametrize(("conf", "quantity"), [(0.9, Decimal("1")), (1.0, None)])
+def test_an_ocr_speck_after_a_short_quantity_is_dropped(conf: float, quantity: Decimal | None) -> None:
+    """A photo read the quantity "1" as "1."; a text layer's "1." is taken as printed (not a figure)."""
+    view = view_of(
+        [
+            (100, [(20, "Descripción"), (200, "Cant."), (240, "Precio"), (300, "Importe")]),
+            (115, [(20, "Queso crema Casancrem 290 g"), (200, "1."), (240, "22540,40"), (300, "22540,40")]),
+        ],
+        conf=conf,
+    )
+    items = extract_items([view], "ar").items
+    assert len(items) == 1 and items[0].quantity == quantity
