@@ -23,11 +23,11 @@ from typing import Protocol
 from rapidfuzz.distance import Levenshtein
 
 from minimarket.documents.layout import Line, Word
-from minimarket.documents.linetext import LineText, PageView, _space_limit, merged_amount, normalize
+from minimarket.documents.linetext import LineText, PageView, _space_limit, merged_amount, normalize, read_figure
 from minimarket.domain.afip import VALID_VAT_RATES
 from minimarket.domain.invoice import LineItem
-from minimarket.domain.money import line_adds_up, to_cents
-from minimarket.domain.numbers import NumberFormat, try_parse_amount
+from minimarket.domain.money import LINE_TOLERANCE, line_adds_up, to_cents
+from minimarket.domain.numbers import NumberFormat
 
 
 class ColumnRole(StrEnum):
@@ -512,6 +512,7 @@ _TRAILING_MARK = re.compile(r"\d{1,3}[.,]")
 
 def _pieces(lt: LineText, fmt: NumberFormat | None) -> list[Cell]:
     """The line's words split into text and number pieces, with interpolated x-extents."""
+    ocr = lt.line.conf < 0.999
     cells: list[Cell] = []
     for word in lt.words:
         text = word.text
@@ -528,16 +529,15 @@ def _pieces(lt: LineText, fmt: NumberFormat | None) -> list[Cell]:
             x1 = word.x0 + (word.x1 - word.x0) * m.end() / n
             value = None
             percent = False
-            if _NUMERIC_PIECE.match(piece) and piece not in ("-", "$"):
+            # OCR: "1." — a speck after a short whole figure (a quantity) — is that figure
+            if (_NUMERIC_PIECE.match(piece) or (ocr and _TRAILING_MARK.fullmatch(piece))) and piece not in ("-", "$"):
                 core = piece.strip("()%$")
                 percent = piece.endswith("%") or (piece.startswith("(") and piece.endswith(")"))
-                value = try_parse_amount(core, fmt)
+                value = read_figure(core, fmt, ocr)
             elif piece == "$":
                 continue
-            elif lt.line.conf < 0.999 and _TRAILING_MARK.fullmatch(piece):
-                value = Decimal(piece[:-1])  # OCR: "1." — a speck after a short whole figure (a quantity)
             cells.append(Cell(piece, x0, x1, value, percent))
-    if lt.line.conf < 0.999:  # OCR: amounts cut at a space ("19 175,91", "2,331 09")
+    if ocr:  # OCR: amounts cut at a space ("19 175,91", "2,331 09")
         merged: list[Cell] = []
         for cell in cells:
             prev = merged[-1] if merged else None
@@ -874,7 +874,7 @@ def _build_item(row: _Row) -> LineItem | None:
             amount is not None
             and quantity is not None
             and unit_price is not None
-            and abs(quantity * unit_price - amount) <= Decimal("0.011")
+            and abs(quantity * unit_price - amount) <= LINE_TOLERANCE
         ):
             amount -= off
         discount = (discount or Decimal("0")) + off
@@ -1030,7 +1030,7 @@ def _drop_trailing_subtotals(result: ItemsResult) -> None:
         above = sum((i.amount for i in items[:-1] if i.amount is not None), Decimal("0"))
         if last.quantity is not None or last.unit_price is not None or last.amount is None:
             return
-        if any(i.amount is None for i in items[:-1]) or abs(last.amount - above) > Decimal("0.011"):
+        if any(i.amount is None for i in items[:-1]) or abs(last.amount - above) > LINE_TOLERANCE:
             return
         items.pop()
         result.amounts_text = [entry for entry in result.amounts_text if entry[0] < len(items)]

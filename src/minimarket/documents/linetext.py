@@ -636,9 +636,7 @@ def number_tokens(lt: LineText, fmt: NumberFormat | None, start: int = 0, end: i
             core = core[1:]
         if core.endswith(")") and not core.startswith("("):
             core = core[:-1]
-        value = try_parse_amount(core, fmt)
-        if value is None and lt.line.conf < 0.999:
-            value = slipped_separator_amount(core.replace("$", "").strip())
+        value = read_figure(core, fmt, ocr=lt.line.conf < 0.999)
         if value is not None and value < 0 and core.startswith("(") and -value in _RATES:
             value, percent = -value, True  # "(21,00)": a VAT rate printed in parentheses
         if value is not None and abs(value) >= Decimal("1e12"):
@@ -660,6 +658,16 @@ def slipped_separator_amount(text: str) -> Decimal | None:
     if not _ONE_SEPARATOR_THROUGHOUT.fullmatch(text):
         return None
     return Decimal(re.sub(r"[.,]", "", text[:-3]) + "." + text[-2:])
+
+
+def read_figure(text: str, fmt: NumberFormat | None, ocr: bool) -> Decimal | None:
+    """A printed figure's value in the document's number format; a figure OCR read with its separators
+    slipped ("45,660,63") gets its only possible value (:func:`slipped_separator_amount`). A text layer's
+    figures are taken as printed."""
+    value = try_parse_amount(text, fmt)
+    if value is None and ocr:
+        value = slipped_separator_amount(text.replace("$", "").strip())
+    return value
 
 
 def merged_amount(left: str, right: str, fmt: NumberFormat | None) -> Decimal | None:

@@ -37,7 +37,7 @@ from minimarket.domain.afip import DOCUMENT_TYPES, IvaCondition
 from minimarket.domain.barcode import CaeBarcode
 from minimarket.domain.cuit import is_valid_cuit
 from minimarket.domain.invoice import Check, ExtractedInvoice, LineItem, OtherTax, Source, Status, VatLine
-from minimarket.domain.money import line_adds_up, to_cents
+from minimarket.domain.money import LINE_TOLERANCE, line_adds_up, to_cents
 from minimarket.domain.numbers import format_amount
 from minimarket.domain.qr import QrPayload
 
@@ -317,7 +317,7 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
         if q:
             want = (a + disc) / q
             kind = _misread_digits(p, want)
-            if kind and abs(to_cents(want) * q - disc - a) <= Decimal("0.011"):
+            if kind and abs(to_cents(want) * q - disc - a) <= LINE_TOLERANCE:
                 options.append(("unit_price", p, to_cents(want), kind))
         if p:
             want = ((a + disc) / p).quantize(QUANTITY_DECIMALS)
@@ -366,7 +366,7 @@ def _deduce_quantity(b: _Builder, n: int, item: LineItem, price: Decimal, amount
     unit price when that is a whole number of units to the cent, and the checks say so."""
     disc = item.discount or Decimal("0")
     q = ((amount + disc) / price).to_integral_value()
-    if not 1 <= q <= MAX_DEDUCED_QUANTITY or abs(q * price - disc - amount) > Decimal("0.011"):
+    if not 1 <= q <= MAX_DEDUCED_QUANTITY or abs(q * price - disc - amount) > LINE_TOLERANCE:
         return
     item.quantity = q
     b.check(

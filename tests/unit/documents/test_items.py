@@ -467,3 +467,16 @@ def test_an_ocr_speck_after_a_short_quantity_is_dropped(conf: float, quantity: D
     )
     items = extract_items([view], "ar").items
     assert len(items) == 1 and items[0].quantity == quantity
+
+
+def test_an_ocr_figure_with_its_separators_slipped_reads_in_the_table_as_in_the_totals() -> None:
+    """ "19.310.78" for 19.310,78 on a photo's item row: the one reading that fits, as in the totals."""
+    view = view_of(
+        [
+            (100, [(20, "Descripción"), (200, "Cant."), (240, "Precio"), (300, "Importe")]),
+            (115, [(20, "Yogur bebible Sancor"), (200, "1"), (240, "19.310.78"), (300, "19.310,78")]),
+        ],
+        conf=0.9,
+    )
+    items = extract_items([view], "ar").items
+    assert [(i.quantity, i.unit_price, i.amount) for i in items] == [(1, Decimal("19310.78"), Decimal("19310.78"))]
