@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
+from itertools import combinations
 from typing import Protocol
 
 from rapidfuzz.distance import Levenshtein
 
+from minimarket.documents.arithmetic_rows import items_by_arithmetic
 from minimarket.documents.layout import Line, Word
 from minimarket.documents.linetext import LineText, PageView, _space_limit, merged_amount, normalize, read_figure
 from minimarket.domain.afip import VALID_VAT_RATES
@@ -501,6 +503,29 @@ def row_adds_up(row: RowCells) -> bool:
     discount = _cell_value(row, ColumnRole.DISCOUNT_AMOUNT)
     pct = None if discount is not None else _cell_value(row, ColumnRole.DISCOUNT_PCT)
     return line_adds_up(quantity, price, amount, discount, pct)
+
+
+MAX_SECOND_READINGS = 4
+"""Figures of one row read again at most (2**4 - 1 combinations of first and second readings)."""
+
+
+def second_reading_row(
+    lt: LineText, layout: TableLayout, fmt: NumberFormat | None, assigner: CellAssigner
+) -> RowCells | None:
+    """The row read with some of its figures taken from the figure reader (:attr:`Word.alt`), fewest first,
+    when that makes quantity × price − discount = amount, as the first reading did not; ``None`` otherwise.
+    Arithmetic decides, so a second reading never replaces a first one that adds up."""
+    others = [i for i, word in enumerate(lt.line.words) if word.alt][:MAX_SECOND_READINGS]
+    for size in range(1, len(others) + 1):
+        for chosen in combinations(others, size):
+            words = [
+                replace(word, text=word.alt, alt=word.text) if i in chosen and word.alt else word
+                for i, word in enumerate(lt.line.words)
+            ]
+            cells = assigner.assign(LineText(Line(words), lt.page), layout, fmt)
+            if row_adds_up(cells):
+                return cells
+    return None
 
 
 _PIECE = re.compile(r"\(?-?\$?\d[\d.,]*\)?%?|\S+")
@@ -997,6 +1022,8 @@ def extract_items(
             if lt.cy <= start_y:
                 continue
             cells = assigner.assign(lt, layout, fmt)
+            if not row_adds_up(cells):
+                cells = second_reading_row(lt, layout, fmt, assigner) or cells
             kind = classifier.classify(cells)
             if kind == RowKind.END:
                 end_y = lt.y0
@@ -1017,6 +1044,8 @@ def extract_items(
                 if cell is not None:
                     result.amounts_text.append((index, role.value, cell.text))
     _drop_trailing_subtotals(result)
+    if not result.layouts:
+        result.items = items_by_arithmetic(views, fmt)
     result.confidence = round(sum(confidences) / len(confidences), 3) if confidences else 0.0
     return result
 

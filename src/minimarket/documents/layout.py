@@ -28,6 +28,9 @@ class Word:
     x1: float
     y1: float
     conf: float = 1.0
+    alt: str | None = None
+    """Another reading of an OCR figure, by the figure reader, where it differs from ``text``: tried where
+    the first reading does not add up (:mod:`minimarket.documents.ocr.figures`)."""
 
     @property
     def cx(self) -> float:

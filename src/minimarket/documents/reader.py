@@ -190,7 +190,13 @@ class _PdfReader:
             if word.conf < 0.3 or not any(ch.isalnum() for ch in word.text):
                 continue
             placed = Word(
-                word.text, x0 + word.x0 * sx, y0 + word.y0 * sy, x0 + word.x1 * sx, y0 + word.y1 * sy, word.conf
+                word.text,
+                x0 + word.x0 * sx,
+                y0 + word.y0 * sy,
+                x0 + word.x1 * sx,
+                y0 + word.y1 * sy,
+                word.conf,
+                word.alt,
             )
             if not _overlaps_any(placed, text.words):
                 added.append(placed)

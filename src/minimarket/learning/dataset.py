@@ -180,16 +180,21 @@ _READING_MODULES = (
     "documents/ocr/engine.py",
     "documents/ocr/preprocess.py",
     "documents/ocr/tesseract.py",
+    "documents/ocr/figures.py",
+    "documents/ocr/figure_glyphs.npz",
 )
 
 
 @lru_cache(maxsize=1)
 def reading_fingerprint() -> str:
-    """A hash of the reading code: cached readings are invalidated when the reader changes."""
+    """A hash of the reading code, the figure reader's model and the installed Tesseract and language data:
+    cached readings are invalidated when any of them changes."""
     import minimarket
+    from minimarket.documents.ocr.tesseract import tesseract_identity
 
     base = Path(minimarket.__file__).parent
     digest = hashlib.sha256(str(_CACHE_VERSION).encode())
+    digest.update(tesseract_identity().encode())
     for relative in _READING_MODULES:
         path = base / relative
         if path.is_file():

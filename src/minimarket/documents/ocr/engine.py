@@ -20,6 +20,7 @@ import numpy as np
 from minimarket.config import Settings, get_settings
 from minimarket.documents.ingest import DocumentError
 from minimarket.documents.layout import PageText, TextOrigin, Word, group_lines
+from minimarket.documents.ocr.figures import second_readings
 from minimarket.documents.ocr.preprocess import PreparedPage, preprocess, rotate90, shrink
 from minimarket.documents.ocr.tesseract import DEFAULT_PSM, Deadline, OcrWord, image_to_words
 
@@ -157,7 +158,18 @@ def ocr_page(
             f"La lectura con OCR de la página {index + 1} superó el límite de "
             f"{settings.ocr_timeout_seconds:g} s; pruebe con una foto más nítida, derecha y bien iluminada.",
         ) from None
-    return to_page_text(words, prepared, index)
+    return to_page_text(words, prepared, index, _second_readings(prepared, words))
+
+
+SECOND_READING_STEPS = frozenset({"perspective", "flatten", "enlarge"})
+"""Pages the figure reader reads again: photos (warped or unevenly lit) and enlarged low-resolution
+pictures. Clean scans at 200 dpi and more keep Tesseract's reading alone, at no cost."""
+
+
+def _second_readings(prepared: PreparedPage, words: list[OcrWord]) -> list[str | None] | None:
+    if not SECOND_READING_STEPS.intersection(prepared.steps):
+        return None
+    return second_readings(prepared.image, [(w.text, w.left, w.top, w.right, w.bottom) for w in words])
 
 
 ORIENTATION_BAND = 0.4
@@ -237,12 +249,17 @@ def _fix_orientation(
     return prepared, words
 
 
-def to_page_text(words: list[OcrWord], prepared: PreparedPage, index: int) -> PageText:
-    """Convert Tesseract words (pixels) to a :class:`PageText` in points."""
+def to_page_text(
+    words: list[OcrWord], prepared: PreparedPage, index: int, alternatives: list[str | None] | None = None
+) -> PageText:
+    """Convert Tesseract words (pixels) to a :class:`PageText` in points, with the figure reader's
+    ``alternatives`` (one per word) when there are any."""
     k = 72.0 / prepared.dpi
     height_px, width_px = prepared.image.shape[:2]
+    alts = alternatives or [None] * len(words)
     result = [
-        Word(w.text, w.left * k, w.top * k, w.right * k, w.bottom * k, max(0.0, min(1.0, w.conf / 100))) for w in words
+        Word(w.text, w.left * k, w.top * k, w.right * k, w.bottom * k, max(0.0, min(1.0, w.conf / 100)), alt)
+        for w, alt in zip(words, alts, strict=True)
     ]
     return PageText(
         index=index,

@@ -771,6 +771,8 @@ def preprocess(
         interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_LINEAR if scale > 0.7 else cv2.INTER_AREA
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation)
         steps.append("rescale")
+        if scale > 1:
+            steps.append("enlarge")
         effective = current * scale
     else:
         effective = current if current is not None else TARGET_DPI

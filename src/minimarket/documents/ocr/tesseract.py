@@ -63,6 +63,27 @@ def tesseract_cmd() -> str:
     return cmd
 
 
+@lru_cache(maxsize=1)
+def tesseract_identity() -> str:
+    """Tesseract's version and its language data folder's file sizes: what a cached reading depends on
+    besides our own code (an upgraded ``tesseract-ocr-spa`` reads differently)."""
+    try:
+        cmd = tesseract_cmd()
+        version = subprocess.run([cmd, "--version"], capture_output=True, text=True, timeout=30, env=_env())
+        langs = subprocess.run([cmd, "--list-langs"], capture_output=True, text=True, timeout=30, env=_env())
+    except (RuntimeError, OSError, subprocess.SubprocessError):
+        return "no tesseract"
+    found = re.search(r'"([^"]+)"', langs.stdout + langs.stderr)
+    folder = found.group(1) if found else ""
+    sizes = sorted(
+        f"{entry.name}:{entry.stat().st_size}"
+        for entry in (os.scandir(folder) if folder and os.path.isdir(folder) else [])
+        if entry.name.endswith(".traineddata")
+    )
+    first_line = next(iter((version.stdout or version.stderr).splitlines()), "")
+    return " ".join([first_line, *sizes])
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["OMP_THREAD_LIMIT"] = "1"

@@ -1,0 +1,77 @@
+"""The figure reader: rendered, blurred, enlarged figures read back; words it must leave alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minimarket.documents.ocr.figures import (
+    GARBAGE,
+    GlyphModel,
+    bundled_model,
+    read_word,
+    second_readings,
+    word_image,
+)
+from minimarket.learning.figure_glyphs import degrade, render_sheet, word_crop
+
+needs_model = pytest.mark.skipif(bundled_model() is None, reason="no figure model bundled")
+
+
+def rendered_words(font: str, dpi: float, seed: int = 3) -> list[tuple[str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    image, words = render_sheet(rng, font, 9.0, dpi)
+    image, scale = degrade(image, rng, dpi)
+    return [(word.text, word_crop(image, word, scale, rng)[0]) for word in words[:60]]
+
+
+@needs_model
+@pytest.mark.parametrize("font", ["Helvetica", "Times-Roman", "Courier"])
+def test_blurred_low_resolution_figures_read_back(font: str) -> None:
+    model = bundled_model()
+    assert model is not None
+    words = rendered_words(font, 110)
+    right = sum((reading := read_word(crop, model)) is not None and reading.text == text for text, crop in words)
+    assert right >= 0.7 * len(words), f"{right} of {len(words)} figures read right in {font}"
+
+
+@needs_model
+def test_a_blank_crop_reads_nothing() -> None:
+    model = bundled_model()
+    assert model is not None
+    assert read_word(np.full((30, 80), 235, np.uint8), model) is None
+    assert word_image(np.zeros((0, 0), np.uint8)) is None
+
+
+@needs_model
+def test_second_readings_are_given_only_for_figure_words_that_read_differently() -> None:
+    text, crop = rendered_words("Helvetica", 150)[0]
+    h, w = crop.shape
+    page = np.full((h + 40, w + 200), 255, np.uint8)
+    page[20 : 20 + h, 20 : 20 + w] = crop
+    boxes = [
+        ("9" * len(text), 20, 20, 20 + w, 20 + h),  # a figure misread: the reader gives its own reading
+        (text, 20, 20, 20 + w, 20 + h),  # read the same: nothing
+        ("TOTAL", 20, 20, 20 + w, 20 + h),  # not a figure
+        ("12/05/2025", 20, 20, 20 + w, 20 + h),  # a date: not read again
+    ]
+    assert second_readings(page, boxes) == [text, None, None, None]
+
+
+def test_a_glyph_model_round_trips_through_its_file(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    model = GlyphModel(
+        rng.normal(size=(486, 8)).astype(np.float32),
+        rng.normal(size=8).astype(np.float32),
+        rng.normal(size=(8, 3)).astype(np.float32),
+        rng.normal(size=3).astype(np.float32),
+        ("1", "2", GARBAGE),
+    )
+    model.save(tmp_path / "m.npz")
+    loaded = GlyphModel.load(tmp_path / "m.npz")
+    features = rng.normal(size=(5, 486)).astype(np.float32)
+    assert loaded.classes == model.classes
+    np.testing.assert_allclose(loaded.predict_proba(features), model.predict_proba(features), rtol=1e-5)
+    np.testing.assert_allclose(loaded.predict_proba(features).sum(axis=1), 1.0, rtol=1e-5)
