@@ -26,6 +26,8 @@ from minimarket.domain.numbers import NumberFormat
 
 MAX_QUANTITY = Decimal("10000")
 """Largest quantity a shop's supplier line has (units or kilograms)."""
+MAX_X_QUANTITY = Decimal("999")
+"""Largest quantity recovered from a figure glued to its "x" (:func:`_quantity_with_its_x`)."""
 MIN_ITEM_LINES = 2
 """Lines that must add up before the page's arithmetic rows are taken for its table."""
 _CODE = re.compile(r"^\d{4,14}$")
@@ -106,6 +108,25 @@ def _adding_up(figures: Sequence[_Figure], money: dict[int, _Figure]) -> _Match 
                 return _Match(q.index, quantity, price, amount, quantity * price * off / 100)
             if line_adds_up(quantity, price, amount, off):
                 return _Match(q.index, quantity, price, amount, off)
+    return _quantity_with_its_x(figures, money)
+
+
+def _quantity_with_its_x(figures: Sequence[_Figure], money: dict[int, _Figure]) -> _Match | None:
+    """A ticket's "6 x 3.578,94  21.473,64" whose "6 x" OCR read as one figure ("64", "104"): the amount
+    over the price is a whole quantity that the first figure's digits begin with."""
+    for p, a in sorted(combinations(figures[1:], 2), key=lambda t: (-t[1].index, -t[0].index)):
+        first = figures[0]
+        if p.index not in money or a.index not in money or first.index >= p.index:
+            continue
+        for price, amount in product(money[p.index].values, money[a.index].values):
+            quantity = amount / price
+            if quantity != quantity.to_integral_value() or not 1 <= quantity <= MAX_X_QUANTITY:
+                continue
+            quantity = quantity.quantize(Decimal(1))
+            if line_adds_up(quantity, price, amount) and any(
+                str(v).startswith(str(quantity)) and v != quantity for v in first.values
+            ):
+                return _Match(first.index, quantity, price, amount)
     return None
 
 

@@ -78,3 +78,19 @@ def test_one_line_adding_up_is_not_a_table() -> None:
 def test_words_keep_their_second_reading() -> None:
     word = Word("3.578,84", 0, 0, 10, 10, 0.8, "3.578,94")
     assert word.alt == "3.578,94"
+
+
+def test_a_quantity_glued_to_its_x_is_the_amount_over_the_price() -> None:
+    """ "6 x" read "64", "10 x" read "104": the amount over the price is a whole number they begin with."""
+    rows = [
+        (100, [(20, "CIGARRILLOS CAMEL BOX X20 C/10")]),
+        (115, [(20, "64"), (60, "3.578,94"), (200, "21.473,64")]),
+        (130, [(20, "CIGARRILLOS MARLBORO GOLD BOX X20")]),
+        (145, [(20, "104"), (60, "4.113,11"), (200, "41.131,10")]),
+        (160, [(20, "PAPEL GIZEH"), (100, "54"), (140, "662,37"), (200, "3.974,22")]),  # 3974.22 / 662.37 = 6
+    ]
+    items = items_by_arithmetic([ocr_view(rows)], "ar")
+    assert [(i.description, i.quantity) for i in items] == [
+        ("CIGARRILLOS CAMEL BOX X20 C/10", 6),
+        ("CIGARRILLOS MARLBORO GOLD BOX X20", 10),
+    ]

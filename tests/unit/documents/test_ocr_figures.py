@@ -15,6 +15,7 @@ from minimarket.documents.ocr.figures import (
     second_readings,
     word_image,
 )
+from minimarket.documents.ocr.tesseract import OcrWord
 from minimarket.learning.figure_glyphs import degrade, render_sheet, word_crop
 
 needs_model = pytest.mark.skipif(bundled_model() is None, reason="no figure model bundled")
@@ -52,12 +53,16 @@ def test_second_readings_are_given_only_for_figure_words_that_read_differently()
     page = np.full((h + 40, w + 200), 255, np.uint8)
     page[20 : 20 + h, 20 : 20 + w] = crop
     boxes = [
-        ("9" * len(text), 20, 20, 20 + w, 20 + h),  # a figure misread: the reader gives its own reading
-        (text, 20, 20, 20 + w, 20 + h),  # read the same: nothing
-        ("TOTAL", 20, 20, 20 + w, 20 + h),  # not a figure
-        ("12/05/2025", 20, 20, 20 + w, 20 + h),  # a date: not read again
+        OcrWord("9" * len(text), 20, 20, 20 + w, 20 + h, 90, line=1),  # misread: the reader gives its reading
+        OcrWord(text, 20, 20, 20 + w, 20 + h, 90, line=1),  # read the same: nothing
+        OcrWord("2", 20, 20, 20 + w, 20 + h, 90, line=1),  # a third figure: the line could add up
+        OcrWord("TOTAL", 20, 20, 20 + w, 20 + h, 90, line=1),  # not a figure
+        OcrWord("12/05/2025", 20, 20, 20 + w, 20 + h, 90, line=1),  # a date: not read again
+        OcrWord("9" * len(text), 20, 20, 20 + w, 20 + h, 90, line=2),  # alone on its line: not read again
     ]
-    assert second_readings(page, boxes) == [text, None, None, None]
+    readings = second_readings(page, boxes)
+    assert readings[0] == text
+    assert readings[1] is None and readings[3:] == [None, None, None]
 
 
 def test_a_glyph_model_round_trips_through_its_file(tmp_path: Path) -> None:

@@ -169,7 +169,7 @@ pictures. Clean scans at 200 dpi and more keep Tesseract's reading alone, at no 
 def _second_readings(prepared: PreparedPage, words: list[OcrWord]) -> list[str | None] | None:
     if not SECOND_READING_STEPS.intersection(prepared.steps):
         return None
-    return second_readings(prepared.image, [(w.text, w.left, w.top, w.right, w.bottom) for w in words])
+    return second_readings(prepared.image, words)
 
 
 ORIENTATION_BAND = 0.4
