@@ -66,3 +66,21 @@ def extractor_cmd(
         fail(str(exc), 2)
     outcome = train_extractor(params, progress=lambda message: typer.echo(message, err=True))
     print_json(outcome.figures)
+
+
+@app.command("figures")
+def figures_cmd(
+    sheets: int = typer.Option(36, "--sheets", min=1, max=1000, help="Rendered sheets of figures to learn from."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the sheets and of the network."),
+    out: Path | None = typer.Option(None, "--out", help="Where to write the model (default: the bundled one)."),
+) -> None:
+    """Train the figure reader's glyph model on rendered, degraded figures (Helvetica, Times, Courier) and
+    write it (by default over the model bundled with the package, which OCR uses for photos); prints its
+    test accuracy as JSON."""
+    from minimarket.documents.ocr.figures import MODEL_PATH
+    from minimarket.learning.figure_glyphs import train_and_save
+
+    target = out or MODEL_PATH
+    if not target.parent.is_dir():
+        fail(f"La carpeta {target.parent} no existe.", 2)
+    print_json(train_and_save(target, sheets=sheets, seed=seed, progress=lambda m: typer.echo(m, err=True)))

@@ -480,3 +480,22 @@ def test_an_ocr_figure_with_its_separators_slipped_reads_in_the_table_as_in_the_
     )
     items = extract_items([view], "ar").items
     assert [(i.quantity, i.unit_price, i.amount) for i in items] == [(1, Decimal("19310.78"), Decimal("19310.78"))]
+
+
+def test_a_row_that_does_not_add_up_takes_the_figure_readers_reading_that_does() -> None:
+    """Tesseract read 3.578,84 where the photo says 3.578,94; the figure reader read it right."""
+    from dataclasses import replace
+
+    rows = [
+        (100, [(20, "Descripción"), (200, "Cant."), (240, "Precio"), (300, "Importe")]),
+        (115, [(20, "Cigarrillos Camel"), (200, "6"), (240, "3.578,84"), (300, "21.473,64")]),
+        (130, [(20, "Encendedor Bic"), (200, "2"), (240, "1.634,56"), (300, "3.269,12")]),
+    ]
+    view = view_of(rows, conf=0.9)
+    alts = {"3.578,84": "3.578,94", "3.269,12": "3.209,12"}  # the second one is the reader's mistake
+    lines = [LineText(Line([replace(w, alt=alts.get(w.text)) for w in lt.words]), lt.page) for lt in view.lines]
+    items = extract_items([PageView(0, 600, 842, lines, ocr=True)], "ar").items
+    assert [(i.quantity, i.unit_price, i.amount) for i in items] == [
+        (6, Decimal("3578.94"), Decimal("21473.64")),
+        (2, Decimal("1634.56"), Decimal("3269.12")),  # it added up: the second reading is not even tried
+    ]

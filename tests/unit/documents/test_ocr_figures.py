@@ -80,3 +80,13 @@ def test_a_glyph_model_round_trips_through_its_file(tmp_path: Path) -> None:
     assert loaded.classes == model.classes
     np.testing.assert_allclose(loaded.predict_proba(features), model.predict_proba(features), rtol=1e-5)
     np.testing.assert_allclose(loaded.predict_proba(features).sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_a_second_reading_that_loses_the_decimals_is_not_offered() -> None:
+    from minimarket.documents.ocr.figures import _plausible_alternative
+
+    assert _plausible_alternative("47.127,89", "47.127,69")
+    assert not _plausible_alternative("47.127,69", "4712769")  # a row would add up 100 times too big
+    assert _plausible_alternative("4712769", "47.127,69")  # the reader saw separators Tesseract lost
+    assert not _plausible_alternative("1.234,56", "1.234,56")
+    assert not _plausible_alternative("1.234,56", ",.")

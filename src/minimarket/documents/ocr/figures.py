@@ -245,6 +245,17 @@ FIGURE_WORD = re.compile(r"^[\d.,]*\d[\d.,]*$")
 """Words the figure reader reads again: digits and separators only (no dates, CUITs or percentages)."""
 
 
+_DECIMALS = re.compile(r"\d[.,]\d{1,3}$")
+
+
+def _plausible_alternative(first: str, second: str) -> bool:
+    """A second reading worth trying: different, with digits, and keeping the decimals the first one saw
+    (a "47.127,69" read "4712769" would make a row add up a hundred times too big)."""
+    if second == first or not any(c.isdigit() for c in second):
+        return False
+    return not _DECIMALS.search(first) or bool(_DECIMALS.search(second))
+
+
 MIN_FIGURES_PER_LINE = 3
 """Only lines with a quantity, a price and an amount are read again: arithmetic can check nothing less."""
 
@@ -289,6 +300,6 @@ def _read_lines(
             pad = int(0.25 * (word.bottom - word.top))
             crop = image[max(0, word.top - pad) : word.bottom + pad, max(0, word.left - pad) : word.right + pad]
             reading = read_word(crop, model)
-            if reading is not None and reading.text != word.text and any(c.isdigit() for c in reading.text):
+            if reading is not None and _plausible_alternative(word.text, reading.text):
                 out[n] = reading.text
     return out
