@@ -70,7 +70,7 @@ def extractor_cmd(
 
 @app.command("figures")
 def figures_cmd(
-    sheets: int = typer.Option(36, "--sheets", min=1, max=1000, help="Rendered sheets of figures to learn from."),
+    sheets: int = typer.Option(72, "--sheets", min=1, max=1000, help="Rendered sheets of figures to learn from."),
     seed: int = typer.Option(1, "--seed", help="Seed of the sheets and of the network."),
     out: Path | None = typer.Option(None, "--out", help="Where to write the model (default: the bundled one)."),
 ) -> None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import combinations, product
 
+from rapidfuzz import fuzz
+
 from minimarket.documents.linetext import LineText, PageView, read_figure
 from minimarket.domain.invoice import LineItem
 from minimarket.domain.money import line_adds_up
@@ -33,6 +35,9 @@ MIN_ITEM_LINES = 2
 _CODE = re.compile(r"^\d{4,14}$")
 _CENTS = re.compile(r"[.,]\d{2,4}$")
 _BONUS = re.compile(r"\b(bonif|desc|dto|descuento)", re.IGNORECASE)
+_BONUS_CUES = ("bonif", "dto", "desc")
+BONUS_CUE_SCORE = 75
+"""rapidfuzz ratio from which a word's first letters name a bonus ("Honif" 80, "bontf" 80)."""
 _LETTERS = re.compile(r"[A-Za-zÁÉÍÓÚÑáéíóúñ]{2,}")
 
 
@@ -136,15 +141,19 @@ def _description(lt: LineText, end: int) -> tuple[str | None, str]:
     return code, " ".join(words).strip(" |-")
 
 
-def _bonus(lt: LineText, fmt: NumberFormat | None) -> Decimal | None:
-    """The amount of a bonus line ("Bonif. 10,00% -326,91"): its last figure, printed negative."""
-    if not _BONUS.search(lt.raw):
+def _bonus(lt: LineText, fmt: NumberFormat | None, amount: Decimal) -> Decimal | None:
+    """The amount of a bonus line under an item ("Bonif. 10,00% -326,91", read "Honif, 10,004 -326,91"): its
+    last figure, printed negative and smaller than the item's amount, on a line that names a bonus or a
+    percentage."""
+    words = lt.raw.lower().split()
+    named = _BONUS.search(lt.raw) or "%" in lt.raw
+    if not named and not any(fuzz.ratio(word[:5], cue) >= BONUS_CUE_SCORE for word in words for cue in _BONUS_CUES):
         return None
     last = lt.words[-1].text if lt.words else ""
     if not last.startswith("-"):
         return None
     value = read_figure(last.lstrip("-"), fmt, ocr=True)
-    return value if value is not None and value > 0 else None
+    return value if value is not None and 0 < value < amount else None
 
 
 def _page_items(view: PageView, fmt: NumberFormat | None) -> Iterator[LineItem]:
@@ -159,7 +168,7 @@ def _page_items(view: PageView, fmt: NumberFormat | None) -> Iterator[LineItem]:
             if not _figures(above, fmt) or _LETTERS.search(above.raw):
                 code_above, description = _description(above, len(above.words))
                 code = code or code_above
-        bonus = _bonus(lines[n + 1], fmt) if n + 1 < len(lines) and n + 1 not in matches else None
+        bonus = _bonus(lines[n + 1], fmt, match.amount) if n + 1 < len(lines) and n + 1 not in matches else None
         yield LineItem(
             code=code,
             description=description or code or "(sin descripción)",

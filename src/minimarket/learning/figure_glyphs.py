@@ -180,7 +180,7 @@ def harvest(sheets: int, seed: int, keep: float = 0.12, keep_garbage: float = 0.
 
 
 def train_glyph_model(
-    sheets: int = 36, seed: int = 1, hidden: int = 256, progress: Any = None
+    sheets: int = 72, seed: int = 1, hidden: int = 384, progress: Any = None
 ) -> tuple[GlyphModel, dict[str, Any]]:
     """Train the glyph classifier on ``sheets`` sheets and test it on a quarter as many unseen ones."""
     from sklearn.neural_network import MLPClassifier
@@ -211,7 +211,7 @@ def train_glyph_model(
     return model, figures
 
 
-def train_and_save(path: Path, sheets: int = 36, seed: int = 1, progress: Any = None) -> dict[str, Any]:
+def train_and_save(path: Path, sheets: int = 72, seed: int = 1, progress: Any = None) -> dict[str, Any]:
     """Train and write the model to ``path`` (written whole, then moved into place)."""
     model, figures = train_glyph_model(sheets, seed, progress=progress)
     partial = path.with_name(path.stem + ".partial.npz")

@@ -94,3 +94,14 @@ def test_a_quantity_glued_to_its_x_is_the_amount_over_the_price() -> None:
         ("CIGARRILLOS CAMEL BOX X20 C/10", 6),
         ("CIGARRILLOS MARLBORO GOLD BOX X20", 10),
     ]
+
+
+def test_a_bonus_line_misread_still_discounts_its_item() -> None:
+    rows = [(y, [(x, t.replace("Bonif. 10,00%", "Honif, 10,004")) for x, t in cells]) for y, cells in TICKET]
+    items = items_by_arithmetic([ocr_view(rows)], "ar")
+    assert [(i.discount, i.amount) for i in items] == [
+        (0, Decimal("21473.64")),
+        (Decimal("326.91"), Decimal("2942.21")),
+    ]
+    unrelated = [(y, [(x, t.replace("Bonif. 10,00%", "Vuelto")) for x, t in cells]) for y, cells in TICKET]
+    assert [i.discount for i in items_by_arithmetic([ocr_view(unrelated)], "ar")] == [0, 0]
