@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any, Protocol
 
 from minimarket.config import Settings, get_settings
-from minimarket.documents.fields import extract_header
+from minimarket.documents.fields import extract_header, fill_from_second_readings
 from minimarket.documents.ingest import Document, DocumentError, detect_kind, load_document
 from minimarket.documents.items import ItemsResult, extract_items
 from minimarket.documents.layout import DocumentText
@@ -183,6 +183,7 @@ def _interpret_selection(
     if items.layouts and chosen and items.layouts[0].page == chosen[0].index:
         header_bottom = items.layouts[0].y0
     header = extract_header(chosen, header_bottom, fmt)
+    fill_from_second_readings(header, chosen, header_bottom, fmt)
     tolerance = Decimal(str(settings.total_tolerance))
     totals_read = read_totals(chosen[-1:], fmt, items.table_end) if chosen else None
     if totals_read is not None and not totals_read.candidates and len(chosen) > 1:

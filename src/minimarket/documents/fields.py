@@ -29,6 +29,7 @@ from minimarket.documents.linetext import (
     label,
     normalize,
     number_tokens,
+    second_reading_views,
 )
 from minimarket.domain.afip import DOCUMENT_TYPES, find_document_type, parse_iva_condition
 from minimarket.domain.numbers import NumberFormat
@@ -840,3 +841,44 @@ def extract_header(
     _find_cae(views, out)
     _find_currency(views, fmt, out)
     return out
+
+
+SECOND_READING_FIELDS = (
+    "point_of_sale",
+    "number",
+    "issue_date",
+    "issuer_cuit",
+    "receiver_doc_number",
+    "cae",
+    "cae_due_date",
+)
+"""Header keys a second reading of the figures may supply when the first reading found none."""
+
+
+def fill_from_second_readings(
+    out: HeaderFields, views: list[PageView], header_bottom: float | None = None, fmt: NumberFormat | None = None
+) -> list[str]:
+    """Fill the header keys still missing from the pages as the figure reader read their figures (a CUIT
+    only with its check digit right, a CAE only with its 14 digits, a date only as a real date: the same
+    rules as for the first reading). Returns the names of the fields filled."""
+    missing = [name for name in SECOND_READING_FIELDS if getattr(out, name) is None]
+    second = second_reading_views(views) if missing else None
+    if second is None:
+        return []
+    other = extract_header(second, header_bottom, fmt)
+    filled = []
+    for name in missing:
+        found = getattr(other, name)
+        if found is not None and not _already_taken(out, name, found.value):
+            setattr(out, name, found)
+            filled.append(name)
+    return filled
+
+
+def _already_taken(out: HeaderFields, name: str, value: object) -> bool:
+    """A CUIT the first reading gave to the other party is not this one's."""
+    if name == "issuer_cuit":
+        return out.receiver_doc_number is not None and out.receiver_doc_number.value == value
+    if name == "receiver_doc_number":
+        return out.issuer_cuit is not None and out.issuer_cuit.value == value
+    return False

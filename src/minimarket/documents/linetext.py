@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -749,3 +749,20 @@ def page_view(page: PageText) -> PageView:
     words = page.words or [w for line in page.lines for w in line.words]
     lines = regroup_lines(words)
     return PageView(page.index, page.width, page.height, line_texts(lines, page.index), page.origin == "ocr")
+
+
+def second_reading_views(views: Sequence[PageView]) -> list[PageView] | None:
+    """The pages with every word the figure reader read differently taken as it read it
+    (:attr:`~minimarket.documents.layout.Word.alt`); ``None`` when no word has a second reading."""
+    if not any(word.alt for view in views for lt in view.lines for word in lt.words):
+        return None
+    out = []
+    for view in views:
+        lines = [
+            LineText(Line([replace(w, text=w.alt, alt=w.text) if w.alt else w for w in lt.words]), lt.page)
+            if any(w.alt for w in lt.words)
+            else lt
+            for lt in view.lines
+        ]
+        out.append(PageView(view.index, view.width, view.height, lines, view.ocr))
+    return out

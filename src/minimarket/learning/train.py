@@ -683,6 +683,7 @@ def _log_to_mlflow(
 
     from minimarket import tracking
     from minimarket.learning.extractor_model import InvoiceExtractorPyfunc, save_extractor
+    from minimarket.learning.figure_glyphs import figure_model_digest
 
     tracking.set_experiment(EXPERIMENT)
     with mlflow.start_run(run_name=f"extractor-seed{params.seed}") as run:
@@ -695,6 +696,7 @@ def _log_to_mlflow(
                 "infer_headers": extractor.config.infer_headers,
                 "use_matcher": extractor.config.use_matcher,
                 "matcher_threshold": extractor.config.matcher_threshold,
+                "figure_reader": figure_model_digest(),
             }
         )
         mlflow.log_metrics(metrics)

@@ -353,3 +353,48 @@ def test_a_misread_start_of_activities_date_is_not_the_issue_date(misread: str) 
     header = extract_header([view])
     assert ("start", dt.date(2000, 10, 18)) in {(r, d) for r, d, *_ in header.dates}
     assert header.issue_date is None
+
+
+# --- second readings of the figures ----------------------------------------------------
+
+
+def _with_alts(view: PageView, alts: dict[str, str]) -> PageView:
+    from dataclasses import replace
+
+    from minimarket.documents.layout import Line
+    from minimarket.documents.linetext import LineText
+
+    lines = [LineText(Line([replace(w, alt=alts.get(w.text)) for w in lt.words]), lt.page) for lt in view.lines]
+    return PageView(view.index, view.width, view.height, lines, ocr=True)
+
+
+BLURRED_HEADER = [
+    (40, "Distribuidora Láctea Oeste S.A."),
+    (52, "CUIT: 30-53464097-9"),  # the check digit misread: no CUIT
+    (64, "Fecha de Emisión: 14/02/2023"),
+    (100, "CAE N°: 7535616037166"),  # one digit lost: no CAE
+]
+
+
+def test_header_keys_the_first_reading_missed_come_from_the_figure_readers_reading() -> None:
+    from minimarket.documents.fields import fill_from_second_readings
+
+    view = _with_alts(page(BLURRED_HEADER), {"30-53464097-9": "30-53464097-4", "7535616037166": "75356160371661"})
+    header = extract_header([view])
+    assert header.issuer_cuit is None and header.cae is None
+    assert sorted(fill_from_second_readings(header, [view])) == ["cae", "issuer_cuit"]
+    assert header.issuer_cuit is not None and header.issuer_cuit.value == "30534640974"
+    assert header.cae is not None and header.cae.value == "75356160371661"
+
+
+def test_a_second_reading_never_replaces_a_field_or_supplies_an_invalid_one() -> None:
+    from minimarket.documents.fields import fill_from_second_readings
+
+    view = _with_alts(
+        page(BLURRED_HEADER),
+        {"30-53464097-9": "30-53464097-8", "14/02/2023": "14/02/2028", "7535616037166": "7535616037169"},
+    )
+    header = extract_header([view])
+    assert fill_from_second_readings(header, [view]) == []  # a CUIT with a wrong check digit, 13 digits
+    assert header.issue_date is not None and header.issue_date.value == dt.date(2023, 2, 14)
+    assert fill_from_second_readings(header, [page(BLURRED_HEADER)]) == []  # no second readings at all

@@ -242,7 +242,9 @@ def read_word(crop: np.ndarray, model: GlyphModel) -> FigureReading | None:
 
 
 FIGURE_WORD = re.compile(r"^[\d.,]*\d[\d.,]*$")
-"""Words the figure reader reads again: digits and separators only (no dates, CUITs or percentages)."""
+"""Item figures the figure reader reads again: digits and separators only (no percentages)."""
+KEY_WORD = re.compile(r"^(?=(?:\D*\d){6})[\d/-]+$")
+"""Header keys it reads again wherever they are: CUITs, dates, a point of sale and number, a CAE."""
 
 
 _DECIMALS = re.compile(r"\d[.,]\d{1,3}$")
@@ -292,14 +294,13 @@ def _read_lines(
     for n, word in enumerate(words):
         if FIGURE_WORD.match(word.text):
             lines.setdefault((word.block, word.line), []).append(n)
-    for members in lines.values():
-        if len(members) < MIN_FIGURES_PER_LINE:
-            continue
-        for n in members:
-            word = words[n]
-            pad = int(0.25 * (word.bottom - word.top))
-            crop = image[max(0, word.top - pad) : word.bottom + pad, max(0, word.left - pad) : word.right + pad]
-            reading = read_word(crop, model)
-            if reading is not None and _plausible_alternative(word.text, reading.text):
-                out[n] = reading.text
+    chosen = {n for members in lines.values() if len(members) >= MIN_FIGURES_PER_LINE for n in members}
+    chosen.update(n for n, word in enumerate(words) if KEY_WORD.match(word.text))
+    for n in sorted(chosen):
+        word = words[n]
+        pad = int(0.25 * (word.bottom - word.top))
+        crop = image[max(0, word.top - pad) : word.bottom + pad, max(0, word.left - pad) : word.right + pad]
+        reading = read_word(crop, model)
+        if reading is not None and _plausible_alternative(word.text, reading.text):
+            out[n] = reading.text
     return out
