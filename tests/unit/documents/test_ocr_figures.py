@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from minimarket.documents.ocr.figures import (
+    AMOUNT_CHARS,
     GARBAGE,
+    KEY_WORD,
     GlyphModel,
     bundled_model,
     read_word,
@@ -34,7 +36,10 @@ def test_blurred_low_resolution_figures_read_back(font: str) -> None:
     model = bundled_model()
     assert model is not None
     words = rendered_words(font, 110)
-    right = sum((reading := read_word(crop, model)) is not None and reading.text == text for text, crop in words)
+    right = 0
+    for text, crop in words:
+        reading = read_word(crop, model, None if KEY_WORD.match(text) else AMOUNT_CHARS)
+        right += reading is not None and reading.text == text
     assert right >= 0.7 * len(words), f"{right} of {len(words)} figures read right in {font}"
 
 
@@ -57,7 +62,7 @@ def test_second_readings_are_given_only_for_figure_words_that_read_differently()
         OcrWord(text, 20, 20, 20 + w, 20 + h, 90, line=1),  # read the same: nothing
         OcrWord("2", 20, 20, 20 + w, 20 + h, 90, line=1),  # a third figure: the line could add up
         OcrWord("TOTAL", 20, 20, 20 + w, 20 + h, 90, line=1),  # not a figure
-        OcrWord("12/05/2025", 20, 20, 20 + w, 20 + h, 90, line=1),  # a date: not read again
+        OcrWord("12,5%", 20, 20, 20 + w, 20 + h, 90, line=1),  # a percentage: not read again
         OcrWord("9" * len(text), 20, 20, 20 + w, 20 + h, 90, line=2),  # alone on its line: not read again
     ]
     readings = second_readings(page, boxes)
@@ -90,3 +95,28 @@ def test_a_second_reading_that_loses_the_decimals_is_not_offered() -> None:
     assert _plausible_alternative("4712769", "47.127,69")  # the reader saw separators Tesseract lost
     assert not _plausible_alternative("1.234,56", "1.234,56")
     assert not _plausible_alternative("1.234,56", ",.")
+
+
+@needs_model
+def test_an_amount_is_read_with_digits_and_separators_only() -> None:
+    model = bundled_model()
+    assert model is not None
+    for text, crop in rendered_words("Times-Roman", 110, seed=9)[:20]:
+        reading = read_word(crop, model, "0123456789.,")
+        assert reading is None or set(reading.text) <= set("0123456789.,"), (text, reading)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("30-53464097-4", True),
+        ("14/02/2023", True),
+        ("0004-00012345", True),
+        ("75356160371661", True),
+        ("1.234,56", False),
+        ("12/5", False),
+        ("CUIT", False),
+    ],
+)
+def test_header_keys_are_read_again_wherever_they_are(text: str, key: bool) -> None:
+    assert bool(KEY_WORD.match(text)) is key

@@ -184,8 +184,9 @@ def candidate_pieces(word: WordImage) -> list[tuple[int, int]]:
     return out
 
 
-def read_word(crop: np.ndarray, model: GlyphModel) -> FigureReading | None:
-    """The most likely figure text of a gray word crop, by dynamic programming over the cut candidates."""
+def read_word(crop: np.ndarray, model: GlyphModel, allowed: str | None = None) -> FigureReading | None:
+    """The most likely figure text of a gray word crop, by dynamic programming over the cut candidates;
+    with ``allowed``, only those characters (an amount has no "/" or "-")."""
     word = word_image(crop)
     if word is None:
         return None
@@ -200,6 +201,8 @@ def read_word(crop: np.ndarray, model: GlyphModel) -> FigureReading | None:
     garbage = model.classes.index(GARBAGE) if GARBAGE in model.classes else None
     if garbage is not None:
         proba[:, garbage] = 0.0
+    if allowed is not None:
+        proba[:, [k for k, c in enumerate(model.classes) if c not in allowed]] = 0.0
     best_class = proba.argmax(axis=1) if len(proba) else np.zeros(0, int)
     score = [-math.inf] * len(cuts)
     score[0] = 0.0
@@ -243,6 +246,8 @@ def read_word(crop: np.ndarray, model: GlyphModel) -> FigureReading | None:
 
 FIGURE_WORD = re.compile(r"^[\d.,]*\d[\d.,]*$")
 """Item figures the figure reader reads again: digits and separators only (no percentages)."""
+AMOUNT_CHARS = "0123456789.,"
+"""What an amount, a price or a quantity is printed with."""
 KEY_WORD = re.compile(r"^(?=(?:\D*\d){6})[\d/-]+$")
 """Header keys it reads again wherever they are: CUITs, dates, a point of sale and number, a CAE."""
 
@@ -300,7 +305,7 @@ def _read_lines(
         word = words[n]
         pad = int(0.25 * (word.bottom - word.top))
         crop = image[max(0, word.top - pad) : word.bottom + pad, max(0, word.left - pad) : word.right + pad]
-        reading = read_word(crop, model)
+        reading = read_word(crop, model, None if KEY_WORD.match(word.text) else AMOUNT_CHARS)
         if reading is not None and _plausible_alternative(word.text, reading.text):
             out[n] = reading.text
     return out
