@@ -14,14 +14,18 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
+from itertools import combinations, product
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from minimarket.documents.linetext import find_cuits, find_dates, read_figure
 from minimarket.documents.ocr.tesseract import OcrWord
+from minimarket.domain.money import line_adds_up
 
 CELL_W, CELL_H = 20, 24
 """Size every candidate piece is normalised to (height from the word's digit height)."""
@@ -267,6 +271,30 @@ MIN_FIGURES_PER_LINE = 3
 """Only lines with a quantity, a price and an amount are read again: arithmetic can check nothing less."""
 
 
+def _values(text: str) -> set[Decimal]:
+    """What a figure may be worth, in either number format (the document's is not known yet)."""
+    found = {read_figure(text, fmt, ocr=True) for fmt in ("ar", "us")}
+    return {v for v in found if v is not None and v > 0}
+
+
+def _adds_up(texts: list[str]) -> bool:
+    """Whether three of a line's figures, in order, already are quantity × price = amount: Tesseract's
+    reading of the line needs no second one."""
+    values = [_values(text) for text in texts]
+    for i, j, k in combinations(range(len(values)), 3):
+        for q, p, a in product(values[i], values[j], values[k]):
+            if a >= p and line_adds_up(q, p, a):
+                return True
+    return False
+
+
+def _valid_key(text: str) -> bool:
+    """A CUIT with its check digit right or a real date: Tesseract's reading of the key needs no second."""
+    if find_cuits(text):
+        return True
+    return bool(find_dates(text)) and "/" in text
+
+
 def second_readings(image: np.ndarray, words: Sequence[OcrWord]) -> list[str | None]:
     """The figure reader's reading of each figure word of ``words`` (boxes in ``image``'s pixels) on a line
     with at least :data:`MIN_FIGURES_PER_LINE` figures, where it differs from Tesseract's; ``None`` for the
@@ -299,8 +327,13 @@ def _read_lines(
     for n, word in enumerate(words):
         if FIGURE_WORD.match(word.text):
             lines.setdefault((word.block, word.line), []).append(n)
-    chosen = {n for members in lines.values() if len(members) >= MIN_FIGURES_PER_LINE for n in members}
-    chosen.update(n for n, word in enumerate(words) if KEY_WORD.match(word.text))
+    chosen = {
+        n
+        for members in lines.values()
+        if len(members) >= MIN_FIGURES_PER_LINE and not _adds_up([words[n].text for n in members])
+        for n in members
+    }
+    chosen.update(n for n, word in enumerate(words) if KEY_WORD.match(word.text) and not _valid_key(word.text))
     for n in sorted(chosen):
         word = words[n]
         pad = int(0.25 * (word.bottom - word.top))
