@@ -523,9 +523,28 @@ def second_reading_row(
                 for i, word in enumerate(lt.line.words)
             ]
             cells = assigner.assign(LineText(Line(words), lt.page), layout, fmt)
-            if row_adds_up(cells):
+            if adds_up_as_built(cells):
                 return cells
     return None
+
+
+def adds_up_as_built(row: RowCells) -> bool:
+    """:func:`row_adds_up`, or adding up once the decimals OCR lost are put back as the item is built
+    ("730431" for 7.904,31)."""
+    if row_adds_up(row):
+        return True
+    if _cell_value(row, ColumnRole.DISCOUNT_AMOUNT) is not None:
+        return False
+    quantity, price, pct, amount = _lost_separators(
+        row,
+        *(
+            _cell_value(row, r)
+            for r in (ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE, ColumnRole.DISCOUNT_PCT, ColumnRole.AMOUNT)
+        ),
+    )
+    if quantity is None or price is None or amount is None:
+        return False
+    return line_adds_up(quantity, price, amount, discount_pct=pct)
 
 
 _PIECE = re.compile(r"\(?-?\$?\d[\d.,]*\)?%?|\S+")
@@ -1022,7 +1041,7 @@ def extract_items(
             if lt.cy <= start_y:
                 continue
             cells = assigner.assign(lt, layout, fmt)
-            if not row_adds_up(cells):
+            if not adds_up_as_built(cells):
                 cells = second_reading_row(lt, layout, fmt, assigner) or cells
             kind = classifier.classify(cells)
             if kind == RowKind.END:

@@ -499,3 +499,19 @@ def test_a_row_that_does_not_add_up_takes_the_figure_readers_reading_that_does()
         (6, Decimal("3578.94"), Decimal("21473.64")),
         (2, Decimal("1634.56"), Decimal("3269.12")),  # it added up: the second reading is not even tried
     ]
+
+
+def test_a_second_reading_counts_when_the_row_adds_up_once_lost_decimals_are_put_back() -> None:
+    from dataclasses import replace
+
+    rows = [
+        (100, [(20, "Descripción"), (200, "Cant."), (240, "Precio"), (300, "Importe")]),
+        (115, [(20, "Cigarrillos Lucky"), (200, "3"), (240, "264,77"), (300, "790431")]),
+    ]
+    view = view_of(rows, conf=0.9)
+    lines = [
+        LineText(Line([replace(w, alt="2634,77" if w.text == "264,77" else None) for w in lt.words]), lt.page)
+        for lt in view.lines
+    ]
+    items = extract_items([PageView(0, 600, 842, lines, ocr=True)], "ar").items
+    assert [(i.quantity, i.unit_price, i.amount) for i in items] == [(3, Decimal("2634.77"), Decimal("7904.31"))]
