@@ -528,14 +528,21 @@ def _year(text: str) -> int:
     return year
 
 
+YEARS = (1900, 2099)
+"""Years a date on an invoice can have (activity start dates go back decades; CAE due dates are days ahead)."""
+
+
 def find_dates(text: str) -> list[tuple[int, dt.date]]:
     """Every valid date in ``text`` as (offset, date): dd/mm/yyyy, dd-mm-yy, dd.mm.yyyy, "08 / 02 / 23",
     "1 8/02/2023" (a digit split by a stray space) and "14 de febrero de 2023"."""
     found: list[tuple[int, dt.date]] = []
     for m in _DATE.finditer(text):
         day, month, year = (int(g.replace(" ", "")) for g in (m.group(1), m.group(3), m.group(4)))
+        year = _year(str(year)) if year < 100 else year
+        if not YEARS[0] <= year <= YEARS[1]:
+            continue  # "24/01/4040": a misread year, not a date
         try:
-            found.append((m.start(), dt.date(_year(str(year)) if year < 100 else year, month, day)))
+            found.append((m.start(), dt.date(year, month, day)))
         except ValueError:
             continue
     upper = strip_accents(text).upper()

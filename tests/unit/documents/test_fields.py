@@ -55,6 +55,7 @@ def test_find_dates_variants(text: str, expected: dt.date) -> None:
 
 def test_find_dates_rejects_impossible_dates() -> None:
     assert find_dates("31/02/2023 and 45/13/2020") == []
+    assert find_dates("Fecha: 24/01/4040") == []  # a misread year
 
 
 @pytest.mark.parametrize(

@@ -130,3 +130,18 @@ def test_a_line_that_already_adds_up_and_valid_keys_are_not_read_again() -> None
     assert not _adds_up(["2", "1.634,56", "3.209,12"])
     assert _valid_key("30-53464097-4") and _valid_key("14/02/2023")
     assert not _valid_key("30-53464097-9") and not _valid_key("75356160371661")
+
+
+@pytest.mark.parametrize(
+    ("first", "digits", "expected"),
+    [
+        ("24/01/4040", "24012026", "24/01/2026"),
+        ("30-39660071-8", "30396609718", "30-39660971-8"),
+        ("30-3966007-8", "30396609718", "30396609718"),  # not as many digits: as read
+        ("0008-00014435", "00080001443", "00080001443"),
+    ],
+)
+def test_a_key_read_again_keeps_the_first_readings_separators(first: str, digits: str, expected: str) -> None:
+    from minimarket.documents.ocr.figures import in_shape_of
+
+    assert in_shape_of(first, digits) == expected

@@ -271,6 +271,16 @@ MIN_FIGURES_PER_LINE = 3
 """Only lines with a quantity, a price and an amount are read again: arithmetic can check nothing less."""
 
 
+def in_shape_of(first: str, digits: str) -> str:
+    """``digits`` laid out like ``first`` when they are as many: the model reads no "/" or "-", so a date
+    or a CUIT read again ("24012026" for "24/01/4040") gets the first reading's separators back
+    ("24/01/2026")."""
+    if not digits.isdigit() or sum(c.isdigit() for c in first) != len(digits):
+        return digits
+    given = iter(digits)
+    return "".join(next(given) if c.isdigit() else c for c in first)
+
+
 def _values(text: str) -> set[Decimal]:
     """What a figure may be worth, in either number format (the document's is not known yet)."""
     found = {read_figure(text, fmt, ocr=True) for fmt in ("ar", "us")}
@@ -338,7 +348,11 @@ def _read_lines(
         word = words[n]
         pad = int(0.25 * (word.bottom - word.top))
         crop = image[max(0, word.top - pad) : word.bottom + pad, max(0, word.left - pad) : word.right + pad]
-        reading = read_word(crop, model, None if KEY_WORD.match(word.text) else AMOUNT_CHARS)
-        if reading is not None and _plausible_alternative(word.text, reading.text):
-            out[n] = reading.text
+        key = bool(KEY_WORD.match(word.text))
+        reading = read_word(crop, model, None if key else AMOUNT_CHARS)
+        if reading is None:
+            continue
+        text = in_shape_of(word.text, reading.text) if key else reading.text
+        if _plausible_alternative(word.text, text):
+            out[n] = text
     return out
