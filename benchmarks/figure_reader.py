@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from minimarket.documents.ocr.figures import FIGURE_WORD, bundled_model, read_word
+from minimarket.documents.ocr.figures import AMOUNT_CHARS, FIGURE_WORD, box_crop, bundled_model, read_word
 from minimarket.documents.ocr.tesseract import image_to_words
 from minimarket.learning.figure_glyphs import degrade, render_sheet, word_crop
 
@@ -49,7 +49,7 @@ def rendered(words: int, seed: int) -> dict[str, Any]:
             for word in drawn[:words]:
                 crop, _ = word_crop(image, word, scale, rng)
                 t0 = time.perf_counter()
-                reading = read_word(crop, model)
+                reading = read_word(crop, model, AMOUNT_CHARS)
                 spent += time.perf_counter() - t0
                 count += 1
                 ours += reading is not None and reading.text == word.text
@@ -93,11 +93,7 @@ def photos(count: int, seed: int) -> dict[str, Any]:
         for word in image_to_words(prepared.image, "spa", 6, round(prepared.dpi)):
             if not FIGURE_WORD.match(word.text) or sum(c.isdigit() for c in word.text) < 3:
                 continue
-            pad = int(0.25 * (word.bottom - word.top))
-            crop = prepared.image[
-                max(0, word.top - pad) : word.bottom + pad, max(0, word.left - pad) : word.right + pad
-            ]
-            reading = read_word(crop, model)
+            reading = read_word(box_crop(prepared.image, word), model, AMOUNT_CHARS)
             first = _digits(word.text) in values
             second = reading is not None and _digits(reading.text) in values
             words += 1

@@ -21,7 +21,7 @@ from itertools import combinations, product
 
 from rapidfuzz import fuzz
 
-from minimarket.documents.linetext import LineText, PageView, read_figure
+from minimarket.documents.linetext import DISCOUNT_ROW, LineText, PageView, read_figure
 from minimarket.domain.invoice import LineItem
 from minimarket.domain.money import line_adds_up
 from minimarket.domain.numbers import NumberFormat
@@ -34,10 +34,9 @@ MIN_ITEM_LINES = 2
 """Lines that must add up before the page's arithmetic rows are taken for its table."""
 _CODE = re.compile(r"^\d{4,14}$")
 _CENTS = re.compile(r"[.,]\d{2,4}$")
-_BONUS = re.compile(r"\b(bonif|desc|dto|descuento)", re.IGNORECASE)
-_BONUS_CUES = ("bonif", "dto", "desc")
+_BONUS_CUES = ("BONIF", "DTO", "DESC")
 BONUS_CUE_SCORE = 75
-"""rapidfuzz ratio from which a word's first letters name a bonus ("Honif" 80, "bontf" 80)."""
+"""rapidfuzz ratio from which a line's first word names a bonus ("HONIF" 80, "BONTF" 80)."""
 _LETTERS = re.compile(r"[A-Za-zÁÉÍÓÚÑáéíóúñ]{2,}")
 
 
@@ -143,11 +142,13 @@ def _description(lt: LineText, end: int) -> tuple[str | None, str]:
 
 def _bonus(lt: LineText, fmt: NumberFormat | None, amount: Decimal) -> Decimal | None:
     """The amount of a bonus line under an item ("Bonif. 10,00% -326,91", read "Honif, 10,004 -326,91"): its
-    last figure, printed negative and smaller than the item's amount, on a line that names a bonus or a
+    last figure, printed negative and smaller than the item's amount, on a line that names a bonus (the
+    items table's :data:`~minimarket.documents.linetext.DISCOUNT_ROW`, or its first word misread) or a
     percentage."""
-    words = lt.raw.lower().split()
-    named = _BONUS.search(lt.raw) or "%" in lt.raw
-    if not named and not any(fuzz.ratio(word[:5], cue) >= BONUS_CUE_SCORE for word in words for cue in _BONUS_CUES):
+    norm = lt.norm.strip()
+    first = norm.split(" ", 1)[0][:5]
+    named = DISCOUNT_ROW.match(norm) or "%" in lt.raw
+    if not named and not any(fuzz.ratio(first, cue) >= BONUS_CUE_SCORE for cue in _BONUS_CUES):
         return None
     last = lt.words[-1].text if lt.words else ""
     if not last.startswith("-"):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from itertools import combinations
@@ -25,7 +25,15 @@ from rapidfuzz.distance import Levenshtein
 
 from minimarket.documents.arithmetic_rows import items_by_arithmetic
 from minimarket.documents.layout import Line, Word
-from minimarket.documents.linetext import LineText, PageView, _space_limit, merged_amount, normalize, read_figure
+from minimarket.documents.linetext import (
+    DISCOUNT_ROW,
+    LineText,
+    PageView,
+    _space_limit,
+    merged_amount,
+    normalize,
+    read_figure,
+)
 from minimarket.domain.afip import VALID_VAT_RATES
 from minimarket.domain.invoice import LineItem
 from minimarket.domain.money import LINE_TOLERANCE, line_adds_up, to_cents
@@ -518,11 +526,7 @@ def second_reading_row(
     others = [i for i, word in enumerate(lt.line.words) if word.alt][:MAX_SECOND_READINGS]
     for size in range(1, len(others) + 1):
         for chosen in combinations(others, size):
-            words = [
-                replace(word, text=word.alt, alt=word.text) if i in chosen and word.alt else word
-                for i, word in enumerate(lt.line.words)
-            ]
-            cells = assigner.assign(LineText(Line(words), lt.page), layout, fmt)
+            cells = assigner.assign(lt.read_again(chosen), layout, fmt)
             if adds_up_as_built(cells):
                 return cells
     return None
@@ -789,7 +793,6 @@ _SKIP = re.compile(
     r"\b(?:TRANSPORTE|VAN|VIENEN|A\s*TRANSPORTAR|DE\s*TRANSPORTE|SUBTOTAL\s*HOJA|SUBTOTAL\s*PAGINA)\b|"
     r"^(?:PAGINA|PAG|HOJA|FOLIO)\s*N?°?\s*\d+\s*(?:/|DE)\s*\d+$|^CONTINUA\b"
 )
-_DISCOUNT_ROW = re.compile(r"^(?:BONIF|BONIFICACION|DESC|DESCUENTO|DTO|REBAJA)\b")
 
 
 _END_ANYWHERE = re.compile(
@@ -830,7 +833,7 @@ class RuleRowClassifier:
         has_qty_price = {ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE} <= roles
         if _SKIP.search(norm) and not has_qty_price:
             return RowKind.SKIP
-        if _DISCOUNT_ROW.match(norm) and not has_qty_price and _row_numbers(row):
+        if DISCOUNT_ROW.match(norm) and not has_qty_price and _row_numbers(row):
             return RowKind.DISCOUNT
         if not has_qty_price and (_END.match(norm) or _END_ANYWHERE.search(norm) or _totals_row(row.line)):
             return RowKind.END

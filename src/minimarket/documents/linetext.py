@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -142,6 +142,10 @@ _NUMERIC_PUNCT = ".,"
 _DEGREE = {"º": "°", "˚": "°", "ª": "°"}
 
 
+DISCOUNT_ROW = re.compile(r"^(?:BONIF|BONIFICACION|DESC|DESCUENTO|DTO|REBAJA)\b")
+"""A bonus or discount line of an items table, in normalised text ("Bonif. 10,00 %  -326,91")."""
+
+
 def strip_accents(text: str) -> str:
     """Remove combining accents ("Emisión" → "Emision"); keeps "ñ"→"n" too."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -252,6 +256,15 @@ class LineText:
         self._norm2raw = norm2raw
 
     # --- geometry -------------------------------------------------------------------------------------
+    def read_again(self, chosen: Collection[int] | None = None) -> LineText:
+        """The line with its words ``chosen`` (by index; all by default) taken as the figure reader read
+        them (:attr:`~minimarket.documents.layout.Word.alt`), their first reading kept as the alternative."""
+        words = [
+            replace(w, text=w.alt, alt=w.text) if w.alt and (chosen is None or i in chosen) else w
+            for i, w in enumerate(self.line.words)
+        ]
+        return LineText(Line(words), self.page)
+
     @property
     def words(self) -> list[Word]:
         return self.line.words
@@ -765,11 +778,6 @@ def second_reading_views(views: Sequence[PageView]) -> list[PageView] | None:
         return None
     out = []
     for view in views:
-        lines = [
-            LineText(Line([replace(w, text=w.alt, alt=w.text) if w.alt else w for w in lt.words]), lt.page)
-            if any(w.alt for w in lt.words)
-            else lt
-            for lt in view.lines
-        ]
+        lines = [lt.read_again() if any(w.alt for w in lt.words) else lt for lt in view.lines]
         out.append(PageView(view.index, view.width, view.height, lines, view.ocr))
     return out

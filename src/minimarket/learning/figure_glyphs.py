@@ -23,10 +23,10 @@ import cv2
 import numpy as np
 
 from minimarket.documents.ocr.figures import (
-    BLANK,
     GARBAGE,
     GlyphModel,
     candidate_pieces,
+    is_blank,
     piece_features,
     word_image,
 )
@@ -145,11 +145,10 @@ def labelled_pieces(crop: np.ndarray, word: RenderedWord, scale: float, left: in
         if cols.size:
             start = max(0, int(a))
             truth.append((start + int(cols[0]), start + int(cols[-1]) + 1, a, b, char))
-    limit = BLANK * float(measured.profile.max())
     slack, bleed = 0.08 * height, 0.2 * height
     for i, j in candidate_pieces(measured):
         a, b = measured.cuts[i], measured.cuts[j]
-        if float(measured.profile[a:b].max()) < limit:
+        if is_blank(measured, a, b):
             continue
         label = GARBAGE
         for ink_a, ink_b, span_a, span_b, char in truth:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 from minimarket.documents.arithmetic_rows import items_by_arithmetic
 from minimarket.documents.items import extract_items
 from minimarket.documents.layout import Word
 from minimarket.documents.linetext import PageView, line_texts, regroup_lines
-from tests.unit.documents.test_items import words_at
+from tests.unit.documents.test_items import with_second_readings, words_at
 
 TICKET = [
     (100, [(20, "CANT, A Y UNIT, [VIVA] — IMPORTE")]),
@@ -24,8 +23,7 @@ TICKET = [
 
 def ocr_view(rows: list[tuple[float, list[tuple[float, str]]]], alts: dict[str, str] | None = None) -> PageView:
     words = [w for y, cells in rows for w in words_at(cells, y, conf=0.8)]
-    words = [replace(w, alt=(alts or {}).get(w.text)) for w in words]
-    return PageView(0, 600, 842, line_texts(regroup_lines(words)), ocr=True)
+    return with_second_readings(PageView(0, 600, 842, line_texts(regroup_lines(words))), alts or {})
 
 
 def test_a_ticket_whose_header_did_not_read_gives_its_items_by_their_arithmetic() -> None:

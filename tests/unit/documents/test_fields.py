@@ -9,6 +9,7 @@ import pytest
 from minimarket.documents.fields import extract_header
 from minimarket.documents.layout import Word
 from minimarket.documents.linetext import PageView, find_cuits, find_dates, line_texts, regroup_lines
+from tests.unit.documents.test_items import with_second_readings
 
 CW = 5.0  # character width in points
 H = 8.0  # word height
@@ -359,16 +360,6 @@ def test_a_misread_start_of_activities_date_is_not_the_issue_date(misread: str) 
 # --- second readings of the figures ----------------------------------------------------
 
 
-def _with_alts(view: PageView, alts: dict[str, str]) -> PageView:
-    from dataclasses import replace
-
-    from minimarket.documents.layout import Line
-    from minimarket.documents.linetext import LineText
-
-    lines = [LineText(Line([replace(w, alt=alts.get(w.text)) for w in lt.words]), lt.page) for lt in view.lines]
-    return PageView(view.index, view.width, view.height, lines, ocr=True)
-
-
 BLURRED_HEADER = [
     (40, "Distribuidora Láctea Oeste S.A."),
     (52, "CUIT: 30-53464097-9"),  # the check digit misread: no CUIT
@@ -380,7 +371,9 @@ BLURRED_HEADER = [
 def test_header_keys_the_first_reading_missed_come_from_the_figure_readers_reading() -> None:
     from minimarket.documents.fields import fill_from_second_readings
 
-    view = _with_alts(page(BLURRED_HEADER), {"30-53464097-9": "30-53464097-4", "7535616037166": "75356160371661"})
+    view = with_second_readings(
+        page(BLURRED_HEADER), {"30-53464097-9": "30-53464097-4", "7535616037166": "75356160371661"}
+    )
     header = extract_header([view])
     assert header.issuer_cuit is None and header.cae is None
     assert sorted(fill_from_second_readings(header, [view])) == ["cae", "issuer_cuit"]
@@ -391,7 +384,7 @@ def test_header_keys_the_first_reading_missed_come_from_the_figure_readers_readi
 def test_a_second_reading_never_replaces_a_field_or_supplies_an_invalid_one() -> None:
     from minimarket.documents.fields import fill_from_second_readings
 
-    view = _with_alts(
+    view = with_second_readings(
         page(BLURRED_HEADER),
         {"30-53464097-9": "30-53464097-8", "14/02/2023": "14/02/2028", "7535616037166": "7535616037169"},
     )

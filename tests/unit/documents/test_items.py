@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -37,6 +38,12 @@ def words_at(cells: list[tuple[float, str]], y: float, h: float = H, conf: float
 def view_of(rows: list[tuple[float, list[tuple[float, str]]]], conf: float = 1.0) -> PageView:
     words = [w for y, cells in rows for w in words_at(cells, y, conf=conf)]
     return PageView(0, 600, 842, line_texts(regroup_lines(words)))
+
+
+def with_second_readings(view: PageView, alts: dict[str, str]) -> PageView:
+    """``view`` as an OCR page whose words in ``alts`` the figure reader read differently."""
+    lines = [LineText(Line([replace(w, alt=alts.get(w.text)) for w in lt.words]), lt.page) for lt in view.lines]
+    return PageView(view.index, view.width, view.height, lines, ocr=True)
 
 
 AFIP_HEADER = [
@@ -484,8 +491,6 @@ def test_an_ocr_figure_with_its_separators_slipped_reads_in_the_table_as_in_the_
 
 def test_a_row_that_does_not_add_up_takes_the_figure_readers_reading_that_does() -> None:
     """Tesseract read 3.578,84 where the photo says 3.578,94; the figure reader read it right."""
-    from dataclasses import replace
-
     rows = [
         (100, [(20, "Descripción"), (200, "Cant."), (240, "Precio"), (300, "Importe")]),
         (115, [(20, "Cigarrillos Camel"), (200, "6"), (240, "3.578,84"), (300, "21.473,64")]),
@@ -493,8 +498,7 @@ def test_a_row_that_does_not_add_up_takes_the_figure_readers_reading_that_does()
     ]
     view = view_of(rows, conf=0.9)
     alts = {"3.578,84": "3.578,94", "3.269,12": "3.209,12"}  # the second one is the reader's mistake
-    lines = [LineText(Line([replace(w, alt=alts.get(w.text)) for w in lt.words]), lt.page) for lt in view.lines]
-    items = extract_items([PageView(0, 600, 842, lines, ocr=True)], "ar").items
+    items = extract_items([with_second_readings(view, alts)], "ar").items
     assert [(i.quantity, i.unit_price, i.amount) for i in items] == [
         (6, Decimal("3578.94"), Decimal("21473.64")),
         (2, Decimal("1634.56"), Decimal("3269.12")),  # it added up: the second reading is not even tried
@@ -502,16 +506,10 @@ def test_a_row_that_does_not_add_up_takes_the_figure_readers_reading_that_does()
 
 
 def test_a_second_reading_counts_when_the_row_adds_up_once_lost_decimals_are_put_back() -> None:
-    from dataclasses import replace
-
     rows = [
         (100, [(20, "Descripción"), (200, "Cant."), (240, "Precio"), (300, "Importe")]),
         (115, [(20, "Cigarrillos Lucky"), (200, "3"), (240, "264,77"), (300, "790431")]),
     ]
-    view = view_of(rows, conf=0.9)
-    lines = [
-        LineText(Line([replace(w, alt="2634,77" if w.text == "264,77" else None) for w in lt.words]), lt.page)
-        for lt in view.lines
-    ]
-    items = extract_items([PageView(0, 600, 842, lines, ocr=True)], "ar").items
+    view = with_second_readings(view_of(rows, conf=0.9), {"264,77": "2634,77"})
+    items = extract_items([view], "ar").items
     assert [(i.quantity, i.unit_price, i.amount) for i in items] == [(3, Decimal("2634.77"), Decimal("7904.31"))]

@@ -103,3 +103,19 @@ def test_an_ocr_amount_with_one_separator_throughout_reads_with_two_decimals() -
 
     assert values(0.9) == [Decimal("45660.63")]
     assert values(1.0) == [None]
+
+
+def test_a_line_read_again_takes_the_chosen_second_readings_and_keeps_the_first() -> None:
+    from minimarket.documents.layout import Line, Word
+    from minimarket.documents.linetext import LineText
+
+    words = [
+        Word("6", 0, 0, 5, 8),
+        Word("3.578,84", 10, 0, 50, 8, 0.8, "3.578,94"),
+        Word("21.4l3,64", 60, 0, 100, 8, 0.8, "21.473,64"),
+    ]
+    line = LineText(Line(words))
+    assert line.read_again().raw == "6 3.578,94 21.473,64"
+    again = line.read_again({1})
+    assert again.raw == "6 3.578,94 21.4l3,64"
+    assert again.words[1].alt == "3.578,84" and line.raw == "6 3.578,84 21.4l3,64"

@@ -4,8 +4,10 @@ Tesseract's ``spa`` model reads blurred 8/6/5/0 and a typewriter font's commas i
 knows nothing but digits, "." and ",": a small neural network (:class:`GlyphModel`, trained by
 :mod:`minimarket.learning.figure_glyphs` on figures rendered in the usual invoice typefaces, blurred,
 noised and JPEG-compressed) scores every piece of the word between candidate cuts, and dynamic programming
-picks the cuts and characters that explain the word best. It reads words whose box Tesseract found; the
-engine decides when its reading replaces Tesseract's (:func:`minimarket.documents.ocr.engine.ocr_page`).
+picks the cuts and characters that explain the word best. It reads words whose box Tesseract found, on
+photos and enlarged pictures (:func:`minimarket.documents.ocr.engine.ocr_page`); its reading never replaces
+Tesseract's, it is kept beside it (:attr:`~minimarket.documents.layout.Word.alt`) for arithmetic and the
+header's checks to choose from.
 """
 
 from __future__ import annotations
@@ -31,8 +33,6 @@ CELL_W, CELL_H = 20, 24
 """Size every candidate piece is normalised to (height from the word's digit height)."""
 GARBAGE = "#"
 """Class of the pieces that are not one whole character (half a digit, two digits, a digit and a comma)."""
-GEOMETRY = 6
-"""Number of geometric features appended to the piece's pixels."""
 MAX_PIECE = 1.35
 """Widest piece tried, in digit heights (Courier's "0" with its side bearings is about 1.05)."""
 MIN_PIECE = 0.1
@@ -173,6 +173,11 @@ def piece_features(word: WordImage, a: int, b: int) -> np.ndarray:
     return np.concatenate([cell.ravel(), np.asarray(geometry, np.float32)])
 
 
+def is_blank(word: WordImage, a: int, b: int) -> bool:
+    """Whether columns [a, b) of the word are paper between characters."""
+    return float(word.profile[a:b].max()) < BLANK * float(word.profile.max())
+
+
 def candidate_pieces(word: WordImage) -> list[tuple[int, int]]:
     """(start, end) indices into ``word.cuts`` of every piece wide enough to be a character."""
     height = word.digit_height
@@ -197,9 +202,8 @@ def read_word(crop: np.ndarray, model: GlyphModel, allowed: str | None = None) -
     pieces = candidate_pieces(word)
     if not pieces:
         return None
-    cuts, profile = word.cuts, word.profile
-    limit = BLANK * float(profile.max())
-    inked = [float(profile[cuts[i] : cuts[j]].max()) >= limit for i, j in pieces]
+    cuts = word.cuts
+    inked = [not is_blank(word, cuts[i], cuts[j]) for i, j in pieces]
     features = [piece_features(word, cuts[i], cuts[j]) for (i, j), ink in zip(pieces, inked, strict=True) if ink]
     proba = model.predict_proba(np.asarray(features, np.float32)) if features else np.zeros((0, len(model.classes)))
     garbage = model.classes.index(GARBAGE) if GARBAGE in model.classes else None
@@ -305,10 +309,17 @@ def _valid_key(text: str) -> bool:
     return bool(find_dates(text)) and "/" in text
 
 
+def box_crop(image: np.ndarray, word: OcrWord) -> np.ndarray:
+    """The word's box in ``image`` with a quarter of its height of paper around it."""
+    pad = int(0.25 * (word.bottom - word.top))
+    return image[max(0, word.top - pad) : word.bottom + pad, max(0, word.left - pad) : word.right + pad]
+
+
 def second_readings(image: np.ndarray, words: Sequence[OcrWord]) -> list[str | None]:
-    """The figure reader's reading of each figure word of ``words`` (boxes in ``image``'s pixels) on a line
-    with at least :data:`MIN_FIGURES_PER_LINE` figures, where it differs from Tesseract's; ``None`` for the
-    other words, or for all of them when no model is bundled."""
+    """The figure reader's reading of the words of ``words`` (boxes in ``image``'s pixels) worth reading
+    again, where it differs from Tesseract's: the figures of a line with at least
+    :data:`MIN_FIGURES_PER_LINE` of them that does not add up, and the header keys that are not valid as
+    read. ``None`` for the other words, or for all of them when no model is bundled."""
     model = bundled_model()
     out: list[str | None] = [None] * len(words)
     if model is None:
@@ -346,10 +357,8 @@ def _read_lines(
     chosen.update(n for n, word in enumerate(words) if KEY_WORD.match(word.text) and not _valid_key(word.text))
     for n in sorted(chosen):
         word = words[n]
-        pad = int(0.25 * (word.bottom - word.top))
-        crop = image[max(0, word.top - pad) : word.bottom + pad, max(0, word.left - pad) : word.right + pad]
         key = bool(KEY_WORD.match(word.text))
-        reading = read_word(crop, model, None if key else AMOUNT_CHARS)
+        reading = read_word(box_crop(image, word), model, None if key else AMOUNT_CHARS)
         if reading is None:
             continue
         text = in_shape_of(word.text, reading.text) if key else reading.text
