@@ -83,4 +83,8 @@ def figures_cmd(
     target = out or MODEL_PATH
     if not target.parent.is_dir():
         fail(f"La carpeta {target.parent} no existe.", 2)
-    print_json(train_and_save(target, sheets=sheets, seed=seed, progress=lambda m: typer.echo(m, err=True)))
+    try:
+        figures = train_and_save(target, sheets=sheets, seed=seed, progress=lambda m: typer.echo(m, err=True))
+    except OSError as exc:
+        fail(f"No se pudo escribir el modelo en {target}: {exc.strerror or exc}.", 1)
+    print_json(figures)

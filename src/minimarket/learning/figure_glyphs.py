@@ -212,11 +212,15 @@ def train_glyph_model(
 
 
 def train_and_save(path: Path, sheets: int = 72, seed: int = 1, progress: Any = None) -> dict[str, Any]:
-    """Train and write the model to ``path`` (written whole, then moved into place)."""
+    """Train and write the model to ``path`` (written whole, then moved into place; nothing is left behind
+    when it cannot be)."""
     model, figures = train_glyph_model(sheets, seed, progress=progress)
     partial = path.with_name(path.stem + ".partial.npz")
-    model.save(partial)
-    partial.replace(path)
+    try:
+        model.save(partial)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     figures["path"] = str(path)
     return figures
 
