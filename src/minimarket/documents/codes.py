@@ -16,9 +16,13 @@ import numpy as np
 import zxingcpp
 
 from minimarket.documents.layout import DecodedCode
+from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, blur_candidates, deconvolve
 
 CAE_BARCODE_LENGTHS = (40, 42)
 """Digits in the legacy CAE barcode (CUIT 11 + type 2-3 + point of sale 4-5 + CAE 14 + due date 8 + check)."""
+
+CODE_SMOOTHING = 0.003
+"""Regularisation of the deconvolution tried on QR regions (see :func:`~minimarket.documents.ocr.deblur.deconvolve`)."""
 
 _FORMATS = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.ITF])
 _KIND = {zxingcpp.BarcodeFormat.QRCode: "qr", zxingcpp.BarcodeFormat.ITF: "i2of5"}
@@ -113,6 +117,11 @@ def _attempts(gray: np.ndarray, effort: int) -> Iterator[Callable[[], list[Found
     yield lambda: _decode(gray, zxingcpp.Binarizer.GlobalHistogram)
     # 4. Crops around square, dense candidate regions, at several module sizes.
     yield lambda: _decode_candidates(gray, effort)
+    if effort < FULL:
+        return
+    # 5. Candidate regions with the picture's likely motion blurs taken out (a hand that moved smears a
+    # QR's modules together).
+    yield lambda: _decode_deblurred(gray)
 
 
 def _flatten(gray: np.ndarray) -> np.ndarray:
@@ -126,10 +135,12 @@ def _flatten(gray: np.ndarray) -> np.ndarray:
     return np.asarray(binary)
 
 
-def candidate_regions(gray: np.ndarray, max_regions: int = 6) -> list[tuple[int, int, int, int]]:
+def candidate_regions(
+    gray: np.ndarray, max_regions: int = 6, square_only: bool = False
+) -> list[tuple[int, int, int, int]]:
     """Square-ish regions dense in dark/light transitions (QR codes, barcodes), as (x, y, w, h) boxes
-    in ``gray``'s pixels, square ones first, then larger first. Found on a downscaled copy with a gradient
-    + closing filter."""
+    in ``gray``'s pixels, square ones first, then larger first (only square ones with ``square_only``).
+    Found on a downscaled copy with a gradient + closing filter."""
     scale = min(1.0, 1200 / max(gray.shape[:2]))
     small = _resize(gray, scale) if scale < 1 else gray
     grad = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
@@ -149,7 +160,7 @@ def candidate_regions(gray: np.ndarray, max_regions: int = 6) -> list[tuple[int,
         fill = cv2.contourArea(contour) / area
         square = 0.6 <= aspect <= 1.6 and fill > 0.6
         barcode = (aspect > 4 or aspect < 0.25) and fill > 0.6
-        if square or barcode:
+        if square or (barcode and not square_only):
             boxes.append((square, area, x, y, w, h))
     boxes.sort(reverse=True)  # square (QR-like) regions first, larger first
     regions = []
@@ -177,6 +188,32 @@ def _decode_candidates(gray: np.ndarray, effort: int) -> list[Found]:
             for amount in strengths:
                 variant = _sharpen(scaled, amount * target / 500, amount) if amount else scaled
                 found = _decode(variant, zxingcpp.Binarizer.LocalAverage, scale=target / side, offset=(x, y))
+                if found:
+                    return found
+    return []
+
+
+def _decode_deblurred(gray: np.ndarray) -> list[Found]:
+    """The square candidate regions deconvolved with an out-of-focus blur, then with each motion blur the
+    picture may show and its
+    neighbours (one pixel longer or shorter, a few degrees either way: the estimate is rough, zxing is the
+    judge), lightly regularised (modules want sharp edges more than quiet paper), at two sizes."""
+    blurs = blur_candidates(gray, limit=2)
+    near = dict.fromkeys(
+        Blur(blur.length + dl, (blur.angle + da) % 180)
+        for blur in blurs
+        for dl in (0, -1, 1)
+        for da in (0, -4, 4)
+        if blur.length + dl >= 2
+    )
+    variants = [OUT_OF_FOCUS, *near]
+    for x, y, w, h in candidate_regions(gray, max_regions=4, square_only=True)[:3]:
+        crop = gray[y : y + h, x : x + w]
+        side = max(crop.shape[:2])
+        for blur in variants:
+            sharp = deconvolve(crop, blur, smoothing=CODE_SMOOTHING)
+            for target in (500, 700):
+                found = _decode(_resize(sharp, target / side), scale=target / side, offset=(x, y))
                 if found:
                     return found
     return []

@@ -180,6 +180,7 @@ _READING_MODULES = (
     "documents/ocr/engine.py",
     "documents/ocr/preprocess.py",
     "documents/ocr/tesseract.py",
+    "documents/ocr/deblur.py",
     "documents/ocr/figures.py",
     "documents/ocr/figure_glyphs.npz",
     "documents/linetext.py",  # the figure reader checks lines and keys with its parsers

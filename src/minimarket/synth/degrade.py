@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from minimarket.documents.ocr.deblur import motion_kernel
+
 __all__ = ["Image", "encode_jpeg", "encode_png", "photo_effects", "scan_effects"]
 
 Image = NDArray[np.uint8]
@@ -52,13 +54,8 @@ def _blur(image: Image, rng: np.random.Generator) -> tuple[Image, str]:
         k = int(rng.choice([3, 5]))
         return _u8(cv2.GaussianBlur(image, (k, k), 0)), f"blur_gauss{k}"
     length = int(rng.integers(3, 8))
-    kernel = np.zeros((length, length), np.float32)
-    kernel[length // 2, :] = 1.0 / length
     angle = float(rng.uniform(0, 180))
-    matrix = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1.0)
-    kernel = np.asarray(cv2.warpAffine(kernel, matrix, (length, length)), dtype=np.float32)
-    kernel /= max(float(kernel.sum()), 1e-6)
-    return _u8(cv2.filter2D(image, -1, kernel)), f"blur_motion{length}"
+    return _u8(cv2.filter2D(image, -1, motion_kernel(length, angle))), f"blur_motion{length}"
 
 
 def scan_effects(image: Image, rng: np.random.Generator) -> tuple[Image, list[str]]:
