@@ -907,6 +907,7 @@ def _build_item(row: _Row) -> LineItem | None:
     pct = _cell_value(main, ColumnRole.DISCOUNT_PCT)
     if discount is None:
         quantity, unit_price, pct, amount = _lost_separators(main, quantity, unit_price, pct, amount)
+        quantity, unit_price, amount = _mended(main, quantity, unit_price, pct, amount)
     if discount is None and pct is not None:
         if pct == 0:
             discount = Decimal("0")
@@ -957,12 +958,29 @@ def _lost_separator(cell: Cell | None) -> bool:
     return cell is not None and not re.search(r"\d[.,]\d", cell.text) and len(re.sub(r"\D", "", cell.text)) >= 3
 
 
+_GROUP_OR_GRAMS = re.compile(r"^\d{1,3}[.,]\d{3}$")
+"""A quantity whose separator reads either way: thousands of units, or kilograms to the gram (a blurred
+comma looks like a point)."""
+
+
+def _quantity_readings(row: RowCells, quantity: Decimal) -> list[Decimal]:
+    """The quantity as read first, then the other ways its separator can be read: "5.615" is 5615 units or
+    5,615 kg; "5615", read without its comma, may be 56,15 or 5,615 kg (weighed to the gram)."""
+    cell = row.number(ColumnRole.QUANTITY)
+    if cell is not None and _GROUP_OR_GRAMS.match(cell.text):
+        return [quantity, quantity / 1000 if quantity >= 1000 else quantity * 1000]
+    if _lost_separator(cell):
+        return [quantity, quantity / 100, quantity / 1000]
+    return [quantity]
+
+
 def _lost_separators(
     row: RowCells, quantity: Decimal | None, price: Decimal | None, pct: Decimal | None, amount: Decimal | None
 ) -> tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]:
     """quantity × price (less a % discount) ≠ amount, and some of these figures were read without a decimal
-    separator ("267288" for 2.672,88, "300%" for 3,00 %): the one way of putting back the two decimals that
-    makes the item add up to the cent, if there is exactly one. A discount over 100 % that no such way
+    separator ("267288" for 2.672,88, "300%" for 3,00 %, a weighed "5615" for 5,615 kg), or a quantity whose
+    separator reads either way ("5.615"): the one way of putting back the decimals that makes the item add
+    up to the cent, if there is exactly one. A discount over 100 % that no such way
     explains is dropped."""
     if quantity is None or price is None or amount is None:
         return quantity, price, (pct if pct is None or pct <= 100 else None), amount
@@ -971,7 +989,9 @@ def _lost_separators(
     choices: list[list[Decimal | None]] = []
     for role, value in zip(roles, values, strict=True):
         options: list[Decimal | None] = [value]
-        if value is not None and _lost_separator(row.number(role)):
+        if role == ColumnRole.QUANTITY:
+            options = list(_quantity_readings(row, quantity))
+        elif value is not None and _lost_separator(row.number(role)):
             options = [value / 100] if role == ColumnRole.DISCOUNT_PCT and value > 100 else [value, value / 100]
         choices.append(options)
 
@@ -993,6 +1013,54 @@ def _lost_separators(
         q, p, d, a = found[0]
         return q, (p.quantize(Decimal("0.01")) if p != price and p is not None else p), d, a
     return quantity, price, (pct if pct is None or pct <= 100 else None), amount
+
+
+def _mended(
+    row: RowCells, quantity: Decimal | None, price: Decimal | None, pct: Decimal | None, amount: Decimal | None
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """:func:`one_misread_figure` with each reading of the quantity's separator; kept when exactly one
+    reading can be mended."""
+    if quantity is None or price is None or amount is None or line_adds_up(quantity, price, amount, discount_pct=pct):
+        return quantity, price, amount
+    mended = {
+        fixed
+        for reading in _quantity_readings(row, quantity)
+        if (fixed := one_misread_figure(reading, price, pct, amount)) != (reading, price, amount)
+    }
+    return mended.pop() if len(mended) == 1 else (quantity, price, amount)
+
+
+def _one_digit_apart(a: Decimal, b: Decimal) -> bool:
+    """The two figures' digits differ by one digit changed, missing or extra."""
+    digits = [re.sub(r"\D", "", format(v.normalize(), "f")) for v in (a, b)]
+    return Levenshtein.distance(*digits) == 1
+
+
+def one_misread_figure(
+    quantity: Decimal | None, price: Decimal | None, pct: Decimal | None, amount: Decimal | None
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """(quantity, price, amount) mended as an auditor would: when quantity × price (less a % discount) is
+    not the amount, and exactly one of the three, with one digit changed, missing or extra ("20581,11" for
+    28.581,11, "4390,13" for 84.390,13), is what the other two make it, that one is put right. Two digits
+    wrong, or two ways of mending, leave the row as read."""
+    if quantity is None or price is None or amount is None or quantity <= 0 or price <= 0:
+        return quantity, price, amount
+    if line_adds_up(quantity, price, amount, discount_pct=pct):
+        return quantity, price, amount
+    factor = 1 - (pct or Decimal("0")) / 100
+    if factor <= 0:
+        return quantity, price, amount
+    mended: list[tuple[Decimal, Decimal, Decimal]] = []
+    computed = to_cents(quantity * price * factor)
+    if _one_digit_apart(computed, amount):
+        mended.append((quantity, price, computed))
+    unit = (amount / (quantity * factor)).quantize(Decimal("0.01"))
+    if line_adds_up(quantity, unit, amount, discount_pct=pct) and _one_digit_apart(unit, price):
+        mended.append((quantity, unit, amount))
+    count = (amount / (price * factor)).quantize(Decimal("0.001"))
+    if count > 0 and line_adds_up(count, price, amount, discount_pct=pct) and _one_digit_apart(count, quantity):
+        mended.append((count.quantize(Decimal(1)) if count == count.to_integral_value() else count, price, amount))
+    return mended[0] if len(mended) == 1 else (quantity, price, amount)
 
 
 def _quantity_in_description(

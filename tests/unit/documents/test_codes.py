@@ -188,3 +188,27 @@ def test_no_code_no_result(kind: str) -> None:
             )
     assert find_codes(image, 0) == []
     assert find_codes(np.zeros((0, 0), np.uint8), 0) == []
+
+
+@pytest.mark.parametrize(("length", "angle"), [(7, 75), (6, 0)])
+def test_motion_blurred_qr_is_read_deblurred(length: int, angle: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A photo's QR smeared by a hand that moved: only the deconvolved candidate regions decode."""
+    from minimarket.documents import codes
+    from minimarket.documents.ocr.deblur import motion_kernel
+
+    url = QR_PREFIX + "?p=" + "eyJ2ZXIiOjEsImZlY2hhIjoiMjAyNi0wMi0xMSIsImN1aXQiOjMwODUyODgxNTY1LCJwdG9WdGEiOjN9" * 3
+    qr = np.array(zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode).to_image(scale=3))
+    page = np.full((1400, 1000), 235, np.uint8)
+    for row in range(100, 1300, 40):  # printed lines around it, as on an invoice
+        text = "FACTURA 0003-00109710 CUIT 30-85288156-5 $ 705.928,32"
+        cv2.putText(page, text, (40, row), cv2.FONT_HERSHEY_SIMPLEX, 0.55, 30, 1, cv2.LINE_AA)
+    h, w = qr.shape
+    page[900 : 900 + h, 600 : 600 + w] = np.minimum(page[900 : 900 + h, 600 : 600 + w], qr)
+    smeared = cv2.filter2D(page, -1, motion_kernel(length, angle)).astype(np.float32)
+    smeared += np.random.default_rng(0).standard_normal(page.shape).astype(np.float32) * 4
+    _, jpeg = cv2.imencode(".jpg", np.clip(smeared, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 75])
+    photo = cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
+
+    assert [c.text for c in find_codes(photo, 0)] == [url]
+    monkeypatch.setattr(codes, "_decode_deblurred", lambda gray: [])
+    assert find_codes(photo, 0) == []
