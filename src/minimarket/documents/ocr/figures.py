@@ -341,19 +341,25 @@ def _one_blas_thread() -> Any:
     return _blas().limit(limits=1, user_api="blas")
 
 
-def _read_lines(
-    image: np.ndarray, words: Sequence[OcrWord], model: GlyphModel, out: list[str | None]
-) -> list[str | None]:
+def _figure_lines(words: Sequence[OcrWord]) -> list[list[int]]:
+    """The indices of the figures of each Tesseract line with at least :data:`MIN_FIGURES_PER_LINE` of them."""
     lines: dict[tuple[int, int], list[int]] = {}
     for n, word in enumerate(words):
         if FIGURE_WORD.match(word.text):
             lines.setdefault((word.block, word.line), []).append(n)
-    chosen = {
-        n
-        for members in lines.values()
-        if len(members) >= MIN_FIGURES_PER_LINE and not _adds_up([words[n].text for n in members])
-        for n in members
-    }
+    return [members for members in lines.values() if len(members) >= MIN_FIGURES_PER_LINE]
+
+
+def lines_adding_up(words: Sequence[OcrWord]) -> int:
+    """How many lines of a reading have three figures that are quantity × price = amount (in either number
+    format): how much of an invoice's items table reads right."""
+    return sum(_adds_up([words[n].text for n in members]) for members in _figure_lines(words))
+
+
+def _read_lines(
+    image: np.ndarray, words: Sequence[OcrWord], model: GlyphModel, out: list[str | None]
+) -> list[str | None]:
+    chosen = {n for members in _figure_lines(words) if not _adds_up([words[n].text for n in members]) for n in members}
     chosen.update(n for n, word in enumerate(words) if KEY_WORD.match(word.text) and not _valid_key(word.text))
     for n in sorted(chosen):
         word = words[n]
