@@ -66,14 +66,15 @@ def test_the_orientation_band_is_where_the_text_is() -> None:
 
 
 def test_motion_blurred_photo_is_read_deblurred(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A low-resolution picture smeared by a moving hand reads with more confident words once its blur is
-    taken out; with deblurring switched off it reads worse."""
+    """A low-resolution photo of a sheet smeared by a moving hand reads with more confident words once its
+    blur is taken out; with deblurring switched off it reads worse."""
     from minimarket.catalog import bundled_catalog
     from minimarket.documents.ocr.deblur import motion_kernel
     from minimarket.synth.invoices.dataset import make_document
     from minimarket.synth.invoices.render import rasterize
 
-    sharp = rasterize(make_document(bundled_catalog(), 5, 0, "pdf").data, 130, gray=True)[0]
+    sheet = rasterize(make_document(bundled_catalog(), 5, 0, "pdf").data, 130, gray=True)[0]
+    sharp = cv2.copyMakeBorder(sheet, 90, 90, 90, 90, cv2.BORDER_CONSTANT, value=70)  # the sheet on a table
     smeared = cv2.filter2D(sharp, -1, motion_kernel(7, 60)).astype(np.float32)
     smeared += np.random.default_rng(0).standard_normal(sharp.shape).astype(np.float32) * 5
     photo = np.clip(smeared, 0, 255).astype(np.uint8)
@@ -91,7 +92,8 @@ def test_a_sharp_photo_is_not_deblurred(monkeypatch: pytest.MonkeyPatch) -> None
 
     calls: list[int] = []
     monkeypatch.setattr(engine, "_try_deblurred", lambda *args: calls.append(1) or args[2:4])
-    sharp = rasterize(make_document(bundled_catalog(), 5, 0, "pdf").data, 130, gray=True)[0]
-    page = ocr_page(sharp)  # low resolution: enlarged, so a blur would be looked for if it read poorly
+    sheet = rasterize(make_document(bundled_catalog(), 5, 0, "pdf").data, 130, gray=True)[0]
+    photo = cv2.copyMakeBorder(sheet, 90, 90, 90, 90, cv2.BORDER_CONSTANT, value=70)
+    page = ocr_page(photo)  # a photo of a sheet: a blur would be looked for if it read poorly
     assert "FACTURA" in _text(page)
     assert calls == []
