@@ -522,14 +522,33 @@ def second_reading_row(
 ) -> RowCells | None:
     """The row read with some of its figures taken from the figure reader (:attr:`Word.alt`), fewest first,
     when that makes quantity × price − discount = amount, as the first reading did not; ``None`` otherwise.
-    Arithmetic decides, so a second reading never replaces a first one that adds up."""
-    others = [i for i, word in enumerate(lt.line.words) if word.alt][:MAX_SECOND_READINGS]
+    Arithmetic decides, so a second reading never replaces a first one that adds up. Garbled figures the
+    reader did not read get their look-alike digits as second reading (:meth:`LineText.with_lookalike_figures`),
+    tried after the reader's."""
+    readers = [i for i, word in enumerate(lt.line.words) if word.alt and _under_a_figure_column(word, layout)]
+    lt = lt.with_lookalike_figures()
+    lookalikes = [
+        i
+        for i, word in enumerate(lt.line.words)
+        if word.alt and i not in readers and _under_a_figure_column(word, layout)
+    ]
+    others = (readers + lookalikes)[:MAX_SECOND_READINGS]
     for size in range(1, len(others) + 1):
         for chosen in combinations(others, size):
             cells = assigner.assign(lt.read_again(chosen), layout, fmt)
             if adds_up_as_built(cells):
                 return cells
     return None
+
+
+def _under_a_figure_column(word: Word, layout: TableLayout) -> bool:
+    """Whether the column label nearest to ``word`` is a figure's (quantity, price, amount...), not a code's
+    or a description's: only those words are worth reading again."""
+    if not layout.columns:
+        return True
+    centre = (word.x0 + word.x1) / 2
+    nearest = min(layout.columns, key=lambda column: abs(column.cx - centre))
+    return nearest.role in NUMERIC_ROLES
 
 
 def adds_up_as_built(row: RowCells) -> bool:

@@ -256,6 +256,16 @@ class LineText:
         self._norm2raw = norm2raw
 
     # --- geometry -------------------------------------------------------------------------------------
+    def with_lookalike_figures(self) -> LineText:
+        """The line with every garbled figure that has no second reading given one: its letters that look
+        like digits read as those digits ("10SO97" → "105097", "L3IG9S" → "131695"), for the arithmetic
+        to try as it tries the figure reader's."""
+        words = [
+            replace(w, alt=lookalike) if not w.alt and (lookalike := lookalike_figure(w.text)) else w
+            for w in self.line.words
+        ]
+        return LineText(Line(words), self.page)
+
     def read_again(self, chosen: Collection[int] | None = None) -> LineText:
         """The line with its words ``chosen`` (by index; all by default) taken as the figure reader read
         them (:attr:`~minimarket.documents.layout.Word.alt`), their first reading kept as the alternative."""
@@ -678,6 +688,19 @@ def slipped_separator_amount(text: str) -> Decimal | None:
     if not _ONE_SEPARATOR_THROUGHOUT.fullmatch(text):
         return None
     return Decimal(re.sub(r"[.,]", "", text[:-3]) + "." + text[-2:])
+
+
+_LOOKALIKE_DIGITS = str.maketrans("OoQDSsIilL|BZzGbgT", "000055111118226697")
+_GARBLED_FIGURE = re.compile(r"^\$?[\dOoQDSsIilL|BZzGbgT][\dOoQDSsIilL|BZzGbgT.,]{2,}$")
+
+
+def lookalike_figure(text: str) -> str | None:
+    """A word OCR garbled from a figure, with its look-alike letters as digits ("10SO97" → "105097"): only
+    words of digits, separators and such letters, with at least one digit and one letter; ``None`` else."""
+    if not _GARBLED_FIGURE.match(text) or not any(c.isdigit() for c in text):
+        return None
+    figure = text.translate(_LOOKALIKE_DIGITS)
+    return figure if figure != text else None
 
 
 def read_figure(text: str, fmt: NumberFormat | None, ocr: bool) -> Decimal | None:

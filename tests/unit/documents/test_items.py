@@ -566,3 +566,18 @@ def test_a_row_two_ways_mendable_or_two_digits_off_is_left_as_read() -> None:
     assert one_misread_figure(read[0], read[1], None, read[2]) == read
     read = (Decimal("2"), Decimal("2303.07"), Decimal("4007.34"))  # both misread
     assert one_misread_figure(read[0], read[1], None, read[2]) == read
+
+
+def test_a_garbled_figure_is_read_with_its_lookalike_digits_when_the_row_then_adds_up() -> None:
+    """A blurred photo: "1.050,97" read "10SO97" (S for 5, O for 0, the separators lost); 6 × 1.050,97 is
+    the amount 6.305,82. A word under the description keeps its letters."""
+    view = view_of(
+        [
+            (100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (300, "Importe")]),
+            (115, [(10, "KETCHUP"), (50, "SOL"), (120, "6"), (180, "10SO97"), (300, "6.305,82")]),
+        ],
+        conf=0.8,
+    )
+    (item,) = extract_items([view], "ar").items
+    assert (item.quantity, item.unit_price, item.amount) == (Decimal("6"), Decimal("1050.97"), Decimal("6305.82"))
+    assert "SOL" in item.description

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from minimarket.documents.layout import Word
 from minimarket.documents.linetext import regroup_lines
 
@@ -119,3 +121,22 @@ def test_a_line_read_again_takes_the_chosen_second_readings_and_keeps_the_first(
     again = line.read_again({1})
     assert again.raw == "6 3.578,94 21.4l3,64"
     assert again.words[1].alt == "3.578,84" and line.raw == "6 3.578,84 21.4l3,64"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10SO97", "105097"),
+        ("L3IG9S", "131695"),
+        ("$S634", "$5634"),
+        ("12,5O", "12,50"),
+        ("SOLO", None),
+        ("2100", None),
+        ("x10", None),
+        ("IKG", None),
+    ],
+)
+def test_lookalike_figure(text: str, expected: str | None) -> None:
+    from minimarket.documents.linetext import lookalike_figure
+
+    assert lookalike_figure(text) == expected
