@@ -161,6 +161,20 @@ def test_long_narrow_ticket_is_found() -> None:
     assert quad is not None and np.abs(quad - corners).max() < 25
 
 
+def test_a_known_sheet_is_used_as_given() -> None:
+    """The same picture deblurred is straightened along the sheet found in it as taken."""
+    ticket = np.full((1800, 300), 235, np.uint8)
+    for y in range(40, 1760, 24):
+        cv2.putText(ticket, "CERV. QUILMES 1L x12  2.858,89", (12, y), cv2.FONT_HERSHEY_PLAIN, 0.9, 30, 1)
+    corners = np.array([[520, 80], [830, 100], [790, 1880], [470, 1860]], np.float32)
+    photo = photograph(ticket, corners, size=(1400, 1950))
+    found = preprocess(photo)
+    assert found.quad is not None and np.abs(found.quad - corners).max() < 25
+    given = corners + np.float32(3)
+    again = preprocess(photo, sheet=given)
+    assert again.quad is given and "perspective" in again.steps
+
+
 def test_shadow_is_flattened(page150: np.ndarray) -> None:
     h, w = page150.shape
     ramp = np.linspace(1.0, 0.45, w)[None, :] * np.linspace(1.0, 0.8, h)[:, None]

@@ -12,7 +12,7 @@ import contextlib
 import re
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -239,11 +239,10 @@ def _fix_orientation(
             break  # clearly upside down: no need to look sideways
     if best_degrees == 0 or best_score < ORIENTATION_MARGIN * max(baseline, 1.0):
         return prepared, words
-    turned = PreparedPage(
+    turned = replace(
+        prepared,
         image=rotate90(prepared.image, best_degrees),
-        dpi=prepared.dpi,
         rotation=(prepared.rotation + best_degrees) % 360,
-        skew=prepared.skew,
         steps=[*prepared.steps, f"orient{best_degrees}"],
     )
     candidate = image_to_words(turned.image, lang, psm, round(turned.dpi), deadline.left())
@@ -279,21 +278,23 @@ def _try_deblurred(
     psm: int,
     deadline: Deadline,
 ) -> tuple[PreparedPage, list[OcrWord]]:
-    """The page read again from the picture with its motion blur taken out, when the picture shows one
-    (:func:`~minimarket.documents.ocr.deblur.blur_candidates`) and a deblurred band reads clearly better:
-    each candidate kernel is tried on the band of the page with the most ink, the best one is read
-    whole, and that reading is kept only if it is better as a whole and has no fewer item lines that add
-    up (a wrong kernel can make more confident words out of ringing while it breaks figures)."""
+    """The page read again from the picture with its blur taken out, when the picture shows one
+    (:func:`~minimarket.documents.ocr.deblur.blur_candidates`, or an out-of-focus blur) and a deblurred
+    band reads clearly better: each candidate is tried on the band of the page with the most ink (the sheet
+    straightened where it was found in the picture as taken), the best one is read whole, and that reading
+    is kept only if it is better as a whole and has no fewer item lines that add up (a wrong kernel can
+    make more confident words out of ringing while it breaks figures)."""
     gray = to_gray(image)
     candidates = [*blur_candidates(gray), OUT_OF_FOCUS]
     tuned = active_ocr_settings()
     baseline = _score(_band_words(words, text_band(prepared.image)))
     best: tuple[float, PreparedPage, Blur] | None = None
     for blur in candidates:
-        sharp = apply_ocr_scale(preprocess(deconvolve(gray, blur), dpi, binarize=tuned.binarize), tuned)
+        sharp = preprocess(deconvolve(gray, blur), dpi, binarize=tuned.binarize, sheet=prepared.quad)
+        sharp = apply_ocr_scale(sharp, tuned)
         turn = (prepared.rotation - sharp.rotation) % 360
         if turn:
-            sharp = PreparedPage(rotate90(sharp.image, turn), sharp.dpi, prepared.rotation, sharp.skew, sharp.steps)
+            sharp = replace(sharp, image=rotate90(sharp.image, turn), rotation=prepared.rotation)
         score = _score(image_to_words(_band(sharp.image), lang, psm, round(sharp.dpi), deadline.left()))
         if best is None or score > best[0]:
             best = (score, sharp, blur)
@@ -302,7 +303,7 @@ def _try_deblurred(
     if best is None or best[0] < DEBLUR_MARGIN * max(baseline, 1.0):
         return prepared, words
     _, sharp, blur = best
-    sharp = PreparedPage(sharp.image, sharp.dpi, sharp.rotation, sharp.skew, [*sharp.steps, blur.name])
+    sharp = replace(sharp, steps=[*sharp.steps, blur.name])
     candidate = image_to_words(sharp.image, lang, psm, round(sharp.dpi), deadline.left())
     if _better(candidate, words) and lines_adding_up(candidate) >= lines_adding_up(words):
         return sharp, candidate
@@ -374,10 +375,5 @@ def apply_ocr_scale(prepared: PreparedPage, tuned: OcrSettings) -> PreparedPage:
         return prepared
     interpolation = cv2.INTER_AREA if tuned.scale < 1 else cv2.INTER_CUBIC
     image = cv2.resize(prepared.image, None, fx=tuned.scale, fy=tuned.scale, interpolation=interpolation)
-    return PreparedPage(
-        image=image,
-        dpi=prepared.dpi * tuned.scale,
-        rotation=prepared.rotation,
-        skew=prepared.skew,
-        steps=[*prepared.steps, f"scale{tuned.scale:g}"],
-    )
+    steps = [*prepared.steps, f"scale{tuned.scale:g}"]
+    return replace(prepared, image=image, dpi=prepared.dpi * tuned.scale, steps=steps)

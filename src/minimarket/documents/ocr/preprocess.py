@@ -58,6 +58,8 @@ class PreparedPage:
     """Small deskew angle applied (degrees)."""
     steps: list[str] = field(default_factory=list)
     """Names of the steps that changed the image (for warnings and debugging)."""
+    quad: np.ndarray | None = None
+    """The sheet's corners in the input picture (TL TR BR BL) when it was straightened out of it."""
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -714,22 +716,29 @@ def remove_rules(gray: np.ndarray, char_height: float) -> tuple[np.ndarray, bool
 
 
 def preprocess(
-    image: np.ndarray, dpi: float | None = None, binarize: bool = False, fixed_geometry: bool = False
+    image: np.ndarray,
+    dpi: float | None = None,
+    binarize: bool = False,
+    fixed_geometry: bool = False,
+    sheet: np.ndarray | None = None,
 ) -> PreparedPage:
     """Prepare a page image (gray/BGR uint8) for Tesseract; see the module docstring for the steps.
 
     ``dpi`` is the image's resolution when known (a PDF render); without it the resolution is
     estimated from character heights and the image is rescaled to about 250 dpi. ``fixed_geometry``
     skips perspective, rotation and deskew (only uniform scaling), so that boxes found on the result map
-    back to the input by a scale factor alone (used for images placed on a PDF page).
+    back to the input by a scale factor alone (used for images placed on a PDF page). ``sheet`` gives the
+    sheet's corners in ``image`` when they are already known (:attr:`PreparedPage.quad` of the same picture
+    before it was deblurred: a deblurred picture's ringing can move the edges found).
     """
     gray = to_gray(image)
     steps: list[str] = []
     measure, _ = shrink(gray, 1000)  # a small copy for the measurements, redone after each warp
 
-    quad = None if fixed_geometry else find_page_quad(measure)
+    quad = None if fixed_geometry else find_page_quad(measure) if sheet is None else sheet
     if quad is not None:
-        quad = quad * (max(gray.shape[:2]) / max(measure.shape[:2]))
+        if sheet is None:
+            quad = quad * (max(gray.shape[:2]) / max(measure.shape[:2]))
         gray = warp_quad(gray, quad)
         measure, _ = shrink(gray, 1000)
         steps.append("perspective")
@@ -786,4 +795,4 @@ def preprocess(
     if binarize:
         gray = binarise(gray)
         steps.append("binarise")
-    return PreparedPage(image=gray, dpi=float(effective), rotation=rotation, skew=skew, steps=steps)
+    return PreparedPage(image=gray, dpi=float(effective), rotation=rotation, skew=skew, steps=steps, quad=quad)
