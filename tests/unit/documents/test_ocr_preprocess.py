@@ -175,6 +175,24 @@ def test_a_known_sheet_is_used_as_given() -> None:
     assert again.quad is given and "perspective" in again.steps
 
 
+def test_a_ticket_side_found_inside_it_is_moved_out_past_the_print() -> None:
+    """A ticket's left edge found through the first letters of its lines (its margin in a shadow): the side
+    moves out past the print; sides already on the ticket's edge stay where they are."""
+    from minimarket.documents.ocr.preprocess import _is_ticket, _past_the_print
+
+    ticket = np.full((1800, 300), 235, np.uint8)
+    for y in range(40, 1760, 24):
+        cv2.putText(ticket, "CERV. QUILMES 1L x12  2.858,89", (12, y), cv2.FONT_HERSHEY_PLAIN, 0.9, 30, 1)
+    corners = np.array([[520, 80], [830, 100], [790, 1880], [470, 1860]], np.float32)
+    photo = photograph(ticket, corners, size=(1400, 1950))
+    assert _is_ticket(corners)
+    assert np.abs(_past_the_print(photo, corners) - corners).max() <= 3
+    cut = corners + np.array([[20, 0], [0, 0], [0, 0], [20, 0]], np.float32)  # left side through the text
+    moved = _past_the_print(photo, cut)
+    assert moved[0, 0] <= 532 and moved[3, 0] <= 482  # back before the text's first letters
+    assert np.abs(moved[1:3] - cut[1:3]).max() <= 3
+
+
 def test_shadow_is_flattened(page150: np.ndarray) -> None:
     h, w = page150.shape
     ramp = np.linspace(1.0, 0.45, w)[None, :] * np.linspace(1.0, 0.8, h)[:, None]
