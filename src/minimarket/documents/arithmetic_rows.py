@@ -8,7 +8,8 @@ or as the figure reader did (:attr:`~minimarket.documents.layout.Word.alt`). Onl
 items, so a line of totals or a date never does. The description is the line's text before its figures, or,
 on a ticket that prints it on a line of its own, the line above; a bonus line below ("Bonif. 10,00 %
 -326,91") is the item's discount. Every such item is arithmetic-checked by construction, which is why this
-runs only where no table was found and only on OCR pages.
+runs only where no table gave any item (none found, or a header misread so that no row came out of it) and
+only on OCR pages.
 """
 
 from __future__ import annotations

@@ -1153,7 +1153,7 @@ def extract_items(
                 if cell is not None:
                     result.amounts_text.append((index, role.value, cell.text))
     _drop_trailing_subtotals(result)
-    if not result.layouts:
+    if not result.items:  # no table found, or a header whose columns misread so that no row came out of it
         result.items = items_by_arithmetic(views, fmt)
     result.confidence = round(sum(confidences) / len(confidences), 3) if confidences else 0.0
     return result

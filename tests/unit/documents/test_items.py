@@ -581,3 +581,22 @@ def test_a_garbled_figure_is_read_with_its_lookalike_digits_when_the_row_then_ad
     (item,) = extract_items([view], "ar").items
     assert (item.quantity, item.unit_price, item.amount) == (Decimal("6"), Decimal("1050.97"), Decimal("6305.82"))
     assert "SOL" in item.description
+
+
+def test_a_header_that_gives_no_row_falls_back_to_the_arithmetic() -> None:
+    """A blurred photo whose header kept only "Código Producto Cantidad U. medida" (the price and amount
+    labels lost): the table gives no item, so the lines that add up are the items."""
+    rows = [
+        (100, [(10, "Código"), (40, "Producto"), (120, "Cantidad"), (160, "U."), (170, "medida")]),
+        (115, [(10, "550914"), (40, "PAPA"), (120, "4,500"), (160, "kg"), (200, "627,99"), (340, "2.825,96")]),
+        (130, [(10, "55039"), (40, "TOMATE"), (120, "12,000"), (160, "kg"), (200, "1.393,84"), (340, "16.726,08")]),
+        (145, [(10, "6048"), (40, "AJO"), (120, "1,00"), (160, "un"), (200, "321,00"), (340, "321,00")]),
+    ]
+    view = replace(view_of(rows, conf=0.8), ocr=True)
+    result = extract_items([view], "ar")
+    assert result.layouts
+    assert [(i.quantity, i.amount) for i in result.items] == [
+        (Decimal("4.500"), Decimal("2825.96")),
+        (Decimal("12.000"), Decimal("16726.08")),
+        (Decimal("1.00"), Decimal("321.00")),
+    ]
