@@ -926,7 +926,6 @@ def _build_item(row: _Row) -> LineItem | None:
     pct = _cell_value(main, ColumnRole.DISCOUNT_PCT)
     if discount is None:
         quantity, unit_price, pct, amount = _lost_separators(main, quantity, unit_price, pct, amount)
-        quantity, unit_price, amount = _mended(main, quantity, unit_price, pct, amount)
     if discount is None and pct is not None:
         if pct == 0:
             discount = Decimal("0")
@@ -1032,54 +1031,6 @@ def _lost_separators(
         q, p, d, a = found[0]
         return q, (p.quantize(Decimal("0.01")) if p != price and p is not None else p), d, a
     return quantity, price, (pct if pct is None or pct <= 100 else None), amount
-
-
-def _mended(
-    row: RowCells, quantity: Decimal | None, price: Decimal | None, pct: Decimal | None, amount: Decimal | None
-) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
-    """:func:`one_misread_figure` with each reading of the quantity's separator; kept when exactly one
-    reading can be mended."""
-    if quantity is None or price is None or amount is None or line_adds_up(quantity, price, amount, discount_pct=pct):
-        return quantity, price, amount
-    mended = {
-        fixed
-        for reading in _quantity_readings(row, quantity)
-        if (fixed := one_misread_figure(reading, price, pct, amount)) != (reading, price, amount)
-    }
-    return mended.pop() if len(mended) == 1 else (quantity, price, amount)
-
-
-def _one_digit_apart(a: Decimal, b: Decimal) -> bool:
-    """The two figures' digits differ by one digit changed, missing or extra."""
-    digits = [re.sub(r"\D", "", format(v.normalize(), "f")) for v in (a, b)]
-    return Levenshtein.distance(*digits) == 1
-
-
-def one_misread_figure(
-    quantity: Decimal | None, price: Decimal | None, pct: Decimal | None, amount: Decimal | None
-) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
-    """(quantity, price, amount) mended as an auditor would: when quantity × price (less a % discount) is
-    not the amount, and exactly one of the three, with one digit changed, missing or extra ("20581,11" for
-    28.581,11, "4390,13" for 84.390,13), is what the other two make it, that one is put right. Two digits
-    wrong, or two ways of mending, leave the row as read."""
-    if quantity is None or price is None or amount is None or quantity <= 0 or price <= 0:
-        return quantity, price, amount
-    if line_adds_up(quantity, price, amount, discount_pct=pct):
-        return quantity, price, amount
-    factor = 1 - (pct or Decimal("0")) / 100
-    if factor <= 0:
-        return quantity, price, amount
-    mended: list[tuple[Decimal, Decimal, Decimal]] = []
-    computed = to_cents(quantity * price * factor)
-    if _one_digit_apart(computed, amount):
-        mended.append((quantity, price, computed))
-    unit = (amount / (quantity * factor)).quantize(Decimal("0.01"))
-    if line_adds_up(quantity, unit, amount, discount_pct=pct) and _one_digit_apart(unit, price):
-        mended.append((quantity, unit, amount))
-    count = (amount / (price * factor)).quantize(Decimal("0.001"))
-    if count > 0 and line_adds_up(count, price, amount, discount_pct=pct) and _one_digit_apart(count, quantity):
-        mended.append((count.quantize(Decimal(1)) if count == count.to_integral_value() else count, price, amount))
-    return mended[0] if len(mended) == 1 else (quantity, price, amount)
 
 
 def _quantity_in_description(

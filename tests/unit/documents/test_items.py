@@ -383,14 +383,11 @@ def test_a_weighed_quantity_whose_comma_reads_as_a_point_is_put_right_by_the_ari
             (100, [(10, "Descripción"), (120, "Cantidad"), (180, "Precio"), (300, "Importe")]),
             (115, [(10, "Mortadela x kg"), (120, "2.537"), (180, "7.254,23"), (300, "18.403,98")]),
             (125, [(10, "Vasos"), (120, "1.000"), (180, "12,50"), (300, "12.500,00")]),
-            (135, [(10, "Queso x kg"), (120, "8.912"), (180, "9.469,27"), (300, "4.390,13")]),
         ]
     )
-    weighed, counted, both = extract_items([view], "ar").items
+    weighed, counted = extract_items([view], "ar").items
     assert weighed.quantity == Decimal("2.537")
     assert counted.quantity == Decimal("1000")  # a thousand cups: it adds up as read
-    # 8,912 kg, and the amount lost its first digit: 8,912 × 9.469,27 = 84.390,13
-    assert (both.quantity, both.amount) == (Decimal("8.912"), Decimal("84390.13"))
 
 
 def test_an_impossible_discount_that_nothing_explains_is_dropped() -> None:
@@ -544,28 +541,6 @@ def test_a_second_reading_counts_when_the_row_adds_up_once_lost_decimals_are_put
     view = with_second_readings(view_of(rows, conf=0.9), {"264,77": "2634,77"})
     items = extract_items([view], "ar").items
     assert [(i.quantity, i.unit_price, i.amount) for i in items] == [(3, Decimal("2634.77"), Decimal("7904.31"))]
-
-
-def test_one_misread_figure_is_mended_when_the_other_two_agree() -> None:
-    from minimarket.documents.items import one_misread_figure
-
-    # the amount lost its first digit
-    assert one_misread_figure(Decimal("8.912"), Decimal("9469.27"), None, Decimal("4390.13"))[2] == Decimal("84390.13")
-    # the price has one digit wrong
-    assert one_misread_figure(Decimal("12"), Decimal("1012.30"), None, Decimal("22947.60"))[1] == Decimal("1912.30")
-    # the quantity lost a digit
-    assert one_misread_figure(Decimal("2"), Decimal("1234.57"), None, Decimal("29629.68"))[0] == Decimal("24")
-    # with a discount
-    assert one_misread_figure(Decimal("3"), Decimal("100"), Decimal("10"), Decimal("280.00"))[2] == Decimal("270.00")
-
-
-def test_a_row_two_ways_mendable_or_two_digits_off_is_left_as_read() -> None:
-    from minimarket.documents.items import one_misread_figure
-
-    read = (Decimal("5"), Decimal("20581.11"), Decimal("142905.55"))  # price or amount: either could be wrong
-    assert one_misread_figure(read[0], read[1], None, read[2]) == read
-    read = (Decimal("2"), Decimal("2303.07"), Decimal("4007.34"))  # both misread
-    assert one_misread_figure(read[0], read[1], None, read[2]) == read
 
 
 def test_a_garbled_figure_is_read_with_its_lookalike_digits_when_the_row_then_adds_up() -> None:
