@@ -998,8 +998,7 @@ def _lost_separators(
     """quantity × price (less a % discount) ≠ amount, and some of these figures were read without a decimal
     separator ("267288" for 2.672,88, "300%" for 3,00 %, a weighed "5615" for 5,615 kg), or a quantity whose
     separator reads either way ("5.615"): the one way of putting back the decimals that makes the item add
-    up to the cent, if there is exactly one. A discount over 100 % that no such way
-    explains is dropped."""
+    up to the cent, if there is exactly one. A discount over 100 % that no such way explains is dropped."""
     if quantity is None or price is None or amount is None:
         return quantity, price, (pct if pct is None or pct <= 100 else None), amount
     roles = (ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE, ColumnRole.DISCOUNT_PCT, ColumnRole.AMOUNT)
@@ -1008,7 +1007,7 @@ def _lost_separators(
     for role, value in zip(roles, values, strict=True):
         options: list[Decimal | None] = [value]
         if role == ColumnRole.QUANTITY:
-            options = list(_quantity_readings(row, quantity))
+            options = [*_quantity_readings(row, quantity)]
         elif value is not None and _lost_separator(row.number(role)):
             options = [value / 100] if role == ColumnRole.DISCOUNT_PCT and value > 100 else [value, value / 100]
         choices.append(options)

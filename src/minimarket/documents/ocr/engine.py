@@ -3,7 +3,9 @@
 Orientation is settled cheaply first: :func:`~minimarket.documents.ocr.preprocess.preprocess` turns
 pages whose text runs vertically. Only when the first reading looks wrong (few confident words, no
 invoice vocabulary: typically an upside-down page) is a band across the middle of the page read at the
-other three orientations, and the page read again at the one that reads clearly better.
+other three orientations, and the page read again at the one that reads clearly better. A phone photo
+that still reads with little confidence is tried with its blur taken out (:mod:`.deblur`), and read again
+deblurred only when that reads clearly better.
 """
 
 from __future__ import annotations
