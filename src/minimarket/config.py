@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     extract_timeout_seconds: float = 120.0
     render_dpi: int = 300
     ocr_language: str = "spa"
+    ocr_deblur: bool = Field(
+        default=True,
+        description="Read a blurred phone photo again with its blur taken out (more fields right, 1.5-3 s more).",
+    )
 
     # --- reconciliation -----------------------------------------------------------------------------
     total_tolerance: str = "0.05"

@@ -153,7 +153,7 @@ def ocr_page(
         words = image_to_words(prepared.image, lang, psm, round(prepared.dpi), deadline.left())
         if not fixed_geometry and not _looks_right(words):
             prepared, words = _fix_orientation(prepared, words, lang, psm, deadline)
-        if not fixed_geometry and _may_be_blurred(prepared, words):
+        if not fixed_geometry and settings.ocr_deblur and _may_be_blurred(prepared, words):
             prepared, words = _try_deblurred(image, dpi, prepared, words, lang, psm, deadline)
     except DocumentError as exc:
         if exc.code != "timeout":
