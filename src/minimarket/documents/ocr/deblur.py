@@ -91,20 +91,7 @@ def _welch_cepstrum(gray: np.ndarray, size: int = WINDOW) -> np.ndarray | None:
     if windows == 0:
         return None
     cepstrum = np.fft.ifft2(np.log(power / windows + 1e-6)).real
-    return np.asarray(np.fft.fftshift(cepstrum))
-
-
-def _sample(values: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Bilinear samples of ``values`` at (ys, xs)."""
-    y0 = np.floor(ys).astype(int)
-    x0 = np.floor(xs).astype(int)
-    fy, fx = ys - y0, xs - x0
-    return np.asarray(
-        values[y0, x0] * (1 - fy) * (1 - fx)
-        + values[y0 + 1, x0] * fy * (1 - fx)
-        + values[y0, x0 + 1] * (1 - fy) * fx
-        + values[y0 + 1, x0 + 1] * fy * fx
-    )
+    return np.asarray(np.fft.fftshift(cepstrum), np.float32)
 
 
 def blur_candidates(gray: np.ndarray, limit: int = 3) -> list[Blur]:
@@ -118,7 +105,9 @@ def blur_candidates(gray: np.ndarray, limit: int = 3) -> list[Blur]:
     radians = np.deg2rad(angles)
     found = []
     for length in LENGTHS:
-        values = _sample(cepstrum, centre - length * np.sin(radians), centre + length * np.cos(radians))
+        xs = (centre + length * np.cos(radians)).astype(np.float32)[None, :]
+        ys = (centre - length * np.sin(radians)).astype(np.float32)[None, :]
+        values = cv2.remap(cepstrum, xs, ys, cv2.INTER_LINEAR)[0].astype(np.float64)  # bilinear samples
         median = float(np.median(values))
         spread = float(np.median(np.abs(values - median))) + 1e-4
         best = int(np.argmin(values))

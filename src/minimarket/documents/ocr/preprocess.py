@@ -136,11 +136,17 @@ TICKET_ASPECT = 2.5
 """Height over width from which a sheet is a till ticket: its print runs close to its edges."""
 
 
-def _is_ticket(quad: np.ndarray) -> bool:
+def _mean_sides(quad: np.ndarray) -> tuple[float, float]:
+    """(width, height) of a quadrilateral (TL TR BR BL): the means of its opposite sides."""
     tl, tr, br, bl = quad
     width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
     height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
-    return bool(height >= TICKET_ASPECT * max(float(width), 1.0))
+    return float(width), float(height)
+
+
+def _is_ticket(quad: np.ndarray) -> bool:
+    width, height = _mean_sides(quad)
+    return height >= TICKET_ASPECT * max(width, 1.0)
 
 
 def _past_the_print(gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
@@ -336,9 +342,7 @@ def _plausible_sheet(gray: np.ndarray, quad: np.ndarray) -> bool:
     brighter than what surrounds it (a bright blob in a photo of a cat is not a page)."""
     if not cv2.isContourConvex(quad.reshape(-1, 1, 2).astype(np.int32)):
         return False
-    tl, tr, br, bl = quad
-    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
-    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    width, height = _mean_sides(quad)
     if min(width, height) < 1 or not 0.1 <= height / width <= 10:  # tickets are long and narrow
         return False
     for i in range(4):
