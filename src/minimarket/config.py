@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     ocr_language: str = "spa"
     ocr_deblur: bool = Field(
         default=True,
-        description="Read a blurred phone photo again with its blur taken out (more fields right, 1.5-3 s more).",
+        description="Read a blurred phone photo's text and QR with its blur taken out (more right, 1.5-3 s more).",
     )
 
     # --- reconciliation -----------------------------------------------------------------------------

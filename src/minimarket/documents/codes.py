@@ -95,7 +95,7 @@ def _fit(gray: np.ndarray, longest: int) -> np.ndarray:
     return _resize(gray, longest / side) if side > longest else gray
 
 
-def _attempts(gray: np.ndarray, effort: int) -> Iterator[Callable[[], list[Found]]]:
+def _attempts(gray: np.ndarray, effort: int, deblur: bool = True) -> Iterator[Callable[[], list[Found]]]:
     """The ladder of decoding attempts for one image, cheapest first."""
     side = max(gray.shape[:2])
     # 1. As given (a page rendered at a moderate resolution, a clean embedded QR).
@@ -117,7 +117,7 @@ def _attempts(gray: np.ndarray, effort: int) -> Iterator[Callable[[], list[Found
     yield lambda: _decode(gray, zxingcpp.Binarizer.GlobalHistogram)
     # 4. Crops around square, dense candidate regions, at several module sizes.
     yield lambda: _decode_candidates(gray, effort)
-    if effort < FULL:
+    if effort < FULL or not deblur:
         return
     # 5. Candidate regions with the picture's likely motion blurs taken out (a hand that moved smears a
     # QR's modules together).
@@ -225,15 +225,18 @@ def _sharpen(gray: np.ndarray, sigma: float = 2.0, amount: float = 0.8) -> np.nd
     return cv2.addWeighted(gray, 1 + amount, blur, -amount, 0)
 
 
-def find_codes(image: np.ndarray, page: int, where: str = "render", effort: int = FULL) -> list[DecodedCode]:
+def find_codes(
+    image: np.ndarray, page: int, where: str = "render", effort: int = FULL, deblur: bool = True
+) -> list[DecodedCode]:
     """Decode QR and plausible CAE I2of5 barcodes in ``image`` (gray/BGR uint8), cheapest attempt first.
 
-    ``effort`` is :data:`QUICK` (one or two attempts), :data:`MEDIUM` or :data:`FULL` (the whole ladder).
+    ``effort`` is :data:`QUICK` (one or two attempts), :data:`MEDIUM` or :data:`FULL` (the whole ladder;
+    its deblurred rung only with ``deblur``: ``Settings.ocr_deblur``).
     """
     if image.size == 0:
         return []
     gray = to_gray(image)
-    for attempt in _attempts(gray, effort):
+    for attempt in _attempts(gray, effort, deblur):
         found = attempt()
         if found:
             unique: dict[tuple[str, str], Corners] = {}

@@ -144,7 +144,7 @@ class _PdfReader:
         if not codes and self._hard_search:
             # A scanned or photographed page with a text layer (e.g. Adobe Scan): the QR is in the picture.
             for image in backgrounds:
-                codes.extend(find_codes(image.pixels, index, "embedded", effort=FULL))
+                codes.extend(find_codes(image.pixels, index, "embedded", effort=FULL, deblur=self.settings.ocr_deblur))
         if not codes and self._hard_search:
             # Only while the document has no code yet: later pages are copies or attachments.
             raster = render_page(pdf, index, self._dpi(text, CODE_SEARCH_DPI))
@@ -212,7 +212,8 @@ class _PdfReader:
         dpi = self._dpi(text, self.settings.render_dpi)
         raster = render_page(pdf, index, dpi)
         if not codes:
-            codes = find_codes(raster, index, "render", effort=FULL if self._hard_search else QUICK)
+            effort = FULL if self._hard_search else QUICK
+            codes = find_codes(raster, index, "render", effort=effort, deblur=self.settings.ocr_deblur)
         ocr = ocr_page(
             blank_codes(raster, [c for c in codes if c.where == "render"]), self.settings, dpi=dpi, index=index
         )
@@ -230,7 +231,7 @@ def _read_image(doc: Document, settings: Settings) -> DocumentText:
     for index, decoded in enumerate(decode_image(doc, settings, gray=True)):
         gray = decoded.pixels  # decoded gray once for both readers
         effort = FULL if not result.codes else QUICK
-        codes = find_codes(gray, index, "image", effort=effort)
+        codes = find_codes(gray, index, "image", effort=effort, deblur=settings.ocr_deblur)
         result.codes.extend(codes)
         page = ocr_page(blank_codes(gray, codes), settings, dpi=decoded.dpi, index=index)
         _warn_ocr(page, index, result.warnings)
