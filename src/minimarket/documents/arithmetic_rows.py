@@ -4,7 +4,7 @@ On a blurred photo the column labels are often the first thing lost ("CANT, A Y 
 and without them :func:`minimarket.documents.items.extract_items` finds no table. The item lines are still
 recognisable: three figures of the line, left to right, are a quantity, a unit price and an amount with
 quantity × price = amount (to the cent, :func:`minimarket.domain.money.line_adds_up`), read as OCR read them
-or as the figure reader did (:attr:`~minimarket.documents.layout.Word.alt`). Only lines that add up become
+or as the figure reader did (:attr:`~minimarket.documents.layout.Word.alts`). Only lines that add up become
 items, so a line of totals or a date never does. The description is the line's text before its figures, or,
 on a ticket that prints it on a line of its own, the line above; a bonus line below ("Bonif. 10,00 %
 -326,91") is the item's discount. Every such item is arithmetic-checked by construction, which is why this
@@ -63,7 +63,7 @@ def _figures(lt: LineText, fmt: NumberFormat | None, cents: bool = False) -> lis
     """The line's figures with their readings; with ``cents``, only the readings printed with decimals."""
     out = []
     for i, word in enumerate(lt.words):
-        readings = [word.text, word.alt] if word.alt else [word.text]
+        readings = [word.text, *word.alts]
         values = []
         for text in readings:
             text = text.strip("$")

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from itertools import combinations
+from itertools import combinations, product
 from typing import Protocol
 
 from rapidfuzz.distance import Levenshtein
@@ -259,13 +259,16 @@ _FUZZY_VARIANTS: list[tuple[ColumnRole, str]] = sorted(
 )
 """Labels of four letters or more: short ones ("UN", "ART") are too easily something else one letter off."""
 
+_FIRST_LETTER_MISREADS = {"I": "TLJ1", "C": "GO", "O": "0QDC", "D": "O0", "P": "F", "U": "V", "B": "8"}
+"""Letters OCR reads a label's first letter as ("tmporte" for "Importe", "Godigo" for "Codigo")."""
+
 
 def _fuzzy_label(norm: str, pos: int) -> tuple[int, ColumnRole] | None:
-    """The longest label that the text at ``pos`` is one edit away from (same first letter, ending at a
-    word boundary), and where it ends; ``None`` when none is, or when two roles fit equally."""
+    """The longest label that the text at ``pos`` is one edit away from (same first letter or a look-alike,
+    ending at a word boundary), and where it ends; ``None`` when none is, or when two roles fit equally."""
     found: list[tuple[int, int, ColumnRole]] = []
     for role, variant in _FUZZY_VARIANTS:
-        if norm[pos] != variant[0]:
+        if norm[pos] != variant[0] and norm[pos] not in _FIRST_LETTER_MISREADS.get(variant[0], ""):
             continue
         bare = variant.replace(" ", "")
         for size in range(len(variant) - 1, len(variant) + 3):
@@ -467,6 +470,22 @@ def _resolve_duplicates(columns: list[Column]) -> list[Column]:
     codes = [c for c in columns if c.role == ColumnRole.CODE]
     for col in codes[1:]:
         col.role = ColumnRole.OTHER  # a second code (EAN, internal code): kept out of the description
+    return _description_by_place(columns)
+
+
+def _description_by_place(columns: list[Column]) -> list[Column]:
+    """No description label read, and a figure column other than the quantity first after the code ("Desi
+    loción" in a photo, taken for "Desc." = discount): that column is the description, which items tables
+    print before their figures."""
+    if any(c.role == ColumnRole.DESCRIPTION for c in columns):
+        return columns
+    rest = [c for c in columns if c.role != ColumnRole.CODE]
+    if (
+        len(rest) >= 3
+        and rest[0].role in NUMERIC_ROLES - {ColumnRole.QUANTITY}
+        and sum(c.role in NUMERIC_ROLES for c in rest[1:]) >= 2
+    ):
+        rest[0].role = ColumnRole.DESCRIPTION
     return columns
 
 
@@ -514,41 +533,54 @@ def row_adds_up(row: RowCells) -> bool:
 
 
 MAX_SECOND_READINGS = 4
-"""Figures of one row read again at most (2**4 - 1 combinations of first and second readings)."""
+"""Figures of one row read again at most."""
 
 
 def second_reading_row(
     lt: LineText, layout: TableLayout, fmt: NumberFormat | None, assigner: CellAssigner
 ) -> RowCells | None:
-    """The row read with some of its figures taken from the figure reader (:attr:`Word.alt`), fewest first,
+    """The row read with some of its figures taken as the figure reader read them (:attr:`Word.alts`),
     when that makes quantity × price − discount = amount, as the first reading did not; ``None`` otherwise.
-    Arithmetic decides, so a second reading never replaces a first one that adds up. Garbled figures the
-    reader did not read get their look-alike digits as second reading (:meth:`LineText.with_lookalike_figures`),
-    tried after the reader's."""
-    readers = [i for i, word in enumerate(lt.line.words) if word.alt and _under_a_figure_column(word, layout)]
+    Fewest figures changed are tried first, then the likeliest readings. Arithmetic decides, so a second
+    reading never replaces a first one that adds up. Garbled figures the reader did not read get their
+    look-alike digits as second reading (:meth:`LineText.with_lookalike_figures`), tried after the reader's;
+    words under the arithmetic's columns (quantity, price, discount, amount) before other figures."""
+    read = {i for i, word in enumerate(lt.line.words) if word.alts}
     lt = lt.with_lookalike_figures()
-    lookalikes = [
-        i
-        for i, word in enumerate(lt.line.words)
-        if word.alt and i not in readers and _under_a_figure_column(word, layout)
-    ]
-    others = (readers + lookalikes)[:MAX_SECOND_READINGS]
+    words = lt.line.words
+    priority = {i: _column_priority(word, layout) for i, word in enumerate(words) if word.alts}
+    ranked = sorted((i for i, rank in priority.items() if rank is not None), key=lambda i: (priority[i], i not in read))
+    others = ranked[:MAX_SECOND_READINGS]
     for size in range(1, len(others) + 1):
-        for chosen in combinations(others, size):
-            cells = assigner.assign(lt.read_again(chosen), layout, fmt)
+        trials = [
+            dict(zip(chosen, picks, strict=True))
+            for chosen in combinations(others, size)
+            for picks in product(*(range(len(words[i].alts)) for i in chosen))
+        ]
+        for picks in sorted(trials, key=lambda trial: sum(trial.values())):  # stable: the likeliest words first
+            cells = assigner.assign(lt.read_again(picks), layout, fmt)
             if adds_up_as_built(cells):
                 return cells
     return None
 
 
-def _under_a_figure_column(word: Word, layout: TableLayout) -> bool:
-    """Whether the column label nearest to ``word`` is a figure's (quantity, price, amount...), not a code's
-    or a description's: only those words are worth reading again."""
+ARITHMETIC_ROLES = frozenset(
+    {ColumnRole.QUANTITY, ColumnRole.UNIT_PRICE, ColumnRole.DISCOUNT_PCT, ColumnRole.DISCOUNT_AMOUNT, ColumnRole.AMOUNT}
+)
+"""The columns of quantity × price − discount = amount."""
+
+
+def _column_priority(word: Word, layout: TableLayout) -> int | None:
+    """How worth reading again a word is by the column label nearest to it: 0 under one the row's arithmetic
+    uses (quantity, price, discount, amount), 1 under another figure's (a VAT rate: an amount split at a
+    space spills under it), ``None`` under a code's or a description's."""
     if not layout.columns:
-        return True
+        return 0
     centre = (word.x0 + word.x1) / 2
     nearest = min(layout.columns, key=lambda column: abs(column.cx - centre))
-    return nearest.role in NUMERIC_ROLES
+    if nearest.role in ARITHMETIC_ROLES:
+        return 0
+    return 1 if nearest.role in NUMERIC_ROLES else None
 
 
 def adds_up_as_built(row: RowCells) -> bool:

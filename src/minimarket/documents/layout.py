@@ -28,9 +28,14 @@ class Word:
     x1: float
     y1: float
     conf: float = 1.0
-    alt: str | None = None
-    """Another reading of an OCR figure, by the figure reader, where it differs from ``text``: tried where
-    the first reading does not add up (:mod:`minimarket.documents.ocr.figures`)."""
+    alts: tuple[str, ...] = ()
+    """Other readings of an OCR figure, by the figure reader, where they differ from ``text``, likeliest
+    first: tried where the first reading does not add up (:mod:`minimarket.documents.ocr.figures`)."""
+
+    @property
+    def alt(self) -> str | None:
+        """The likeliest other reading, if any."""
+        return self.alts[0] if self.alts else None
 
     @property
     def cx(self) -> float:

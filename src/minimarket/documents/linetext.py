@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -261,18 +261,21 @@ class LineText:
         like digits read as those digits ("10SO97" → "105097", "L3IG9S" → "131695"), for the arithmetic
         to try as it tries the figure reader's."""
         words = [
-            replace(w, alt=lookalike) if not w.alt and (lookalike := lookalike_figure(w.text)) else w
+            replace(w, alts=(lookalike,)) if not w.alts and (lookalike := lookalike_figure(w.text)) else w
             for w in self.line.words
         ]
         return LineText(Line(words), self.page)
 
-    def read_again(self, chosen: Collection[int] | None = None) -> LineText:
-        """The line with its words ``chosen`` (by index; all by default) taken as the figure reader read
-        them (:attr:`~minimarket.documents.layout.Word.alt`), their first reading kept as the alternative."""
-        words = [
-            replace(w, text=w.alt, alt=w.text) if w.alt and (chosen is None or i in chosen) else w
-            for i, w in enumerate(self.line.words)
-        ]
+    def read_again(self, chosen: Mapping[int, int] | None = None) -> LineText:
+        """The line with its words ``chosen`` (word index → which of its other readings, 0 the likeliest;
+        every word with one, its likeliest, by default) taken as the figure reader read them
+        (:attr:`~minimarket.documents.layout.Word.alts`), their first reading kept as the likeliest other."""
+        picks = chosen if chosen is not None else {i: 0 for i, w in enumerate(self.line.words) if w.alts}
+        words = list(self.line.words)
+        for i, k in picks.items():
+            w = words[i]
+            if k < len(w.alts):
+                words[i] = replace(w, text=w.alts[k], alts=(w.text, *w.alts[:k], *w.alts[k + 1 :]))
         return LineText(Line(words), self.page)
 
     @property
@@ -796,7 +799,7 @@ def page_view(page: PageText) -> PageView:
 
 def second_reading_views(views: Sequence[PageView]) -> list[PageView] | None:
     """The pages with every word the figure reader read differently taken as it read it
-    (:attr:`~minimarket.documents.layout.Word.alt`); ``None`` when no word has a second reading."""
+    (:attr:`~minimarket.documents.layout.Word.alts`); ``None`` when no word has a second reading."""
     if not any(word.alt for view in views for lt in view.lines for word in lt.words):
         return None
     out = []

@@ -196,7 +196,7 @@ class _PdfReader:
                 x0 + word.x1 * sx,
                 y0 + word.y1 * sy,
                 word.conf,
-                word.alt,
+                word.alts,
             )
             if not _overlaps_any(placed, text.words):
                 added.append(placed)

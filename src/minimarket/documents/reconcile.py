@@ -794,7 +794,8 @@ def _check_items(b: _Builder, items: list[LineItem]) -> None:
         vat_total = sum((v.amount for v in b.get("vat") or []), Decimal("0"))
         if abs(total_items - target) > tol and total is not None and abs(total_items - (target + vat_total)) <= tol:
             target, what = target + vat_total, "el neto más IVA (los ítems incluyen IVA)"
-    else:
+    else:  # nothing to add the items up to: a blurred photo's two items of twenty would pass unchecked
+        b.check("items_sum_net", False, f"No se pudo comprobar la suma de los {len(items)} ítems: no se leyó el neto.")
         return
     ok = abs(total_items - target) <= tol
     b.check(

@@ -73,9 +73,9 @@ def test_one_line_adding_up_is_not_a_table() -> None:
     assert items_by_arithmetic([ocr_view(TICKET[:3])], "ar") == []
 
 
-def test_words_keep_their_second_reading() -> None:
-    word = Word("3.578,84", 0, 0, 10, 10, 0.8, "3.578,94")
-    assert word.alt == "3.578,94"
+def test_words_keep_their_other_readings_likeliest_first() -> None:
+    word = Word("3.578,84", 0, 0, 10, 10, 0.8, ("3.578,94", "3.576,84"))
+    assert word.alt == "3.578,94" and Word("6", 0, 0, 1, 1).alt is None
 
 
 def test_a_quantity_glued_to_its_x_is_the_amount_over_the_price() -> None:

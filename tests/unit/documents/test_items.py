@@ -40,9 +40,15 @@ def view_of(rows: list[tuple[float, list[tuple[float, str]]]], conf: float = 1.0
     return PageView(0, 600, 842, line_texts(regroup_lines(words)))
 
 
-def with_second_readings(view: PageView, alts: dict[str, str]) -> PageView:
-    """``view`` as an OCR page whose words in ``alts`` the figure reader read differently."""
-    lines = [LineText(Line([replace(w, alt=alts.get(w.text)) for w in lt.words]), lt.page) for lt in view.lines]
+def with_second_readings(view: PageView, alts: dict[str, str] | dict[str, tuple[str, ...]]) -> PageView:
+    """``view`` as an OCR page whose words in ``alts`` the figure reader read differently (one reading, or
+    several, likeliest first)."""
+
+    def readings(text: str) -> tuple[str, ...]:
+        found = alts.get(text, ())
+        return (found,) if isinstance(found, str) else found
+
+    lines = [LineText(Line([replace(w, alts=readings(w.text)) for w in lt.words]), lt.page) for lt in view.lines]
     return PageView(view.index, view.width, view.height, lines, ocr=True)
 
 
@@ -313,6 +319,25 @@ def test_a_label_split_by_ocr_with_a_letter_misread_is_still_one_column() -> Non
     ]
 
 
+def test_a_header_with_first_letters_misread_and_no_description_label_still_makes_the_table() -> None:
+    """A blurred photo: "Cádigo", "Desi loción" (taken for "Desc." = discount), "tmporte" for "Importe"."""
+    view = view_of(
+        [
+            (100, [(20, "Cádigo"), (80, "Desi loción"), (300, "Cant."), (330, "UM"), (360, "P. Unitario"),
+                   (430, "Sosa."), (470, "mas!"), (520, "tmporte")]),
+            (120, [(20, "71640"), (80, "Leche entera Sancor"), (300, "2"), (330, "UN"), (360, "1.141,85"),
+                   (470, "21,00"), (520, "2.283,70")]),
+        ]
+    )  # fmt: skip
+    layout = RuleHeaderFinder().find(view)
+    assert layout is not None
+    roles = [c.role for c in layout.columns]
+    assert roles[:2] == [ColumnRole.CODE, ColumnRole.DESCRIPTION] and roles[-1] == ColumnRole.AMOUNT
+    item = extract_items([view], "ar").items[0]
+    assert item.description == "Leche entera Sancor"
+    assert (item.quantity, item.unit_price, item.amount) == (Decimal("2"), Decimal("1141.85"), Decimal("2283.70"))
+
+
 def test_one_letter_off_words_do_not_make_a_sentence_a_header() -> None:
     view = view_of([(100, [(20, "Cantos de precios netos y totales de la semana")])])
     assert RuleHeaderFinder().find(view) is None
@@ -530,6 +555,22 @@ def test_a_row_that_does_not_add_up_takes_the_figure_readers_reading_that_does()
     assert [(i.quantity, i.unit_price, i.amount) for i in items] == [
         (6, Decimal("3578.94"), Decimal("21473.64")),
         (2, Decimal("1634.56"), Decimal("3269.12")),  # it added up: the second reading is not even tried
+    ]
+
+
+def test_a_row_takes_the_figure_readers_less_likely_reading_when_only_that_one_adds_up() -> None:
+    """Blurred 6/8/0: the reader's likeliest reading of the price is still wrong, its second is right; of
+    the amount, only the second adds up with the price's likeliest."""
+    rows = [
+        (100, [(20, "Descripción"), (200, "Cant."), (240, "Precio"), (300, "Importe")]),
+        (115, [(20, "Cigarrillos Camel"), (200, "6"), (240, "3.678,84"), (300, "21.473,64")]),
+        (130, [(20, "Encendedor Bic"), (200, "2"), (240, "1.634,56"), (300, "3.869,12")]),
+    ]
+    alts = {"3.678,84": ("3.578,84", "3.578,94"), "1.634,56": ("1.684,56",), "3.869,12": ("3.369,12", "3.269,12")}
+    items = extract_items([with_second_readings(view_of(rows, conf=0.9), alts)], "ar").items
+    assert [(i.quantity, i.unit_price, i.amount) for i in items] == [
+        (6, Decimal("3578.94"), Decimal("21473.64")),
+        (2, Decimal("1634.56"), Decimal("3269.12")),
     ]
 
 

@@ -113,14 +113,16 @@ def test_a_line_read_again_takes_the_chosen_second_readings_and_keeps_the_first(
 
     words = [
         Word("6", 0, 0, 5, 8),
-        Word("3.578,84", 10, 0, 50, 8, 0.8, "3.578,94"),
-        Word("21.4l3,64", 60, 0, 100, 8, 0.8, "21.473,64"),
+        Word("3.578,84", 10, 0, 50, 8, 0.8, ("3.578,94", "3.576,84")),
+        Word("21.4l3,64", 60, 0, 100, 8, 0.8, ("21.473,64",)),
     ]
     line = LineText(Line(words))
     assert line.read_again().raw == "6 3.578,94 21.473,64"
-    again = line.read_again({1})
+    again = line.read_again({1: 0})
     assert again.raw == "6 3.578,94 21.4l3,64"
-    assert again.words[1].alt == "3.578,84" and line.raw == "6 3.578,84 21.4l3,64"
+    assert again.words[1].alts == ("3.578,84", "3.576,84") and line.raw == "6 3.578,84 21.4l3,64"
+    second = line.read_again({1: 1})
+    assert second.raw == "6 3.576,84 21.4l3,64" and second.words[1].alts == ("3.578,84", "3.578,94")
 
 
 @pytest.mark.parametrize(

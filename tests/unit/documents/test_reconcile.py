@@ -228,6 +228,15 @@ def test_items_that_do_not_add_up_to_the_net() -> None:
     assert result.status == Status.NEEDS_REVIEW
 
 
+def test_items_of_an_invoice_whose_net_did_not_read_are_not_accepted_unchecked() -> None:
+    """A blurred photo: with neither the net nor the VAT read, two items of twenty would pass every check."""
+    unread = Totals(net=None, vat=[], total=cand(TotalRole.TOTAL, "228250.00"))
+    result = run(t=unread, it=items(("1", "9834.71", "9834.71")), qr=qr_payload())
+    c = check(result, "items_sum_net")
+    assert not c.ok and "no se leyó el neto" in c.detail
+    assert result.status == Status.NEEDS_REVIEW
+
+
 def test_item_with_wrong_arithmetic_that_no_single_misreading_explains() -> None:
     result = run(it=items(("3", "100.00", "250.00"), ("1", "188336.36", "188336.36")))
     assert not check(result, "items_arithmetic").ok

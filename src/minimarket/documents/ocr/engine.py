@@ -171,7 +171,7 @@ SECOND_READING_STEPS = frozenset({"perspective", "flatten", "enlarge"})
 pictures. Clean scans at 200 dpi and more keep Tesseract's reading alone, at no cost."""
 
 
-def _second_readings(prepared: PreparedPage, words: list[OcrWord]) -> list[str | None] | None:
+def _second_readings(prepared: PreparedPage, words: list[OcrWord]) -> list[tuple[str, ...]] | None:
     if not SECOND_READING_STEPS.intersection(prepared.steps):
         return None
     return second_readings(prepared.image, words)
@@ -321,13 +321,13 @@ def _try_deblurred(
 
 
 def to_page_text(
-    words: list[OcrWord], prepared: PreparedPage, index: int, alternatives: list[str | None] | None = None
+    words: list[OcrWord], prepared: PreparedPage, index: int, alternatives: list[tuple[str, ...]] | None = None
 ) -> PageText:
     """Convert Tesseract words (pixels) to a :class:`PageText` in points, with the figure reader's
-    ``alternatives`` (one per word) when there are any."""
+    ``alternatives`` (its readings of each word) when there are any."""
     k = 72.0 / prepared.dpi
     height_px, width_px = prepared.image.shape[:2]
-    alts = alternatives or [None] * len(words)
+    alts = alternatives or [()] * len(words)
     result = [
         Word(w.text, w.left * k, w.top * k, w.right * k, w.bottom * k, max(0.0, min(1.0, w.conf / 100)), alt)
         for w, alt in zip(words, alts, strict=True)
