@@ -263,9 +263,14 @@ _FIRST_LETTER_MISREADS = {"I": "TLJ1", "C": "GO", "O": "0QDC", "D": "O0", "P": "
 """Letters OCR reads a label's first letter as ("tmporte" for "Importe", "Godigo" for "Codigo")."""
 
 
+LONG_LABEL = 7
+"""Letters from which a label may be two edits off ("Descrimpuión", "impone" for "Importe")."""
+
+
 def _fuzzy_label(norm: str, pos: int) -> tuple[int, ColumnRole] | None:
-    """The longest label that the text at ``pos`` is one edit away from (same first letter or a look-alike,
-    ending at a word boundary), and where it ends; ``None`` when none is, or when two roles fit equally."""
+    """The longest label that the text at ``pos`` is one edit away from (two for a label of
+    :data:`LONG_LABEL` letters or more; same first letter or a look-alike, ending at a word boundary), and
+    where it ends; ``None`` when none is, or when two roles fit equally."""
     found: list[tuple[int, int, ColumnRole]] = []
     for role, variant in _FUZZY_VARIANTS:
         if norm[pos] != variant[0] and norm[pos] not in _FIRST_LETTER_MISREADS.get(variant[0], ""):
@@ -279,7 +284,8 @@ def _fuzzy_label(norm: str, pos: int) -> tuple[int, ColumnRole] | None:
             if text.count(" ") > variant.count(" ") + 1:
                 continue
             # one space more than the label is an OCR split ("DESCS IPCION"): compared without spaces
-            if Levenshtein.distance(text.replace(" ", ""), bare, score_cutoff=1) <= 1:
+            budget = 2 if len(bare) >= LONG_LABEL else 1
+            if Levenshtein.distance(text.replace(" ", ""), bare, score_cutoff=budget) <= budget:
                 found.append((len(variant), end, role))
     if not found:
         return None
@@ -869,6 +875,16 @@ def _totals_row(lt: LineText) -> bool:
     return role in _STARTS_TOTALS or (role in _STARTS_TOTALS_WITH_FIGURE and has_figure)
 
 
+def _misread_totals_box(norm: str) -> bool:
+    """The labels of a totals box with its "Subtotal" misread in a photo ("Subroral Total")."""
+    words = norm.split()
+    return (
+        2 <= len(words) <= 3
+        and words[-1] == "TOTAL"
+        and any(Levenshtein.distance(word, "SUBTOTAL", score_cutoff=2) <= 2 for word in words[:-1])
+    )
+
+
 def _row_numbers(row: RowCells) -> list[Cell]:
     return [c for cells in row.cells.values() for c in cells if c.value is not None]
 
@@ -886,7 +902,9 @@ class RuleRowClassifier:
             return RowKind.SKIP
         if DISCOUNT_ROW.match(norm) and not has_qty_price and _row_numbers(row):
             return RowKind.DISCOUNT
-        if not has_qty_price and (_END.match(norm) or _END_ANYWHERE.search(norm) or _totals_row(row.line)):
+        if not has_qty_price and (
+            _END.match(norm) or _END_ANYWHERE.search(norm) or _totals_row(row.line) or _misread_totals_box(norm)
+        ):
             return RowKind.END
         if has_amount or has_qty_price:
             desc = row.text(ColumnRole.DESCRIPTION) + row.text(ColumnRole.CODE)

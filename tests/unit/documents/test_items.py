@@ -338,6 +338,26 @@ def test_a_header_with_first_letters_misread_and_no_description_label_still_make
     assert (item.quantity, item.unit_price, item.amount) == (Decimal("2"), Decimal("1141.85"), Decimal("2283.70"))
 
 
+def test_long_labels_two_letters_off_make_a_header_and_a_misread_subtotal_ends_the_table() -> None:
+    """A landscape photo: "Descrimpuión", "impone" for "Importe"; its totals box reads "Subroral Total"."""
+    view = view_of(
+        [
+            (100, [(20, "Codo LAN"), (120, "Descrimpuión"), (300, "Cant."), (330, "UM"), (360, "Precio Una."),
+                   (430, "Bon. %"), (520, "impone")]),
+            (120, [(20, "7791811990419"), (120, "Huevos color 1 docena"), (300, "3"), (330, "UN"), (360, "2.036,97"),
+                   (430, "0,00"), (520, "6.110,91")]),
+            (140, [(430, "Subroral"), (520, "Total")]),
+            (155, [(430, "227.625,29"), (520, "227.625,29")]),
+        ]
+    )  # fmt: skip
+    result = extract_items([view], "ar")
+    assert [(i.quantity, i.unit_price, i.amount) for i in result.items] == [
+        (Decimal("3"), Decimal("2036.97"), Decimal("6110.91"))
+    ]
+    assert result.items[0].description.endswith("Huevos color 1 docena")  # "Codo" is not known as "Código"
+    assert result.table_end[0] == 140  # the totals box starts the totals
+
+
 def test_one_letter_off_words_do_not_make_a_sentence_a_header() -> None:
     view = view_of([(100, [(20, "Cantos de precios netos y totales de la semana")])])
     assert RuleHeaderFinder().find(view) is None
