@@ -308,6 +308,8 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
         if q is None or p is None or a is None:
             continue
         if line_adds_up(q, p, a, item.discount):
+            if {(n - 1, "unit_price"), (n - 1, "amount")} <= unseparated and not item.discount:
+                _restore_cents(b, n, item, p, a)
             continue
         disc = item.discount or Decimal("0")
         options: list[tuple[str, Decimal, Decimal, str]] = []
@@ -347,6 +349,19 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
                 f"Ítem {n}: se leyó {format_amount(old, 'ar', 4).rstrip('0').rstrip(',')} y se corrigió a "
                 f"{format_amount(new, 'ar')} ({_REPAIR_ES[kind]}), porque cantidad × precio unitario = importe.",
             )
+
+
+def _restore_cents(b: _Builder, n: int, item: LineItem, price: Decimal, amount: Decimal) -> None:
+    """An item whose price and amount both lost their decimal separator in a table that prints them with
+    one ("1459674" and "4379022" for 14.596,74 and 43.790,22): it adds up as read, a hundred times over."""
+    item.unit_price, item.amount = price / 100, amount / 100
+    b.check(
+        f"repair_item_{n}_cents",
+        True,
+        f"Ítem {n}: el precio unitario y el importe se leyeron sin coma decimal ({price:f} y {amount:f}); se "
+        f"tomaron {format_amount(item.unit_price, 'ar')} y {format_amount(item.amount, 'ar')}, como imprime "
+        "la tabla sus demás importes.",
+    )
 
 
 def _quantity_slip(read: Decimal, required: Decimal) -> str | None:

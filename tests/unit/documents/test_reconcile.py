@@ -237,6 +237,20 @@ def test_items_of_an_invoice_whose_net_did_not_read_are_not_accepted_unchecked()
     assert result.status == Status.NEEDS_REVIEW
 
 
+def test_an_item_whose_price_and_amount_both_lost_their_comma_gets_its_cents_back() -> None:
+    """3 × "1459674" = "4379022" adds up as read, but the table prints its other figures with cents."""
+    it = items(("3", "1459674", "4379022"), ("1", "178801.65", "178801.65"), ("1", "9834.71", "9834.71"))
+    it.amounts_text = [
+        (0, "unit_price", "1459674"), (0, "amount", "4379022"),
+        (1, "unit_price", "178.801,65"), (1, "amount", "178.801,65"),
+        (2, "unit_price", "9.834,71"), (2, "amount", "9.834,71"),
+    ]  # fmt: skip
+    result = run(t=totals(net="232426.58", vat="48809.58", total="281236.16"), it=it)
+    first = result.items[0]
+    assert (first.unit_price, first.amount) == (Decimal("14596.74"), Decimal("43790.22"))
+    assert check(result, "repair_item_1_cents").ok and check(result, "items_sum_net").ok
+
+
 def test_item_with_wrong_arithmetic_that_no_single_misreading_explains() -> None:
     result = run(it=items(("3", "100.00", "250.00"), ("1", "188336.36", "188336.36")))
     assert not check(result, "items_arithmetic").ok
