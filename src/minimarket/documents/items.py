@@ -391,19 +391,23 @@ class RuleHeaderFinder:
 
 
 def _amount_at_the_right(lt: LineText, columns: list[Column]) -> list[Column]:
-    """A header with a unit price and no amount column whose last label is a word the lexicon does not
-    know ('murorTE' for 'IMPORTE' in a photo): the rightmost column of an item table is its amount."""
+    """A header with a unit price and no amount column whose last labels are words the lexicon does not
+    know ('murorTE' for 'IMPORTE' in a photo; 'Bon. NANR rane' for 'Bonif. % IVA % Importe'): the rightmost
+    column of an item table is its amount, and the unknown ones before it are other columns (their figures
+    kept out of the known columns next to them)."""
     roles = {c.role for c in columns}
     if ColumnRole.UNIT_PRICE not in roles or roles & {ColumnRole.AMOUNT, ColumnRole.AMOUNT_GROSS} or not columns:
         return columns
     right = max(c.x1 for c in columns)
-    # one word after the known labels ('|' of a rule aside): several ('Sutrotas Acuota ua cava') may be
-    # the net, the VAT and the gross amount, and which is which cannot be told
     words = [w for w in lt.words if w.x0 > right + 1 and any(ch.isalnum() for ch in w.text)]
-    if len(words) != 1 or sum(ch.isalpha() for ch in words[0].text) < 4:
+    if not words or sum(ch.isalpha() for ch in words[-1].text) < 4:
         return columns
-    last = words[0]
-    return [*columns, Column(ColumnRole.AMOUNT, last.text, last.x0, last.x1)]
+    *others, last = words
+    return [
+        *columns,
+        *(Column(ColumnRole.OTHER, w.text, w.x0, w.x1) for w in others),
+        Column(ColumnRole.AMOUNT, last.text, last.x0, last.x1),
+    ]
 
 
 def _merge_stacked(columns: list[Column], other: LineText, above: bool) -> list[Column]:

@@ -498,6 +498,25 @@ def test_a_misread_last_label_after_a_unit_price_is_the_amount_column() -> None:
     assert [(i.description, i.amount) for i in result.items] == [("Panceta ahumada x kg", Decimal("83738.33"))]
 
 
+def test_misread_last_labels_after_a_unit_price_end_with_the_amount_column() -> None:
+    """'Bonif. % IVA % Importe' read 'Bon. NANR rane': the VAT rate under 'NANR' is not taken for a discount,
+    and the last figure is the amount."""
+    view = view_of(
+        [
+            (100, [(20, "Código"), (90, "Descripción"), (300, "Cant."), (330, "UM"), (380, "P.Unitario"),
+                   (426, "Bon."), (470, "NANR"), (545, "rane")]),
+            (115, [(20, "81919"), (90, "CIGARRILLOS CHESTERFIELD BOX"), (320, "1"), (330, "UN"), (380, "2.363,54"),
+                   (470, "21,00"), (540, "2.363,54")]),
+        ]
+    )  # fmt: skip
+    layout = RuleHeaderFinder().find(view)
+    assert layout is not None
+    assert [c.role for c in layout.columns][-2:] == [ColumnRole.OTHER, ColumnRole.AMOUNT]
+    item = extract_items([view], "ar").items[0]
+    assert (item.quantity, item.unit_price, item.amount) == (1, Decimal("2363.54"), Decimal("2363.54"))
+    assert item.discount is None
+
+
 def test_a_figure_under_a_label_that_did_not_read_is_not_part_of_the_description() -> None:
     """A photo read "IVA $" as "MAS": its figures sit among the others, under no known label; they stay out
     of the description."""
