@@ -153,11 +153,9 @@ def interpret(text: DocumentText, settings: Settings | None = None, today: dt.da
     return result
 
 
-def _reading_quality(result: ExtractedInvoice) -> tuple[int, int, int, int]:
-    """How well a reading checks out: accepted, fewer failed checks, more items whose quantity × price is
-    the amount, more fields found."""
-    failed = sum(not check.ok for check in result.checks)
-    consistent = sum(
+def _items_adding_up(result: ExtractedInvoice) -> int:
+    """How many items read quantity × unit price − discount = amount."""
+    return sum(
         1
         for item in result.items
         if item.quantity is not None
@@ -165,6 +163,13 @@ def _reading_quality(result: ExtractedInvoice) -> tuple[int, int, int, int]:
         and item.amount is not None
         and line_adds_up(item.quantity, item.unit_price, item.amount, item.discount)
     )
+
+
+def _reading_quality(result: ExtractedInvoice) -> tuple[int, int, int, int]:
+    """How well a reading checks out: accepted, fewer failed checks, more items whose quantity × price is
+    the amount, more fields found."""
+    failed = sum(not check.ok for check in result.checks)
+    consistent = _items_adding_up(result)
     found = sum(getattr(result, name) is not None for name in ("net_amount", "cae", "cae_due_date", "total"))
     return (result.status == Status.ACCEPTED, -failed, consistent, found)
 
@@ -237,9 +242,15 @@ def _mark_ocr_fields(result: ExtractedInvoice, chosen: list[PageView], header: A
 
 
 def _not_an_invoice(result: ExtractedInvoice, text: DocumentText) -> bool:
-    key = ("afip_code", "point_of_sale", "number", "issuer_cuit", "total", "cae", "issue_date")
+    """Nothing an invoice has: at most one fiscal key (CUIT, CAE, number, date, total, net), no code, and no
+    items table whose lines add up (a photo cut below its header still has its CAE, net and items)."""
+    key = ("afip_code", "point_of_sale", "number", "issuer_cuit", "total", "cae", "issue_date", "net_amount")
     found = sum(getattr(result, name) is not None for name in key)
-    return found <= 1 and not text.codes
+    return found + (_items_adding_up(result) >= MIN_ITEMS_OF_AN_INVOICE) <= 1 and not text.codes
+
+
+MIN_ITEMS_OF_AN_INVOICE = 2
+"""Item lines adding up (quantity × price = amount) that count as evidence of an invoice."""
 
 
 _FISCAL_TITLE = re.compile(r"\b(FACTURA|TIQUE|TICKET|NOTA DE (CREDITO|DEBITO)|COMPROBANTE)\b")

@@ -2,7 +2,7 @@
 
 Zero-byte file, text named .pdf, truncated PDF, encrypted PDF, 5,000-page PDF, 30000x30000 PNG
 (decompression bomb), a picture of a cat, an invoice scanned rotated 90 degrees and an upside-down phone
-photo (real Tesseract).
+photo, a photo cut below its header (real Tesseract).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from decimal import Decimal
 from pathlib import Path
 
 import cv2
@@ -135,6 +136,37 @@ def test_an_invoice_too_blurred_to_read_goes_to_review_not_rejected() -> None:
     assert result.status == "needs_review" and result.error is None
     legible = [c for c in result.checks if c.name == "legible"]
     assert legible and not legible[0].ok and "foto más nítida" in legible[0].detail
+
+
+def test_a_photo_cut_below_its_header_goes_to_review_not_rejected() -> None:
+    """A photo whose sheet was found below the header box: no title, CUIT or number, but a CAE, a net and an
+    items table that adds up. That is an invoice a person must look at, not "not an invoice"."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=(595, 842))
+    pdf.setFont("Courier", 10)
+    rows = [
+        ("CANT", "DESCRIPCION", "P.UNIT", "IMPORTE"),
+        ("2,00", "GALLETITAS DIVERSION ARCOR 400 GRS", "1384,07", "2768,14"),
+        ("3,00", "CAFE MOLIDO LA VIRGINIA 250 GRS", "3770,39", "11311,17"),
+        ("1,00", "TE NEGRO LA VIRGINIA X25", "687,26", "687,26"),
+    ]
+    for n, (qty, desc, price, amount) in enumerate(rows):
+        y = 780 - 18 * n
+        pdf.drawString(40, y, qty)
+        pdf.drawString(90, y, desc)
+        pdf.drawRightString(460, y, price)
+        pdf.drawRightString(555, y, amount)
+    pdf.drawString(300, 680, "NETO GRAV. 21%")
+    pdf.drawRightString(555, 680, "14766,57")
+    pdf.drawString(40, 640, "CAE: 76427046937032   VTO. CAE: 02/11/2026")
+    pdf.save()
+    page = pdfium.PdfDocument(buffer.getvalue())[0]
+    image = np.asarray(page.render(scale=200 / 72).to_pil().convert("L"))
+    ok, encoded = cv2.imencode(".png", image)
+    assert ok
+    result = extract(encoded.tobytes(), name="cortada.png")
+    assert result.status == "needs_review" and result.error is None
+    assert [(i.quantity, i.amount) for i in result.items][:1] == [(2, Decimal("2768.14"))]
 
 
 @pytest.fixture(scope="module")
