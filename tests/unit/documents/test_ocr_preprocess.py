@@ -12,6 +12,7 @@ import pytest
 from minimarket.documents.ocr.preprocess import (
     TARGET_DPI,
     UPSCALE_DPI,
+    _join_pieces,
     _sides_border_background,
     estimate_scale,
     estimate_skew,
@@ -150,6 +151,41 @@ def test_a_quadrilateral_inside_the_sheet_is_not_a_sheet(page150: np.ndarray) ->
     inner = centre + (sheet - centre) * 0.7
     assert _sides_border_background(small, sheet)
     assert not _sides_border_background(small, inner)
+
+
+def test_a_sheet_edge_found_in_pieces_is_one_edge_as_long_as_they_together() -> None:
+    """A blurred edge with a shadow across it comes out of Hough in pieces: joined, it outranks a barcode's
+    longer edge inside the page; a rule ten pixels away stays a line of its own."""
+    pieces = [
+        (128.0, np.array([205, 593, 333, 593], np.float64)),
+        (90.0, np.array([340, 593.5, 430, 594], np.float64)),
+        (70.0, np.array([40, 592.5, 110, 593], np.float64)),
+        (176.0, np.array([226, 96, 402, 83], np.float64)),  # a barcode's edge
+        (160.0, np.array([175, 583, 335, 583], np.float64)),  # the header box's rule, ten pixels above
+    ]
+    joined = sorted(_join_pieces(pieces), key=lambda found: -found[0])
+    assert len(joined) == 3
+    length, edge = joined[0]
+    assert length == 288.0
+    assert edge[0] == pytest.approx(40, abs=1) and edge[2] == pytest.approx(430, abs=1)
+    assert edge[1] == pytest.approx(592.5, abs=1.5)
+
+
+def test_a_sheet_whose_edge_is_found_in_pieces_is_not_cropped_at_a_printed_rule() -> None:
+    """A synthetic phone photo (upside down, a shadow across it) whose bottom edge comes out of Hough in
+    pieces: the first search stops at the header box's rule and would crop the title, CUIT and number off;
+    the sheet is moved out to the joined edge."""
+    from minimarket.catalog import bundled_catalog
+    from minimarket.learning.dataset import corpus_seed
+    from minimarket.synth.invoices.dataset import make_document
+
+    photo = make_document(bundled_catalog(), corpus_seed(2030, "bench", "photo"), 15, "photo")
+    picture = cv2.imdecode(np.frombuffer(photo.data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    measure, _ = shrink(picture, 1000)
+    quad = find_page_quad(measure)
+    assert quad is not None
+    height = measure.shape[0]
+    assert quad[:, 1].max() > 0.9 * height, quad  # the sheet's far edge, not the rule at 0.72 of the height
 
 
 def test_long_narrow_ticket_is_found() -> None:

@@ -107,7 +107,9 @@ def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
     Candidates come from two detectors: the sheet's straight edges (long Hough lines with paper on their
     inner side: robust to shadows across the page; the few best-supported quadrilaterals) and the largest
     bright region (Otsu threshold; robust to a busy background without straight lines). Of the plausible
-    sheets, the largest wins: a quadrilateral drawn by a table's rules lies inside the sheet.
+    sheets, the largest wins: a quadrilateral drawn by a table's rules lies inside the sheet. It is moved
+    out to a larger plausible sheet that holds it when a side was stopped by a printed rule while the sheet's
+    edge came out in pieces (:func:`_extended_sheet`).
     """
     small, factor = shrink(gray, 640)
     if _margins_are_paper(small):
@@ -128,7 +130,7 @@ def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
             best, best_area = quad, area
     if best is None:
         return None
-    quad = np.asarray(best / factor, np.float32)
+    quad = np.asarray(_extended_sheet(small, blur, best) / factor, np.float32)
     return _past_the_print(gray, quad) if _is_ticket(quad) else quad
 
 
@@ -226,9 +228,10 @@ def _quad_from_brightness(blur: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _quads_from_edges(blur: np.ndarray, keep: int = 3) -> list[np.ndarray]:
+def _quads_from_edges(blur: np.ndarray, keep: int = 3, joined: bool = False) -> list[np.ndarray]:
     """The sheet's four sides among long straight edges that have brighter paper on their inner side (the
-    ``keep`` best quadrilaterals, best first).
+    ``keep`` best quadrilaterals, best first); with ``joined``, an edge found in pieces counts as one
+    (:func:`_join_pieces`).
 
     Candidate lines come from a Hough transform of the Canny edges; for each side the few longest
     candidates are kept and every combination is scored by how much of the resulting quadrilateral's
@@ -271,7 +274,10 @@ def _quads_from_edges(blur: np.ndarray, keep: int = 3) -> list[np.ndarray]:
     if not all(roles.values()):
         return []
     support = cv2.dilate(edges, np.ones((5, 5), np.uint8)) > 0
-    shortlist = {role: [line for _, line in sorted(found, key=lambda f: -f[0])[:5]] for role, found in roles.items()}
+    shortlist = {
+        role: [line for _, line in sorted(_join_pieces(found) if joined else found, key=lambda f: -f[0])[:5]]
+        for role, found in roles.items()
+    }
     scored: list[tuple[float, np.ndarray]] = []
     for top in shortlist["top"]:
         for bottom in shortlist["bottom"]:
@@ -304,6 +310,53 @@ def _quads_from_edges(blur: np.ndarray, keep: int = 3) -> list[np.ndarray]:
         if len(found) >= keep:
             break
     return found
+
+
+COLLINEAR_PIXELS = 3.0
+"""How far (in the 640-pixel copy) a segment's ends may lie from another's line to be the same edge."""
+
+
+def _join_pieces(found: list[tuple[float, np.ndarray]]) -> list[tuple[float, np.ndarray]]:
+    """Segments of one straight edge found in pieces (a blurred sheet edge, a shadow across it) joined into
+    one line spanning them all, as long as they are together."""
+    joined: list[tuple[float, np.ndarray]] = []
+    for length, line in sorted(found, key=lambda f: -f[0]):
+        for k, (total, kept) in enumerate(joined):
+            start, end = kept[:2], kept[2:]
+            direction = (end - start) / max(float(np.hypot(*(end - start))), 1e-9)
+            normal = np.array([-direction[1], direction[0]])
+            if max(abs(float(np.dot(point - start, normal))) for point in (line[:2], line[2:])) > COLLINEAR_PIXELS:
+                continue
+            along = [float(np.dot(point - start, direction)) for point in (start, end, line[:2], line[2:])]
+            joined[k] = (
+                total + length,
+                np.concatenate([start + min(along) * direction, start + max(along) * direction]),
+            )
+            break
+        else:
+            joined.append((length, line))
+    return joined
+
+
+def _extended_sheet(small: np.ndarray, blur: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """The sheet found, or a larger plausible one that holds it and shares two of its corners: one side of
+    the sheet moved out to an edge found in pieces (a blurred edge with a shadow across it), where the first
+    search stopped at a rule printed on the page and cropped the header box."""
+    h, w = small.shape[:2]
+    near = 0.02 * max(h, w)
+    area = float(cv2.contourArea(quad))
+    best, best_area = quad, area
+    for other in _quads_from_edges(blur, keep=6, joined=True):
+        other = order_corners(other)
+        other_area = float(cv2.contourArea(other))
+        if other_area <= 1.1 * best_area or not _plausible_sheet(small, other):
+            continue
+        shared = sum(float(np.hypot(*(a - b))) < near for a, b in zip(quad, other, strict=True))
+        contour = other.reshape(-1, 1, 2)
+        holds = all(cv2.pointPolygonTest(contour, (float(x), float(y)), True) > -near for x, y in quad)
+        if shared >= 2 and holds:
+            best, best_area = other, other_area
+    return best
 
 
 def _outline_score(quad: np.ndarray, support: np.ndarray) -> float:
