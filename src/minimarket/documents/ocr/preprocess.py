@@ -118,7 +118,8 @@ def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
     h, w = small.shape[:2]
     margin = 0.02 * max(h, w)
     best, best_area = None, 0.0
-    for quad in [*_quads_from_edges(blur), _quad_from_brightness(blur)]:
+    lines = _edge_lines(blur)
+    for quad in [*_quads_from_edges(lines), _quad_from_brightness(blur)]:
         if quad is None:
             continue
         near_edge = sum(1 for x, y in quad if x < margin or y < margin or x > w - 1 - margin or y > h - 1 - margin)
@@ -130,7 +131,7 @@ def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
             best, best_area = quad, area
     if best is None:
         return None
-    quad = np.asarray(_extended_sheet(small, blur, best) / factor, np.float32)
+    quad = np.asarray(_extended_sheet(small, lines, best) / factor, np.float32)
     return _past_the_print(gray, quad) if _is_ticket(quad) else quad
 
 
@@ -228,23 +229,25 @@ def _quad_from_brightness(blur: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _quads_from_edges(blur: np.ndarray, keep: int = 3, joined: bool = False) -> list[np.ndarray]:
-    """The sheet's four sides among long straight edges that have brighter paper on their inner side (the
-    ``keep`` best quadrilaterals, best first); with ``joined``, an edge found in pieces counts as one
-    (:func:`_join_pieces`).
+@dataclass(frozen=True, slots=True)
+class EdgeLines:
+    """Long straight edges of a picture with brighter paper on one side, by the sheet side they could be
+    ("top": paper below...), as (length, x1 y1 x2 y2); and the edge map that supports outlines."""
 
-    Candidate lines come from a Hough transform of the Canny edges; for each side the few longest
-    candidates are kept and every combination is scored by how much of the resulting quadrilateral's
-    outline lies on edges, times the square root of its area: the sheet's outline is long and fully
-    supported, a table inside the page is smaller.
-    """
+    roles: dict[str, list[tuple[float, np.ndarray]]]
+    support: np.ndarray
+
+
+def _edge_lines(blur: np.ndarray) -> EdgeLines | None:
+    """The candidate sides of a sheet: Hough segments of the Canny edges, each given the side of the sheet
+    it would be from where the brighter paper lies; ``None`` when some side has no candidate."""
     h, w = blur.shape[:2]
     edges = cv2.Canny(blur, 20, 60)
     segments = cv2.HoughLinesP(
         edges, 1, np.pi / 360, threshold=50, minLineLength=int(0.15 * min(h, w)), maxLineGap=int(0.03 * max(h, w))
     )
     if segments is None:
-        return []
+        return None
     roles: dict[str, list[tuple[float, np.ndarray]]] = {"top": [], "bottom": [], "left": [], "right": []}
     for x1, y1, x2, y2 in segments.reshape(-1, 4).astype(np.float64):
         direction = np.array([x2 - x1, y2 - y1])
@@ -272,8 +275,22 @@ def _quads_from_edges(blur: np.ndarray, keep: int = 3, joined: bool = False) -> 
             paper_right = (forward > backward) == (normal[0] > 0)
             roles["left" if paper_right else "right"].append((length, line))
     if not all(roles.values()):
+        return None
+    return EdgeLines(roles, cv2.dilate(edges, np.ones((5, 5), np.uint8)) > 0)
+
+
+def _quads_from_edges(lines: EdgeLines | None, keep: int = 3, joined: bool = False) -> list[np.ndarray]:
+    """The sheet's four sides among a picture's edge ``lines`` (the ``keep`` best quadrilaterals, best
+    first); with ``joined``, an edge found in pieces counts as one (:func:`_join_pieces`).
+
+    For each side the few longest candidates are kept and every combination is scored by how much of the
+    resulting quadrilateral's outline lies on edges, times the square root of its area: the sheet's outline
+    is long and fully supported, a table inside the page is smaller.
+    """
+    if lines is None:
         return []
-    support = cv2.dilate(edges, np.ones((5, 5), np.uint8)) > 0
+    roles, support = lines.roles, lines.support
+    h, w = support.shape[:2]
     shortlist = {
         role: [line for _, line in sorted(_join_pieces(found) if joined else found, key=lambda f: -f[0])[:5]]
         for role, found in roles.items()
@@ -338,7 +355,7 @@ def _join_pieces(found: list[tuple[float, np.ndarray]]) -> list[tuple[float, np.
     return joined
 
 
-def _extended_sheet(small: np.ndarray, blur: np.ndarray, quad: np.ndarray) -> np.ndarray:
+def _extended_sheet(small: np.ndarray, lines: EdgeLines | None, quad: np.ndarray) -> np.ndarray:
     """The sheet found, or a larger plausible one that holds it and shares two of its corners: one side of
     the sheet moved out to an edge found in pieces (a blurred edge with a shadow across it), where the first
     search stopped at a rule printed on the page and cropped the header box."""
@@ -346,7 +363,7 @@ def _extended_sheet(small: np.ndarray, blur: np.ndarray, quad: np.ndarray) -> np
     near = 0.02 * max(h, w)
     area = float(cv2.contourArea(quad))
     best, best_area = quad, area
-    for other in _quads_from_edges(blur, keep=6, joined=True):
+    for other in _quads_from_edges(lines, keep=6, joined=True):
         other = order_corners(other)
         other_area = float(cv2.contourArea(other))
         if other_area <= 1.1 * best_area or not _plausible_sheet(small, other):
