@@ -62,6 +62,21 @@ def test_the_readers_alternatives_are_distinct_likeliest_first_and_often_hold_wh
 
 
 @needs_model
+def test_a_header_key_gets_only_the_readers_best_reading() -> None:
+    """A CAE-like run of digits the reader reads as Tesseract did gets no other reading: its less likely
+    ones would make a valid key by chance."""
+    model = bundled_model()
+    assert model is not None
+    keys = [(t, c) for t, c in rendered_words("Helvetica", 150) if KEY_WORD.match(t) and t.isdigit()]
+    text, crop = next((t, c) for t, c in keys if (r := read_word(c, model)) is not None and r.text == t)
+    h, w = crop.shape
+    page = np.full((h + 40, w + 40), 255, np.uint8)
+    page[20 : 20 + h, 20 : 20 + w] = crop
+    readings = second_readings(page, [OcrWord(text, 20, 20, 20 + w, 20 + h, 90, line=1)])
+    assert readings == [()]
+
+
+@needs_model
 def test_a_blank_crop_reads_nothing() -> None:
     model = bundled_model()
     assert model is not None

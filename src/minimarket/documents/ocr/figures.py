@@ -375,8 +375,9 @@ def _read_lines(
     for n in sorted(chosen):
         word = words[n]
         key = bool(KEY_WORD.match(word.text))
-        wanted = 1 if key else FIGURE_ALTERNATIVES
-        readings = read_word_alternatives(box_crop(image, word), model, None if key else AMOUNT_CHARS, wanted + 1)
+        # a key's best reading only: its next ones would make a valid CUIT or date by chance too often
+        wanted, count = (1, 1) if key else (FIGURE_ALTERNATIVES, FIGURE_ALTERNATIVES + 1)
+        readings = read_word_alternatives(box_crop(image, word), model, None if key else AMOUNT_CHARS, count)
         texts = [in_shape_of(word.text, r.text) if key else r.text for r in readings]
         plausible = [t for t in dict.fromkeys(texts) if _plausible_alternative(word.text, t)]
         out[n] = tuple(plausible[:wanted])
