@@ -3,6 +3,7 @@ pages are read the right way up, an upright page is read once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -13,6 +14,8 @@ import pytest
 from minimarket.config import Settings
 from minimarket.documents.ocr import engine
 from minimarket.documents.ocr.engine import ocr_page
+from minimarket.documents.ocr.preprocess import PreparedPage
+from minimarket.documents.ocr.tesseract import Deadline, OcrWord
 from minimarket.documents.pdf import render_page
 
 REAL_INVOICES = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "invoices"
@@ -97,3 +100,31 @@ def test_a_sharp_photo_is_not_deblurred(monkeypatch: pytest.MonkeyPatch) -> None
     page = ocr_page(photo)  # a photo of a sheet: a blur would be looked for if it read poorly
     assert "FACTURA" in _text(page)
     assert calls == []
+
+
+def _page(level: int) -> PreparedPage:
+    return PreparedPage(image=np.full((400, 300), level, np.uint8), dpi=250.0, steps=[f"v{level}"])
+
+
+def _fake_reading(confident_words: dict[int, int]) -> Callable[..., list[OcrWord]]:
+    """A Tesseract stand-in: a page of brightness ``level`` reads ``confident_words[level]`` words at 90."""
+
+    def read(image: np.ndarray, *args: object) -> list[OcrWord]:
+        count = confident_words[int(image[0, 0])]
+        return [OcrWord("1234", 10, 20 * i, 50, 20 * i + 15, 90.0) for i in range(count)]
+
+    return read
+
+
+@pytest.mark.parametrize(("enough", "chosen"), [(None, "v3"), (2.0, "v2")])
+def test_every_deblurred_version_is_compared_unless_one_is_enough(
+    monkeypatch: pytest.MonkeyPatch, enough: float | None, chosen: str
+) -> None:
+    """Deblurring compares all its kernels (the first one that reads twice as well is often one pixel off);
+    the orientation search stops at the first turn that reads twice as well."""
+    monkeypatch.setattr(engine, "image_to_words", _fake_reading({1: 2, 2: 6, 3: 9}))
+    first = _page(1)
+    words = engine.image_to_words(first.image)
+    versions = iter([_page(2), _page(3)])
+    page, _ = engine._reread_if_better(first, words, versions, 1.15, "spa", 6, Deadline(60), enough)
+    assert page.steps == [chosen]
