@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from itertools import combinations, product
@@ -1126,6 +1126,7 @@ def extract_items(
             continue
         else:
             start_y = layout.y1 + 0.5
+        layout = amount_by_arithmetic(view, layout, start_y, fmt, assigner)
         result.layouts.append(layout)
         last_layout = layout
         page_rows: list[RowCells] = []
@@ -1161,6 +1162,61 @@ def extract_items(
         result.items = items_by_arithmetic(views, fmt)
     result.confidence = round(sum(confidences) / len(confidences), 3) if confidences else 0.0
     return result
+
+
+_AMOUNT_STAND_INS = frozenset({ColumnRole.OTHER, ColumnRole.AMOUNT_GROSS})
+MIN_ROWS_TO_MOVE_AMOUNT = 2
+"""Fewest rows that must add up with another column as the amount (and twice as many as with the header's)."""
+
+
+def amount_by_arithmetic(
+    view: PageView, layout: TableLayout, start_y: float, fmt: NumberFormat | None, assigner: CellAssigner
+) -> TableLayout:
+    """The header with its amount column moved to another column right of the unit price (another or a gross
+    amount's column, or a header word the lexicon does not know) when the rows add up clearly more often with
+    that one as the amount: a photo's "Subrorar Alcolea Subtotal cAVA" for "Subtotal Alícuota Subtotal c/IVA"
+    took the amount with VAT for the amount, and none of its rows added up. The old amount column becomes a
+    gross amount's when it lies right of the new one, another column's otherwise; the unknown words become
+    other columns, so their figures stay out of their neighbours'."""
+    amount, price = layout.column(ColumnRole.AMOUNT), layout.column(ColumnRole.UNIT_PRICE)
+    if amount is None or price is None:
+        return layout
+    unknown = [Column(ColumnRole.OTHER, w.text, w.x0, w.x1) for w in _unknown_header_words(view, layout, price.x1)]
+    columns = sorted([*layout.columns, *unknown], key=lambda c: c.x0)
+    others = [c for c in columns if c.role in _AMOUNT_STAND_INS and c.x0 > price.x1]
+    if not others:
+        return layout
+    lines = [lt for lt in view.lines if lt.cy > start_y]
+
+    def adding_up(candidate: TableLayout) -> int:
+        return sum(adds_up_as_built(assigner.assign(lt, candidate, fmt)) for lt in lines)
+
+    best, most = layout, adding_up(layout)
+    for column in others:
+        former = ColumnRole.AMOUNT_GROSS if amount.x0 > column.x1 else ColumnRole.OTHER
+        swapped = [
+            replace(c, role=ColumnRole.AMOUNT) if c is column else replace(c, role=former) if c is amount else c
+            for c in columns
+        ]
+        candidate = replace(layout, columns=swapped)
+        count = adding_up(candidate)
+        if count >= MIN_ROWS_TO_MOVE_AMOUNT and count >= 2 * max(most, 1):
+            best, most = candidate, count
+    return best
+
+
+def _unknown_header_words(view: PageView, layout: TableLayout, right_of: float) -> list[Word]:
+    """Words of the header right of ``right_of`` that are no column's label: 4 letters or more, outside
+    every column's extent."""
+    return [
+        w
+        for lt in view.lines
+        if layout.y0 <= lt.cy <= layout.y1
+        for w in lt.words
+        if w.x0 > right_of
+        and sum(ch.isalpha() for ch in w.text) >= 4
+        and not any(c.x0 - 1 <= (w.x0 + w.x1) / 2 <= c.x1 + 1 for c in layout.columns)
+    ]
 
 
 def _drop_trailing_subtotals(result: ItemsResult) -> None:

@@ -45,6 +45,7 @@ from minimarket.documents.items import (
     RuleHeaderFinder,
     RuleRowClassifier,
     TableLayout,
+    amount_by_arithmetic,
     extract_items,
     row_adds_up,
 )
@@ -147,6 +148,7 @@ def build_tables(
             continue
         else:
             start_y = layout.y1 + 0.5
+            layout = amount_by_arithmetic(view, layout, start_y, fmt, assigner)
         last = layout
         lines = [lt for lt in view.lines if lt.cy > start_y]
         rows = [assigner.assign(lt, layout, fmt) for lt in lines]

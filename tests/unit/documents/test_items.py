@@ -517,6 +517,44 @@ def test_misread_last_labels_after_a_unit_price_end_with_the_amount_column() -> 
     assert item.discount is None
 
 
+def test_the_amount_column_is_the_one_the_rows_add_up_with_when_its_label_misread() -> None:
+    """'Subtotal Alícuota Subtotal c/IVA' read 'Subrorar Alcolea Subtotal cAVA' in a photo: the readable
+    'Subtotal' is the amount with VAT; the rows add up with the column under 'Subrorar', so that one is the
+    amount, and the amount with VAT is kept as the gross amount, not taken for the net."""
+    header = [(20, "Código"), (60, "Producto / Servicio"), (240, "Cantidad"), (290, "U. medida"),
+              (340, "Precio Unit."), (400, "% Bonil"), (440, "Subrorar"), (490, "Alcolea"), (530, "Subtotal cAVA")]
+    rows = [
+        ("Salamo Milán x kg", "5,606", "15767,82", "88394,40", "106957,22"),
+        ("Jamón crudo x kg", "5,194", "22833,18", "118595,54", "143500,60"),
+        ("Mortadela x kg", "5,876", "5643,67", "33162,20", "40126,26"),
+    ]
+    view = view_of(
+        [(100, header)]
+        + [
+            (115 + 12 * i, [(20, "779396161"), (60, d), (250, q), (290, "kilogramos"), (340, p), (405, "0,00"),
+                            (440, a), (495, "21%"), (530, g)])
+            for i, (d, q, p, a, g) in enumerate(rows)
+        ]
+    )  # fmt: skip
+    items = extract_items([view], "ar").items
+    assert [(i.quantity, i.unit_price, i.amount) for i in items] == [
+        (Decimal(q.replace(",", ".")), Decimal(p.replace(",", ".")), Decimal(a.replace(",", ".")))
+        for _, q, p, a, _ in rows
+    ]
+
+
+def test_a_header_whose_amount_adds_up_keeps_it() -> None:
+    """A readable header whose rows add up is not changed by the arithmetic check, unknown words or not."""
+    view = view_of(
+        [
+            (100, [(20, "Cant."), (60, "Detalle"), (240, "P. Unit."), (330, "Xyzwq"), (420, "Importe")]),
+            (115, [(20, "2"), (60, "Yerba 1kg"), (240, "100,00"), (330, "250,00"), (420, "200,00")]),
+            (127, [(20, "3"), (60, "Azúcar 1kg"), (240, "50,00"), (330, "150,00"), (420, "150,00")]),
+        ]
+    )
+    assert [i.amount for i in extract_items([view], "ar").items] == [Decimal("200.00"), Decimal("150.00")]
+
+
 def test_a_figure_under_a_label_that_did_not_read_is_not_part_of_the_description() -> None:
     """A photo read "IVA $" as "MAS": its figures sit among the others, under no known label; they stay out
     of the description."""
