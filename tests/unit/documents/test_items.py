@@ -521,8 +521,17 @@ def test_the_amount_column_is_the_one_the_rows_add_up_with_when_its_label_misrea
     """'Subtotal Alícuota Subtotal c/IVA' read 'Subrorar Alcolea Subtotal cAVA' in a photo: the readable
     'Subtotal' is the amount with VAT; the rows add up with the column under 'Subrorar', so that one is the
     amount, and the amount with VAT is kept as the gross amount, not taken for the net."""
-    header = [(20, "Código"), (60, "Producto / Servicio"), (240, "Cantidad"), (290, "U. medida"),
-              (340, "Precio Unit."), (400, "% Bonil"), (440, "Subrorar"), (490, "Alcolea"), (530, "Subtotal cAVA")]
+    header = [
+        (20, "Código"),
+        (60, "Producto / Servicio"),
+        (240, "Cantidad"),
+        (290, "U. medida"),
+        (340, "Precio Unit."),
+        (400, "% Bonil"),
+        (440, "Subrorar"),
+        (490, "Alcolea"),
+        (530, "Subtotal cAVA"),
+    ]
     rows = [
         ("Salamo Milán x kg", "5,606", "15767,82", "88394,40", "106957,22"),
         ("Jamón crudo x kg", "5,194", "22833,18", "118595,54", "143500,60"),
