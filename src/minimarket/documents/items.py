@@ -646,38 +646,54 @@ def _pieces(lt: LineText, fmt: NumberFormat | None) -> list[Cell]:
             elif piece == "$":
                 continue
             cells.append(Cell(piece, x0, x1, value, percent))
-    if ocr:  # OCR: amounts cut at a space ("19 175,91", "2,331 09")
-        merged: list[Cell] = []
-        for cell in cells:
-            prev = merged[-1] if merged else None
-            if (
-                prev is not None
-                and prev.value is not None
-                and cell.value is not None
-                and not prev.percent
-                and not cell.percent
-                and 0 <= cell.x0 - prev.x1 <= _space_limit(prev, cell, lt.height)
-            ):
-                joined = merged_amount(prev.text, cell.text, fmt)
-                if joined is not None:
-                    merged[-1] = Cell(f"{prev.text} {cell.text}", prev.x0, cell.x1, joined)
-                    continue
-            if (
-                prev is not None
-                and prev.value is not None
-                and prev.value == prev.value.to_integral_value()
-                and not prev.percent
-                and re.fullmatch(r"\d+", prev.text.replace(".", "").replace(",", ""))
-                and re.fullmatch(r"[.,]\d{2}", cell.text)
-                and 0 <= cell.x0 - prev.x1 <= _space_limit(prev, cell, lt.height)
-            ):
-                # "46154 .28": the cents split off with their separator
-                value = prev.value + Decimal(cell.text[1:]) / 100
-                merged[-1] = Cell(f"{prev.text} {cell.text}", prev.x0, cell.x1, value)
-                continue
+    return _joined_split_figures(cells, lt.height, fmt) if ocr else cells
+
+
+def _joined_split_figures(cells: list[Cell], height: float, fmt: NumberFormat | None) -> list[Cell]:
+    """OCR's figures cut at a space joined again: "19 175,91", "2,331 09", "46154 .28", in three pieces
+    ("24 834 53"), or in two words whose boxes overlap ("42437" over "42437 40", then "40")."""
+    merged: list[Cell] = []
+    for cell in cells:
+        prev = merged[-1] if merged else None
+        joined = None
+        if prev is not None and cell.value is not None and _next_to(prev, cell, height):
+            joined = merged_amount(prev.text, cell.text, fmt)
+        if prev is not None and joined is not None:
+            merged[-1] = Cell(f"{prev.text} {cell.text}", prev.x0, cell.x1, joined)
+            before = merged[-2] if len(merged) > 1 else None
+            if before is not None and _next_to(before, merged[-1], height):
+                again = merged_amount(before.text, _plain_amount(joined, fmt), fmt)
+                if again is not None:
+                    merged[-2:] = [Cell(f"{before.text} {merged[-1].text}", before.x0, cell.x1, again)]
+        elif (
+            prev is not None
+            and prev.value is not None
+            and _next_to(prev, cell, height)
+            and prev.value == prev.value.to_integral_value()
+            and re.fullmatch(r"\d+", prev.text.replace(".", "").replace(",", ""))
+            and re.fullmatch(r"[.,]\d{2}", cell.text)
+        ):  # "46154 .28": the cents split off with their separator
+            merged[-1] = Cell(f"{prev.text} {cell.text}", prev.x0, cell.x1, prev.value + Decimal(cell.text[1:]) / 100)
+        else:
             merged.append(cell)
-        cells = merged
-    return cells
+    return merged
+
+
+def _next_to(prev: Cell, cell: Cell, height: float) -> bool:
+    """A figure and the piece after it, one space apart or less (OCR's boxes of a figure cut in two may
+    overlap), neither a percentage."""
+    return (
+        prev.value is not None
+        and not prev.percent
+        and not cell.percent
+        and cell.x0 > prev.x0
+        and cell.x0 - prev.x1 <= _space_limit(prev, cell, height)
+    )
+
+
+def _plain_amount(value: Decimal, fmt: NumberFormat | None) -> str:
+    """``value`` with two decimals and no thousands separator, as ``fmt`` writes decimals."""
+    return f"{value:.2f}".replace(".", "." if fmt == "us" else ",")
 
 
 class CellAssigner(Protocol):

@@ -717,8 +717,8 @@ def read_figure(text: str, fmt: NumberFormat | None, ocr: bool) -> Decimal | Non
 
 
 def merged_amount(left: str, right: str, fmt: NumberFormat | None) -> Decimal | None:
-    """The amount OCR split in two at a space: "19 175,91" (a thousands group) or "2,331 09" (a dropped
-    decimal separator); ``None`` if the two pieces do not join into one amount."""
+    """The amount OCR split in two at a space: "19 175,91" or "25. 549,04" (a thousands group) or "2,331 09"
+    (a dropped decimal separator); ``None`` if the two pieces do not join into one amount."""
     left, right = left.strip(), right.strip()
     sign = Decimal(-1) if left.startswith("-") else Decimal(1)
     left = left.lstrip("-")
@@ -734,10 +734,10 @@ def _merged_unsigned(left: str, right: str, fmt: NumberFormat | None) -> Decimal
         if whole is None or whole != whole.to_integral_value():
             return None
         return Decimal(f"{int(whole)}.{right}")
-    if re.fullmatch(r"\d{1,3}", left) and re.fullmatch(r"\d{3}(?:[.,]\d{3})*[.,]\d{2}", right):
+    if re.fullmatch(r"\d{1,3}[.,]?", left) and re.fullmatch(r"\d{3}(?:[.,]\d{3})*[.,]\d{2}", right):
         decimal_sep = right[-3]
         thousands = "." if decimal_sep == "," else ","
-        return try_parse_amount(left + thousands + right, fmt)
+        return try_parse_amount(left.rstrip(".,") + thousands + right, fmt)
     return None
 
 

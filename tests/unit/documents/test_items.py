@@ -480,6 +480,39 @@ def test_ocr_cents_split_off_with_their_separator_are_joined() -> None:
     assert item.amount == Decimal("46154.28") and item.description == "INSECTICIDA RAID"
 
 
+@pytest.mark.parametrize(
+    ("price", "amount"),
+    [
+        ("25. 549,04", "76.647,12"),  # a thousands group cut off after its point
+        ("25.549,04", "76 647 12"),  # an amount in three pieces
+    ],
+)
+def test_ocr_figures_split_in_several_pieces_are_joined(price: str, amount: str) -> None:
+    view = view_of(
+        [
+            (100, [(20, "Cant."), (80, "Descripción"), (300, "P. Unit."), (400, "Importe")]),
+            (116, [(20, "3"), (80, "CIGARRILLOS JOCKEY"), (300, price), (400, amount)]),
+        ],
+        conf=0.9,
+    )
+    item = extract_items([view], "ar").items[0]
+    assert (item.unit_price, item.amount) == (Decimal("25549.04"), Decimal("76647.12"))
+    assert item.description == "CIGARRILLOS JOCKEY"
+
+
+def test_a_figure_whose_ocr_boxes_overlap_is_joined() -> None:
+    """Tesseract gave "42437" a box over the whole figure "42437 40", then "40" again over its end."""
+    view = view_of(
+        [
+            (100, [(20, "Cant."), (80, "Descripción"), (300, "P. Unit."), (400, "Importe")]),
+            (116, [(20, "20"), (80, "CIGARRILLOS MELBOURNE"), (300, "2.121,87"), (400, "42437"), (418, "40")]),
+        ],
+        conf=0.9,
+    )
+    item = extract_items([view], "ar").items[0]
+    assert item.amount == Decimal("42437.40")
+
+
 def test_a_misread_last_label_after_a_unit_price_is_the_amount_column() -> None:
     """'IMPORTE' read as 'murorTE' in a photo: the rightmost column is still the amount, so the row's last
     figure is its amount and not part of the description."""
