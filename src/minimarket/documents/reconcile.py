@@ -299,6 +299,8 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
     tol = max(b.tolerance, Decimal("0.01") * max(len(items), 1))
     for n, item in enumerate(items, start=1):
         q, p, a = item.quantity, item.unit_price, item.amount
+        if (q is None or p is None) and a is not None and a == int(a) and (n - 1, "amount") in unseparated:
+            a = _restore_amount_cents(b, n, item, a)
         if q is None and p and a is not None and p > 0:
             _deduce_quantity(b, n, item, p, a)
             continue
@@ -362,6 +364,20 @@ def _restore_cents(b: _Builder, n: int, item: LineItem, price: Decimal, amount: 
         f"tomaron {format_amount(item.unit_price, 'ar')} y {format_amount(item.amount, 'ar')}, como imprime "
         "la tabla sus demás importes.",
     )
+
+
+def _restore_amount_cents(b: _Builder, n: int, item: LineItem, amount: Decimal) -> Decimal:
+    """The amount of an item whose quantity or price did not read, printed without the decimal separator
+    the table's other amounts have ("85634" for 856,34): its cents put back before the missing figure is
+    deduced from it."""
+    item.amount = amount / 100
+    b.check(
+        f"repair_item_{n}_amount",
+        True,
+        f"Ítem {n}: el importe se leyó sin coma decimal ({amount:f}); se tomó {format_amount(item.amount, 'ar')}, "
+        "como imprime la tabla sus demás importes.",
+    )
+    return item.amount
 
 
 def _quantity_slip(read: Decimal, required: Decimal) -> str | None:

@@ -251,6 +251,21 @@ def test_an_item_whose_price_and_amount_both_lost_their_comma_gets_its_cents_bac
     assert check(result, "repair_item_1_cents").ok and check(result, "items_sum_net").ok
 
 
+def test_an_amount_that_lost_its_comma_gets_its_cents_back_before_the_missing_price_is_deduced() -> None:
+    """The price did not read and the amount read "85634" in a table of amounts with cents: the price is
+    deduced from 856,34, not from 85.634."""
+    it = items(("1", "178801.65", "178801.65"), ("1", "9834.71", "9834.71"), ("1", "0", "85634"))
+    it.items[2].unit_price = None
+    it.amounts_text = [
+        (0, "unit_price", "178.801,65"), (0, "amount", "178.801,65"),
+        (1, "unit_price", "9.834,71"), (1, "amount", "9.834,71"), (2, "amount", "85634"),
+    ]  # fmt: skip
+    result = run(t=totals(net="189492.70", vat="39793.47", total="229286.17"), it=it)
+    last = result.items[2]
+    assert (last.unit_price, last.amount) == (Decimal("856.34"), Decimal("856.34"))
+    assert check(result, "repair_item_3_amount").ok and check(result, "items_sum_net").ok
+
+
 def test_item_with_wrong_arithmetic_that_no_single_misreading_explains() -> None:
     result = run(it=items(("3", "100.00", "250.00"), ("1", "188336.36", "188336.36")))
     assert not check(result, "items_arithmetic").ok
