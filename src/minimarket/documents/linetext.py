@@ -729,6 +729,10 @@ def merged_amount(left: str, right: str, fmt: NumberFormat | None) -> Decimal | 
 
 
 def _merged_unsigned(left: str, right: str, fmt: NumberFormat | None) -> Decimal | None:
+    if re.fullmatch(r"\d{2}", right) and re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", left):
+        # thousands groups, whatever the separator read ("16.622 32" in a table of "2,939.80"): the decimal
+        # separator is the one lost at the space
+        return Decimal(f"{re.sub(r'[.,]', '', left)}.{right}")
     if re.fullmatch(r"\d{2}", right) and not re.search(r"[.,]\d{1,2}$", left):
         whole = try_parse_amount(left, fmt)
         if whole is None or whole != whole.to_integral_value():

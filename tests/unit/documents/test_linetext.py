@@ -1,11 +1,15 @@
-"""Visual lines from positioned words (:func:`minimarket.documents.linetext.regroup_lines`)."""
+"""Visual lines from positioned words (:func:`minimarket.documents.linetext.regroup_lines`) and figures cut at
+a space joined again (:func:`~minimarket.documents.linetext.merged_amount`)."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import pytest
 
 from minimarket.documents.layout import Word
-from minimarket.documents.linetext import regroup_lines
+from minimarket.documents.linetext import merged_amount, regroup_lines
+from minimarket.domain.numbers import NumberFormat
 
 
 def _texts(words: list[Word]) -> list[str]:
@@ -142,3 +146,20 @@ def test_lookalike_figure(text: str, expected: str | None) -> None:
     from minimarket.documents.linetext import lookalike_figure
 
     assert lookalike_figure(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "fmt", "joined"),
+    [
+        ("19", "175,91", "ar", "19175.91"),  # a thousands group cut off
+        ("25.", "549,04", "ar", "25549.04"),  # ... after its point
+        ("2,331", "09", "ar", "2331.09"),  # the decimal comma lost at the space
+        ("16.622", "32", "us", "16622.32"),  # a thousands comma read as a point, in a "2,939.80" table
+        ("1.234.567", "89", None, "1234567.89"),
+        ("1,5", "32", "ar", None),  # a figure with decimals and another one
+        ("12", "34", "ar", "12.34"),
+        ("ab", "34", "ar", None),
+    ],
+)
+def test_a_figure_cut_at_a_space_is_joined(left: str, right: str, fmt: NumberFormat | None, joined: str | None) -> None:
+    assert merged_amount(left, right, fmt) == (None if joined is None else Decimal(joined))
