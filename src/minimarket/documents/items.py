@@ -598,8 +598,8 @@ def adds_up_as_built(row: RowCells) -> bool:
     ("730431" for 7.904,31)."""
     if row_adds_up(row):
         return True
-    if _cell_value(row, ColumnRole.DISCOUNT_AMOUNT) is not None:
-        return False
+    if _cell_value(row, ColumnRole.DISCOUNT_AMOUNT):
+        return False  # a discount amount other than 0,00: no lost separator is looked for
     quantity, price, pct, amount = _lost_separators(
         row,
         *(
@@ -994,7 +994,7 @@ def _build_item(row: _Row) -> LineItem | None:
     rate = _cell_value(main, ColumnRole.VAT_RATE)
     discount = _cell_value(main, ColumnRole.DISCOUNT_AMOUNT)
     pct = _cell_value(main, ColumnRole.DISCOUNT_PCT)
-    if discount is None:
+    if not discount:
         quantity, unit_price, pct, amount = _lost_separators(main, quantity, unit_price, pct, amount)
     if discount is None and pct is not None:
         if pct == 0:
@@ -1195,18 +1195,20 @@ def amount_by_arithmetic(
     gross amount's when it lies right of the new one, another column's otherwise; the unknown words become
     other columns, so their figures stay out of their neighbours'."""
     amount, price = layout.column(ColumnRole.AMOUNT), layout.column(ColumnRole.UNIT_PRICE)
-    if amount is None or price is None:
-        return layout
-    unknown = [Column(ColumnRole.OTHER, w.text, w.x0, w.x1) for w in _unknown_header_words(view, layout, price.x1)]
-    columns = sorted([*layout.columns, *unknown], key=lambda c: c.x0)
-    others = [c for c in columns if c.role in _AMOUNT_STAND_INS and c.x0 > price.x1]
-    if not others:
-        return layout
     lines = [lt for lt in view.lines if lt.cy > start_y]
 
     def adding_up(candidate: TableLayout) -> int:
         return sum(adds_up_as_built(assigner.assign(lt, candidate, fmt)) for lt in lines)
 
+    if price is None:
+        return layout
+    if amount is None:
+        return _amount_from_the_rows(layout, lines, fmt, assigner)
+    unknown = [Column(ColumnRole.OTHER, w.text, w.x0, w.x1) for w in _unknown_header_words(view, layout, price.x1)]
+    columns = sorted([*layout.columns, *unknown], key=lambda c: c.x0)
+    others = [c for c in columns if c.role in _AMOUNT_STAND_INS and c.x0 > price.x1]
+    if not others:
+        return layout
     best, most = layout, adding_up(layout)
     for column in others:
         former = ColumnRole.AMOUNT_GROSS if amount.x0 > column.x1 else ColumnRole.OTHER
@@ -1219,6 +1221,41 @@ def amount_by_arithmetic(
         if count >= MIN_ROWS_TO_MOVE_AMOUNT and count >= 2 * max(most, 1):
             best, most = candidate, count
     return best
+
+
+def _amount_from_the_rows(
+    layout: TableLayout, lines: list[LineText], fmt: NumberFormat | None, assigner: CellAssigner
+) -> TableLayout:
+    """A header with no amount label read (its last label lost in a photo): the rows' last figures right of
+    every column make the amount column, if the rows then add up, with the figure reader's other readings
+    where needed (:func:`second_reading_row`: a photo that lost the label reads its figures poorly too)."""
+    right = max((c.x1 for c in layout.columns), default=0.0)
+    last = [
+        lt.words[-1]
+        for lt in lines
+        if lt.words and lt.words[-1].x0 > right and _NUMERIC_PIECE.match(lt.words[-1].text.strip("$"))
+    ]
+    if len(last) < MIN_ROWS_TO_MOVE_AMOUNT:
+        return layout
+    x0, x1 = sorted(w.x0 for w in last)[len(last) // 2], sorted(w.x1 for w in last)[len(last) // 2]
+    candidate = replace(layout, columns=[*layout.columns, Column(ColumnRole.AMOUNT, "", x0, x1)])
+
+    def adding_up(table: TableLayout) -> int:
+        return sum(
+            adds_up_as_built(assigner.assign(lt, table, fmt))
+            or second_reading_row(lt, table, fmt, assigner) is not None
+            for lt in lines
+        )
+
+    count = adding_up(candidate)
+    return candidate if count >= MIN_ROWS_TO_MOVE_AMOUNT and count >= 2 * max(adding_up(layout), 1) else layout
+
+
+def _adds_up_read_again(lt: LineText, layout: TableLayout, fmt: NumberFormat | None, assigner: CellAssigner) -> bool:
+    """The line adds up as read, or with the figure reader's other readings."""
+    return (
+        adds_up_as_built(assigner.assign(lt, layout, fmt)) or second_reading_row(lt, layout, fmt, assigner) is not None
+    )
 
 
 def _unknown_header_words(view: PageView, layout: TableLayout, right_of: float) -> list[Word]:

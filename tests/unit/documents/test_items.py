@@ -585,6 +585,26 @@ def test_the_amount_column_is_the_one_the_rows_add_up_with_when_its_label_misrea
     ]
 
 
+def test_a_header_whose_amount_label_did_not_read_takes_the_rows_last_figures_as_amounts() -> None:
+    """The last label of the header lost in a photo: the figures right of every column are the amounts,
+    since the rows add up with them."""
+    header = [(80, "Producto / Servicio"), (280, "Cantidad"), (330, "Precio Unit."), (400, "% Bon"), (450, "Imp. Bon.")]
+    view = view_of(
+        [
+            (100, header),
+            (115, [(80, "TOMATE POR KG"), (290, "2,000"), (340, "1566,18"), (410, "0,00"), (460, "0,00"),
+                   (550, "3.132,36")]),
+            (127, [(80, "LIMON POR KG"), (290, "9,500"), (340, "1308,02"), (410, "0,00"), (460, "0,00"),
+                   (550, "1242619")]),
+        ]
+    )  # fmt: skip
+    items = extract_items([view], "ar").items
+    assert [(i.quantity, i.amount) for i in items] == [
+        (Decimal("2.000"), Decimal("3132.36")),
+        (Decimal("9.500"), Decimal("12426.19")),  # its comma put back, though a 0,00 discount amount is printed
+    ]
+
+
 def test_a_header_whose_amount_adds_up_keeps_it() -> None:
     """A readable header whose rows add up is not changed by the arithmetic check, unknown words or not."""
     view = view_of(
