@@ -598,8 +598,9 @@ def test_a_header_whose_amount_label_did_not_read_takes_the_rows_last_figures_as
                    (550, "1242619")]),
         ]
     )  # fmt: skip
-    items = extract_items([view], "ar").items
-    assert [(i.quantity, i.amount) for i in items] == [
+    result = extract_items([view], "ar")
+    assert [text for _, role, text in result.amounts_text if role == "amount"] == ["3.132,36", "1242619"]  # read
+    assert [(i.quantity, i.amount) for i in result.items] == [
         (Decimal("2.000"), Decimal("3132.36")),
         (Decimal("9.500"), Decimal("12426.19")),  # its comma put back, though a 0,00 discount amount is printed
     ]
