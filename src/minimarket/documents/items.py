@@ -679,11 +679,14 @@ def _joined_split_figures(cells: list[Cell], height: float, fmt: NumberFormat | 
     return merged
 
 
+_CUT_AFTER_SEPARATOR = re.compile(r"\d+[.,]")
+
+
 def _next_to(prev: Cell, cell: Cell, height: float) -> bool:
     """A figure and the piece after it, one space apart or less (OCR's boxes of a figure cut in two may
     overlap), neither a percentage."""
     return (
-        prev.value is not None
+        (prev.value is not None or _CUT_AFTER_SEPARATOR.fullmatch(prev.text) is not None)
         and not prev.percent
         and not cell.percent
         and cell.x0 > prev.x0

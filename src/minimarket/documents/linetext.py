@@ -717,8 +717,9 @@ def read_figure(text: str, fmt: NumberFormat | None, ocr: bool) -> Decimal | Non
 
 
 def merged_amount(left: str, right: str, fmt: NumberFormat | None) -> Decimal | None:
-    """The amount OCR split in two at a space: "19 175,91" or "25. 549,04" (a thousands group) or "2,331 09"
-    (a dropped decimal separator); ``None`` if the two pieces do not join into one amount."""
+    """The amount OCR split in two at a space: "19 175,91" or "25. 549,04" (a thousands group), "2,331 09"
+    (a dropped decimal separator) or "4808, 12" (cut after it); ``None`` if the two pieces do not join into
+    one amount."""
     left, right = left.strip(), right.strip()
     sign = Decimal(-1) if left.startswith("-") else Decimal(1)
     left = left.lstrip("-")
@@ -729,6 +730,8 @@ def merged_amount(left: str, right: str, fmt: NumberFormat | None) -> Decimal | 
 
 
 def _merged_unsigned(left: str, right: str, fmt: NumberFormat | None) -> Decimal | None:
+    if re.fullmatch(r"\d{2}", right) and re.fullmatch(r"\d+[.,]", left):  # "4808, 12": cut after the comma
+        return Decimal(f"{left[:-1]}.{right}")
     if re.fullmatch(r"\d{2}", right) and re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", left):
         # thousands groups, whatever the separator read ("16.622 32" in a table of "2,939.80"): the decimal
         # separator is the one lost at the space

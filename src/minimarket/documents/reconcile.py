@@ -390,6 +390,9 @@ def _quantity_slip(read: Decimal, required: Decimal) -> str | None:
 
 
 MAX_DEDUCED_QUANTITY = 10_000
+MIN_PRICE_TO_DEDUCE_A_WEIGHT = Decimal("1000")
+"""A weighed quantity (to the gram) is deduced only from a price of $ 1.000 or more: a gram then moves the
+amount by $ 1 or more, so amount ÷ price coming out exact to the gram is rarely a coincidence (1 in 45)."""
 
 
 def _deduce_quantity(b: _Builder, n: int, item: LineItem, price: Decimal, amount: Decimal) -> None:
@@ -397,13 +400,26 @@ def _deduce_quantity(b: _Builder, n: int, item: LineItem, price: Decimal, amount
     unit price when that is a whole number of units to the cent, and the checks say so."""
     disc = item.discount or Decimal("0")
     q = ((amount + disc) / price).to_integral_value()
-    if not 1 <= q <= MAX_DEDUCED_QUANTITY or abs(q * price - disc - amount) > LINE_TOLERANCE:
+    if 1 <= q <= MAX_DEDUCED_QUANTITY and abs(q * price - disc - amount) <= LINE_TOLERANCE:
+        item.quantity = q
+        b.check(
+            f"repair_item_{n}_quantity",
+            True,
+            f"Ítem {n}: no se leyó la cantidad; se dedujo {q} porque importe ÷ precio unitario = {q} unidades exactas.",
+        )
         return
-    item.quantity = q
+    weight = ((amount + disc) / price).quantize(QUANTITY_DECIMALS)
+    if price < MIN_PRICE_TO_DEDUCE_A_WEIGHT or not 0 < weight <= MAX_DEDUCED_QUANTITY:
+        return
+    if abs(weight * price - disc - amount) > LINE_TOLERANCE:
+        return
+    item.quantity = weight
+    shown = format_amount(weight, "ar", 3)
     b.check(
         f"repair_item_{n}_quantity",
         True,
-        f"Ítem {n}: no se leyó la cantidad; se dedujo {q} porque importe ÷ precio unitario = {q} unidades exactas.",
+        f"Ítem {n}: no se leyó la cantidad; se dedujo {shown} porque importe ÷ precio unitario = {shown} exacto "
+        "al gramo.",
     )
 
 

@@ -485,6 +485,7 @@ def test_ocr_cents_split_off_with_their_separator_are_joined() -> None:
     [
         ("25. 549,04", "76.647,12"),  # a thousands group cut off after its point
         ("25.549,04", "76 647 12"),  # an amount in three pieces
+        ("25549, 04", "76647,12"),  # cut after the decimal comma
     ],
 )
 def test_ocr_figures_split_in_several_pieces_are_joined(price: str, amount: str) -> None:

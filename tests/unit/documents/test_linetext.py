@@ -154,6 +154,7 @@ def test_lookalike_figure(text: str, expected: str | None) -> None:
         ("19", "175,91", "ar", "19175.91"),  # a thousands group cut off
         ("25.", "549,04", "ar", "25549.04"),  # ... after its point
         ("2,331", "09", "ar", "2331.09"),  # the decimal comma lost at the space
+        ("4808,", "12", "ar", "4808.12"),  # ... or cut off after it
         ("16.622", "32", "us", "16622.32"),  # a thousands comma read as a point, in a "2,939.80" table
         ("1.234.567", "89", None, "1234567.89"),
         ("1,5", "32", "ar", None),  # a figure with decimals and another one

@@ -407,6 +407,19 @@ def test_a_lost_quantity_is_deduced_when_it_is_a_whole_number_of_units() -> None
     assert not [c for c in result.checks if c.name == "repair_item_2_quantity"]
 
 
+def test_a_lost_weighed_quantity_is_deduced_when_the_division_is_exact_to_the_gram() -> None:
+    """8,220 kg at $ 20.267,55 = $ 166.599,26: the quantity is deduced to the gram; from a cheap price, where
+    any amount divides to some weight, it is not."""
+    it = items(("8.22", "20267.55", "166599.26"), ("1", "22202.39", "22202.39"))
+    it.items[0].quantity = None
+    result = run(t=totals(net="188801.65", vat="39648.35", total="228450.00"), it=it)
+    assert result.items[0].quantity == Decimal("8.220")
+    assert "se dedujo 8,220" in check(result, "repair_item_1_quantity").detail
+    cheap = items(("2.469", "50.00", "123.45"))
+    cheap.items[0].quantity = None
+    assert run(it=cheap).items[0].quantity is None
+
+
 def test_a_lost_net_is_total_less_vat_when_the_vat_confirms_it() -> None:
     t = totals()
     t.net = None  # the subtotal was a smudge
