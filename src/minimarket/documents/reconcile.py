@@ -273,6 +273,8 @@ def _items_target(b: _Builder) -> Decimal | None:
 
 
 _SEPARATED = re.compile(r"\d[.,]\d")
+_CENTS = re.compile(r"\d[.,\s]\d{2}\)?$")
+"""A money figure printed with its cents ("1.444,99"; "1,444 99": OCR cut it there and it was joined again)."""
 QUANTITY_DECIMALS = Decimal("0.001")
 """Quantities are printed with at most three decimals (kilograms to the gram)."""
 
@@ -282,7 +284,8 @@ def _unseparated(b: _Builder) -> set[tuple[int, str]]:
     that role mostly have one: OCR drops a comma or a period far more often than it invents one."""
     by_role: dict[str, list[tuple[int, bool]]] = {}
     for index, role, raw in b.ev.items.amounts_text:
-        by_role.setdefault(role, []).append((index, bool(_SEPARATED.search(raw))))
+        pattern = _SEPARATED if role == "quantity" else _CENTS  # money has cents: "12.037.560" lost its comma
+        by_role.setdefault(role, []).append((index, bool(pattern.search(raw.strip()))))
     out: set[tuple[int, str]] = set()
     for role, seen in by_role.items():
         if sum(separated for _, separated in seen) >= len(seen) / 2:

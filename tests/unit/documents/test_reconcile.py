@@ -266,6 +266,18 @@ def test_an_amount_that_lost_its_comma_gets_its_cents_back_before_the_missing_pr
     assert check(result, "repair_item_3_amount").ok and check(result, "items_sum_net").ok
 
 
+def test_figures_joined_at_a_space_keep_their_cents() -> None:
+    """ "1.444 99" (cut at its comma by OCR and joined again) and "12.040,88" both have cents: nothing to restore."""
+    it = items(("12", "1444.99", "17339.88"), ("1", "178801.65", "178801.65"))
+    it.amounts_text = [
+        (0, "unit_price", "1.444 99"), (0, "amount", "17 339 88"),
+        (1, "unit_price", "178.801,65"), (1, "amount", "178.801,65"),
+    ]  # fmt: skip
+    result = run(t=totals(net="196141.53", vat="41189.72", total="237331.25"), it=it)
+    assert (result.items[0].unit_price, result.items[0].amount) == (Decimal("1444.99"), Decimal("17339.88"))
+    assert not [c for c in result.checks if c.name.startswith("repair_")]
+
+
 def test_item_with_wrong_arithmetic_that_no_single_misreading_explains() -> None:
     result = run(it=items(("3", "100.00", "250.00"), ("1", "188336.36", "188336.36")))
     assert not check(result, "items_arithmetic").ok
@@ -293,6 +305,19 @@ def test_a_lost_digit_and_a_misplaced_separator_are_repaired_when_the_arithmetic
     result = run(it=it)
     assert result.items[0].amount == Decimal("59182.34")
     assert "dígitos mal leídos" in check(result, "repair_item_1_amount").detail
+
+
+def test_an_amount_that_lost_its_comma_and_gained_a_digit_is_repaired_when_the_arithmetic_fixes_it() -> None:
+    """'12.037.560' for 12.037,56: the comma read as a point and a 0 added at the end; 3 × 4.012,52 fixes it
+    (the price, printed with its cents, is not taken for one that lost its comma)."""
+    it = items(("3", "4012.52", "12037560.00"), ("1", "169067.66", "169067.66"))
+    it.amounts_text = [
+        (0, "unit_price", "4.012,52"), (0, "amount", "12.037.560"),
+        (1, "unit_price", "169.067,66"), (1, "amount", "169.067,66"),
+    ]  # fmt: skip
+    result = run(it=it)
+    assert (result.items[0].unit_price, result.items[0].amount) == (Decimal("4012.52"), Decimal("12037.56"))
+    assert "se corrigió a 12.037,56" in check(result, "repair_item_1_amount").detail
 
 
 def test_two_blurred_digits_of_an_amount_are_repaired_when_the_arithmetic_fixes_them() -> None:
