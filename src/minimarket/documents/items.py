@@ -1193,20 +1193,21 @@ def amount_by_arithmetic(
 ) -> TableLayout:
     """The header with its amount column moved to another column right of the unit price (another or a gross
     amount's column, or a header word the lexicon does not know) when the rows add up clearly more often with
-    that one as the amount: a photo's "Subrorar Alcolea Subtotal cAVA" for "Subtotal Alícuota Subtotal c/IVA"
+    that one as the amount (or, with no amount column, one found from the rows: :func:`_amount_from_the_rows`):
+    a photo's "Subrorar Alcolea Subtotal cAVA" for "Subtotal Alícuota Subtotal c/IVA"
     took the amount with VAT for the amount, and none of its rows added up. The old amount column becomes a
     gross amount's when it lies right of the new one, another column's otherwise; the unknown words become
     other columns, so their figures stay out of their neighbours'."""
     amount, price = layout.column(ColumnRole.AMOUNT), layout.column(ColumnRole.UNIT_PRICE)
     lines = [lt for lt in view.lines if lt.cy > start_y]
-
-    def adding_up(candidate: TableLayout) -> int:
-        return sum(adds_up_as_built(assigner.assign(lt, candidate, fmt)) for lt in lines)
-
     if price is None:
         return layout
     if amount is None:
         return _amount_from_the_rows(layout, lines, fmt, assigner)
+
+    def adding_up(candidate: TableLayout) -> int:
+        return sum(adds_up_as_built(assigner.assign(lt, candidate, fmt)) for lt in lines)
+
     unknown = [Column(ColumnRole.OTHER, w.text, w.x0, w.x1) for w in _unknown_header_words(view, layout, price.x1)]
     columns = sorted([*layout.columns, *unknown], key=lambda c: c.x0)
     others = [c for c in columns if c.role in _AMOUNT_STAND_INS and c.x0 > price.x1]
@@ -1244,11 +1245,7 @@ def _amount_from_the_rows(
     candidate = replace(layout, columns=[*layout.columns, Column(ColumnRole.AMOUNT, "", x0, x1)])
 
     def adding_up(table: TableLayout) -> int:
-        return sum(
-            adds_up_as_built(assigner.assign(lt, table, fmt))
-            or second_reading_row(lt, table, fmt, assigner) is not None
-            for lt in lines
-        )
+        return sum(_adds_up_read_again(lt, table, fmt, assigner) for lt in lines)
 
     count = adding_up(candidate)
     return candidate if count >= MIN_ROWS_TO_MOVE_AMOUNT and count >= 2 * max(adding_up(layout), 1) else layout

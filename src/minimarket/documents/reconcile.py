@@ -280,8 +280,9 @@ QUANTITY_DECIMALS = Decimal("0.001")
 
 
 def _unseparated(b: _Builder) -> set[tuple[int, str]]:
-    """(item index, role) of the figures printed without a decimal separator in a table whose figures of
-    that role mostly have one: OCR drops a comma or a period far more often than it invents one."""
+    """(item index, role) of the figures read without their decimals (a price or an amount without its cents,
+    a quantity without a separator) in a table whose figures of that role mostly have them: OCR drops a comma
+    or a period far more often than it invents one."""
     by_role: dict[str, list[tuple[int, bool]]] = {}
     for index, role, raw in b.ev.items.amounts_text:
         pattern = _SEPARATED if role == "quantity" else _CENTS  # money has cents: "12.037.560" lost its comma
@@ -400,7 +401,8 @@ amount by $ 1 or more, so amount ÷ price coming out exact to the gram is rarely
 
 def _deduce_quantity(b: _Builder, n: int, item: LineItem, price: Decimal, amount: Decimal) -> None:
     """A quantity the reading lost (a lone "2" next to a table rule, a smudge) is deduced from amount ÷
-    unit price when that is a whole number of units to the cent, and the checks say so."""
+    unit price when that is a whole number of units to the cent, or a weight to the gram from a price of
+    :data:`MIN_PRICE_TO_DEDUCE_A_WEIGHT` or more, and the checks say so."""
     disc = item.discount or Decimal("0")
     q = ((amount + disc) / price).to_integral_value()
     if 1 <= q <= MAX_DEDUCED_QUANTITY and abs(q * price - disc - amount) <= LINE_TOLERANCE:
