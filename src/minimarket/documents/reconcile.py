@@ -817,11 +817,14 @@ def _check_items(b: _Builder, items: list[LineItem]) -> None:
     bad = []
     for n, item in enumerate(items, start=1):
         q, p, a = item.quantity, item.unit_price, item.amount
-        if q is None or p is None or a is None:  # a lost quantity or price was deduced in _repair_items if it could
+        if a is not None and (q is None) != (p is None):  # _repair_items deduced it if it could: unchecked
+            bad.append(f"ítem {n}: no se leyó {'la cantidad' if q is None else 'el precio unitario'}")
+            continue
+        if q is None or p is None or a is None:  # an amount alone (a freight line) has nothing to check
             continue
         if not line_adds_up(q, p, a, item.discount):
             bad.append(f"ítem {n}: {format(q.normalize(), 'f')} × {_money(p)} ≠ {_money(a)}")
-    if any(i.quantity is not None and i.unit_price is not None and i.amount is not None for i in items):
+    if bad or any(i.quantity is not None and i.unit_price is not None and i.amount is not None for i in items):
         b.check(
             "items_arithmetic",
             not bad,

@@ -445,6 +445,19 @@ def test_a_lost_weighed_quantity_is_deduced_when_the_division_is_exact_to_the_gr
     assert run(it=cheap).items[0].quantity is None
 
 
+def test_an_item_whose_quantity_did_not_read_nor_could_be_deduced_is_not_accepted() -> None:
+    """A photo: a quantity lost and the price misread (4.339,73 for 4.839,73), while the amounts add up to
+    the net: nothing checks that row, so the invoice goes to review instead of being accepted."""
+    it = items(("1", "178801.65", "178801.65"), ("3.096", "4839.73", "9834.71"))
+    it.items[1].quantity = None
+    it.items[1].unit_price = Decimal("4339.73")
+    result = run(it=it)
+    c = check(result, "items_arithmetic")
+    assert not c.ok and "ítem 2: no se leyó la cantidad" in c.detail
+    assert check(result, "items_sum_net").ok
+    assert result.status == Status.NEEDS_REVIEW
+
+
 def test_a_lost_net_is_total_less_vat_when_the_vat_confirms_it() -> None:
     t = totals()
     t.net = None  # the subtotal was a smudge
