@@ -304,8 +304,12 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
     for n, item in enumerate(items, start=1):
         q, p, a = item.quantity, item.unit_price, item.amount
         if (q is None or p is None) and a is not None and a == int(a) and (n - 1, "amount") in unseparated:
-            a = _restore_amount_cents(b, n, item, a)
+            a = _restore_figure_cents(b, n, item, "amount", a)
         if q is None and p and a is not None and p > 0:
+            disc = item.discount or Decimal("0")
+            # a price that lost its comma divides any amount into a weight ("275370" → 0,040 for 4 units)
+            if p == int(p) and (n - 1, "unit_price") in unseparated and _deduced_quantity(p / 100, a, disc):
+                p = _restore_figure_cents(b, n, item, "unit_price", p)
             _deduce_quantity(b, n, item, p, a)
             continue
         if p is None and q and q > 0 and a is not None:
@@ -370,18 +374,22 @@ def _restore_cents(b: _Builder, n: int, item: LineItem, price: Decimal, amount: 
     )
 
 
-def _restore_amount_cents(b: _Builder, n: int, item: LineItem, amount: Decimal) -> Decimal:
-    """The amount of an item whose quantity or price did not read, printed without the decimal separator
-    the table's other amounts have ("85634" for 856,34): its cents put back before the missing figure is
-    deduced from it."""
-    item.amount = amount / 100
+_FIGURE_NAMES = {"amount": "el importe", "unit_price": "el precio unitario"}
+
+
+def _restore_figure_cents(b: _Builder, n: int, item: LineItem, attr: str, value: Decimal) -> Decimal:
+    """The amount (or price) of an item whose quantity or price did not read, printed without the decimal
+    separator the table's other figures have ("85634" for 856,34): its cents put back before the missing
+    figure is deduced from it."""
+    restored = value / 100
+    setattr(item, attr, restored)
     b.check(
-        f"repair_item_{n}_amount",
+        f"repair_item_{n}_{attr}",
         True,
-        f"Ítem {n}: el importe se leyó sin coma decimal ({amount:f}); se tomó {format_amount(item.amount, 'ar')}, "
-        "como imprime la tabla sus demás importes.",
+        f"Ítem {n}: {_FIGURE_NAMES[attr]} se leyó sin coma decimal ({value:f}); se tomó "
+        f"{format_amount(restored, 'ar')}, como imprime la tabla sus demás importes.",
     )
-    return item.amount
+    return restored
 
 
 def _quantity_slip(read: Decimal, required: Decimal) -> str | None:
@@ -399,32 +407,31 @@ MIN_PRICE_TO_DEDUCE_A_WEIGHT = Decimal("1000")
 amount by $ 1 or more, so amount ÷ price coming out exact to the gram is rarely a coincidence (1 in 45)."""
 
 
+def _deduced_quantity(price: Decimal, amount: Decimal, discount: Decimal) -> tuple[Decimal, str, str] | None:
+    """(amount + discount) ÷ price when it is a whole number of units to the cent, or a weight to the gram
+    from a price of :data:`MIN_PRICE_TO_DEDUCE_A_WEIGHT` or more: (quantity, as shown, what makes it exact)."""
+    units = ((amount + discount) / price).to_integral_value()
+    if 1 <= units <= MAX_DEDUCED_QUANTITY and abs(units * price - discount - amount) <= LINE_TOLERANCE:
+        return units, f"{units}", "unidades exactas"
+    weight = ((amount + discount) / price).quantize(QUANTITY_DECIMALS)
+    if price < MIN_PRICE_TO_DEDUCE_A_WEIGHT or not 0 < weight <= MAX_DEDUCED_QUANTITY:
+        return None
+    if abs(weight * price - discount - amount) > LINE_TOLERANCE:
+        return None
+    return weight, format_amount(weight, "ar", 3), "exacto al gramo"
+
+
 def _deduce_quantity(b: _Builder, n: int, item: LineItem, price: Decimal, amount: Decimal) -> None:
     """A quantity the reading lost (a lone "2" next to a table rule, a smudge) is deduced from amount ÷
-    unit price when that is a whole number of units to the cent, or a weight to the gram from a price of
-    :data:`MIN_PRICE_TO_DEDUCE_A_WEIGHT` or more, and the checks say so."""
-    disc = item.discount or Decimal("0")
-    q = ((amount + disc) / price).to_integral_value()
-    if 1 <= q <= MAX_DEDUCED_QUANTITY and abs(q * price - disc - amount) <= LINE_TOLERANCE:
-        item.quantity = q
-        b.check(
-            f"repair_item_{n}_quantity",
-            True,
-            f"Ítem {n}: no se leyó la cantidad; se dedujo {q} porque importe ÷ precio unitario = {q} unidades exactas.",
-        )
+    unit price (:func:`_deduced_quantity`), and the checks say so."""
+    found = _deduced_quantity(price, amount, item.discount or Decimal("0"))
+    if found is None:
         return
-    weight = ((amount + disc) / price).quantize(QUANTITY_DECIMALS)
-    if price < MIN_PRICE_TO_DEDUCE_A_WEIGHT or not 0 < weight <= MAX_DEDUCED_QUANTITY:
-        return
-    if abs(weight * price - disc - amount) > LINE_TOLERANCE:
-        return
-    item.quantity = weight
-    shown = format_amount(weight, "ar", 3)
+    item.quantity, shown, exact = found
     b.check(
         f"repair_item_{n}_quantity",
         True,
-        f"Ítem {n}: no se leyó la cantidad; se dedujo {shown} porque importe ÷ precio unitario = {shown} exacto "
-        "al gramo.",
+        f"Ítem {n}: no se leyó la cantidad; se dedujo {shown} porque importe ÷ precio unitario = {shown} {exact}.",
     )
 
 

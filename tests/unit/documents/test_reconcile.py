@@ -278,6 +278,22 @@ def test_figures_joined_at_a_space_keep_their_cents() -> None:
     assert not [c for c in result.checks if c.name.startswith("repair_")]
 
 
+def test_a_price_and_amount_that_lost_their_commas_give_back_the_lost_quantity() -> None:
+    """A photo: the quantity lost, the price read "275370" and the amount "1101480": with their cents back
+    (2.753,70 and 11.014,80) the quantity is 4 units exactly."""
+    it = items(("1", "178801.65", "178801.65"), ("1", "9834.71", "9834.71"), ("4", "275370", "1101480"))
+    it.items[2].quantity = None
+    it.amounts_text = [
+        (0, "unit_price", "178.801,65"), (0, "amount", "178.801,65"),
+        (1, "unit_price", "9.834,71"), (1, "amount", "9.834,71"),
+        (2, "unit_price", "275370"), (2, "amount", "1101480"),
+    ]  # fmt: skip
+    result = run(t=totals(net="199651.16", vat="41926.74", total="241577.90"), it=it)
+    last = result.items[2]
+    assert (last.quantity, last.unit_price, last.amount) == (Decimal("4"), Decimal("2753.70"), Decimal("11014.80"))
+    assert check(result, "repair_item_3_unit_price").ok and check(result, "items_arithmetic").ok
+
+
 def test_item_with_wrong_arithmetic_that_no_single_misreading_explains() -> None:
     result = run(it=items(("3", "100.00", "250.00"), ("1", "188336.36", "188336.36")))
     assert not check(result, "items_arithmetic").ok
