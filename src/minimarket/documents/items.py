@@ -37,7 +37,7 @@ from minimarket.documents.linetext import (
 from minimarket.domain.afip import VALID_VAT_RATES
 from minimarket.domain.invoice import LineItem
 from minimarket.domain.money import LINE_TOLERANCE, line_adds_up, to_cents
-from minimarket.domain.numbers import NumberFormat
+from minimarket.domain.numbers import NumberFormat, format_amount
 
 
 class ColumnRole(StrEnum):
@@ -662,7 +662,7 @@ def _joined_split_figures(cells: list[Cell], height: float, fmt: NumberFormat | 
             merged[-1] = Cell(f"{prev.text} {cell.text}", prev.x0, cell.x1, joined)
             before = merged[-2] if len(merged) > 1 else None
             if before is not None and _next_to(before, merged[-1], height):
-                again = merged_amount(before.text, _plain_amount(joined, fmt), fmt)
+                again = merged_amount(before.text, format_amount(joined, fmt or "ar", grouping=False), fmt)
                 if again is not None:
                     merged[-2:] = [Cell(f"{before.text} {merged[-1].text}", before.x0, cell.x1, again)]
         elif (
@@ -692,11 +692,6 @@ def _next_to(prev: Cell, cell: Cell, height: float) -> bool:
         and cell.x0 > prev.x0
         and cell.x0 - prev.x1 <= _space_limit(prev, cell, height)
     )
-
-
-def _plain_amount(value: Decimal, fmt: NumberFormat | None) -> str:
-    """``value`` with two decimals and no thousands separator, as ``fmt`` writes decimals."""
-    return f"{value:.2f}".replace(".", "." if fmt == "us" else ",")
 
 
 class CellAssigner(Protocol):
