@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export BENTOML_DO_NOT_TRACK := True
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: help setup system-deps test-deps run test lint format bench repro lab clean
+.PHONY: help setup system-deps test-deps run test lint format bench repro lab clean lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ bench: setup ## run the benchmarks (figures as JSON in reports/bench/)
 	  name=$$(basename $$script .py); echo ">> $$name"; \
 	  $(BIN)/python $$script | tee reports/bench/$$name.json || exit 1; \
 	done
+
+lock: ## recompile requirements.lock from pyproject.toml (keeps existing pins; names and versions only)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --no-header --no-annotate --python-version 3.11 -q -o requirements.lock
 
 clean: ## remove the venv and runtime state (keeps data/raw and your var/ database unless FORCE=1)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
