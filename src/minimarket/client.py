@@ -164,7 +164,13 @@ class MinimarketClient:
         """Poll until the batch is finished."""
         deadline = time.monotonic() + timeout
         while True:
-            view = self.batch(batch_id)
+            try:
+                view = self.batch(batch_id)
+            except ApiError as exc:
+                if exc.status not in (429, 503) or time.monotonic() > deadline:
+                    raise
+                time.sleep(exc.retry_after or poll)
+                continue
             if view["status"] == "finished":
                 return view
             if time.monotonic() > deadline:

@@ -74,9 +74,9 @@ class Settings(BaseSettings):
     reader_workers: int = Field(
         default=2, ge=1, le=64, description="Reader processes of the service (one reader each)."
     )
-    extract_max_batch: int = Field(default=4, ge=1, description="Adaptive batching: documents a reader takes at once.")
+    extract_max_batch: int = Field(default=4, ge=2, description="Adaptive batching: documents a reader takes at once.")
     extract_max_latency_ms: int = Field(default=60_000, ge=10, description="Adaptive batching: longest wait + work.")
-    demand_max_batch: int = Field(default=64, ge=1, description="Adaptive batching: demand requests served together.")
+    demand_max_batch: int = Field(default=64, ge=2, description="Adaptive batching: demand requests served together.")
     demand_max_latency_ms: int = Field(default=5_000, ge=10)
     batch_budget_seconds: float = Field(default=300.0, gt=0, description="Total time a batch job may take.")
     max_batch_request_bytes: int = Field(default=200 * 1024 * 1024, description="Largest POST invoices/batch body.")

@@ -187,6 +187,23 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _add_fallback_route(app: FastAPI) -> None:
+    """Unknown paths under the prefix answer in the API's format (BentoML's own 404 is plain text)."""
+    from starlette.routing import Match
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+    @app.api_route("/{path:path}", methods=methods, include_in_schema=False)
+    async def fallback(request: Request, path: str) -> None:
+        for route in app.router.routes:
+            if getattr(route, "path", None) == "/{path:path}":
+                continue
+            match, _ = route.matches({**request.scope, "method": "__none__"})
+            if match == Match.PARTIAL:
+                raise ApiError(405, "method_not_allowed", f"Método {request.method} no permitido en esta ruta.")
+        raise ApiError(404, "not_found", f"No existe la ruta /{path} en la API (vea /api/v1/docs).")
+
+
 def create_app() -> FastAPI:
     """The API application; ``app.state.runtime`` is set by the service when it starts."""
     from minimarket.service.routes import batches, events, invoices, predictions
@@ -206,6 +223,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for router in (batches.router, invoices.router, predictions.router, events.router):
         app.include_router(router)
+    _add_fallback_route(app)
 
     def limit_for(path: str) -> int | None:
         rt: ApiRuntime | None = getattr(app.state, "runtime", None)

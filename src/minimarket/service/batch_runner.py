@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -73,15 +74,25 @@ def save_result(session: Any, record: dict[str, Any], *, save: bool, author: str
 class BatchRunner:
     """Works through pending batch documents, ``concurrency`` at a time."""
 
-    def __init__(self, settings: Settings, read: ReadFn, documents: DocumentStore, concurrency: int) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        read: ReadFn,
+        documents: DocumentStore,
+        concurrency: int,
+        reader_ready: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
         self.settings = settings
         self.read = read
+        self.reader_ready = reader_ready
+        self._ready = reader_ready is None
         self.documents = documents
         self.concurrency = max(1, concurrency)
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._delivering: set[str] = set()
+        self._commit_lock = threading.Lock()
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -127,6 +138,11 @@ class BatchRunner:
             return repo.backlog(session)
 
     async def _fill(self) -> None:
+        if not self._ready:
+            assert self.reader_ready is not None
+            self._ready = await self.reader_ready()
+            if not self._ready:
+                return
         free = self.concurrency - len(self._inflight)
         if free <= 0:
             return
@@ -141,36 +157,45 @@ class BatchRunner:
 
     async def _process(self, item: repo.WorkItem) -> None:
         try:
-            remaining = (item.deadline_at - utcnow()).total_seconds()
-            if remaining <= 0:
-                await anyio.to_thread.run_sync(self._expire, item)
-                return
-            path = str(self.documents.path(item.sha256))
-            limit = min(remaining, self.settings.extract_timeout_seconds + 30)
-            try:
-                answer = await asyncio.wait_for(self.read(path, item.name), timeout=limit)
-            except ReaderBusy:
+            await self._work(item)
+        except Exception:
+            log.exception("batch document %s (%s) failed; it goes back to pending", item.document_id, item.name)
+            with contextlib.suppress(Exception):
                 await anyio.to_thread.run_sync(self._release, item)
-                await asyncio.sleep(1.0)
-                return
-            except TimeoutError:
-                if limit >= remaining:
-                    await anyio.to_thread.run_sync(self._expire, item)
-                    return
-                message = f"«{item.name}» tardó más de {limit:g} s en leerse y se abandonó."
-                await anyio.to_thread.run_sync(self._commit, item, None, _failed_record("timeout", message), 0.0)
-                return
-            except Exception as exc:
-                log.exception("reading %s of batch %s failed", item.name, item.batch_id)
-                record = _failed_record("internal_error", f"No se pudo procesar «{item.name}» ({type(exc).__name__}).")
-                await anyio.to_thread.run_sync(self._commit, item, None, record, 0.0)
-                return
-            invoice = answer["invoice"]
-            m.record_extraction(invoice, float(answer.get("seconds") or 0.0))
-            await anyio.to_thread.run_sync(self._commit, item, invoice, None, float(answer.get("seconds") or 0.0))
+            await asyncio.sleep(1.0)
         finally:
             self._inflight.pop(item.document_id, None)
             self._wake.set()
+
+    async def _work(self, item: repo.WorkItem) -> None:
+        remaining = (item.deadline_at - utcnow()).total_seconds()
+        if remaining <= 0:
+            await anyio.to_thread.run_sync(self._expire, item)
+            return
+        path = str(self.documents.path(item.sha256))
+        limit = min(remaining, self.settings.extract_timeout_seconds + 30)
+        try:
+            answer = await asyncio.wait_for(self.read(path, item.name), timeout=limit)
+        except ReaderBusy:
+            await anyio.to_thread.run_sync(self._release, item)
+            await asyncio.sleep(1.0)
+            return
+        except TimeoutError:
+            if limit >= remaining:
+                await anyio.to_thread.run_sync(self._expire, item)
+                return
+            message = f"«{item.name}» tardó más de {limit:g} s en leerse y se abandonó."
+            await anyio.to_thread.run_sync(self._commit, item, None, _failed_record("timeout", message), 0.0)
+            return
+        except Exception as exc:
+            log.exception("reading %s of batch %s failed", item.name, item.batch_id)
+            record = _failed_record("internal_error", f"No se pudo procesar «{item.name}» ({type(exc).__name__}).")
+            await anyio.to_thread.run_sync(self._commit, item, None, record, 0.0)
+            return
+        invoice = answer["invoice"]
+        seconds = float(answer.get("seconds") or 0.0)
+        await anyio.to_thread.run_sync(self._commit, item, invoice, None, seconds)
+        m.record_extraction(invoice, seconds)
 
     def _release(self, item: repo.WorkItem) -> None:
         from sqlalchemy import update
@@ -196,7 +221,25 @@ class BatchRunner:
     def _commit(
         self, item: repo.WorkItem, invoice: dict[str, Any] | None, failure: dict[str, Any] | None, seconds: float
     ) -> None:
-        """One transaction: the invoice stored (once), the document's result, the batch's progress."""
+        """One transaction: the invoice stored (once), the document's result, the batch's progress.
+
+        Commits are serialised within the runner, and a transaction SQLite refuses as locked (another writer
+        got in between its read and its write) is rolled back and tried again."""
+        from sqlalchemy.exc import OperationalError
+
+        for attempt in range(6):
+            try:
+                with self._commit_lock:
+                    self._commit_once(item, invoice, failure, seconds)
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 5:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    def _commit_once(
+        self, item: repo.WorkItem, invoice: dict[str, Any] | None, failure: dict[str, Any] | None, seconds: float
+    ) -> None:
         from sqlalchemy import select
 
         from minimarket.store.models import BatchDocument
@@ -291,6 +334,3 @@ class BatchRunner:
             batch.callback_next_at = utcnow() + dt.timedelta(seconds=delay)
             log.info("callback of batch %s failed (%s); next attempt in %.1f s", batch_id, error, delay)
 
-
-def monotonic() -> float:
-    return time.monotonic()

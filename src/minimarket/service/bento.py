@@ -102,7 +102,7 @@ class MinimarketApi:
     async def start(self) -> None:
         from minimarket.service.runtime import ApiRuntime
 
-        self.runtime = ApiRuntime.build(self.settings, self._read, self._forecast)
+        self.runtime = ApiRuntime.build(self.settings, self._read, self._forecast, self._reader_ready)
         await self.runtime.start()
         api_app.state.runtime = self.runtime
 
@@ -110,6 +110,13 @@ class MinimarketApi:
     async def stop(self) -> None:
         if self.runtime is not None:
             await self.runtime.stop()
+
+    async def _reader_ready(self) -> bool:
+        """Whether the reader service answers (the batch runner waits for it after a restart)."""
+        try:
+            return hasattr(self.reader.to_async, "read") and bool(await self.reader.is_ready(2))
+        except Exception:
+            return False
 
     async def _read(self, path: str, name: str) -> dict[str, Any]:
         from minimarket.service.batch_runner import ReaderBusy
@@ -131,11 +138,12 @@ class MinimarketApi:
 
 
 def _unavailable(exc: Exception) -> bool:
-    """Whether the reader could not take the request (starting, overloaded, connection refused)."""
+    """Whether the reader could not take the request (starting: its client has no endpoints yet; overloaded;
+    connection refused)."""
     import httpx
     from bentoml.exceptions import ServiceUnavailable
 
-    if isinstance(exc, ServiceUnavailable | httpx.TransportError | ConnectionError):
+    if isinstance(exc, ServiceUnavailable | httpx.TransportError | ConnectionError | AttributeError):
         return True
     status = getattr(exc, "error_code", None)
     return getattr(status, "value", status) in (502, 503)

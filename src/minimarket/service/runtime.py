@@ -69,7 +69,13 @@ class ApiRuntime:
     _watch: asyncio.Task[None] | None = None
 
     @classmethod
-    def build(cls, settings: Settings, read: ReadFn, forecast: ForecastFn) -> ApiRuntime:
+    def build(
+        cls,
+        settings: Settings,
+        read: ReadFn,
+        forecast: ForecastFn,
+        reader_ready: Callable[[], Awaitable[bool]] | None = None,
+    ) -> ApiRuntime:
         documents = DocumentStore(settings.documents_dir)
         concurrency = settings.reader_workers * settings.extract_max_batch
         return cls(
@@ -79,7 +85,7 @@ class ApiRuntime:
             documents=documents,
             read=read,
             forecast=forecast,
-            runner=BatchRunner(settings, read, documents, concurrency),
+            runner=BatchRunner(settings, read, documents, concurrency, reader_ready),
         )
 
     async def start(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from minimarket.config import REPO_ROOT, Settings
@@ -84,23 +86,34 @@ class LiveServer:
                 raise RuntimeError(f"the server was not ready in {timeout:g} s:\n{self.log.read_text()[-3000:]}")
             time.sleep(0.5)
 
-    def _signal_group(self, sig: int) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
+    def _tree(self) -> list[psutil.Process]:
+        """The server and its workers (BentoML starts each worker in a session of its own)."""
+        if self.process is None or self.process.poll() is not None:
+            return []
+        try:
+            root = psutil.Process(self.process.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
 
     def kill(self) -> None:
-        """SIGKILL the server and every process it started."""
-        self._signal_group(signal.SIGKILL)
+        """SIGKILL the server and every process it started, at once (as a crash or the OOM killer would)."""
+        for proc in self._tree():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.send_signal(signal.SIGKILL)
         if self.process is not None:
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        self._signal_group(signal.SIGTERM)
+        tree = self._tree()
+        if tree:
+            tree[0].send_signal(signal.SIGTERM)
+            _gone, alive = psutil.wait_procs(tree, timeout=15)
+            for proc in alive:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    proc.send_signal(signal.SIGKILL)
         if self.process is not None:
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            self.process.wait(timeout=30)
         for log in self._logs:
             log.close()  # type: ignore[attr-defined]
         self._logs.clear()
