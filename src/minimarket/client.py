@@ -177,7 +177,9 @@ class MinimarketClient:
                 raise TimeoutError(f"batch {batch_id} not finished within {timeout:g} s: {view['pending']} pending")
             time.sleep(poll)
 
-    def _stream(self, url: str, last_event_id: str | int | None, params: dict[str, Any] | None = None) -> Iterator[ServerEvent]:
+    def _stream(
+        self, url: str, last_event_id: str | int | None, params: dict[str, Any] | None = None
+    ) -> Iterator[ServerEvent]:
         headers = {"Accept": "text/event-stream"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     key_grace_days: float = Field(default=30.0, ge=0, description="Days the previous signing key is still accepted.")
     callback_allow_hosts: list[str] = Field(
         default_factory=list,
-        description="Private/loopback hosts or networks (CIDR) a callback_url may point to; public ones are always allowed.",
+        description="Private hosts or networks (CIDR) a callback_url may use; public ones are always allowed.",
     )
     callback_attempts: int = Field(default=5, ge=1, le=20)
     callback_backoff_seconds: float = Field(default=2.0, ge=0)

@@ -64,7 +64,8 @@ def save_result(session: Any, record: dict[str, Any], *, save: bool, author: str
                 "issuer_name": record.get("issuer_name"),
                 "total": record.get("total"),
                 "failed_checks": failed,
-                "message": f"La factura {outcome.invoice_id} necesita revisión ({', '.join(failed) or 'ver controles'}).",
+                "message": f"La factura {outcome.invoice_id} necesita revisión "
+                f"({', '.join(failed) or 'ver controles'}).",
             },
             dedupe_key=f"review:{outcome.invoice_id}",
         )
@@ -93,6 +94,7 @@ class BatchRunner:
         self._task: asyncio.Task[None] | None = None
         self._delivering: set[str] = set()
         self._commit_lock = threading.Lock()
+        self._callback_tasks: set[asyncio.Task[None]] = set()
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -284,7 +286,9 @@ class BatchRunner:
         for batch_id, shop in due:
             if batch_id not in self._delivering:
                 self._delivering.add(batch_id)
-                asyncio.create_task(self._deliver(batch_id, shop))
+                task = asyncio.create_task(self._deliver(batch_id, shop))
+                self._callback_tasks.add(task)
+                task.add_done_callback(self._callback_tasks.discard)
 
     def _due_callbacks(self) -> list[tuple[str, str]]:
         with session_scope(all_shops=True) as session:
@@ -333,4 +337,3 @@ class BatchRunner:
             delay = self.settings.callback_backoff_seconds * 2 ** (batch.callback_attempts - 1)
             batch.callback_next_at = utcnow() + dt.timedelta(seconds=delay)
             log.info("callback of batch %s failed (%s); next attempt in %.1f s", batch_id, error, delay)
-

@@ -271,5 +271,5 @@ def search_invoices(session: Session, query: InvoiceQuery) -> tuple[list[Invoice
     )
     validate(wanted)
     statement = filtered(session, wanted).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
-    rows = list(session.scalars(statement))
+    rows: list[Invoice] = list(session.scalars(statement))
     return rows[query.offset : query.offset + query.limit], len(rows)

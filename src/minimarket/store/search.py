@@ -130,7 +130,7 @@ def _amount(column: Any, session: Session) -> Any:
     return column
 
 
-def filtered(session: Session, query: SearchQuery) -> Select[tuple[Invoice]]:
+def filtered(session: Session, query: SearchQuery) -> Select[Any]:
     """The invoices matching every filter of ``query`` (no order, no paging)."""
     stmt = select(Invoice)
     if query.text and query.text.strip():
@@ -150,7 +150,7 @@ def filtered(session: Session, query: SearchQuery) -> Select[tuple[Invoice]]:
     return stmt
 
 
-def statement(session: Session, query: SearchQuery) -> Select[tuple[Invoice]]:
+def statement(session: Session, query: SearchQuery) -> Select[Any]:
     """The SELECT of one page (``limit + 1`` rows, to know whether there is a next page)."""
     stmt = filtered(session, query)
     if query.cursor is not None:
@@ -161,7 +161,7 @@ def statement(session: Session, query: SearchQuery) -> Select[tuple[Invoice]]:
 def search(session: Session, query: SearchQuery) -> SearchPage:
     """One page of this shop's invoices matching ``query`` (newest stored first)."""
     validate(query)
-    rows = list(session.scalars(statement(session, query)))
+    rows: list[Invoice] = list(session.scalars(statement(session, query)))
     page = SearchPage(invoices=rows[: query.limit])
     if len(rows) > query.limit:
         page.next_cursor = page.invoices[-1].id

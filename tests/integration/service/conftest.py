@@ -108,7 +108,7 @@ class LiveServer:
         tree = self._tree()
         if tree:
             tree[0].send_signal(signal.SIGTERM)
-            _gone, alive = psutil.wait_procs(tree, timeout=15)
+            _gone, alive = psutil.wait_procs(tree, timeout=8)
             for proc in alive:
                 with contextlib.suppress(psutil.NoSuchProcess):
                     proc.send_signal(signal.SIGKILL)

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -40,7 +40,7 @@ def manager(live_server: LiveServer) -> Iterator[MinimarketClient]:
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
     fail_first = 0
 
     def do_POST(self) -> None:
@@ -62,7 +62,7 @@ def receiver() -> Iterator[tuple[str, type[_Receiver]]]:
     """A real HTTP server on loopback receiving callbacks (its first answer is a 500, to test the retry)."""
 
     class Handler(_Receiver):
-        received: list[tuple[dict[str, str], bytes]] = []  # noqa: RUF012
+        received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
         fail_first = 1
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -151,7 +151,9 @@ def test_batch_with_progress_events_and_signed_callback(
     assert client.batch(accepted["batch_id"])["callback"]["status"] == "delivered"
 
 
-def test_search_filters_and_cursor(live_server: LiveServer, client: MinimarketClient, manager: MinimarketClient) -> None:
+def test_search_filters_and_cursor(
+    live_server: LiveServer, client: MinimarketClient, manager: MinimarketClient
+) -> None:
     for path in TEXT_PDFS:
         client.extract(path, save=True)
     everything = list(manager.iter_invoices(limit=1))

@@ -20,9 +20,9 @@ from .conftest import make_server
 @pytest.fixture(scope="module")
 def twenty_pdfs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     out = tmp_path_factory.mktemp("twenty")
+    command = [sys.executable, "-m", "minimarket.cli", "synth", "invoices", "--n", "20", "--kind", "pdf"]
     subprocess.run(
-        [sys.executable, "-m", "minimarket.cli", "synth", "invoices", "--n", "20", "--kind", "pdf", "--seed", "11"]
-        + ["--out", str(out)],
+        [*command, "--seed", "11", "--out", str(out)],
         check=True,
         capture_output=True,
     )

@@ -215,7 +215,7 @@ async def batch_events(
     last = _last_event_id(request)
 
     async def stream() -> AsyncIterator[dict[str, Any]]:
-        seen, sent = last, set()
+        seen, sent = last, set[int]()
         while True:
             view = await anyio.to_thread.run_sync(_view, rt, principal.shop, batch_id)
             finished_count = view["done"] + view["failed"]

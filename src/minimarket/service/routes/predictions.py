@@ -79,6 +79,10 @@ def _publish_low_stock(rt: Any, shop: str, report: dict[str, Any]) -> None:
                     )
 
 
+def _records(frame: Any) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
 def _inflation_view(rt: Any, shop: str) -> dict[str, Any]:
     from minimarket.forecast.inflation import InflationForecaster
     from minimarket.forecast.inflation_update import current_data
@@ -103,14 +107,14 @@ def _inflation_view(rt: Any, shop: str) -> dict[str, Any]:
 
                 champion = load_champion_forecaster()
                 if champion.data is not None and champion.data.last_month == data.last_month:
-                    return champion.forecast(6).to_dict(orient="records"), "champion"
+                    return _records(champion.forecast(6)), "champion"
             except Exception:
                 pass
         forecaster = InflationForecaster().fit(data)
-        return forecaster.forecast(6).to_dict(orient="records"), "fitted"
+        return _records(forecaster.forecast(6)), "fitted"
 
     forecast, method = rt.cache.get(key, fit)
-    applied = {
+    applied: dict[str, Any] = {
         "month": str(data.last_month),
         "pct": round(float(data.headline.iloc[-1]), 4),
         "source": latest.source if latest is not None and latest.month == str(data.last_month) else "INDEC",
