@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Select, cast, exists, literal_column, or_, select, text
+from sqlalchemy import Float, Integer, Select, cast, column, exists, literal_column, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from minimarket.store.models import Invoice, InvoiceItem
@@ -111,7 +111,7 @@ def _text_condition(session: Session, raw: str) -> Any:
             ),
         )
     if dialect == "sqlite":
-        match = " AND ".join(f'"{term}"*' for term in terms)
+        match = _fts_match(raw)
         ids = text("SELECT rowid FROM invoice_search WHERE invoice_search MATCH :match").bindparams(match=match)
         return Invoice.id.in_(ids.columns(literal_column("rowid")))
     if dialect == "postgresql":
@@ -130,10 +130,22 @@ def _amount(column: Any, session: Session) -> Any:
     return column
 
 
+_FTS = table("invoice_search", column("rowid", Integer))
+
+
+def _fts_match(raw: str) -> str | None:
+    """The FTS5 query of ``raw`` (quoted prefix terms, all required), or None for a symbols-only text."""
+    terms = search_terms(raw)
+    return " AND ".join(f'"{term}"*' for term in terms) if terms else None
+
+
 def filtered(session: Session, query: SearchQuery) -> Select[Any]:
     """The invoices matching every filter of ``query`` (no order, no paging)."""
-    stmt = select(Invoice)
-    if query.text and query.text.strip():
+    return _filters(session, query, select(Invoice))
+
+
+def _filters(session: Session, query: SearchQuery, stmt: Select[Any], text_done: bool = False) -> Select[Any]:
+    if query.text and query.text.strip() and not text_done:
         stmt = stmt.where(_text_condition(session, query.text))
     if query.issuer_cuit:
         stmt = stmt.where(Invoice.issuer_cuit == re.sub(r"[-\s]", "", query.issuer_cuit))
@@ -151,7 +163,17 @@ def filtered(session: Session, query: SearchQuery) -> Select[Any]:
 
 
 def statement(session: Session, query: SearchQuery) -> Select[Any]:
-    """The SELECT of one page (``limit + 1`` rows, to know whether there is a next page)."""
+    """The SELECT of one page (``limit + 1`` rows, to know whether there is a next page).
+
+    On SQLite a text search is driven by the FTS5 index in descending rowid (= invoice id) order, so a page
+    costs the matches it reads until the page is full, not every match of a common word."""
+    match = _fts_match(query.text) if query.text and query.text.strip() else None
+    if match is not None and session.get_bind().dialect.name == "sqlite":
+        stmt = select(Invoice).join(_FTS, _FTS.c.rowid == Invoice.id).where(text("invoice_search MATCH :match"))
+        stmt = _filters(session, query, stmt.params(match=match), text_done=True)
+        if query.cursor is not None:
+            stmt = stmt.where(_FTS.c.rowid < query.cursor)
+        return stmt.order_by(_FTS.c.rowid.desc()).limit(query.limit + 1)
     stmt = filtered(session, query)
     if query.cursor is not None:
         stmt = stmt.where(Invoice.id < query.cursor)
