@@ -89,9 +89,10 @@ def main() -> None:
         state = Path(tmp) / "state"
         state.mkdir()
         env = server_env(state, reader_workers=args.workers, rate_limit_per_minute=10**6, batch_budget_seconds=3600)
-        with LocalServer(env=env, log=state / "server.log") as server, MinimarketClient(
-            server.url, server.token("client")
-        ) as api:
+        with (
+            LocalServer(env=env, log=state / "server.log") as server,
+            MinimarketClient(server.url, server.token("client")) as api,
+        ):
             started = time.perf_counter()
             batch = api.submit_batch([Path(str(d["path"])) for d in docs])
             view = api.wait_batch(batch["batch_id"], timeout=3600, poll=1.0)

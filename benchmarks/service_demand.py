@@ -114,14 +114,18 @@ def main() -> None:
             log=state / "server.log",
         )
         with server:
-            token = server.token("client")
-            skus = [f"{sku}" for sku in _skus(server)]
-            wanted = [skus[i % len(skus)] for i in range(args.requests)]
-            _run(server.url, token, wanted[:5], 1)  # warm up (model loaded, caches)
-            one_at_a_time = _run(server.url, token, wanted, 1)
-            before = _batch_sizes(server.url)
-            batched = _run(server.url, token, wanted, args.concurrency)
-            after = _batch_sizes(server.url)
+            try:
+                token = server.token("client")
+                skus = [f"{sku}" for sku in _skus(server)]
+                wanted = [skus[i % len(skus)] for i in range(args.requests)]
+                _run(server.url, token, wanted[:5], 1)  # warm up (model loaded, caches)
+                one_at_a_time = _run(server.url, token, wanted, 1)
+                before = _batch_sizes(server.url)
+                batched = _run(server.url, token, wanted, args.concurrency)
+                after = _batch_sizes(server.url)
+            except Exception:
+                sys.stderr.write((state / "server.log").read_text(errors="replace")[-6000:])
+                raise
     batches = after["batches"] - before["batches"]
     result = {
         "benchmark": "service_demand",
