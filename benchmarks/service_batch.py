@@ -31,8 +31,23 @@ from minimarket.service.local import LocalServer, server_env
 
 def _documents(folder: Path, n: int, seed: int) -> list[dict[str, object]]:
     subprocess.run(
-        [sys.executable, "-m", "minimarket.cli", "synth", "invoices", "--n", str(n), "--kind", "mixed"]
-        + ["--seed", str(seed), "--out", str(folder), "--workers", "2"],  # noqa: RUF005
+        [
+            sys.executable,
+            "-m",
+            "minimarket.cli",
+            "synth",
+            "invoices",
+            "--n",
+            str(n),
+            "--kind",
+            "mixed",
+            "--seed",
+            str(seed),
+            "--out",
+            str(folder),
+            "--workers",
+            "2",
+        ],
         check=True,
         capture_output=True,
     )

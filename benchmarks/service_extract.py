@@ -22,8 +22,21 @@ from minimarket.service.local import LocalServer, server_env
 
 def _documents(folder: Path, n: int, seed: int) -> list[Path]:
     subprocess.run(
-        [sys.executable, "-m", "minimarket.cli", "synth", "invoices", "--n", str(n), "--kind", "pdf"]
-        + ["--seed", str(seed), "--out", str(folder)],  # noqa: RUF005
+        [
+            sys.executable,
+            "-m",
+            "minimarket.cli",
+            "synth",
+            "invoices",
+            "--n",
+            str(n),
+            "--kind",
+            "pdf",
+            "--seed",
+            str(seed),
+            "--out",
+            str(folder),
+        ],
         check=True,
         capture_output=True,
     )
@@ -33,8 +46,17 @@ def _documents(folder: Path, n: int, seed: int) -> list[Path]:
 def _cli(files: list[Path], workers: int) -> dict[str, float]:
     started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "minimarket.cli", "extract", *map(str, files), "--jsonl", "--no-progress"]
-        + ["--workers", str(workers)],  # noqa: RUF005
+        [
+            sys.executable,
+            "-m",
+            "minimarket.cli",
+            "extract",
+            *map(str, files),
+            "--jsonl",
+            "--no-progress",
+            "--workers",
+            str(workers),
+        ],
         capture_output=True,
         text=True,
     )
