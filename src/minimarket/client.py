@@ -227,10 +227,11 @@ class MinimarketClient:
         invoice_id: int,
         corrections: dict[str, str] | None = None,
         *,
-        action: str | None = None,
+        action: str = "correct",
         author: str | None = None,
         reason: str | None = None,
     ) -> dict[str, Any]:
+        """``correct`` (the checks run again), ``confirm`` or ``reject``, with field corrections."""
         body = {"corrections": corrections or {}, "action": action, "author": author, "reason": reason}
         return dict(self._json("POST", f"/invoices/{invoice_id}/review", json=body))
 

@@ -172,20 +172,22 @@ def test_search_filters_and_cursor(
     assert manager.invoices(status="accepted", issuer_cuit=cuit)["invoices"]
 
 
-def test_review_confirms_once_with_author(live_server: LiveServer, client: MinimarketClient) -> None:
-    saved = client.extract(SAMPLES / "factura_escaneada.pdf", save=True)
-    invoice_id = saved["saved"]["invoice_id"]
+def test_review_rechecks_confirms_once_with_author(live_server: LiveServer, client: MinimarketClient) -> None:
+    saved = client.extract(TEXT_PDFS[0], save=True)
+    invoice_id, total = saved["saved"]["invoice_id"], saved["total"]
     with MinimarketClient(live_server.url, live_server.token("manager", subject="ana")) as manager:
-        before = manager.invoice(invoice_id)
-        result = manager.review(invoice_id, {"issuer_name": "Distribuidora Láctea Oeste S.R.L."}, action="confirm")
-        assert result["status"] == "accepted" and result["author"] == "ana"
+        assert manager.invoice(invoice_id)["status"] == "accepted"
         moves = _stock_moves(live_server, invoice_id)
-        again = manager.review(invoice_id, {"issuer_name": "Distribuidora Láctea Oeste SRL"}, action="confirm")
-        assert again["status"] == "accepted"
-        assert _stock_moves(live_server, invoice_id) == moves  # confirming again adds no stock
+        broken = manager.review(invoice_id, {"total": "1.00"})
+        assert broken["status"] == "needs_review" and broken["author"] == "ana"  # the checks ran again
+        with pytest.raises(ApiError) as refused:
+            manager.review(invoice_id, action="confirm")
+        assert refused.value.status == 422 and "confirmar" in refused.value.message
+        fixed = manager.review(invoice_id, {"total": total}, action="confirm")
+        assert fixed["status"] == "accepted"
+        assert _stock_moves(live_server, invoice_id) == moves  # stock entered once, when first accepted
         after = manager.invoice(invoice_id)
-        assert after["issuer_name"] != before["issuer_name"]
-        assert any(e["kind"] == "corrected" and e["author"] == "ana" for e in after["events"])
+        assert [e["author"] for e in after["events"] if e["kind"] == "corrected"][-2:] == ["ana", "ana"]
         with pytest.raises(ApiError) as bad:
             manager.review(invoice_id, {"total": "mil pesos"})
         assert bad.value.status == 422 and "importe" in bad.value.message

@@ -212,35 +212,36 @@ def invoice_page(
 
 class ReviewRequest(BaseModel):
     """A person's review: field corrections (``{"total": "1234,56", "items.3.sku": "YER-0001"}``), then
-    ``confirm`` (accepted) or ``reject``."""
+    ``correct`` (the default: the checks run again), ``confirm`` (accepted) or ``reject``."""
 
     author: str | None = Field(None, max_length=100, description="Quién revisa (por defecto, el sujeto del token).")
     corrections: dict[str, str] = Field(default_factory=dict, max_length=200)
-    action: str | None = Field(None, description="confirm o reject (opcional).")
+    action: str = Field("correct", description="correct, confirm o reject.")
     reason: str | None = Field(None, max_length=500)
 
 
-@router.post("/invoices/{invoice_id}/review", summary="Correcciones con autor; confirmar o rechazar")
+@router.post(
+    "/invoices/{invoice_id}/review", summary="Correcciones con autor; los controles se repiten; confirmar o rechazar"
+)
 def review(
     invoice_id: int, body: ReviewRequest, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
 ) -> dict[str, Any]:
-    from minimarket.service.review import review_invoice
-    from minimarket.store.corrections import CorrectionError
+    from minimarket.store.corrections import CorrectionError, review_invoice
 
     rt = runtime(request)
-    if not body.corrections and body.action is None:
-        raise ApiError(422, "invalid_request", "Nada que revisar: envíe corrections y/o action (confirm, reject).")
     author = (body.author or "").strip() or principal.subject
     try:
         with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
             _invoice_row(session, invoice_id)
-            return review_invoice(
+            outcome = review_invoice(
                 session,
                 invoice_id,
-                list(body.corrections.items()),
-                author=author,
+                corrections=list(body.corrections.items()),
                 action=body.action,
+                author=author,
                 reason=body.reason,
+                settings=rt.settings,
             )
+            return outcome.as_dict()
     except (CorrectionError, ValueError) as exc:
-        raise ApiError(422, "invalid_correction", str(exc)) from None
+        raise ApiError(422, "invalid_review", str(exc)) from None
