@@ -44,10 +44,26 @@ if ! has_champion demand-forecaster; then
 fi
 
 pids=()
+descendants() {  # every process under $1 (BentoML's workers run in sessions of their own)
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    echo "$child"
+    descendants "$child"
+  done
+}
 stop() {
   trap - INT TERM EXIT
+  local tree=() pid
+  for pid in "${pids[@]}"; do tree+=("$pid" $(descendants "$pid")); done
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait || true
+  for _ in $(seq 1 10); do
+    alive=0
+    for pid in "${tree[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 1
+  done
+  for pid in "${tree[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT
 

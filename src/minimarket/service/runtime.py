@@ -104,6 +104,13 @@ class ApiRuntime:
                 await self._watch
 
     async def refresh_models(self) -> None:
+        """Champions in use (metrics, ``GET models``) and the drift gauges persisted by the drift checks."""
+        from minimarket.monitoring.metrics import refresh_drift_from_store
+
+        try:
+            await anyio.to_thread.run_sync(refresh_drift_from_store, self.settings.sqlalchemy_url)
+        except Exception:
+            log.exception("cannot load the drift checks into the metrics")
         versions = await anyio.to_thread.run_sync(champion_versions, self.settings)
         if versions != self.models:
             if self.models:
