@@ -65,7 +65,8 @@ stop() {
   for pid in "${tree[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 130' INT TERM
+trap stop EXIT
 
 "$MM" serve --port "$API_PORT" &
 pids+=("$!")
