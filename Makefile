@@ -47,6 +47,7 @@ serve: setup ## only the API (minimarket serve on :3000)
 
 bento: setup ## build the service into a Bento (wheel in dist/, BENTOML_HOME=bentos/)
 	rm -rf dist && $(BIN)/python -m pip wheel -q --no-deps --no-build-isolation -w dist .
+	BENTOML_HOME=$(CURDIR)/bentos $(BIN)/python -m minimarket.service.bento_models
 	BENTOML_HOME=$(CURDIR)/bentos $(BIN)/bentoml build
 
 test: test-deps $(STAMP) ## run the whole test suite

@@ -28,6 +28,14 @@ def serve_cmd(
     env.setdefault("BENTOML_DO_NOT_TRACK", "True")
     env.setdefault("OMP_THREAD_LIMIT", "1")
     env.setdefault("MINIMARKET_VAR_DIR", str(settings.state_dir))
+    os.environ["BENTOML_HOME"] = env["BENTOML_HOME"]
+    try:  # the champions into the Bento store: what `bentoml build` packs
+        from minimarket.service.bento_models import import_champions
+
+        for tag in import_champions():
+            typer.echo(f"modelo {tag} copiado al almacén de BentoML", err=True)
+    except Exception as exc:
+        typer.echo(f"aviso: no se copiaron los campeones al almacén de BentoML ({exc})", err=True)
     args = [
         sys.executable,
         "-m",

@@ -193,6 +193,12 @@ def load_champion(settings: Any = None) -> DemandModel | None:
 
     version = tracking.alias_version("demand-forecaster", tracking.CHAMPION)
     if version is None:
-        return None
+        from minimarket.service.bento_models import load_stored, stored_champion
+
+        stored = load_stored("demand-forecaster")  # a Bento serving on its own: the champion it packs
+        if stored is None:
+            return None
+        wrapper = stored.unwrap_python_model()
+        return DemandModel(wrapper.model, bool(wrapper.price_col), stored_champion("demand-forecaster"))
     wrapper = tracking.load_model("demand-forecaster").unwrap_python_model()
     return DemandModel(model=wrapper.model, uses_prices=bool(wrapper.price_col), version=version)

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from minimarket.config import get_settings
 from minimarket.service.app import create_app
+from minimarket.service.bento_models import packing
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
@@ -48,6 +49,7 @@ class DemandItem(BaseModel):
     workers=SETTINGS.reader_workers,
     traffic={"timeout": SETTINGS.extract_timeout_seconds * SETTINGS.extract_max_batch + 60},
 )
+@packing("invoice-extractor")
 class InvoiceReaderService:
     def __init__(self) -> None:
         from minimarket.service.readers import ReaderHolder
@@ -64,6 +66,7 @@ class InvoiceReaderService:
 
 
 @bentoml.service(name="demand_forecaster", workers=1, traffic={"timeout": 300})
+@packing("demand-forecaster")
 class DemandForecasterService:
     def __init__(self) -> None:
         from minimarket.service.demand import DemandHolder
@@ -90,6 +93,7 @@ api_app = create_app()
     traffic={"timeout": SETTINGS.request_timeout_seconds + 60},
 )
 @bentoml.asgi_app(api_app, path="/api/v1")
+@packing("inflation-forecaster")
 class MinimarketApi:
     reader = bentoml.depends(InvoiceReaderService)
     forecaster = bentoml.depends(DemandForecasterService)

@@ -31,29 +31,54 @@ class Reader(Protocol):
 
 
 class _ExtractFunctionReader:
-    """Adapter over :func:`minimarket.documents.extract.extract` (rules + the champion's learned parts)."""
+    """Adapter over :func:`minimarket.documents.extract.extract` (rules + the champion's learned parts; the
+    parts of the champion packed in the Bento when given)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, parts: Any = None) -> None:
         self.settings = settings
+        self.parts = parts
 
     def extract(
         self, document: str | Path | bytes, *, name: str | None = None, today: dt.date | None = None
     ) -> ExtractedInvoice:
-        from minimarket.documents.extract import extract
+        from minimarket.documents.extract import extract, using_learned_parts
 
-        return extract(document, self.settings, name=name, today=today)
+        if self.parts is None:
+            return extract(document, self.settings, name=name, today=today)
+        with using_learned_parts(self.parts):
+            return extract(document, self.settings, name=name, today=today)
 
 
 def build_reader(settings: Settings) -> Reader:
-    """A reader for ``settings`` (the registry's champion, or rules only when there is none)."""
+    """A reader for ``settings``: the registry's champion, else the champion packed in the Bento store, else
+    rules only."""
     from minimarket.learning.runtime import clear_cache
 
     clear_cache()  # the learned parts are loaded again: a promotion since the last build is picked up
+    if _registry_version(settings) is None:
+        from minimarket.service.bento_models import load_stored
+
+        try:
+            stored = load_stored(EXTRACTOR)
+        except Exception as exc:
+            log.warning("the packed invoice-extractor could not be loaded (%s); rules only", exc)
+            stored = None
+        if stored is not None:
+            return _ExtractFunctionReader(settings, stored.unwrap_python_model().extractor)
     return _ExtractFunctionReader(settings)
 
 
 def champion_version(settings: Settings) -> str | None:
-    """The version of the ``invoice-extractor`` champion in the registry (None: rules only)."""
+    """The version of the ``invoice-extractor`` champion in use (None: rules only)."""
+    version = _registry_version(settings)
+    if version is not None:
+        return version
+    from minimarket.service.bento_models import stored_champion
+
+    return stored_champion(EXTRACTOR)
+
+
+def _registry_version(settings: Settings) -> str | None:
     from minimarket.learning.runtime import _may_have_champion
 
     if not _may_have_champion(settings.tracking_uri):
