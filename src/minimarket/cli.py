@@ -71,6 +71,10 @@ def _register() -> None:
 
     app.command("serve")(serve_cmd)
     app.add_typer(token.app, name="token")
+    from minimarket.commands import arca, iva
+
+    app.add_typer(arca.app, name="arca")
+    app.add_typer(iva.app, name="iva")
 
 
 _register()

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     )
     default_service_level: float = Field(default=0.95, gt=0.5, lt=1.0)
     default_markup_pct: float = Field(default=35.0, ge=0.0, le=500.0)
+    default_min_margin_pct: float = Field(
+        default=10.0, ge=0.0, le=500.0, description="Least a shelf price earns over cost (issue 22), in percent."
+    )
 
     # --- monitoring --------------------------------------------------------------------------------
     drift_threshold: float = 0.5

@@ -63,6 +63,8 @@ class CostObservation:
     date: dt.date
     invoice: str
     supplier: str | None = None
+    evidence: Mapping[str, object] | None = None
+    """The invoice line behind it (what was printed and how it became a unit cost), when known."""
 
 
 @dataclass(frozen=True)

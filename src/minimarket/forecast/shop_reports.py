@@ -159,7 +159,10 @@ def price_suggestions(
             expected_rise = realised_inflation_pct(monthly, previous.date, latest.date, fallback * factor)
             flag = price_rise_flag(previous, latest, expected_rise, min_excess_pp=min_excess_pp)
             if flag:
-                rises.append({**flag.as_dict(), "name": product.name, "category": product.category})
+                evidence = [obs.evidence for obs in (previous, latest) if obs.evidence is not None]
+                rises.append(
+                    {**flag.as_dict(), "name": product.name, "category": product.category, "evidence": evidence}
+                )
     return {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "monthly_inflation_forecast_pct": [round(p, 3) for p in monthly_forecast_pct],

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from minimarket.pricing import CostObservation
-from minimarket.store.models import Invoice, InvoiceItem, Product, Sale, StockMovement, Supplier
+from minimarket.store.models import Invoice, Product, Sale, StockMovement, Supplier
 
 
 def stock_levels(session: Session) -> dict[str, Decimal]:
@@ -50,27 +50,24 @@ def invoice_label(invoice: Invoice) -> str:
 
 
 def invoiced_costs(session: Session) -> dict[str, list[CostObservation]]:
-    """Invoiced unit costs per SKU, oldest first (rejected invoices and unpriced lines left out)."""
-    statement = (
-        select(InvoiceItem, Invoice)
-        .join(Invoice, InvoiceItem.invoice_id == Invoice.id)
-        .where(InvoiceItem.sku.is_not(None), InvoiceItem.unit_price.is_not(None), Invoice.status != "rejected")
-        .order_by(Invoice.issue_date, Invoice.id, InvoiceItem.line_no)
-    )
+    """Invoiced costs per shelf unit per SKU, oldest first (rejected invoices and unpriced lines left out): a line
+    in boxes is divided by the units per box (:func:`minimarket.store.packs.converted_lines`), and each cost keeps
+    its line as evidence."""
+    from minimarket.store.packs import converted_lines
+
     out: dict[str, list[CostObservation]] = defaultdict(list)
-    for item, invoice in session.execute(statement).all():
-        if item.unit_price is None or item.unit_price <= 0 or item.sku is None:
+    for converted in converted_lines(session):
+        line = converted.line
+        if converted.unit_cost <= 0:
             continue
-        unit = Decimal(item.unit_price)
-        if item.discount and item.quantity:
-            unit -= Decimal(item.discount) / Decimal(item.quantity)
-        out[item.sku].append(
+        out[line.sku].append(
             CostObservation(
-                sku=item.sku,
-                unit_cost=unit.quantize(Decimal("0.0001")),
-                date=invoice.issue_date or invoice.created_at.date(),
-                invoice=invoice_label(invoice),
-                supplier=invoice.issuer_name or invoice.issuer_cuit,
+                sku=line.sku,
+                unit_cost=converted.unit_cost,
+                date=line.issue_date,
+                invoice=line.invoice_label,
+                supplier=line.supplier_name or line.supplier_cuit,
+                evidence=converted.as_dict(),
             )
         )
     return dict(out)
