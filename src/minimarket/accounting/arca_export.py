@@ -320,7 +320,7 @@ def _int(value: Any, what: str, high: int) -> int:
 
 
 def _doc_type(value: Any) -> int:
-    """"1", "001", "1 - Factura A" or "Factura A" → 1."""
+    """ "1", "001", "1 - Factura A" or "Factura A" → 1."""
     text = _text(value)
     match = re.match(r"^\s*0*(\d{1,3})\b", text)
     if match and int(match.group(1)) in DOCUMENT_TYPES:
@@ -354,8 +354,10 @@ def _issuer_doc(value: Any, doc_type: int) -> str:
     if doc_type in (80, 86):
         try:
             return normalize_cuit(digits)
-        except InvalidCuit as exc:
-            raise _CellError(f"CUIT del emisor {text!r} inválido: {exc}") from None
+        except InvalidCuit:
+            raise _CellError(
+                f"CUIT del emisor {text!r} inválido; se esperan 11 dígitos con su dígito verificador"
+            ) from None
     if not digits.isdigit():
         raise _CellError(f"documento del emisor {text!r} inválido")
     return digits
@@ -512,12 +514,10 @@ def _parse_table(
     table: list[tuple[int, list[Any]]], file_name: str, sha256: str, file_type: Literal["csv", "xlsx"]
 ) -> ArcaExport:
     """The export in ``table`` ((row number, cells) pairs, title rows included)."""
-    for position, (_, cells) in enumerate(table[:15]):
-        cols = _columns(cells)
-        if cols is not None:
-            break
-    else:
+    found = next(((at, c) for at, (_, cells) in enumerate(table[:15]) if (c := _columns(cells)) is not None), None)
+    if found is None:
         raise ArcaExportError(f"{file_name} no es una exportación de Mis Comprobantes: {_WHAT_IS_ACCEPTED}.")
+    position, cols = found
     if "receiver_name" in cols.index and "issuer_name" not in cols.index:
         raise ArcaExportError(
             f"{file_name} es «Mis Comprobantes Emitidos» (las ventas del comercio); para conciliar las compras "

@@ -181,10 +181,7 @@ def _format(spec: FieldSpec, value: Any) -> str:
         return text.rjust(width, "0")
     if spec.kind == "amount":
         cents = int((Decimal(value) / CENT).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        if cents < 0:
-            text = "-" + str(-cents).rjust(width - 1, "0")
-        else:
-            text = str(cents).rjust(width, "0")
+        text = "-" + str(-cents).rjust(width - 1, "0") if cents < 0 else str(cents).rjust(width, "0")
         if len(text) > width:
             raise LibroIvaError(f"{spec.label}: {value} no cabe en {width} posiciones")
         return text
@@ -478,21 +475,23 @@ def purchases_book(invoices: Iterable[tuple[int | None, ExtractedInvoice]], peri
 
 
 def write_book(book: PurchasesBook, out_dir: Path | str) -> list[Path]:
-    """Write both files into ``out_dir`` (created if missing) atomically: both are complete or neither is replaced."""
+    """Write both files into ``out_dir`` (created if missing). Both are encoded and staged as temporary files first,
+    then renamed into place: a file is never left half written, and a value that cannot be written leaves the old
+    files as they were."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     try:
         for name, text in book.texts().items():
-            handle, temp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+            handle, temp_name = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
             with os.fdopen(handle, "wb") as stream:
                 stream.write(text.encode(ENCODING))
-            staged.append((Path(temp), folder / name))
-        for temp, final in staged:
-            os.replace(temp, final)
+            staged.append((Path(temp_name), folder / name))
+        for staged_path, final in staged:
+            os.replace(staged_path, final)
     finally:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
+        for staged_path, _ in staged:
+            staged_path.unlink(missing_ok=True)
     return [final for _, final in staged]
 
 

@@ -50,5 +50,5 @@ def parse_period(text: str) -> Period:
         raise PeriodError(f"período {text!r} inválido; use AAAA-MM, p. ej. 2026-09")
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12 or not 1990 <= year <= 2100:
-        raise PeriodError(f"período {text!r} inválido; el mes va de 01 a 12 y el año de 1990 a 2100")
+        raise PeriodError(f"período {text!r} inválido; use AAAA-MM con el mes de 01 a 12 (años 1990 a 2100)")
     return Period(year, month)

@@ -269,9 +269,12 @@ def _compare(row: ArcaRow, invoice: StoredInvoice) -> list[dict[str, Any]]:
     currency = invoice.currency or "PES"
     if row.currency != currency:
         diffs.append(_field("currency", "moneda", row.currency, currency))
-    elif currency != "PES" and invoice.exchange_rate is not None:
-        if _differs(row.exchange_rate, invoice.exchange_rate, RATE_TOLERANCE):
-            diffs.append(_field("exchange_rate", "tipo de cambio", row.exchange_rate, invoice.exchange_rate))
+    elif (
+        currency != "PES"
+        and invoice.exchange_rate is not None
+        and _differs(row.exchange_rate, invoice.exchange_rate, RATE_TOLERANCE)
+    ):
+        diffs.append(_field("exchange_rate", "tipo de cambio", row.exchange_rate, invoice.exchange_rate))
     if _differs(row.total, invoice.total):
         diffs.append(_field("total", "total", row.total, invoice.total))
     if row.other_taxes is not None and _differs(row.other_taxes, invoice.other_taxes):
@@ -374,9 +377,7 @@ def reconcile(export: ArcaExport, stored: Iterable[StoredInvoice], period: Perio
     matched_ids = {invoice.invoice_id for invoice in matched.values()}
     unmatched_rows = [row for key, row in first.items() if key not in matched]
     candidates = [
-        invoice
-        for invoice in invoices
-        if invoice.invoice_id not in matched_ids and invoice.status != "rejected"
+        invoice for invoice in invoices if invoice.invoice_id not in matched_ids and invoice.status != "rejected"
     ]
     near, store_duplicates, rest_rows, rest_invoices = _pair_near(unmatched_rows, candidates, first, matched)
     duplicates.extend(store_duplicates)
@@ -412,7 +413,7 @@ def reconcile(export: ArcaExport, stored: Iterable[StoredInvoice], period: Perio
         for invoice in rest_invoices
         if _in_scope(invoice.issue_date, start, end)
     ]
-    corrected = _corrected_keys(invoices, stored_by_key, first, start, end)
+    corrected = _corrected_keys(invoices, first, start, end)
     return Reconciliation(
         export=export.summary(),
         period=str(period) if period else None,
@@ -544,7 +545,6 @@ def _key_dict(key: FiscalKey) -> dict[str, Any]:
 
 def _corrected_keys(
     invoices: Sequence[StoredInvoice],
-    stored_by_key: dict[FiscalKey | None, StoredInvoice],
     first: dict[FiscalKey, ArcaRow],
     start: dt.date | None,
     end: dt.date | None,

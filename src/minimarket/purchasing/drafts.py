@@ -74,7 +74,9 @@ class SupplierTerms:
     min_order_packs: int | None = None
 
     @classmethod
-    def from_names(cls, key: str, name: str, lead_time_days: int, order_days: Iterable[str], **kw: Any) -> SupplierTerms:
+    def from_names(
+        cls, key: str, name: str, lead_time_days: int, order_days: Iterable[str], **kw: Any
+    ) -> SupplierTerms:
         days = tuple(sorted({WEEKDAYS[d] for d in order_days if d in WEEKDAYS}))
         return cls(key, name, max(0, int(lead_time_days)), days, **kw)
 
@@ -263,7 +265,9 @@ class PurchasePlan:
 # --- one supplier -------------------------------------------------------------------------------------------------
 
 
-def _line(item: PlanItem, terms: SupplierTerms, today: dt.date, order: dt.date, following: dt.date, policy: ReorderPolicy) -> tuple[DraftLine, bool]:
+def _line(
+    item: PlanItem, terms: SupplierTerms, today: dt.date, order: dt.date, following: dt.date, policy: ReorderPolicy
+) -> tuple[DraftLine, bool]:
     """The item's line (possibly 0 boxes) and whether it needs ordering now."""
     history = np.asarray(item.daily_sales, dtype=float)[-policy.history_days :]
     mean = float(np.nanmean(history)) if history.size else 0.0
@@ -372,7 +376,11 @@ def _spend(drafts: list[Draft], budget: Decimal) -> list[NotFitted]:
         for draft, line in pool:
             name = draft.terms.name
             if line.cost is None:
-                out.append(NotFitted(line.sku, line.name, name, line.packs, None, "sin costo conocido: no se puede presupuestar"))
+                out.append(
+                    NotFitted(
+                        line.sku, line.name, name, line.packs, None, "sin costo conocido: no se puede presupuestar"
+                    )
+                )
                 continue
             if line.cost <= left:
                 bought[id(draft)].append(line)
@@ -380,7 +388,9 @@ def _spend(drafts: list[Draft], budget: Decimal) -> list[NotFitted]:
                 continue
             reduced = dataclasses.replace(line, packs=line.min_packs)
             if 0 < line.min_packs < line.packs and reduced.cost is not None and reduced.cost <= left:
-                reduced.note = f"reducido por el presupuesto: {line.min_packs} de {line.packs} bultos, hasta la próxima entrega"
+                reduced.note = (
+                    f"reducido por el presupuesto: {line.min_packs} de {line.packs} bultos, hasta la próxima entrega"
+                )
                 bought[id(draft)].append(reduced)
                 left -= reduced.cost
                 rest = line.packs - line.min_packs

@@ -18,6 +18,7 @@ near a pack size (a pack price taken as a unit's, or the other way round).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 import unicodedata
@@ -156,9 +157,13 @@ def convert(
             return Conversion(described, "description")
         return Conversion(1, "default", "la línea es un bulto pero no se sabe de cuántas unidades: confírmelo")
     candidate = pack or described
-    if candidate is not None and unit_price is not None and reference_cost is not None:
-        if _nearer_pack(Decimal(unit_price), Decimal(reference_cost), candidate):
-            return Conversion(candidate, "price", f"sin unidad impresa: el precio es el de un bulto de {candidate}")
+    if (
+        candidate is not None
+        and unit_price is not None
+        and reference_cost is not None
+        and _nearer_pack(Decimal(unit_price), Decimal(reference_cost), candidate)
+    ):
+        return Conversion(candidate, "price", f"sin unidad impresa: el precio es el de un bulto de {candidate}")
     return Conversion(1, "default")
 
 
@@ -224,7 +229,7 @@ def category_spreads(
     :data:`MIN_PAIRS` pairs. ``history``: SKU → [(category, unit cost), …] in date order."""
     changes: dict[str, list[float]] = {}
     for series in history.values():
-        for (category, previous), (_, current) in zip(series, series[1:], strict=False):
+        for (category, previous), (_, current) in itertools.pairwise(series):
             if previous > 0 and current > 0:
                 changes.setdefault(category or "", []).append(abs(math.log(current / previous)))
     out: dict[str, float] = {}

@@ -73,13 +73,11 @@ def parse_rule(name: str) -> RoundingRule:
 def round_price(price: Decimal, rule: RoundingRule, floor: Decimal, direction: Direction = "nearest") -> Decimal:
     """``price`` rounded by ``rule``, never below ``floor``."""
     low, high = rule.below(price), rule.above(price)
-    if direction == "up":
-        chosen = high
-    else:
-        chosen = low if price - low < high - price else high
+    nearest = low if price - low < high - price else high
+    chosen = high if direction == "up" else nearest
     if chosen < floor:
         chosen = rule.above(floor)
-    return chosen.quantize(Decimal("1"))
+    return chosen.quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)
