@@ -252,7 +252,7 @@ class PurchasePlan:
         return {
             "as_of": self.as_of.isoformat(),
             "horizon_days": self.horizon_days,
-            "budget": None if self.budget is None else str(self.budget),
+            "budget": None if self.budget is None else str(to_cents(self.budget)),
             "spent": str(to_cents(self.spent)),
             "priority": PRIORITY,
             "drafts": [d.as_dict() for d in self.drafts if d.status != "postponed"],
