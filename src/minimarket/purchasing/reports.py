@@ -121,7 +121,8 @@ def shelf_prices(
             direction=direction,
         )
         suggestion.update(shelf.as_dict())
-        suggestion["min_margin_pct"] = str((rules.min_margin(suggestion.get("category")) * 100).quantize(Decimal("0.01")))
+        floor_pct = rules.min_margin(suggestion.get("category")) * 100
+        suggestion["min_margin_pct"] = str(floor_pct.quantize(Decimal("0.01")))
     report["rounding_rule"] = rounding.label
     report["rounding_direction"] = direction
     return report
