@@ -87,7 +87,8 @@ class ArcaRow:
     other_taxes: Decimal | None = None
     vat_total: Decimal | None = None
     vat_by_rate: dict[Decimal, tuple[Decimal | None, Decimal | None]] | None = None
-    """G3 only: rate (percent) → (net taxed at that rate, VAT at that rate)."""
+    """G3 only: rate (percent) → (net taxed at that rate, VAT at that rate); ``None`` when every rate cell of the
+    row is empty (or the file has no such columns)."""
     notes: tuple[str, ...] = ()
 
     @property
@@ -470,6 +471,7 @@ def _row(line: int, cells: Sequence[Any], cols: _Columns, fmt: NumberFormat | No
                 continue
             if base is not None or vat is not None:
                 by_rate[rate] = (base, vat)
+        by_rate = by_rate or None  # every rate cell empty: the row says nothing per rate
     if values["total"] is None and not errors:
         errors.append(f"fila {line}, columna «Imp. Total»: vacía; cada comprobante tiene su total")
     if errors:

@@ -42,9 +42,9 @@ __all__ = [
     "unit_cost",
 ]
 
-DEFAULT_SPREAD = 0.35
-"""Usual spread of a unit cost from the last one (35 %) when a category has too little history."""
-MIN_SPREAD = 0.25
+DEFAULT_SPREAD = 0.40
+"""Usual spread of a unit cost from the last one (40 %) when a category has too little history."""
+MIN_SPREAD = 0.35
 MAX_SPREAD = 1.0
 MIN_PAIRS = 8
 UNDATED_SLACK = 1.0

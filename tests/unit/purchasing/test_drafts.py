@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from decimal import Decimal
 
 import numpy as np
@@ -18,7 +19,7 @@ POLICY = ReorderPolicy.from_policies(ShopPolicies(default_service_level=0.95))
 def _item(
     sku: str, supplier: str, *, daily: float, stock: float, pack: int = 12, cost: str = "1000", margin: str = "0.3"
 ) -> PlanItem:
-    rng = np.random.default_rng(abs(hash(sku)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(sku.encode()))
     return PlanItem(
         sku=sku,
         name=f"Producto {sku}",
