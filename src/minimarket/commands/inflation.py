@@ -143,10 +143,10 @@ def history_cmd(
     shop: str | None = ShopOption,
 ) -> None:
     """Every recorded observation (source, author, time, forced, reason), oldest first."""
-    from minimarket.store.db import session_scope
+    from minimarket.commands.common import shop_session
     from minimarket.store.inflation import observations
 
-    with session_scope(shop) as session:
+    with shop_session(shop) as session:
         rows = [
             {
                 "id": r.id,
