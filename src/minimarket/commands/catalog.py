@@ -33,11 +33,11 @@ def import_catalog_cmd(
         read_suppliers,
     )
     from minimarket.commands.common import shop_session
-    from minimarket.store.catalog import UnknownSupplier, upsert_catalog
+    from minimarket.store.catalog import CatalogConflict, UnknownSupplier, upsert_catalog
 
     for path in (products_csv, suppliers_csv):
         if path is not None and not path.is_file():
-            fail(f"no such file: {path}", 2)
+            fail(f"no existe el archivo {path}", 2)
     try:
         products = read_products(products_csv) if products_csv else bundled_products()
         if suppliers_csv:
@@ -48,7 +48,7 @@ def import_catalog_cmd(
             suppliers = []
         with shop_session(shop, create=create_shop) as session:
             result = upsert_catalog(session, suppliers, products)
-    except (CatalogError, UnknownSupplier) as exc:
+    except (CatalogError, UnknownSupplier, CatalogConflict) as exc:
         fail(str(exc))
     print_json(result.as_dict())
 
