@@ -24,7 +24,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # password=..., token: ..., secret=..., api_key=...
     (
         re.compile(
-            r"(?P<head>\b(?:password|passwd|pwd|token|secret|api[_-]?key|access[_-]?key)\b[\"']?\s*[=:]\s*[\"']?)"
+            r"(?P<head>\b[\w-]*?(?:password|passwd|pwd|token|secret|api[_-]?key|access[_-]?key)\b[\"']?\s*[=:]\s*[\"']?)"
             r"[^\s\"'&,;]+",
             re.IGNORECASE,
         ),

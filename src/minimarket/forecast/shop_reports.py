@@ -51,6 +51,8 @@ def stock_alerts(session: Session, policy: ReorderPolicy | None = None, *, inclu
             )
             if not advice.needs_order and not include_all:
                 continue
+            cost = product.cost or Decimal(0)
+            line_cost = (cost * advice.suggested_qty).quantize(Decimal("0.01"))  # a stored 1e32 fails here
             key = supplier.cuit if supplier else "sin-proveedor"
             order = orders.setdefault(
                 key,
@@ -62,7 +64,6 @@ def stock_alerts(session: Session, policy: ReorderPolicy | None = None, *, inclu
                     "estimated_cost": Decimal(0),
                 },
             )
-            cost = product.cost or Decimal(0)
             order["items"].append(
                 {
                     "sku": product.sku,
@@ -81,7 +82,7 @@ def stock_alerts(session: Session, policy: ReorderPolicy | None = None, *, inclu
                     "unit_cost": str(cost),
                 }
             )
-            order["estimated_cost"] += cost * advice.suggested_qty
+            order["estimated_cost"] += line_cost
         except BAD_STORED_VALUE as exc:  # one bad stored row must not break the whole shop's report
             skipped.append(skipped_row(product.sku, exc))
     suppliers = sorted(orders.values(), key=lambda o: o["supplier_name"])

@@ -30,6 +30,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _engines: dict[str, Engine] = {}
 _upgraded: set[str] = set()
 _lock = threading.Lock()
+_migrating = threading.Lock()
 
 
 class CrossShopWrite(RuntimeError):
@@ -139,9 +140,12 @@ def ensure_database(url: str | None = None) -> None:
     resolved = database_url(url)
     if resolved in _upgraded:
         return
-    if current_revision(resolved) != head_revision():
-        upgrade_database(resolved)
-    _upgraded.add(resolved)
+    with _migrating:  # threads of one process (a service's workers) racing on a fresh database migrate once
+        if resolved in _upgraded:
+            return
+        if current_revision(resolved) != head_revision():
+            upgrade_database(resolved)
+        _upgraded.add(resolved)
 
 
 def ensure_shop(session: Session, code: str, name: str | None = None) -> Shop:

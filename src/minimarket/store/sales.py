@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from minimarket.sales_csv import SaleRow, SalesTable
 from minimarket.store.models import Product, Sale, SalesImport, StockMovement
+from minimarket.store.types import ExactDecimal
 
 QUANTITY_SCALE = 10_000
 """Quantities are summed in SQL as integers of 1/10,000 (the column's four decimals): exact on every backend."""
@@ -153,9 +154,8 @@ def _describe(session: Session, batches: list[str]) -> str:
             continue
         when = found.created_at.astimezone(dt.UTC).strftime("%d/%m/%Y %H:%M UTC") if found.created_at else "?"
         source = f" desde {found.source_file}" if found.source_file else ""
-        parts.append(
-            f"el {when}{source} por {found.author} (lote {batch[:12]}, {found.rows:,} filas)".replace(",", ".")
-        )
+        rows = f"{found.rows:,}".replace(",", ".")
+        parts.append(f"el {when}{source} por {found.author}: lote {batch[:12]}, {rows} filas")
     return "; ".join(parts)
 
 
@@ -167,7 +167,8 @@ def _refuse(session: Session, seen: int, total: int, batches: list[str]) -> Alre
             "cuenta como el mismo aunque cambien el separador, los finales de línea o el orden de las columnas."
         )
     return AlreadyImported(
-        f"{seen:,} de {total:,} filas ya fueron importadas ({earlier}); no se importó nada. ".replace(",", ".")
+        f"{seen:,} de {total:,} filas ya fueron importadas".replace(",", ".")
+        + f" ({earlier}); no se importó nada. "
         + "Para importar solo las filas nuevas use --only-new."
     )
 
@@ -234,8 +235,8 @@ def _move(
                 literal(shop_id),
                 _KEYED.c.date,
                 _KEYED.c.sku,
-                _KEYED.c.quantity,
-                _KEYED.c.unit_price,
+                cast(_KEYED.c.quantity, ExactDecimal(18, 4)),
+                cast(_KEYED.c.unit_price, ExactDecimal(18, 4)),
                 literal(batch),
                 _KEYED.c.row_key,
             ).where(new),
