@@ -24,8 +24,16 @@ ROWS = [("2026-10-01", "YER-0001", "2", "5400.00"), ("2026-10-01", "YER-0001", "
 ARGS = ["--date-col", "fecha", "--sku-col", "sku", "--qty-col", "cant", "--price-col", "precio"]
 
 
-def _write(path: Path, rows: list[tuple[str, ...]], *, sep: str = ",", eol: str = "\n", order: tuple[int, ...] = (0, 1, 2, 3),
-           ar: bool = False, trailing: str = "") -> Path:  # fmt: skip
+def _write(
+    path: Path,
+    rows: list[tuple[str, ...]],
+    *,
+    sep: str = ",",
+    eol: str = "\n",
+    order: tuple[int, ...] = (0, 1, 2, 3),
+    ar: bool = False,
+    trailing: str = "",
+) -> Path:
     header = ["fecha", "sku", "cant", "precio"]
     lines = [sep.join(header[i] for i in order)]
     for row in rows:
