@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,18 @@ MAX_SKU_CHARS = 64
 SAMPLE_ROWS = 2000
 """Rows read ahead to decide the file's number format."""
 _CHUNK = 1 << 20
+_PLAIN_NUMBER = {
+    "ar": re.compile(r"-?[0-9]{1,15}(?:,[0-9]{1,6})?"),
+    "us": re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,6})?"),
+}
+"""Digits with at most the file's decimal separator: read directly (the same value parse_amount gives)."""
+
+
+def _number(text: str, fmt: str, parse_amount: Any) -> Decimal:
+    plain = _PLAIN_NUMBER.get(fmt)
+    if plain is not None and plain.fullmatch(text):
+        return Decimal(text.replace(",", "."))
+    return Decimal(parse_amount(text, fmt))
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,7 +414,7 @@ def _row(
     if columns.quantity:
         qty_text = values[columns.quantity]
         try:
-            quantity = parse_amount(qty_text, fmt)
+            quantity = _number(qty_text, fmt, parse_amount)
         except ValueError:
             errors.add(RowError(line, columns.quantity, qty_text, "no es un número"))
         else:
@@ -417,7 +430,7 @@ def _row(
         price_text = values[columns.unit_price]
         if price_text:
             try:
-                price = parse_amount(price_text, fmt)
+                price = _number(price_text, fmt, parse_amount)
             except ValueError:
                 errors.add(RowError(line, columns.unit_price, price_text, "no es un número"))
             else:

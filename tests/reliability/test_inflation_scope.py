@@ -52,8 +52,9 @@ def test_a_shops_figure_changes_that_shop_only() -> None:
     for code in ("norte", "sur"):
         assert runner.invoke(app, ["shop", "create", code]).exit_code == 0
     month = _next_month()
-    result = runner.invoke(app, ["inflation", "update", "--shop", "norte", "--month", month, "--pct", "2",
-                                 "--calibration-months", "12"])  # fmt: skip
+    result = runner.invoke(
+        app, ["inflation", "update", "--shop", "norte", "--month", month, "--pct", "2", "--calibration-months", "12"]
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["scope"] == "norte" and payload["model_version"] is None and payload["promoted"] is None

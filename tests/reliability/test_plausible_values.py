@@ -62,8 +62,18 @@ def test_a_bad_stored_row_does_not_break_the_shops_prices_or_alerts() -> None:
             Product.__table__.update().where(Product.sku == "YER-0001").values(cost=Decimal("1" + "0" * 32))
         )
         shop_id = session.info["shop_id"]
-        session.execute(insert(Sale), [{"shop_id": shop_id, "date": __import__("datetime").date(2026, 11, 30),
-                                        "sku": "YER-0001", "quantity": Decimal("2"), "unit_price": None}])  # fmt: skip
+        session.execute(
+            insert(Sale),
+            [
+                {
+                    "shop_id": shop_id,
+                    "date": __import__("datetime").date(2026, 11, 30),
+                    "sku": "YER-0001",
+                    "quantity": Decimal("2"),
+                    "unit_price": None,
+                }
+            ],
+        )
         assert session.scalars(select(Product.cost).where(Product.sku == "YER-0001")).one() > 10**30
     prices = runner.invoke(app, ["prices", "suggest", "--json"])
     assert prices.exit_code == 0, prices.output

@@ -19,8 +19,12 @@ from minimarket.store.sales import AlreadyImported, import_sales
 from tests.reliability.parallel import at_once
 
 runner = CliRunner()
-ROWS = [("2026-10-01", "YER-0001", "2", "5400.00"), ("2026-10-01", "YER-0001", "2", "5400.00"),
-        ("2026-10-02", "LEC-0002", "3", "1250.50"), ("2026-10-02", "LEC-0002", "-3", "1250.50")]  # fmt: skip
+ROWS = [
+    ("2026-10-01", "YER-0001", "2", "5400.00"),
+    ("2026-10-01", "YER-0001", "2", "5400.00"),
+    ("2026-10-02", "LEC-0002", "3", "1250.50"),
+    ("2026-10-02", "LEC-0002", "-3", "1250.50"),
+]
 ARGS = ["--date-col", "fecha", "--sku-col", "sku", "--qty-col", "cant", "--price-col", "precio"]
 
 

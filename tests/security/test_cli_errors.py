@@ -74,8 +74,14 @@ def test_a_catalog_ean_already_used_by_another_product(tmp_path: Path) -> None:
 
 
 def test_read_commands_do_not_create_shops() -> None:
-    for command in (["invoices", "list"], ["stock", "alerts"], ["prices", "suggest"], ["catalog", "list"],
-                    ["invoices", "show", "1"], ["inflation", "history"]):  # fmt: skip
+    for command in (
+        ["invoices", "list"],
+        ["stock", "alerts"],
+        ["prices", "suggest"],
+        ["catalog", "list"],
+        ["invoices", "show", "1"],
+        ["inflation", "history"],
+    ):
         _one_clear_line(runner.invoke(app, [*command, "--shop", "TYPO"]), 2)
     with session_scope(all_shops=True) as session:
         assert session.scalars(select(Shop.code)).all() == ["default"]
@@ -94,8 +100,9 @@ def test_shop_codes_are_trimmed_and_validated() -> None:
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """The real console script, in a subprocess: what a shop manager's terminal shows."""
     script = Path(sys.executable).with_name("minimarket")
-    return subprocess.run([str(script), *args], env={**os.environ, **env}, capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+    return subprocess.run(
+        [str(script), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 @pytest.mark.parametrize(

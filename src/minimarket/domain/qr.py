@@ -310,6 +310,8 @@ def _to_cuit(value: Any) -> str:
 
 def _to_cod_aut(value: Any) -> str:
     digits = _digits(value)
+    if isinstance(value, int | _RawNumber) and 0 < len(digits) < 14:
+        digits = digits.zfill(14)  # a JSON number loses the CAE's leading zeros
     if len(digits) != 14:
         raise ValueError(f"a CAE/CAEA has 14 digits, got {digits!r}")
     return digits

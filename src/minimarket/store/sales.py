@@ -123,25 +123,35 @@ def _drop_staging(session: Session) -> None:
         table.drop(connection, checkfirst=True)
 
 
-def _staged(rows: Iterable[SaleRow], chunk: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
+def _staged(rows: Iterable[SaleRow], chunk: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows as tuples for the staging table, ``chunk`` at a time."""
+    batch: list[tuple[Any, ...]] = []
     for row in rows:
         batch.append(
-            {
-                "line": row.line,
-                "date": row.date,
-                "sku": row.sku,
-                "quantity": format(row.quantity, "f"),
-                "unit_price": None if row.unit_price is None else format(row.unit_price, "f"),
-                "units": int((row.quantity * QUANTITY_SCALE).to_integral_value()),
-                "fingerprint": row.fingerprint(),
-            }
+            (
+                row.line,
+                row.date,
+                row.sku,
+                format(row.quantity, "f"),
+                None if row.unit_price is None else format(row.unit_price, "f"),
+                int((row.quantity * QUANTITY_SCALE).to_integral_value()),
+                row.fingerprint(),
+            )
         )
         if len(batch) >= chunk:
             yield batch
             batch = []
     if batch:
         yield batch
+
+
+def _stage(session: Session, block: list[tuple[Any, ...]]) -> None:
+    """One driver-level executemany (the ORM's per-row bookkeeping would cost more than the insert itself)."""
+    connection = session.connection()
+    names = [column.name for column in _STAGING.c]
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statement = f"INSERT INTO {_STAGING.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+    connection.exec_driver_sql(statement, block)
 
 
 def _describe(session: Session, batches: list[str]) -> str:
@@ -198,7 +208,7 @@ def import_sales(
     stream = rows.rows() if isinstance(rows, SalesTable) else rows
     _fresh_staging(session)
     for block in _staged(stream, chunk):
-        session.execute(insert(_STAGING), block)
+        _stage(session, block)
     if _key_rows(session) == 0:
         raise AlreadyImported("El archivo no tiene ventas para importar.")
     # The first write to the shop's tables comes only now (SQLite: the database's write lock is taken here, so
