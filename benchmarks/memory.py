@@ -96,7 +96,7 @@ def main() -> None:
 
     images = work / "images"
     images.mkdir()
-    (images / "page16.png").write_bytes(png_16bit())
+    (images / "page16.png").write_bytes(png_16bit(7700))
     (images / "frames.tif").write_bytes(tiff_many_frames(30, (7000, 5000)))
     reference_16 = (
         "import numpy as np, sys\nfrom PIL import Image\nImage.MAX_IMAGE_PIXELS = None\n"

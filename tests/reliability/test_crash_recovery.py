@@ -19,7 +19,7 @@ from minimarket.store.db import session_scope
 from minimarket.store.models import Invoice, InvoiceEvent, InvoiceItem, Sale, SalesImport, StockMovement
 
 SCRIPT = str(Path(sys.executable).with_name("minimarket"))
-DOCUMENTS = 6
+DOCUMENTS = 4
 
 
 def _env(state: Path) -> dict[str, str]:
@@ -124,7 +124,7 @@ def test_sigkill_during_extract_save_then_rerun(invoices: list[Path], isolated_s
 
 @pytest.fixture
 def big_sales(tmp_path: Path) -> tuple[Path, int]:
-    rows = 60_000
+    rows = 20_000
     path = tmp_path / "ventas.csv"
     with path.open("w", encoding="utf-8") as out:
         out.write("fecha,sku,cantidad,precio\n")

@@ -15,7 +15,7 @@ from minimarket.store.inflation import national_observations, observations
 from tests.reliability.parallel import at_once
 
 runner = CliRunner()
-CHEAP = {"refit": False, "calibration_months": 12}
+CHEAP = {"refit": False, "calibration_months": 6}
 
 
 def _next_month() -> str:
@@ -25,7 +25,7 @@ def _next_month() -> str:
 
 def _race(shop: str | None) -> None:
     month = _next_month()
-    outcomes = at_once(lambda i: update_inflation(month, 2.0 + i / 10, shop=shop, author=f"op{i}", **CHEAP), 3)
+    outcomes = at_once(lambda i: update_inflation(month, 2.0 + i / 10, shop=shop, author=f"op{i}", **CHEAP), 2)
     stored = [o for o in outcomes if o.ok]
     refused = [o.error for o in outcomes if not o.ok]
     assert len(stored) == 1, [str(e) for e in refused]
@@ -53,7 +53,7 @@ def test_a_shops_figure_changes_that_shop_only() -> None:
         assert runner.invoke(app, ["shop", "create", code]).exit_code == 0
     month = _next_month()
     result = runner.invoke(
-        app, ["inflation", "update", "--shop", "norte", "--month", month, "--pct", "2", "--calibration-months", "12"]
+        app, ["inflation", "update", "--shop", "norte", "--month", month, "--pct", "2", "--calibration-months", "6"]
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)

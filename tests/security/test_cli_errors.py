@@ -114,14 +114,23 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         ({"MINIMARKET_DATABASE_URL": "oracle+nada://x/y"}, "MINIMARKET_DATABASE_URL no es una URL"),
     ],
 )
-def test_malformed_settings_are_one_line(env: dict[str, str], message: str) -> None:
-    result = _cli(env, "invoices", "list")
-    assert result.returncode == 2, result.stderr
-    assert message in result.stderr and "Traceback" not in result.stderr + result.stdout
-    assert len(result.stderr.strip().splitlines()) == 1
+def test_malformed_settings_are_one_line(env: dict[str, str], message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from minimarket.config import get_settings
+    from minimarket.store.db import dispose_engines
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    dispose_engines()
+    output = _one_clear_line(runner.invoke(app, ["invoices", "list"]), 2)
+    assert message in output and len(output.strip().splitlines()) == 1
 
 
-def test_an_unreachable_database_is_one_line_without_its_password() -> None:
+def test_the_console_script_gives_one_line_for_a_broken_setting_and_an_unreachable_database() -> None:
+    """The real `minimarket` script, as a shop manager's terminal runs it."""
+    result = _cli({"MINIMARKET_MAX_PDF_PAGES": "muchas"}, "invoices", "list")
+    assert result.returncode == 2 and "MINIMARKET_MAX_PDF_PAGES" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr + result.stdout
     env = {"MINIMARKET_DATABASE_URL": "postgresql+psycopg://tienda:s3cr3t-clave@127.0.0.1:9/base"}
     result = _cli(env, "invoices", "list")
     assert result.returncode == 1 and "no se pudo usar la base de datos" in result.stderr

@@ -39,7 +39,16 @@ def records(corpus: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -
     script = Path(sys.executable).with_name("minimarket")
     folder = next(iter(corpus.values())).parent
     process = subprocess.Popen(
-        [str(script), "extract", "--jsonl", "--no-progress", "--", *sorted(p.name for p in corpus.values())],
+        [
+            str(script),
+            "extract",
+            "--jsonl",
+            "--no-progress",
+            "--workers",
+            "2",
+            "--",
+            *sorted(p.name for p in corpus.values()),
+        ],
         cwd=folder,
         env=env,
         stdout=subprocess.PIPE,
