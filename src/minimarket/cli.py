@@ -66,6 +66,9 @@ def _register() -> None:
     from minimarket.commands import models
 
     app.add_typer(models.app, name="models")
+    from minimarket.commands import demo
+
+    app.add_typer(demo.app, name="demo")
 
 
 _register()
