@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import numpy as np
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from minimarket.pricing import CostObservation
 from minimarket.store.models import Invoice, InvoiceItem, Product, Sale, StockMovement, Supplier
@@ -56,6 +56,7 @@ def invoiced_costs(session: Session) -> dict[str, list[CostObservation]]:
         .join(Invoice, InvoiceItem.invoice_id == Invoice.id)
         .where(InvoiceItem.sku.is_not(None), InvoiceItem.unit_price.is_not(None), Invoice.status != "rejected")
         .order_by(Invoice.issue_date, Invoice.id, InvoiceItem.line_no)
+        .options(defer(Invoice.payload), defer(InvoiceItem.description))  # not needed; JSON parsing dominated
     )
     out: dict[str, list[CostObservation]] = defaultdict(list)
     for item, invoice in session.execute(statement).all():
