@@ -69,6 +69,9 @@ def _register() -> None:
     from minimarket.commands import demo
 
     app.add_typer(demo.app, name="demo")
+    from minimarket.commands import dashboards
+
+    app.add_typer(dashboards.app, name="dashboards")
 
 
 _register()

@@ -305,12 +305,6 @@ class _SupplierPlan:
 _KINDS = (("pdf", "text", 0.03), ("pdf", "ocr", 0.12), ("jpg", "ocr", 0.25))
 """(file extension, how it was read, share needing review) of a generated invoice: text PDF, scan, photo."""
 _KIND_WEIGHTS = (0.5, 0.3, 0.2)
-_REVIEW_CHECKS = {
-    "items_sum_net": "La suma de los ítems no coincide con el neto.",
-    "total_arithmetic": "Neto + IVA no coincide con el total impreso.",
-    "items_arithmetic": "Cantidad × precio no coincide con el importe en algún ítem.",
-    "key_fields": "Faltan datos clave: fecha de emisión.",
-}
 _CORRECTED_FIELDS = ("total", "net_amount", "issue_date", "items.1.unit_price", "items.1.quantity", "number")
 _RISING_SUPPLIERS = 2
 """The first suppliers (by CUIT) whose prices rise above inflation over the last quarter (price-rise evidence)."""
@@ -472,15 +466,16 @@ class _Generator:
         sources = {name: read_by for name in (*fields, "cae", *money_fields)}
         confidence = {name: round(float(rng.uniform(0.9, 1.0)), 3) for name in sources}
         checks = [{"name": "cuit_check_digit", "ok": True, "detail": "CUIT del emisor con dígito verificador válido."}]
-        failed: list[str] = []
-        if needs_review:
-            failed = list(rng.choice(list(_REVIEW_CHECKS), size=int(rng.integers(1, 3)), replace=False))
-            for name in failed:
-                checks.append({"name": name, "ok": False, "detail": _REVIEW_CHECKS[name]})
-            for name in ("total", "net_amount", "items"):
-                confidence[name] = round(float(rng.uniform(0.3, 0.7)), 3)
-        else:
-            checks.append({"name": "items_sum_net", "ok": True, "detail": "La suma de los ítems coincide con el neto."})
+        read_net, read_total, misread = net, total, None
+        if needs_review:  # a figure read with its decimal separator lost, as OCR does
+            misread = "net_amount" if rng.random() < 0.5 else "total"
+            if misread == "net_amount":
+                read_net = net * 10
+            else:
+                read_total = total * 10
+            confidence[misread] = round(float(rng.uniform(0.3, 0.6)), 3)
+        checks += _arithmetic_checks(lines, read_net, vat_lines, read_total)
+        failed = [c["name"] for c in checks if not c["ok"]]
         payload = {
             "invoice_type": plan.letter,
             "afip_code": plan.afip_code,
@@ -495,10 +490,10 @@ class _Generator:
             "cae_due_date": (day + dt.timedelta(days=10)).isoformat(),
             "currency": "PES",
             "exchange_rate": "1",
-            "net_amount": str(net),
+            "net_amount": str(read_net),
             "vat": [{"rate": str(v["rate"]), "base": str(v["base"]), "amount": str(v["amount"])} for v in vat_lines],
             "other_taxes": [],
-            "total": str(total),
+            "total": str(read_total),
             "items": [
                 {
                     "code": line["code"],
@@ -536,7 +531,11 @@ class _Generator:
         ]
         status = payload["status"]
         if resolved:
-            status = self._resolve(payload, events, created, rejected=rejected)
+            status = self._resolve(payload, events, created, rejected=rejected, misread=misread)
+            if status == "accepted":  # the person put the right figure back; the checks pass again
+                payload["net_amount"], payload["total"] = str(net), str(total)
+                payload["checks"] = checks[:1] + _arithmetic_checks(lines, net, vat_lines, total)
+                read_net, read_total = net, total
         payload["status"] = status
         return {
             "invoice": {
@@ -557,10 +556,10 @@ class _Generator:
                 "cae_due_date": day + dt.timedelta(days=10),
                 "currency": "PES",
                 "exchange_rate": Decimal(1),
-                "net_amount": net,
+                "net_amount": read_net,
                 "vat_amount": sum((v["amount"] for v in vat_lines), Decimal(0)) if vat_lines else None,
                 "other_taxes_amount": None,
-                "total": total,
+                "total": read_total,
                 "status": status,
                 "payload": payload,
                 "created_at": created,
@@ -629,7 +628,13 @@ class _Generator:
         ]
 
     def _resolve(
-        self, payload: dict[str, Any], events: list[dict[str, Any]], created: dt.datetime, *, rejected: bool
+        self,
+        payload: dict[str, Any],
+        events: list[dict[str, Any]],
+        created: dt.datetime,
+        *,
+        rejected: bool,
+        misread: str | None,
     ) -> str:
         """A person reviewed it a day or two later: corrected and accepted, or rejected."""
         when = created + dt.timedelta(days=int(self.rng.integers(1, 3)))
@@ -645,9 +650,10 @@ class _Generator:
                 }
             )
             return "rejected"
-        fields = self.rng.choice(len(_CORRECTED_FIELDS), size=int(self.rng.integers(1, 4)), replace=False)
-        for position in sorted(int(f) for f in fields):
-            name = _CORRECTED_FIELDS[position]
+        extra = self.rng.choice(len(_CORRECTED_FIELDS), size=int(self.rng.integers(0, 3)), replace=False)
+        names = [misread] if misread else []
+        names += [_CORRECTED_FIELDS[int(f)] for f in sorted(extra) if _CORRECTED_FIELDS[int(f)] not in names]
+        for name in names:
             payload["sources"][name] = "manual"
             events.append(
                 {
@@ -655,7 +661,7 @@ class _Generator:
                     "from_status": "needs_review",
                     "to_status": "needs_review",
                     "author": "encargado",
-                    "detail": {"field": name, "old": None, "new": _field_value(payload, name)},
+                    "detail": {"field": name, "old": _field_value(payload, name), "new": None},
                     "created_at": when,
                 }
             )
@@ -724,6 +730,32 @@ class _Generator:
         report.items += len(items)
         report.events += len(events)
         report.stock_movements += len(movements)
+
+
+def _arithmetic_checks(
+    lines: list[dict[str, Any]], net: Decimal, vat_lines: list[dict[str, Decimal]], total: Decimal
+) -> list[dict[str, Any]]:
+    """The auditor's two sums, as the extractor words them (es-AR amounts)."""
+    from minimarket.domain.money import format_ars
+
+    items = sum((line["amount"] for line in lines), Decimal(0))
+    vat = sum((v["amount"] for v in vat_lines), Decimal(0))
+    sum_ok = items == net
+    total_ok = net + vat == total
+    return [
+        {
+            "name": "items_sum_net",
+            "ok": sum_ok,
+            "detail": f"La suma de los {len(lines)} ítems ({format_ars(items)}) "
+            + ("coincide con el neto." if sum_ok else f"no coincide con el neto ({format_ars(net)})."),
+        },
+        {
+            "name": "total_arithmetic",
+            "ok": total_ok,
+            "detail": f"neto {format_ars(net)} + IVA {format_ars(vat)} = {format_ars(net + vat)}; "
+            f"total impreso {format_ars(total)}" + ("." if total_ok else " (no coincide)."),
+        },
+    ]
 
 
 def _field_value(payload: dict[str, Any], name: str) -> Any:

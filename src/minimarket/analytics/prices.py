@@ -92,7 +92,7 @@ def _forecast(data: Any, horizon: int, cache_dir: Path | None) -> pd.DataFrame:
 
 
 def inflation_outlook(
-    session: Session, *, months: int = 24, horizon: int = 6, cache_dir: Path | None = None
+    session: Session, *, months: int = 24, horizon: int = 3, cache_dir: Path | None = None
 ) -> InflationOutlook:
     """The bundled INDEC series with the shop's recorded updates, and the forecast fitted on it (kept in
     ``cache_dir`` until the series changes)."""
@@ -102,7 +102,8 @@ def inflation_outlook(
     data = current_data(session)
     forecast = _forecast(data, horizon, cache_dir)
     observed = data.headline.iloc[-months:]
-    observed_frame = pd.DataFrame({"month": pd.PeriodIndex(observed.index).to_timestamp(), "pct": observed.to_numpy(dtype=float)})
+    months_index = pd.PeriodIndex(observed.index).to_timestamp()
+    observed_frame = pd.DataFrame({"month": months_index, "pct": observed.to_numpy(dtype=float)})
     forecast_frame = pd.DataFrame(
         {
             "month": pd.PeriodIndex(forecast["month"], freq="M").to_timestamp(),

@@ -29,6 +29,7 @@ from minimarket.store.models import Invoice
 
 __all__ = [
     "CHECK_TITLES",
+    "Action",
     "FieldView",
     "QueueEntry",
     "ReviewDetail",

@@ -36,7 +36,8 @@ class Snapshot:
 
     shop_name: str
     invoices: pd.DataFrame
-    """id, issue_date, status, issuer_cuit, issuer_name, ocr (read by OCR), corrections (fields a person fixed)"""
+    """id, issue_date (else the arrival day), dated, status, issuer_cuit, issuer_name, ocr (read by OCR),
+    corrections (fields a person fixed)"""
     items: pd.DataFrame
     """invoice_id, issue_date, issuer_cuit, status, sku, quantity, unit_price, amount"""
     sales: pd.DataFrame
@@ -54,9 +55,9 @@ class Snapshot:
 
     @property
     def suppliers(self) -> list[tuple[str, str]]:
-        """(name, CUIT) of every supplier seen in the catalog or the invoices, by name."""
-        pairs = dict(zip(self.products["supplier_cuit"], self.products["supplier_name"], strict=True))
-        pairs.update(zip(self.invoices["issuer_cuit"], self.invoices["issuer_name"], strict=True))
+        """(name, CUIT) of every supplier seen in the invoices or the catalog (the catalog's name first), by name."""
+        pairs = dict(zip(self.invoices["issuer_cuit"], self.invoices["issuer_name"], strict=True))
+        pairs.update(zip(self.products["supplier_cuit"], self.products["supplier_name"], strict=True))
         return sorted(((name or cuit, cuit) for cuit, name in pairs.items() if cuit), key=lambda p: p[0].lower())
 
     @property
@@ -65,8 +66,10 @@ class Snapshot:
 
     @property
     def date_range(self) -> tuple[dt.date, dt.date] | None:
-        """First and last day with an invoice or a sale."""
-        days = [*self.invoices["issue_date"].dropna(), *self.sales["date"].iloc[[0, -1]]] if len(self.sales) else []
+        """First and last day with a sale or a dated invoice (an invoice without a date counts by its arrival
+        only when there is nothing else)."""
+        dated = self.invoices.loc[self.invoices["dated"], "issue_date"]
+        days = [*dated, *self.sales["date"].iloc[[0, -1]]] if len(self.sales) else list(dated)
         days = days or list(self.invoices["issue_date"].dropna())
         if not days:
             return None
@@ -74,7 +77,9 @@ class Snapshot:
 
 
 def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(list(rows), columns=columns)
+    """A frame from result rows, built column by column (several times faster than row by row)."""
+    values = list(zip(*rows, strict=True)) or [()] * len(columns)
+    return pd.DataFrame({name: list(column) for name, column in zip(columns, values, strict=True)}, columns=columns)
 
 
 def _numeric(frame: pd.DataFrame, *columns: str) -> None:
@@ -108,6 +113,7 @@ def load_snapshot(session: Session) -> Snapshot:
     )
     invoices["ocr"] = [isinstance(s, dict) and "ocr" in s.values() for s in invoices["sources"]]
     invoices = invoices.drop(columns="sources")
+    invoices["dated"] = invoices["issue_date"].notna()
     invoices["issue_date"] = invoices["issue_date"].where(
         invoices["issue_date"].notna(), [c.date() if c is not None else None for c in invoices["created_at"]]
     )

@@ -44,7 +44,7 @@ STYLE = """
 .mm-kpi .value { font-size: 1.35em; font-weight: 600; }
 table.mm-table { border-collapse: collapse; margin: 0.3em 0 0.8em; font-size: 0.92em; }
 table.mm-table th { background: #f5f7fa; text-align: left; padding: 0.35em 0.6em; border-bottom: 1px solid #cbd2d9; }
-table.mm-table td { padding: 0.3em 0.6em; border-bottom: 1px solid #e4e7eb; vertical-align: top; }
+table.mm-table td { padding: 0.3em 0.6em; border-bottom: 1px solid #e4e7eb; vertical-align: top; white-space: nowrap; }
 table.mm-table td.num { text-align: right; white-space: nowrap; }
 table.mm-table tr.mm-doubtful td { background: #fff4e5; }
 .mm-field.mm-doubtful input { background: #fff4e5; border-color: #f2994a; }
@@ -142,12 +142,17 @@ def figure(title: str, *, height: int = 320, money_axis: bool = False) -> go.Fig
     fig.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 15}},
         separators=PLOTLY_SEPARATORS,
-        template="plotly_white",
+        template="none",  # plotly_white costs ~0.3 s per figure to build; the same look, set directly
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        font={"family": "system-ui, sans-serif", "color": "#1f2933"},
         height=height,
         margin={"l": 60, "r": 20, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.18},
         hoverlabel={"namelength": -1},
     )
+    fig.update_xaxes(gridcolor="#eef1f4", zerolinecolor="#d9dee3", automargin=True)
+    fig.update_yaxes(gridcolor="#eef1f4", zerolinecolor="#d9dee3", automargin=True)
     if money_axis:
         fig.update_yaxes(tickprefix="$ ", tickformat=",.0f")
     return fig

@@ -1,0 +1,86 @@
+"""Serving the dashboards with Voila: one place for the flags (``make dashboards``, ``make run``, the tests and
+the benchmark all start the same server).
+
+* 127.0.0.1 only, no browser, sources stripped from the page (``--strip_sources``);
+* a cell that runs longer than ``execution_timeout`` seconds is stopped (the page shows the error);
+* kernels idle for ``cull_idle`` seconds are culled (each open page holds one), checked every minute;
+* with ``preheat``, each dashboard has ``pool_size`` kernels that already ran it, so a page opens at once;
+  the review page and the landing page are never preheated (they must show the queue as it is now);
+* ``/`` redirects to the landing page (``index.ipynb``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from minimarket.config import Settings
+
+__all__ = ["NOT_PREHEATED", "DashboardServer", "dashboards_dir", "voila_arguments"]
+
+NOT_PREHEATED = ("review.ipynb", "index.ipynb")
+LANDING = "index.ipynb"
+
+
+def dashboards_dir(settings: Settings) -> Path:
+    return settings.notebooks_dir / "dashboards"
+
+
+@dataclass(frozen=True)
+class DashboardServer:
+    """How the dashboards are served."""
+
+    port: int = 8866
+    host: str = "127.0.0.1"
+    preheat: bool = False
+    pool_size: int = 1
+    execution_timeout: int = 120
+    cull_idle: int = 900
+    cull_interval: int = 60
+
+
+def voila_arguments(settings: Settings, server: DashboardServer) -> list[str]:
+    """The ``voila`` command line (without the program name) for the dashboards folder."""
+    arguments = [
+        str(dashboards_dir(settings)),
+        f"--port={server.port}",
+        f"--Voila.ip={server.host}",
+        "--no-browser",
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        f"--VoilaExecutor.timeout={server.execution_timeout}",
+        f"--MappingKernelManager.cull_idle_timeout={server.cull_idle}",
+        f"--MappingKernelManager.cull_interval={server.cull_interval}",
+        "--MappingKernelManager.cull_connected=False",
+    ]
+    if server.preheat:
+        arguments += [
+            "--preheat_kernel=True",
+            f"--pool_size={server.pool_size}",
+            "--VoilaKernelManager.preheat_denylist=" + _list(NOT_PREHEATED),
+        ]
+    return arguments
+
+
+def _list(values: tuple[str, ...]) -> str:
+    return "[" + ",".join(f"'{v}'" for v in values) + "]"
+
+
+def serve(settings: Settings, server: DashboardServer) -> None:
+    """Run Voila in this process until it is stopped (Ctrl-C)."""
+    _landing_app().launch_instance(argv=voila_arguments(settings, server))
+
+
+def _landing_app() -> Any:
+    """Voila with ``/`` redirecting to the landing notebook instead of the file tree."""
+    from tornado.web import RedirectHandler
+    from voila.app import Voila
+
+    class DashboardsApp(Voila):  # type: ignore[misc]
+        def init_handlers(self) -> list[Any]:
+            handlers: list[Any] = super().init_handlers()
+            target = self.server_url.rstrip("/") + "/voila/render/" + LANDING
+            return [(self.server_url.rstrip("/") + "/?", RedirectHandler, {"url": target}), *handlers]
+
+    return DashboardsApp
