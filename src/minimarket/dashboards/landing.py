@@ -36,6 +36,8 @@ def landing(settings: Settings, shop: str | None = None) -> widgets.Widget:
         f"<p>{ui.escape(text)}</p><p><b>{ui.escape(notes.get(href, ''))}</b></p></div>"
         for href, title, text in DASHBOARDS
     )
-    return ui.page(
-        name, "Paneles del comercio", [widgets.HTML(f'<div class="mm-cards">{cards}</div>')], css="mm-landing"
+    summary = "Paneles del comercio: " + ", ".join(
+        f"{title} ({notes[href].rstrip('.')})" if href in notes else title for href, title, _text in DASHBOARDS
     )
+    body = [widgets.HTML(f'<div class="mm-cards">{cards}</div>')]
+    return ui.page(name, "Paneles del comercio", body, css="mm-landing", summary=summary + ".")

@@ -90,4 +90,8 @@ def models_board(settings: Settings, shop: str | None = None) -> widgets.Widget:
         )
     )
     subtitle = "Qué modelo usa cada pronóstico, cómo le fue a cada versión y si los datos cambiaron."
-    return ui.page("Modelos", subtitle, sections, css="mm-models")
+    described = [
+        f"{c.label}: campeón versión {c.champion}" if c.champion else f"{c.label}: sin campeón" for c in overview.cards
+    ]
+    summary = "; ".join(described) + "." if described else "Todavía no hay modelos entrenados."
+    return ui.page("Modelos", subtitle, sections, css="mm-models", summary=summary)

@@ -34,6 +34,7 @@ __all__ = ["BusinessPanel", "business_panel"]
 
 ALL_SUPPLIERS = "Todos los proveedores"
 ALL_CATEGORIES = "Todas las categorías"
+EMPTY_SUMMARY = "Todavía no hay datos en este comercio: cargá facturas y ventas (o probá con minimarket demo seed)."
 STATUS_COLORS = {"aceptada": "#27ae60", "para revisar": "#f2994a", "rechazada": "#eb5757"}
 
 
@@ -66,11 +67,12 @@ class BusinessPanel:
         title = f"Panel del negocio — {self.snapshot.shop_name}" if self.snapshot.shop_name else "Panel del negocio"
         loaded = f"Datos al {fmt.datetime(self.snapshot.loaded_at)}. Recargá la página para verlos de nuevo."
         if self.snapshot.empty:
-            self.widget = ui.page(title, loaded, [self._empty_state()], css="mm-panel")
+            self.widget = ui.page(title, loaded, [self._empty_state()], css="mm-panel", summary=EMPTY_SUMMARY)
             return
         self._build()
-        self.widget = ui.page(title, loaded, self.sections, css="mm-panel")
         self.refresh()
+        summary = " · ".join(f"{k}: {v}" for k, v in figures.headline(self.snapshot, self.filters()).as_dict().items())
+        self.widget = ui.page(title, loaded, self.sections, css="mm-panel", summary=summary)
 
     # --- layout -----------------------------------------------------------------------------------------------
 

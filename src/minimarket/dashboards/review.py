@@ -106,6 +106,13 @@ class ReviewDesk:
         subtitle = "Las facturas que el lector no pudo verificar solo, de la más vieja a la más nueva."
         self.widget = ui.page("Facturas a revisar", subtitle, [self.count, self.main], css="mm-review")
         self.reload()
+        waiting = len(self.queue.options)
+        self.widget.summary = (
+            f"Facturas a revisar. {fmt.number(waiting)} {'factura espera' if waiting == 1 else 'facturas esperan'} "
+            "revisión."
+            if waiting
+            else "Facturas a revisar. Ninguna factura espera revisión."
+        )
 
     def _session(self) -> Any:
         from minimarket.store.db import session_scope

@@ -11,13 +11,21 @@ the benchmark all start the same server).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from minimarket.config import Settings
 
-__all__ = ["NOT_PREHEATED", "DashboardServer", "dashboards_dir", "voila_arguments"]
+__all__ = ["NOT_PREHEATED", "DashboardServer", "dashboards_dir", "running", "voila_arguments"]
 
 NOT_PREHEATED = ("review.ipynb", "index.ipynb")
 LANDING = "index.ipynb"
@@ -77,10 +85,51 @@ def _landing_app() -> Any:
     from tornado.web import RedirectHandler
     from voila.app import Voila
 
-    class DashboardsApp(Voila):  # type: ignore[misc]
+    class DashboardsApp(Voila):
         def init_handlers(self) -> list[Any]:
             handlers: list[Any] = super().init_handlers()
             target = self.server_url.rstrip("/") + "/voila/render/" + LANDING
             return [(self.server_url.rstrip("/") + "/?", RedirectHandler, {"url": target}), *handlers]
 
     return DashboardsApp
+
+
+@contextmanager
+def running(
+    server: DashboardServer,
+    env: Mapping[str, str] | None = None,
+    *,
+    log: Path | None = None,
+    startup_timeout: float = 120.0,
+) -> Iterator[str]:
+    """``minimarket dashboards serve`` in a child process (its settings from ``env``, its log to ``log``); yields
+    the base URL once it answers, and stops it (SIGTERM, then SIGKILL) on the way out. For tests and benchmarks."""
+    command = [sys.executable, "-m", "minimarket.cli", "dashboards", "serve", f"--port={server.port}"]
+    command += ["--preheat" if server.preheat else "--no-preheat", f"--execution-timeout={server.execution_timeout}"]
+    sink = log.open("ab") if log is not None else subprocess.DEVNULL
+    child = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=sink, stderr=sink)
+    base = f"http://{server.host}:{server.port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/voila/static/voila.js", timeout=5):
+                    break
+            except urllib.error.HTTPError:
+                break  # it answers: up
+            except OSError:
+                if child.poll() is not None:
+                    raise RuntimeError(f"the dashboards server exited with code {child.returncode}") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the dashboards server did not answer within {startup_timeout:.0f} s") from None
+                time.sleep(0.5)
+        yield base
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        if log is not None and not isinstance(sink, int):
+            sink.close()

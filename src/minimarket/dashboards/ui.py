@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from minimarket.analytics.formatting import PLOTLY_SEPARATORS
 
 __all__ = [
+    "Page",
     "download_link",
     "figure",
     "heading",
@@ -66,9 +67,25 @@ def heading(title: str, subtitle: str = "", level: int = 1) -> widgets.HTML:
     return widgets.HTML(f"<h{level}>{escape(title)}</h{level}>{sub}")
 
 
-def page(title: str, subtitle: str, children: Sequence[widgets.Widget], css: str = "mm-page") -> widgets.VBox:
-    """A dashboard page: the shared style, a title and its sections."""
-    box = widgets.VBox([widgets.HTML(STYLE), heading(title, subtitle), *children])
+class Page(widgets.VBox):
+    """A dashboard page. Its plain-text form (what Voila writes into the HTML before the widgets are drawn, and
+    what a text-only client sees) is a one-paragraph Spanish summary instead of the widget's repr."""
+
+    summary: str = ""
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if self.summary and isinstance(bundle, dict):
+            bundle["text/plain"] = self.summary
+        return bundle
+
+
+def page(
+    title: str, subtitle: str, children: Sequence[widgets.Widget], css: str = "mm-page", summary: str = ""
+) -> Page:
+    """A dashboard page: the shared style, a title and its sections; ``summary`` is its plain-text form."""
+    box = Page([widgets.HTML(STYLE), heading(title, subtitle), *children])
+    box.summary = f"{title}. {summary}".strip() if summary else title
     box.add_class("mm-page")
     box.add_class(css)
     return box

@@ -46,6 +46,8 @@ def test_the_generator_tops_up_to_the_count_asked(use_demo: Path) -> None:
         report = generate_invoices(session, 340)
         assert (report.already_present, report.invoices) == (300, 40)
         assert report.items == session.scalar(
-            select(func.count(InvoiceItem.id)).where(InvoiceItem.invoice_id.in_(select(Invoice.id).order_by(Invoice.id.desc()).limit(40)))
+            select(func.count(InvoiceItem.id)).where(
+                InvoiceItem.invoice_id.in_(select(Invoice.id).order_by(Invoice.id.desc()).limit(40))
+            )
         )
         assert generate_invoices(session, 340).invoices == 0

@@ -39,7 +39,7 @@ def test_invoices_per_period_add_up_to_the_invoices_of_the_range(snapshot) -> No
 
 def test_filters_change_the_figures(snapshot) -> None:  # type: ignore[no-untyped-def]
     everything = Filters()
-    name, cuit = snapshot.suppliers[0]
+    _name, cuit = snapshot.suppliers[0]
     one = Filters(supplier_cuit=cuit)
     assert panel.headline(snapshot, one) != panel.headline(snapshot, everything)
     bought = panel.top_products(snapshot, one, "compras")

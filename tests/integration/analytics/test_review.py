@@ -42,11 +42,15 @@ def test_confirming_with_a_correction_leaves_the_queue_and_stocks_once(use_demo:
         assert entry.invoice_id not in {e.invoice_id for e in review_queue(session)}
         events = list(session.scalars(select(InvoiceEvent).where(InvoiceEvent.invoice_id == entry.invoice_id)))
         assert {(e.kind, e.author) for e in events} >= {("corrected", "Marta"), ("status_changed", "Marta")}
-        moved = list(session.scalars(select(StockMovement).where(StockMovement.reference == f"invoice:{entry.invoice_id}")))
+        moved = list(
+            session.scalars(select(StockMovement).where(StockMovement.reference == f"invoice:{entry.invoice_id}"))
+        )
         assert moved
         with pytest.raises(ReviewError, match="ya fue revisada por Marta"):
             apply_review(session, entry.invoice_id, "confirm", author="Juan")
-        again = list(session.scalars(select(StockMovement).where(StockMovement.reference == f"invoice:{entry.invoice_id}")))
+        again = list(
+            session.scalars(select(StockMovement).where(StockMovement.reference == f"invoice:{entry.invoice_id}"))
+        )
         assert len(again) == len(moved)
 
 
