@@ -373,7 +373,7 @@ def generate_invoices(
     bundled CPI to the invoice's month (two suppliers rise above inflation over the last quarter), quantities
     that cover the shop's sales since the product was last bought (whole packs), VAT per product. Some need
     review (more of the scans and photos, fewer as time goes by): the older ones were corrected and accepted
-    or rejected by a person (with ``corrected``/``status_changed`` events), those of the last
+    or rejected by a person (with ``corrected``/``reviewed`` events), those of the last
     ``review_window_days`` days still wait in the queue. Accepted ones put their items in stock once.
     Generated invoices are numbered by their index, so a later call only adds the missing ones.
     """
@@ -641,11 +641,11 @@ class _Generator:
         if rejected:
             events.append(
                 {
-                    "kind": "status_changed",
+                    "kind": "reviewed",
                     "from_status": "needs_review",
                     "to_status": "rejected",
                     "author": "encargado",
-                    "detail": {"reason": "comprobante ilegible: se pidió otro al proveedor"},
+                    "detail": {"action": "reject", "reason": "comprobante ilegible: se pidió otro al proveedor"},
                     "created_at": when,
                 }
             )
@@ -667,11 +667,11 @@ class _Generator:
             )
         events.append(
             {
-                "kind": "status_changed",
+                "kind": "reviewed",
                 "from_status": "needs_review",
                 "to_status": "accepted",
                 "author": "encargado",
-                "detail": {"reason": "corrección manual", "after": "corrected"},
+                "detail": {"action": "confirm", "reason": "corrección manual", "fields": names},
                 "created_at": when,
             }
         )

@@ -309,7 +309,7 @@ def _event_text(kind: str, detail: dict[str, Any], to_status: str | None) -> str
         return "recibida"
     if kind == "corrected":
         return f"corrigió {field_label(str(detail.get('field', '')))}"
-    if kind == "status_changed":
+    if kind in ("status_changed", "reviewed"):
         return f"pasó a {fmt.STATUS_LABELS.get(to_status or '', to_status)}"
     if kind == "duplicate_seen":
         return "llegó de nuevo (duplicada)"
@@ -335,15 +335,18 @@ def apply_review(
     corrections: Sequence[tuple[str, str]] = (),
     *,
     author: str,
+    settings: Settings | None = None,
 ) -> ReviewOutcome:
-    """Confirm (accepted: its items enter stock once), reject, or only correct an invoice waiting for review.
+    """Confirm, reject or only correct an invoice waiting for review, through
+    :func:`minimarket.store.corrections.review_invoice` (the same review as the CLI and the API: values
+    validated all or nothing, checks run again, stock moved once, every change audited with ``author``).
 
-    ``corrections`` are ``(field, value)`` pairs as ``minimarket invoices correct --set`` takes them
-    (``("total", "1.234,56")``, ``("items.2.quantity", "12")``); they are validated all or nothing and stored
-    with ``author`` as labels for the next training run. Raises :class:`ReviewError` with the reason.
+    ``corrections`` are ``(field, value)`` pairs (``("total", "1.234,56")``, ``("items.2.quantity", "12")``);
+    empty values are left out. A page showing an invoice another person has reviewed meanwhile is told so.
+    Raises :class:`ReviewError` with the reason, in Spanish.
     """
-    from minimarket.store.corrections import CorrectionError, correct_invoice
-    from minimarket.store.invoices import get_invoice_row, set_status
+    from minimarket.store.corrections import CorrectionError, review_invoice
+    from minimarket.store.invoices import get_invoice_row
 
     if not author.strip():
         raise ReviewError("Escribí tu nombre: cada revisión queda registrada con su autor.")
@@ -353,42 +356,39 @@ def apply_review(
         row = get_invoice_row(session, invoice_id)
     except LookupError:
         raise ReviewError(f"No hay una factura #{invoice_id} en este comercio.") from None
+    label = _label(row)
     if row.status != Status.NEEDS_REVIEW.value:
-        who = next((e.author for e in reversed(row.events) if e.kind == "status_changed"), None)
+        who = next((e.author for e in reversed(row.events) if e.kind in ("reviewed", "status_changed")), None)
         by = f" por {who}" if who else ""
         raise ReviewError(
-            f"La factura {_label(row)} ya fue revisada{by}: está {fmt.STATUS_LABELS.get(row.status, row.status)}."
+            f"La factura {label} ya fue revisada{by}: está {fmt.STATUS_LABELS.get(row.status, row.status)}."
         )
     pairs = [(name, value) for name, value in corrections if str(value).strip() != ""]
-    target = {"confirm": Status.ACCEPTED, "reject": Status.REJECTED, "correct": None}[action]
+    if action == "correct" and not pairs:
+        raise ReviewError("No cambiaste ningún dato: corregí un campo, o confirmá o rechazá la factura.")
+    reason = {"confirm": "confirmada", "reject": "rechazada", "correct": "corregida"}[action]
     try:
-        changed = []
-        if pairs or action == "correct":
-            applied = correct_invoice(
-                session,
-                invoice_id,
-                pairs,
-                author=author.strip(),
-                status=target if action == "confirm" else None,
-                reason="confirmada en el panel de revisión",
-            )
-            changed = [c.field for c in applied]
-        if target is not None and get_invoice_row(session, invoice_id).status != str(target):
-            reason = (
-                "confirmada en el panel de revisión" if action == "confirm" else "rechazada en el panel de revisión"
-            )
-            set_status(session, invoice_id, target, author=author.strip(), reason=reason)
+        outcome = review_invoice(
+            session,
+            invoice_id,
+            corrections=pairs,
+            action=action,
+            author=author.strip(),
+            reason=f"{reason} en el panel de revisión",
+            settings=settings,
+        )
     except CorrectionError as exc:
         raise ReviewError(str(exc)) from None
-    status = get_invoice_row(session, invoice_id).status
-    verb = {"confirm": "confirmada", "reject": "rechazada", "correct": "corregida"}[action]
-    fixed = f" ({len(changed)} campo{'s' if len(changed) != 1 else ''} corregido{'s' if len(changed) != 1 else ''})"
-    return ReviewOutcome(
-        invoice_id=invoice_id,
-        status=status,
-        changed=changed,
-        message=f"Factura {_label(row)} {verb}{fixed if changed else ''}.",
-    )
+    changed = [c.field for c in outcome.changes]
+    plural = "s" if len(changed) != 1 else ""
+    message = f"Factura {label} {reason}"
+    message += f" ({len(changed)} campo{plural} corregido{plural})." if changed else "."
+    if outcome.status == Status.NEEDS_REVIEW.value:
+        pending = [CHECK_TITLES.get(c.name, c.name) for c in outcome.checks if not c.ok]
+        message += " Sigue para revisar: " + "; ".join(pending) + "." if pending else ""
+    elif outcome.status == Status.ACCEPTED.value and action == "correct":
+        message += " Con la corrección todos los controles cierran: quedó aceptada."
+    return ReviewOutcome(invoice_id=invoice_id, status=outcome.status, changed=changed, message=message)
 
 
 def _document_path(settings: Settings, source_file: str | None, sha256: str | None) -> Path | None:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from minimarket.analytics.review import (
+    ReviewDetail,
     ReviewError,
     apply_review,
     retake_advice,
     review_detail,
     review_queue,
 )
+from minimarket.domain.numbers import format_amount_ar
 from minimarket.store.db import session_scope
 from minimarket.store.models import InvoiceEvent, StockMovement
 
@@ -31,17 +34,34 @@ def test_queue_is_oldest_first_and_says_what_is_doubtful(use_demo: Path) -> None
     assert all(f.why for f in detail.fields if f.doubtful)
 
 
+def _lost_separator(detail: ReviewDetail) -> tuple[str, str]:
+    """The figure the demo's OCR read ten times too big (its decimal separator lost), and its right value."""
+    titles = {title for title, _text in detail.problems}
+    name = "net_amount" if "La suma de los ítems no da el neto" in titles else "total"
+    raw = next(f.raw for f in detail.fields if f.name == name)
+    value = Decimal(raw.replace(".", "").replace(",", ".")) / 10
+    return name, format_amount_ar(value)
+
+
+def test_confirming_is_refused_until_the_figures_add_up(use_demo: Path) -> None:
+    with session_scope() as session:
+        entry = review_queue(session)[0]
+        with pytest.raises(ReviewError):
+            apply_review(session, entry.invoice_id, "confirm", author="Marta")
+    with session_scope() as session:
+        assert entry.invoice_id in {e.invoice_id for e in review_queue(session)}
+
+
 def test_confirming_with_a_correction_leaves_the_queue_and_stocks_once(use_demo: Path) -> None:
     with session_scope() as session:
         entry = review_queue(session)[0]
-        detail = review_detail(session, entry.invoice_id)
-        wrong = next(f for f in detail.fields if f.name in ("net_amount", "total") and f.doubtful)
-        outcome = apply_review(session, entry.invoice_id, "confirm", [(wrong.name, "1.234,56")], author="Marta")
-    assert outcome.status == "accepted" and outcome.changed == [wrong.name]
+        name, value = _lost_separator(review_detail(session, entry.invoice_id))
+        outcome = apply_review(session, entry.invoice_id, "confirm", [(name, value)], author="Marta")
+    assert outcome.status == "accepted" and outcome.changed == [name], outcome.message
     with session_scope() as session:
         assert entry.invoice_id not in {e.invoice_id for e in review_queue(session)}
         events = list(session.scalars(select(InvoiceEvent).where(InvoiceEvent.invoice_id == entry.invoice_id)))
-        assert {(e.kind, e.author) for e in events} >= {("corrected", "Marta"), ("status_changed", "Marta")}
+        assert {(e.kind, e.author) for e in events} >= {("corrected", "Marta"), ("reviewed", "Marta")}
         moved = list(
             session.scalars(select(StockMovement).where(StockMovement.reference == f"invoice:{entry.invoice_id}"))
         )
