@@ -191,10 +191,12 @@ def test_confirming_an_invoice_takes_it_out_of_the_queue(browser: Any, voila: st
     read = field.locator("input").input_value()
     right = Decimal(read.replace(".", "").replace(",", ".")) / 10
     field.locator("input").fill(format_amount_ar(right))
+    field.locator("input").press("Tab")
     page.locator(".mm-author input").fill("Encargada de prueba")
     page.locator(".mm-confirm").click()
-    page.wait_for_selector(".mm-result:has-text('confirmada')", timeout=60_000)
-    assert "1 campo corregido" in page.inner_text(".mm-result")
+    page.wait_for_selector(".mm-result .mm-notice", timeout=120_000)
+    result = page.inner_text(".mm-result")
+    assert "confirmada (1 campo corregido)" in result, (label, read, right, result)
     left = page.locator(".mm-queue select option").all_inner_texts()
     assert oldest not in left and len(left) == waiting - 1
     assert f"{waiting - 1} factura" in count.inner_text().replace("\xa0", " ")
