@@ -5,7 +5,8 @@ first and does only what is missing, so a second run costs a few queries:
 
 1. the bundled catalog (suppliers and products), when the shop has no products;
 2. two years of synthetic POS sales (:func:`minimarket.synth.sales.simulate_sales`), when it has no sales;
-3. the latest bundled CPI figure recorded as the shop's last monthly update, when none was recorded;
+3. the latest bundled CPI figure recorded as the shop's last monthly update, when none was recorded (and the
+   inflation forecast the business panel shows, computed once and kept in ``<state>/cache``);
 4. an opening stock count per product (one ``adjustment`` movement each, applied once);
 5. synthetic supplier invoices up to ``invoices`` (:func:`generate_invoices`, bulk inserts);
 6. the sample invoices in ``data/samples`` read by the real extractor and saved (skipped by file hash).
@@ -137,6 +138,11 @@ def seed_demo_shop(
         say("inflación")
         report.inflation_month = _seed_inflation(session, settings)
         report.opening_stock = _seed_opening_stock(session)
+    with session_scope(code, url=url) as session:
+        say("pronóstico de inflación")
+        from minimarket.analytics.prices import forecast_cache_dir, inflation_outlook
+
+        inflation_outlook(session, cache_dir=forecast_cache_dir(settings))  # computed once, reused by the panel
     with session_scope(code, url=url) as session:
         say("facturas sintéticas")
         end = _last_sale_day(session) or demo_end_date()

@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 
 from minimarket.analytics import formatting as fmt
 from minimarket.analytics.snapshot import Filters
+from minimarket.config import Settings
 
 __all__ = [
     "InflationOutlook",
     "PurchaseOrder",
+    "forecast_cache_dir",
     "inflation_outlook",
     "price_rises",
     "purchase_order_csv",
@@ -65,6 +67,11 @@ class InflationOutlook:
                 f"cargada por {self.last_update['author']} el {fmt.date(self.last_update['recorded_at'])}."
             )
         return text
+
+
+def forecast_cache_dir(settings: Settings) -> Path:
+    """Where the panel keeps the inflation forecast between page loads (``<state>/cache``)."""
+    return settings.state_dir / "cache"
 
 
 def _forecast(data: Any, horizon: int, cache_dir: Path | None) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from minimarket.analytics import panel as figures
 from minimarket.analytics.prices import (
     InflationOutlook,
     PurchaseOrder,
+    forecast_cache_dir,
     inflation_outlook,
     order_rows,
     price_rises,
@@ -57,7 +58,7 @@ class BusinessPanel:
             self.orders_as_of = ""
             self.rises: list[dict[str, str]] = []
             if not self.snapshot.empty:
-                self.outlook = inflation_outlook(session, cache_dir=settings.state_dir / "cache")
+                self.outlook = inflation_outlook(session, cache_dir=forecast_cache_dir(settings))
                 known = {
                     m.strftime("%Y-%m"): float(p)
                     for m, p in zip(self.outlook.observed["month"], self.outlook.observed["pct"], strict=True)
