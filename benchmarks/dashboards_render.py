@@ -18,6 +18,7 @@ import json
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -84,6 +85,30 @@ def render(browser: Any, url: str, condition: str) -> float:
     return elapsed
 
 
+BUILDERS = {
+    "index.ipynb": "minimarket.dashboards.landing:landing",
+    "analytics.ipynb": "minimarket.dashboards.panel:business_panel",
+    "review.ipynb": "minimarket.dashboards.review:review_desk",
+    "models.ipynb": "minimarket.dashboards.models:models_board",
+}
+"""The package function each notebook calls (its one cell besides the parameters)."""
+
+
+def kernel_cpu(page: str) -> float:
+    """CPU seconds a fresh Python spends importing and building ``page`` (what its kernel does), measured in a
+    child process: unlike wall time, it hardly depends on what else the machine runs."""
+    module, function = BUILDERS[page].split(":")
+    code = (
+        "import time\n"
+        "from minimarket.config import get_settings\n"
+        f"from {module} import {function}\n"
+        f"{function}(get_settings(), None)\n"
+        "print(time.process_time())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
+    return round(float(done.stdout.strip().splitlines()[-1]), 2)
+
+
 def measure(preheat: bool, repeat: int, pages: list[str], settle: float) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
@@ -117,6 +142,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mm-dash-bench-") as folder:
         store = seed(Path(folder), args.invoices, args.days)
         pages = list(COMPLETE)
+        work = {page: kernel_cpu(page) for page in pages}
         cold = measure(False, args.repeat, pages, args.settle)
         preheated = measure(True, args.repeat, pages, args.settle)
     from minimarket.dashboards.server import NOT_PREHEATED
@@ -131,12 +157,17 @@ def main() -> None:
                 "cold": cold[page],
                 "preheated": preheated[page],
                 "preheated_kernel": page not in NOT_PREHEATED,
+                "kernel_cpu_s": work[page],
             }
             for page in pages
         },
         "goals_s": {"preheated": 5, "cold": 15},
-        "note": "shared 2-core machine; other jobs ran at the same time. Review and landing pages are never "
-        "preheated (they show the queue as it is now), so their 'preheated' figure is a cold one.",
+        "load_average_1min": round(os.getloadavg()[0], 1),
+        "note": "shared 2-core machine; other jobs ran at the same time (see the load average): wall times "
+        "include waiting for the CPU. kernel_cpu_s is the CPU a fresh kernel spends on a page's imports and "
+        "queries (add about 1-2 s of kernel start and the browser's drawing for the cold time of an idle "
+        "machine). Review and landing pages are never preheated (they show the queue as it is now), so their "
+        "'preheated' figure is a cold one.",
     }
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
