@@ -183,6 +183,12 @@ def test_confirming_an_invoice_takes_it_out_of_the_queue(browser: Any, voila: st
     page.wait_for_function(
         "label => document.querySelector('.mm-queue select').selectedOptions[0].text === label", arg=oldest
     )
+    number = str(int(re.search(r"-(\d{8})", oldest.replace("\xa0", " ")).group(1)))  # type: ignore[union-attr]
+    page.wait_for_function(  # the form shows this invoice (not the photo shown before)
+        """n => [...document.querySelectorAll('.mm-field')].some(f =>
+               f.querySelector('label').textContent.trim() === 'Número' && f.querySelector('input').value === n)""",
+        arg=number,
+    )
     page.wait_for_selector(".mm-review .mm-notice.error")
     # the demo's OCR lost the decimal separator of the net or the total: put it back, as a reviewer would
     problems = page.inner_text(".mm-review .mm-notice.error")
