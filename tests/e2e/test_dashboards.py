@@ -47,12 +47,16 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def shop_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The demo shop of ``make run`` (sample invoices read by the real extractor included, a year of sales, 600
-    generated invoices) and a real inflation model in MLflow, in a folder of their own."""
-    from minimarket.demo import seed_demo_shop
+    """The demo shop of ``make run`` (sample invoices read by the real extractor included; here half a year of
+    sales and 400 generated invoices) and a real inflation model in MLflow, in a folder of their own."""
+    from sqlalchemy import select
+
+    from minimarket.analytics.review import review_queue
+    from minimarket.demo import SYNTHETIC_PREFIX, seed_demo_shop
     from minimarket.forecast.inflation import InflationData
     from minimarket.forecast.inflation_mlflow import train_and_register
-    from minimarket.store.db import dispose_engines
+    from minimarket.store.db import dispose_engines, session_scope
+    from minimarket.store.models import Invoice
 
     state = tmp_path_factory.mktemp("dashboards")
     env = {
@@ -63,10 +67,17 @@ def shop_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
     }
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
+    env = dict(env)
     get_settings.cache_clear()
     dispose_engines()
     try:
-        seed_demo_shop(get_settings(), invoices=600, sales_days=365)
+        seed_demo_shop(get_settings(), invoices=400, sales_days=180)
+        with session_scope() as session:  # a generated invoice waiting: its misread figure is known
+            waiting = [e for e in review_queue(session) if e.issue_date != "—" and e.label.startswith("A 0")]
+            generated = session.scalars(
+                select(Invoice.id).where(Invoice.source_file.like(f"{SYNTHETIC_PREFIX}%"))
+            ).all()
+            env["_GENERATED_WAITING"] = next(e.label for e in waiting if e.invoice_id in set(generated))
         train_and_register(InflationData.bundled(), eval_start="2026-03")
     finally:
         dispose_engines()
@@ -84,7 +95,8 @@ def voila(shop_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) ->
     from minimarket.dashboards.server import DashboardServer, running
 
     log = tmp_path_factory.mktemp("voila") / "voila.log"
-    with running(DashboardServer(port=_free_port(), execution_timeout=180), shop_env, log=log) as base:
+    env = {k: v for k, v in shop_env.items() if not k.startswith("_")}
+    with running(DashboardServer(port=_free_port(), execution_timeout=180), env, log=log) as base:
         yield base
 
 
@@ -162,7 +174,7 @@ def test_panel_draws_charts_and_tables_and_a_filter_changes_the_figures(browser:
     page.close()
 
 
-def test_confirming_an_invoice_takes_it_out_of_the_queue(browser: Any, voila: str) -> None:
+def test_confirming_an_invoice_takes_it_out_of_the_queue(browser: Any, voila: str, shop_env: dict[str, str]) -> None:
     page = _open(browser, f"{voila}/voila/render/review.ipynb", height=1500)
     count = page.locator(".mm-queue-count")
     waiting = int(re.search(r"(\d+) facturas? esperan?", count.inner_text()).group(1))  # type: ignore[union-attr]
@@ -178,12 +190,12 @@ def test_confirming_an_invoice_takes_it_out_of_the_queue(browser: Any, voila: st
     _no_error(page)
     page.screenshot(path=str(SCREENSHOTS / "revision.png"))
 
-    oldest = options[0]
-    page.locator(".mm-queue select").select_option(label=oldest)
+    chosen = next(o for o in options if o.replace("\xa0", " ").startswith(shop_env["_GENERATED_WAITING"]))
+    page.locator(".mm-queue select").select_option(label=chosen)
     page.wait_for_function(
-        "label => document.querySelector('.mm-queue select').selectedOptions[0].text === label", arg=oldest
+        "label => document.querySelector('.mm-queue select').selectedOptions[0].text === label", arg=chosen
     )
-    number = str(int(re.search(r"-(\d{8})", oldest.replace("\xa0", " ")).group(1)))  # type: ignore[union-attr]
+    number = str(int(re.search(r"-(\d{8})", chosen.replace("\xa0", " ")).group(1)))  # type: ignore[union-attr]
     page.wait_for_function(  # the form shows this invoice (not the photo shown before)
         """n => [...document.querySelectorAll('.mm-field')].some(f =>
                f.querySelector('label').textContent.trim() === 'Número' && f.querySelector('input').value === n)""",
@@ -204,7 +216,7 @@ def test_confirming_an_invoice_takes_it_out_of_the_queue(browser: Any, voila: st
     result = page.inner_text(".mm-result")
     assert "confirmada (1 campo corregido)" in result, (label, read, right, result)
     left = page.locator(".mm-queue select option").all_inner_texts()
-    assert oldest not in left and len(left) == waiting - 1
+    assert chosen not in left and len(left) == waiting - 1
     assert f"{waiting - 1} factura" in count.inner_text().replace("\xa0", " ")
     page.close()
 
