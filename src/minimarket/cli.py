@@ -72,6 +72,11 @@ def _register() -> None:
     from minimarket.commands import dashboards
 
     app.add_typer(dashboards.app, name="dashboards")
+    from minimarket.commands import token
+    from minimarket.commands.serve import serve_cmd
+
+    app.command("serve")(serve_cmd)
+    app.add_typer(token.app, name="token")
 
 
 _register()
