@@ -185,7 +185,7 @@ def unique_run_name(base: str) -> str:
 def origin_tags(context: RunContext, data_version: str) -> dict[str, str]:
     """The tags every run carries: git commit and dirty flag, entry point (DVC stage or notebook), data version."""
     commit, dirty = git_state(context.root)
-    tags = {**context.tags(), "data_version": data_version}
+    tags = {**context.tags(), DATA_VERSION_TAG: data_version}
     tags["git_commit"] = commit or "unknown"
     tags["git_dirty"] = "unknown" if dirty is None else str(dirty).lower()
     if commit:
@@ -227,6 +227,30 @@ class GatePolicy:
     min_size: int | None = None
     checks: tuple[PreGateCheck, ...] = ()
     tolerance: float = 1e-9
+    refresh_on_tie: bool = False
+    """A tie promotes only a *refresh*: the champion's configuration (version tag ``config_digest``) refit on
+    other data (``data_version``) that runs at least as late (``data_through``), e.g. the monthly CPI refit or
+    a revised figure; any other tie keeps the champion."""
+
+
+CONFIG_TAG = "config_digest"
+DATA_THROUGH_TAG = "data_through"
+DATA_VERSION_TAG = "data_version"
+
+
+def _is_refresh(name: str, version: str, champion_version: str) -> str | None:
+    """Why ``version`` is a refresh of the champion (same configuration, later data), or None."""
+    mlflow_client = client()
+    new = dict(mlflow_client.get_model_version(name, version).tags or {})
+    old = dict(mlflow_client.get_model_version(name, champion_version).tags or {})
+    same_config = new.get(CONFIG_TAG) and new.get(CONFIG_TAG) == old.get(CONFIG_TAG)
+    not_older = new.get(DATA_THROUGH_TAG, "") >= old.get(DATA_THROUGH_TAG, "\uffff")
+    other_data = new.get(DATA_VERSION_TAG) != old.get(DATA_VERSION_TAG)
+    if same_config and not_older and other_data:
+        return (
+            f"the champion's configuration refit on data through {new[DATA_THROUGH_TAG]} (was {old[DATA_THROUGH_TAG]})"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -291,9 +315,13 @@ def _judge(
         return challenger_value, challenger_value, True, "already champion"
     champion_value = float(evaluation.score(f"models:/{name}/{champion_version}"))
     promoted = is_better(challenger_value, champion_value, policy.lower_is_better, policy.tolerance)
+    tie = not math.isnan(champion_value) and abs(challenger_value - champion_value) <= policy.tolerance
+    refresh = _is_refresh(name, str(version), champion_version) if tie and policy.refresh_on_tie else None
     if promoted:
         relation = "better than"
-    elif not math.isnan(champion_value) and abs(challenger_value - champion_value) <= policy.tolerance:
+    elif refresh:
+        promoted, relation = True, f"ties, and is {refresh},"
+    elif tie:
         relation = "ties (a tie keeps the champion)"
     else:
         relation = "worse than"
@@ -391,6 +419,7 @@ class TrackedRun:
     name: str
     experiment: str
     context: RunContext
+    data_version: str
 
     def publish(
         self,
@@ -409,7 +438,8 @@ class TrackedRun:
                 f"{self.run_id} (experiment {self.experiment}); pass promote=True to register and gate it."
             )
             return Publication(None, None, note)
-        version = register(model_uri, model_name, tags={**(tags or {}), "run_name": self.name})
+        version_tags = {**(tags or {}), "run_name": self.name, DATA_VERSION_TAG: self.data_version}
+        version = register(model_uri, model_name, tags=version_tags)
         decision = promotion_gate(model_name, version, policy=policy, evaluation=evaluation(), run_id=self.run_id)
         return Publication(version, decision, decision.sentence())
 
@@ -433,7 +463,7 @@ def tracked_run(
     with mlflow.start_run(run_name=name, tags=origin_tags(context, data_version)) as run:
         if params:
             mlflow.log_params(params)
-        yield TrackedRun(run.info.run_id, name, resolved, context)
+        yield TrackedRun(run.info.run_id, name, resolved, context, data_version)
 
 
 def promote(name: str, version: str, *, reason: str, author: str | None = None) -> None:

@@ -40,6 +40,23 @@ from minimarket.workspace import RunContext, notebook_context  # noqa: E402
 MODEL = "toy-model"
 
 
+@pytest.fixture(scope="module")
+def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow SQLite store built once (MLflow takes ~10 s to create the schema of a new file)."""
+    from mlflow import MlflowClient
+
+    db = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments()
+    return db
+
+
+@pytest.fixture(autouse=True)
+def fresh_mlflow(isolated_state: Path, mlflow_template: Path) -> None:
+    import shutil
+
+    shutil.copy(mlflow_template, isolated_state / "mlflow.db")
+
+
 def _context(tmp_path: Path, *, scratch: bool = False, promote: bool = True) -> RunContext:
     from minimarket.config import REPO_ROOT
 
@@ -121,7 +138,7 @@ def test_runs_record_commit_entry_point_and_data_version_under_unique_names(tmp_
             names.append(run.name)
     assert len(set(names)) == 2 and all(n.startswith("toy-2026-08-31-") for n in names)
     tags = tracking.client().get_run(run.run_id).data.tags
-    commit, dirty = tracking.git_state(context.root)
+    commit, _ = tracking.git_state(context.root)
     assert tags["git_commit"] == (commit or "unknown") and tags["git_dirty"] in ("true", "false", "unknown")
     if commit:
         assert len(commit) == 40 and tags["mlflow.source.git.commit"] == commit
@@ -167,3 +184,20 @@ def test_notebook_context_knows_when_dvc_runs_it(tmp_path: Path, monkeypatch: py
     assert "scratch" in str(by_hand.output_root) and by_hand.input_path("data/raw") == by_hand.root / "data/raw"
     other_stage = notebook_context("02_inflation", environ={"DVC_STAGE": "train_demand"}, promote=True)
     assert other_stage.scratch and other_stage.may_promote
+
+
+def test_git_state_says_commit_and_whether_the_source_tree_is_dirty(tmp_path: Path) -> None:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "code.py").write_text("a = 1\n")
+    (tmp_path / "reports" / "m.json").write_text("{}")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], cwd=tmp_path, check=True)
+    commit, dirty = tracking.git_state(tmp_path)
+    assert commit is not None and len(commit) == 40 and dirty is False
+    (tmp_path / "reports" / "m.json").write_text('{"a": 1}')  # a pipeline output: still clean
+    assert tracking.git_state(tmp_path) == (commit, False)
+    (tmp_path / "code.py").write_text("a = 2\n")
+    assert tracking.git_state(tmp_path) == (commit, True)
+    assert tracking.git_state(tmp_path / "reports" / "nowhere") == (None, None)

@@ -83,7 +83,8 @@ def evaluation_set(data: InflationData, eval_start: str) -> tracking.EvaluationS
     )
 
 
-GATE_POLICY = tracking.GatePolicy(metric=GATE_METRIC, lower_is_better=True)
+GATE_POLICY = tracking.GatePolicy(metric=GATE_METRIC, lower_is_better=True, refresh_on_tie=True)
+"""A monthly refit of the same configuration ties the champion on the rolling backtest and replaces it."""
 
 
 @dataclass
@@ -166,7 +167,13 @@ def _train_and_register(
             MODEL_NAME,
             policy=GATE_POLICY,
             evaluation=lambda: evaluation_set(data, eval_start),
-            tags={"last_month": str(data.last_month)},
+            tags={
+                "last_month": str(data.last_month),
+                tracking.DATA_THROUGH_TAG: str(data.last_month),
+                tracking.CONFIG_TAG: tracking.fingerprint(
+                    params["model"], params["members"], params["weight_rules"], params["rule_select_window"]
+                ),
+            },
         )
         mlflow.log_text(json.dumps(mae, indent=2), "evaluation/mae.json")
         mlflow.log_text(json.dumps(model.last_choice, indent=2), "evaluation/weight_rule_chosen.json")
