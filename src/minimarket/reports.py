@@ -8,14 +8,22 @@ a PNG, which works the same in JupyterLab, papermill and nbmake.
 from __future__ import annotations
 
 import io
+import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from minimarket.tracking import GateDecision
+
+if TYPE_CHECKING:
+    from minimarket.evaluation import Evaluation
+    from minimarket.forecast.inflation import InflationData
+    from minimarket.learning.train import TrainParams
+    from minimarket.monitoring.pipeline_store import SeededStore
 
 
 def show(figure: Any) -> None:
@@ -34,6 +42,18 @@ def say(text: str) -> None:
     display(Markdown(text))
 
 
+def records_table(rows: Any) -> pd.DataFrame:
+    """A list of records (dicts) as a table; an empty list gives an empty table."""
+    return pd.DataFrame(list(rows or []))
+
+
+def write_json(path: Path, payload: Any) -> Path:
+    """Write ``payload`` as indented JSON (a DVC metrics file), creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return path
+
+
 def _figure(width: float, height: float) -> Any:
     from matplotlib.figure import Figure
 
@@ -50,6 +70,27 @@ def gate_sentence(decision: GateDecision | dict[str, Any] | None, note: str = ""
 
 
 # --- inflation -------------------------------------------------------------------------------------------------
+
+
+def inflation_data_sentence(data: InflationData, backtest_start: str) -> str:
+    """What the inflation notebook works on, in one sentence."""
+    first, last = data.headline.index[0], data.last_month
+    return (
+        f"INDEC monthly CPI from {first} to {last} ({len(data.headline)} months); backtest targets from "
+        f"{backtest_start} to {last}, each model refit at every origin on the months before it."
+    )
+
+
+def update_sentence(result: Mapping[str, Any]) -> str:
+    """The monthly update's outcome in one sentence."""
+    status = result.get("status")
+    if status != "recorded":
+        return f"**{status}**: {result.get('reason', '')}"
+    gate = result.get("gate_reason") or "no refit"
+    verdict = "became champion" if result.get("promoted") else "did not become champion"
+    version = result.get("model_version")
+    model = f"version {version} {verdict}" if version else "nothing was registered"
+    return f"**recorded** {result['month']}: {result['pct']} % ({result['source']}); {model} — {gate}."
 
 
 def inflation_models_table(mae: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
@@ -84,6 +125,12 @@ def forecast_table(forecast: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- invoice extraction ------------------------------------------------------------------------------------------
+
+
+def split_table(params: TrainParams) -> pd.DataFrame:
+    """Documents per split and kind of a training run."""
+    sizes = {"train": params.n_train, "val": params.n_val, "test": params.n_test}
+    return pd.DataFrame({kind: sizes for kind in params.kinds}).rename_axis("split")
 
 
 def extractor_by_kind_table(figures: Mapping[str, Any]) -> pd.DataFrame:
@@ -131,6 +178,36 @@ def field_accuracy_figure(by_kind: Mapping[str, Mapping[str, Any]], title: str =
 
 
 # --- evaluation of the champions ---------------------------------------------------------------------------------
+
+
+def extraction_table(metrics: Mapping[str, Any], model: str = "invoice-extractor") -> pd.DataFrame:
+    """The served extraction's figures per kind (and overall)."""
+    keys = ("documents", "fully_correct_share", "header_accuracy", "item_f1", "sku_accuracy")
+    figures = metrics[model]
+    rows = {kind: {k: summary.get(k) for k in keys} for kind, summary in figures.get("by_kind", {}).items()}
+    rows["overall"] = {k: figures.get("overall", {}).get(k) for k in keys}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("kind")
+
+
+def show_or_say(evaluation: Evaluation, model: str) -> None:
+    """Show the evaluation's figure for ``model`` (``inflation`` or ``demand``), or say why there is none."""
+    plots = evaluation.plots
+    if model == "inflation" and "inflation_forecast" in plots:
+        show(inflation_forecast_figure(plots["inflation_backtest"], plots["inflation_forecast"]))
+    elif model == "demand" and "demand_by_category" in plots:
+        show(demand_by_category_figure(plots["demand_by_category"]))
+    else:
+        say(f"No {model} champion is registered: nothing to evaluate.")
+
+
+def store_sentence(seeded: SeededStore | None) -> str:
+    """Which store the drift check reads."""
+    if seeded is None:
+        return "Checking the shop's own database."
+    return (
+        f"Seeded the pipeline's scratch store ({seeded.url}): {seeded.products} products, "
+        f"{seeded.sales_rows:,} sales rows, {seeded.invoices} synthetic invoices."
+    )
 
 
 def champions_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
