@@ -45,7 +45,7 @@ def html_template() -> str:
     import vl_convert
 
     page = _PAGE.replace("{version}", getattr(vl_convert, "__version__", ""))
-    return page.replace("BUNDLE", vl_convert.javascript_bundle())
+    return page.replace("BUNDLE", vl_convert.javascript_bundle(None))
 
 
 def write_html_template(root: Path) -> Path:
