@@ -39,7 +39,6 @@ BUNDLE
 """
 
 
-
 def html_template() -> str:
     """The page DVC fills with its plot ``<div>`` elements (placeholders ``{plot_divs}``, ``{refresh_tag}``)."""
     import vl_convert
