@@ -25,8 +25,8 @@ def test_inflation_notebook_promotes_only_when_asked(
     monkeypatch.setenv("MINIMARKET_GATE_MIN_EVAL_SIZE", "3")
     get_settings.cache_clear()
     out = _run(
-        notebook, "02_inflation.ipynb", tmp_path, backtest_start="2026-04", eval_start="2026-03",
-        models="naive_last_month,seasonal_drift", calibration_months=12, promote=True,
+        notebook, "02_inflation.ipynb", tmp_path, backtest_start="2026-04", eval_start="2026-04",
+        models="naive_last_month,seasonal_drift", calibration_months=6, promote=True,
     )  # fmt: skip
     metrics = get_settings().state_dir / "scratch" / "02_inflation" / "reports" / "metrics" / "inflation.json"
     assert "naive_last_month" in json.loads(metrics.read_text())["models"]
