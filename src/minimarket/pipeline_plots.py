@@ -39,12 +39,16 @@ BUNDLE
 """
 
 
+_GLOBALS = "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;"
+"""What DVC's plot ``<div>`` scripts call (``vegaEmbed(...)``) must be global."""
+
+
 def html_template() -> str:
     """The page DVC fills with its plot ``<div>`` elements (placeholders ``{plot_divs}``, ``{refresh_tag}``)."""
     import vl_convert
 
     page = _PAGE.replace("{version}", getattr(vl_convert, "__version__", ""))
-    return page.replace("BUNDLE", vl_convert.javascript_bundle(None))
+    return page.replace("BUNDLE", vl_convert.javascript_bundle(_GLOBALS))
 
 
 def write_html_template(root: Path) -> Path:

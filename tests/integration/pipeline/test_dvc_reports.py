@@ -130,3 +130,9 @@ def test_dvc_lock_matches_the_pipeline_and_the_committed_reports() -> None:
             if out["path"].startswith(("reports/metrics/", "reports/plots/")):
                 digest = hashlib.md5(path.read_bytes()).hexdigest()
                 assert digest == out["md5"], f"{out['path']} differs from what `make repro` recorded in dvc.lock"
+
+
+def test_the_offline_template_is_the_one_the_package_writes() -> None:
+    from minimarket.pipeline_plots import TEMPLATE_PATH, html_template
+
+    assert (REPO_ROOT / TEMPLATE_PATH).read_text(encoding="utf-8") == html_template()
