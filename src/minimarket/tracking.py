@@ -99,10 +99,17 @@ def client() -> Any:
 
 def register(model_uri: str, name: str, *, tags: dict[str, str] | None = None) -> str:
     """Register ``model_uri`` under ``name`` and return the new version (as a string)."""
+    import contextlib
+    import io
+    import logging
+
     import mlflow
 
     configure()
-    version = mlflow.register_model(model_uri, name, tags=tags)
+    chatter = io.StringIO()
+    with contextlib.redirect_stderr(chatter):  # "Successfully registered model …" is printed, not logged
+        version = mlflow.register_model(model_uri, name, tags=tags)
+    logging.getLogger(__name__).info(chatter.getvalue().strip())
     return str(version.version)
 
 

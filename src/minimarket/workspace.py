@@ -66,7 +66,8 @@ class RunContext:
     def describe(self) -> str:
         """One sentence for a report: where this run writes and whether it may move ``champion``."""
         if self.kind == "pipeline":
-            where = f"DVC stage `{self.stage}`: writes the pipeline's files; the promotion gate decides `champion`"
+            gate = "; the promotion gate decides `champion`" if str(self.stage).startswith("train_") else ""
+            where = f"DVC stage `{self.stage}`: writes the pipeline's files{gate}"
         elif self.scratch:
             gate = (
                 "registers its model and lets the promotion gate decide `champion` (promote=True)"
@@ -88,6 +89,20 @@ class RunContext:
         return tags
 
 
+NOISY_LOGGERS = ("mlflow", "cmdstanpy", "prophet", "alembic", "evidently")
+
+
+def quiet_libraries() -> None:
+    """Keep a report free of the libraries' console chatter: their loggers at WARNING (MLflow's at ERROR: its
+    warnings are about how models are serialised) and MLflow's type-hint ``UserWarning`` silenced."""
+    import logging
+    import warnings
+
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR if name == "mlflow" else logging.WARNING)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow(\.|$)")
+
+
 def notebook_context(
     notebook: str,
     *,
@@ -97,7 +112,8 @@ def notebook_context(
 ) -> RunContext:
     """The context of ``notebook`` (name without ``.ipynb``): its DVC stage when DVC runs it (``DVC_STAGE``
     names that stage), otherwise a scratch run under ``var/scratch/<notebook>`` that moves ``champion`` only
-    when ``promote`` is true."""
+    when ``promote`` is true. The libraries' console chatter is quieted (:func:`quiet_libraries`)."""
+    quiet_libraries()
     settings = settings or get_settings()
     env = os.environ if environ is None else environ
     stage = PIPELINE_STAGES.get(notebook)
