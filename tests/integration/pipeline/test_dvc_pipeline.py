@@ -62,6 +62,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # the whole pipeline twice and an experiment: ~10 min on 2 idle cores, more when shared
 def test_repro_builds_every_model_then_is_a_noop(project: Path) -> None:
     first = _dvc(project, "repro")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
