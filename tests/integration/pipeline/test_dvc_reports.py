@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -47,6 +48,12 @@ def reports_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
+@pytest.fixture(scope="module")
+def specs(reports_repo: Path) -> dict[str, dict[str, object]]:
+    """`dvc plots show --json` of the committed tables, once for the module."""
+    return dvc_plot_specs(reports_repo)
+
+
 def test_metrics_and_plot_tables_are_committed() -> None:
     tracked = subprocess.run(["git", "ls-files", "reports"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
     declared = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())
@@ -60,8 +67,7 @@ def test_metrics_and_plot_tables_are_committed() -> None:
     assert wanted and wanted <= set(tracked.split()), f"not committed: {wanted - set(tracked.split())}"
 
 
-def test_every_declared_plot_draws_marks_offline(reports_repo: Path, tmp_path: Path) -> None:
-    specs = dvc_plot_specs(reports_repo)
+def test_every_declared_plot_draws_marks_offline(reports_repo: Path, specs: dict[str, Any], tmp_path: Path) -> None:
     declared = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["plots"]
     assert set(specs) == {next(iter(entry)) for entry in declared}
     for plot_id, spec in specs.items():
@@ -75,8 +81,7 @@ def test_every_declared_plot_draws_marks_offline(reports_repo: Path, tmp_path: P
     assert "cdn.jsdelivr" not in html and '<script src="http' not in html  # no network needed
 
 
-def test_the_inflation_tables_have_complete_rows_on_a_time_axis(reports_repo: Path) -> None:
-    specs = dvc_plot_specs(reports_repo)
+def test_the_inflation_tables_have_complete_rows_on_a_time_axis(specs: dict[str, Any]) -> None:
     for plot_id, spec in specs.items():
         if "Inflation" in plot_id:
             assert spec["encoding"]["x"]["type"] == "temporal"
