@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export BENTOML_DO_NOT_TRACK := True
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: help setup system-deps test-deps run test lint format bench repro lab clean lock
+.PHONY: help setup system-deps test-deps run test lint format bench repro lab clean lock serve bento
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,8 +39,16 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: system-deps $(STAMP) ## install system packages, the venv and the package (idempotent)
 
-run: setup ## extract the bundled sample invoices and print them as JSON
-	$(BIN)/minimarket extract data/samples --jsonl
+run: setup ## the platform: demo shop, API on :3000, dashboards on :8866 (Ctrl-C stops both)
+	@ops/run/platform.sh
+
+serve: setup ## only the API (minimarket serve on :3000)
+	$(BIN)/minimarket serve
+
+bento: setup ## build the service into a Bento (wheel in dist/, BENTOML_HOME=bentos/)
+	rm -rf dist && $(BIN)/python -m pip wheel -q --no-deps --no-build-isolation -w dist .
+	BENTOML_HOME=$(CURDIR)/bentos $(BIN)/python -m minimarket.service.bento_models
+	BENTOML_HOME=$(CURDIR)/bentos $(BIN)/bentoml build
 
 test: test-deps $(STAMP) ## run the whole test suite
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
