@@ -66,8 +66,11 @@ format: $(STAMP)
 repro: setup ## run the training pipeline (DVC stages executing the notebooks; offline)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro $(DVC_ARGS)
 
-lab: setup ## JupyterLab for data scientists (notebooks import the package)
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser
+# Jupyter refuses to start as root without --allow-root; root is a supported way to run everything here.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: setup ## JupyterLab for data scientists (notebooks import the package; LAB_ARGS="--port=8890" to add options)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser $(ALLOW_ROOT) $(LAB_ARGS)
 
 dashboards: setup ## the managers' dashboards (Voila) on http://127.0.0.1:8866/ (seed a demo: minimarket demo seed)
 	$(BIN)/minimarket dashboards serve --port 8866
