@@ -31,6 +31,9 @@ def main(
     ),
 ) -> None:
     """minimarket: supplier invoices, demand, inflation and prices for Argentine mini markets."""
+    from minimarket.redact import install
+
+    install()
 
 
 def _register() -> None:
@@ -66,6 +69,12 @@ def _register() -> None:
     from minimarket.commands import models
 
     app.add_typer(models.app, name="models")
+    from minimarket.commands import demo
+
+    app.add_typer(demo.app, name="demo")
+    from minimarket.commands import dashboards
+
+    app.add_typer(dashboards.app, name="dashboards")
     from minimarket.commands import token
     from minimarket.commands.serve import serve_cmd
 
@@ -77,6 +86,22 @@ def _register() -> None:
     app.add_typer(iva.app, name="iva")
     app.add_typer(purchases.app, name="purchases")
     app.add_typer(packs.app, name="packs")
+    from minimarket.commands import shop
+
+    app.add_typer(shop.app, name="shop")
+    _guard(app)
+
+
+def _guard(typer_app: typer.Typer) -> None:
+    """Every command turns an error it did not handle into one Spanish line (no traceback)."""
+    from minimarket.commands.common import guarded
+
+    for command in typer_app.registered_commands:
+        if command.callback is not None and not getattr(command.callback, "__wrapped__", None):
+            command.callback = guarded(command.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _guard(group.typer_instance)
 
 
 _register()

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     # --- document limits ---------------------------------------------------------------------------
     max_upload_bytes: int = 25 * 1024 * 1024
     max_image_pixels: int = 60_000_000
+    decode_memory_mb: int = Field(
+        default=768,
+        ge=64,
+        description="Memory budget to decode and read one image document (every frame, at the decoder's bytes per "
+        "pixel, plus the working copies a page needs); a file that would need more is refused from its header.",
+    )
     max_pdf_pages: int = 30
     max_batch_size: int = Field(default=50, ge=1, description="Documents in one POST invoices/batch (422 over it).")
     ocr_timeout_seconds: float = 60.0
@@ -113,6 +119,13 @@ class Settings(BaseSettings):
     default_markup_pct: float = Field(default=35.0, ge=0.0, le=500.0)
     default_min_margin_pct: float = Field(
         default=10.0, ge=0.0, le=500.0, description="Least a shelf price earns over cost (issue 22), in percent."
+    )
+
+    # --- model registry ---------------------------------------------------------------------------------
+    gate_min_eval_size: int = Field(
+        default=10,
+        ge=1,
+        description="Smallest evaluation set (documents, months, series) on which the gate may move champion.",
     )
 
     # --- monitoring --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ near a pack size (a pack price taken as a unit's, or the other way round).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
 import re
@@ -67,6 +68,7 @@ def _plain(text: str | None) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def classify_unit(unit: str | None) -> str | None:
     """``"pack"``, ``"unit"``, ``"measure"`` (kg, l, dozen: the quantity is already the shelf measure) or
     ``None`` when no unit is printed or it is not recognised."""
@@ -93,6 +95,7 @@ _PATTERNS = (
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def pack_count(description: str | None) -> int | None:
     """The count of units a supplier's description gives for its box, or ``None``.
 

@@ -65,38 +65,73 @@ def catalog_entries(session: Session) -> dict[str, CatalogEntry]:
     }
 
 
-def _label(invoice: Invoice) -> str:
-    from minimarket.store.stock import invoice_label
-
-    return invoice_label(invoice)
-
-
 def converted_lines(session: Session, *, monthly_inflation_pct: float = 2.5) -> list[ConvertedLine]:
-    """Every priced line with a SKU of the shop's invoices that are not rejected, in shelf units, date order."""
+    """Every priced line with a SKU of the shop's invoices that are not rejected, in shelf units, date order.
+    Reads plain columns (no ORM objects, no payloads): a shop's history may have 100,000 lines."""
+    from minimarket.store.stock import _label
+
     statement = (
-        select(InvoiceItem, Invoice)
+        select(
+            InvoiceItem.sku,
+            InvoiceItem.line_no,
+            InvoiceItem.description,
+            InvoiceItem.quantity,
+            InvoiceItem.unit,
+            InvoiceItem.unit_price,
+            InvoiceItem.discount,
+            Invoice.id,
+            Invoice.invoice_type,
+            Invoice.point_of_sale,
+            Invoice.number,
+            Invoice.issue_date,
+            Invoice.created_at,
+            Invoice.issuer_cuit,
+            Invoice.issuer_name,
+        )
         .join(Invoice, InvoiceItem.invoice_id == Invoice.id)
         .where(InvoiceItem.sku.is_not(None), InvoiceItem.unit_price.is_not(None), Invoice.status != "rejected")
         .order_by(Invoice.issue_date, Invoice.id, InvoiceItem.line_no)
     )
-    lines = [
-        InvoiceLine(
-            invoice_id=invoice.id,
-            invoice_label=_label(invoice),
-            issue_date=invoice.issue_date or invoice.created_at.date(),
-            supplier_cuit=invoice.issuer_cuit,
-            supplier_name=invoice.issuer_name,
-            line_no=item.line_no,
-            description=item.description,
-            sku=str(item.sku),
-            quantity=None if item.quantity is None else Decimal(item.quantity),
-            unit=item.unit,
-            unit_price=Decimal(item.unit_price),
-            discount=None if item.discount is None else Decimal(item.discount),
+    labels: dict[int, str] = {}
+    lines = []
+    for (
+        sku,
+        line_no,
+        description,
+        quantity,
+        unit,
+        unit_price,
+        discount,
+        invoice_id,
+        kind,
+        pos,
+        number,
+        issued,
+        created,
+        cuit,
+        name,
+    ) in session.execute(statement).tuples():
+        if unit_price is None or unit_price <= 0 or sku is None:
+            continue
+        label = labels.get(invoice_id)
+        if label is None:
+            label = labels[invoice_id] = _label(invoice_id, kind, pos, number)
+        lines.append(
+            InvoiceLine(
+                invoice_id=invoice_id,
+                invoice_label=label,
+                issue_date=issued or created.date(),
+                supplier_cuit=cuit,
+                supplier_name=name,
+                line_no=line_no,
+                description=description,
+                sku=str(sku),
+                quantity=None if quantity is None else Decimal(quantity),
+                unit=unit,
+                unit_price=Decimal(unit_price),
+                discount=None if discount is None else Decimal(discount),
+            )
         )
-        for item, invoice in session.execute(statement).all()
-        if item.unit_price is not None and item.unit_price > 0
-    ]
     return convert_history(
         lines, catalog_entries(session), confirmed_conversions(session), monthly_inflation_pct=monthly_inflation_pct
     )

@@ -44,15 +44,19 @@ def products_with_suppliers(session: Session) -> list[tuple[Product, Supplier | 
 
 def invoice_label(invoice: Invoice) -> str:
     """``A 00003-00001234`` (type, point of sale, number) or the invoice id when incomplete."""
-    if invoice.point_of_sale is None or invoice.number is None:
-        return f"factura #{invoice.id}"
-    return f"{invoice.invoice_type or ''} {invoice.point_of_sale:05d}-{invoice.number:08d}".strip()
+    return _label(invoice.id, invoice.invoice_type, invoice.point_of_sale, invoice.number)
+
+
+def _label(invoice_id: int, invoice_type: str | None, point_of_sale: int | None, number: int | None) -> str:
+    if point_of_sale is None or number is None:
+        return f"factura #{invoice_id}"
+    return f"{invoice_type or ''} {point_of_sale:05d}-{number:08d}".strip()
 
 
 def invoiced_costs(session: Session) -> dict[str, list[CostObservation]]:
     """Invoiced costs per shelf unit per SKU, oldest first (rejected invoices and unpriced lines left out): a line
-    in boxes is divided by the units per box (:func:`minimarket.store.packs.converted_lines`), and each cost keeps
-    its line as evidence."""
+    in boxes is divided by the units per box (:func:`minimarket.store.packs.converted_lines`, which reads plain
+    columns), and each cost keeps its line as evidence."""
     from minimarket.store.packs import converted_lines
 
     out: dict[str, list[CostObservation]] = defaultdict(list)
@@ -67,7 +71,7 @@ def invoiced_costs(session: Session) -> dict[str, list[CostObservation]]:
                 date=line.issue_date,
                 invoice=line.invoice_label,
                 supplier=line.supplier_name or line.supplier_cuit,
-                evidence=converted.as_dict(),
+                evidence=converted,
             )
         )
     return dict(out)
