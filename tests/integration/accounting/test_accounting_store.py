@@ -193,7 +193,7 @@ def test_boxes_enter_stock_as_shelf_units_at_a_unit_cost() -> None:
         assert stock_levels(session)["YER-0001"] == Decimal(26)
         costs = invoiced_costs(session)["YER-0001"]
         assert [c.unit_cost for c in costs] == [Decimal("5350.0000"), Decimal("5400.0000")]
-        assert costs[0].evidence and costs[0].evidence["units_per_invoice_unit"] == 10
+        assert costs[0].evidence and costs[0].evidence.as_dict()["units_per_invoice_unit"] == 10
         confirm_conversion(session, "30-11903941-6", "YER-0001", 12, author="ana")
         save_extracted(session, _yerba_invoice(3, 16, "BUL", "1", "64800"))
     with session_scope() as session:
