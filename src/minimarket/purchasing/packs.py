@@ -329,6 +329,32 @@ class ConvertedLine:
         }
 
 
+@functools.lru_cache(maxsize=65536)
+def _packs_for(catalog_pack: int | None, description: str | None) -> tuple[int, ...]:
+    return tuple(pack_candidates(catalog_pack, [description]))
+
+
+_GROSS = math.log(1 + MAX_SPREAD + UNDATED_SLACK)
+
+
+def _gross_outlier(
+    cost: Decimal,
+    previous: tuple[Decimal, dt.date] | None,
+    catalog_cost: Decimal | None,
+    day: dt.date,
+    monthly_inflation_pct: float,
+) -> bool:
+    """Whether ``cost`` is too far from the reference to become the next line's reference (a pack error)."""
+    if previous is not None:
+        reference, months = float(previous[0]), _months((day - previous[1]).days)
+    elif catalog_cost:
+        reference, months = float(catalog_cost), 0.0
+    else:
+        return False
+    expected = reference * (1 + monthly_inflation_pct / 100) ** months
+    return expected > 0 and abs(math.log(float(cost) / expected)) > _GROSS
+
+
 def convert_history(
     lines: Iterable[InvoiceLine],
     catalog: Mapping[str, CatalogEntry],
@@ -356,15 +382,8 @@ def convert_history(
         )
         cost = unit_cost(line.unit_price, line.quantity, line.discount, conversion.units)
         converted.append((line, conversion, cost, previous[0] if previous else None, previous[1] if previous else None))
-        gross = plausibility(
-            cost,
-            reference,
-            spread=MAX_SPREAD,
-            days_since_last=(line.issue_date - previous[1]).days if previous else None,
-            monthly_inflation_pct=monthly_inflation_pct,
-        )
-        if cost > 0 and not gross.flagged:  # an outlier is not the next line's reference
-            last[line.sku] = (cost, line.issue_date)
+        if cost > 0 and not _gross_outlier(cost, previous, reference, line.issue_date, monthly_inflation_pct):
+            last[line.sku] = (cost, line.issue_date)  # an outlier is not the next line's reference
     series: dict[str, list[tuple[str | None, float]]] = {}
     for line, _, cost, _, _ in converted:
         entry = catalog.get(line.sku)
@@ -375,7 +394,7 @@ def convert_history(
         entry = catalog.get(line.sku)
         category = entry.category if entry else None
         spread = spreads.get(category or "", DEFAULT_SPREAD)
-        packs = pack_candidates(entry.pack_size if entry else None, [line.description])
+        packs = _packs_for(entry.pack_size if entry else None, line.description)
         if previous_cost is not None and previous_date is not None:
             check = plausibility(
                 cost,
