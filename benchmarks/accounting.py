@@ -153,7 +153,7 @@ def _misread(stored: Sequence[ExtractedInvoice], truth: dict[str, dict[str, Any]
 def synthetic_reconciliation(n: int, kind: str, seed: int, workers: int, work: Path) -> dict[str, Any]:
     corpus = work / "synth"
     start = time.perf_counter()
-    subprocess.run(
+    generated_by = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -171,9 +171,11 @@ def synthetic_reconciliation(n: int, kind: str, seed: int, workers: int, work: P
             "--workers",
             str(workers),
         ],
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if generated_by.returncode != 0:
+        raise SystemExit(f"minimarket synth invoices failed:\n{generated_by.stderr[-3000:]}")
     generated = time.perf_counter() - start
     expected: dict[str, dict[str, Any]] = json.loads((corpus / "expected.json").read_text())
     truths = {
