@@ -376,8 +376,13 @@ def reconcile(export: ArcaExport, stored: Iterable[StoredInvoice], period: Perio
 
     matched_ids = {invoice.invoice_id for invoice in matched.values()}
     unmatched_rows = [row for key, row in first.items() if key not in matched]
+    slack = dt.timedelta(days=NEAR_DAYS)
     candidates = [
-        invoice for invoice in invoices if invoice.invoice_id not in matched_ids and invoice.status != "rejected"
+        invoice
+        for invoice in invoices
+        if invoice.invoice_id not in matched_ids
+        and invoice.status != "rejected"
+        and (invoice.issue_date is None or _in_scope(invoice.issue_date, start and start - slack, end and end + slack))
     ]
     near, store_duplicates, rest_rows, rest_invoices = _pair_near(unmatched_rows, candidates, first, matched)
     duplicates.extend(store_duplicates)
@@ -472,13 +477,27 @@ def _pair_near(
     """(probable misread keys, invoices loaded twice, rows left, invoices left)."""
     near: list[Finding] = []
     twice: list[Finding] = []
-    left_rows = list(rows)
+    by_issuer: dict[str, list[ArcaRow]] = defaultdict(list)
+    for row in rows:
+        by_issuer[row.issuer_cuit].append(row)
+    matched_by_issuer: dict[str, list[tuple[FiscalKey, StoredInvoice]]] = defaultdict(list)
+    for key, other in matched.items():
+        matched_by_issuer[key[0]].append((key, other))
+    paired: set[int] = set()
     left: list[StoredInvoice] = []
     for invoice in invoices:
-        pair = next(((row, fields) for row in left_rows if (fields := _near(row, invoice)) is not None), None)
+        same_issuer = by_issuer.get(invoice.issuer_cuit or "", [])
+        pair = next(
+            (
+                (row, fields)
+                for row in same_issuer
+                if id(row) not in paired and (fields := _near(row, invoice)) is not None
+            ),
+            None,
+        )
         if pair is not None:
             row, fields = pair
-            left_rows.remove(row)
+            paired.add(id(row))
             assert invoice.key is not None
             corrected = f" (ya corregido a mano: {', '.join(invoice.corrected_key)})" if invoice.corrected_key else ""
             near.append(
@@ -500,8 +519,8 @@ def _pair_near(
         twin = next(
             (
                 (key, other)
-                for key, other in matched.items()
-                if (fields := _near(first[key], invoice)) is not None and other.invoice_id != invoice.invoice_id
+                for key, other in matched_by_issuer.get(invoice.issuer_cuit or "", [])
+                if _near(first[key], invoice) is not None and other.invoice_id != invoice.invoice_id
             ),
             None,
         )
@@ -524,7 +543,7 @@ def _pair_near(
             )
             continue
         left.append(invoice)
-    return near, twice, left_rows, left
+    return near, twice, [row for row in rows if id(row) not in paired], left
 
 
 _FIELD_NAMES = {
