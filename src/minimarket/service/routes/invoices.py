@@ -116,8 +116,8 @@ def list_invoices(
     limit: int = Query(50, ge=1, le=200),
     cursor: int | None = Query(None, ge=1, description="El next_cursor de la página anterior."),
     principal: Principal = Depends(needs(Role.MANAGER)),
-) -> dict[str, Any]:
-    from minimarket.store.search import SearchError, SearchQuery, search, summary
+) -> JSONResponse:
+    from minimarket.store.search import SearchError, SearchQuery, search_summaries
 
     rt = runtime(request)
     query = SearchQuery(
@@ -134,14 +134,11 @@ def list_invoices(
     )
     with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
         try:
-            page = search(session, query)
+            rows, next_cursor = search_summaries(session, query)
         except SearchError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
-        return {
-            "invoices": [summary(row) for row in page.invoices],
-            "next_cursor": page.next_cursor,
-            "count": len(page.invoices),
-        }
+    # built once from plain values: no response model validates and re-encodes it
+    return JSONResponse({"invoices": rows, "next_cursor": next_cursor, "count": len(rows)})
 
 
 def _invoice_row(session: Any, invoice_id: int) -> Any:
@@ -156,7 +153,7 @@ def _invoice_row(session: Any, invoice_id: int) -> Any:
 @router.get("/invoices/{invoice_id}", summary="Una factura: campos, ítems, controles y auditoría")
 def get_invoice(
     invoice_id: int, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
-) -> dict[str, Any]:
+) -> JSONResponse:
     rt = runtime(request)
     with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
         row = _invoice_row(session, invoice_id)
@@ -180,7 +177,7 @@ def get_invoice(
             "pages": payload.get("pages"),
             "page_url": f"/api/v1/invoices/{row.id}/page/{{n}}" if has_document else None,
         }
-        return payload
+    return JSONResponse(payload)  # the stored JSON as it is: not validated and re-encoded again
 
 
 @router.get(
