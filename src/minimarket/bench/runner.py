@@ -128,6 +128,17 @@ def run_script(script: Script, quick: bool, timeout: float, out: Path) -> tuple[
     ]
 
 
+def kept(script: Script, out: Path) -> tuple[dict[str, Any], list[Row]]:
+    """A script left out of this run (``--only``): its figures from its JSON of a previous run, if any."""
+    path = out / f"{script.name}.json"
+    if not path.is_file():
+        return {"name": script.name, "status": "not run"}, []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    stamp = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    outcome = {"name": script.name, "status": "kept", "note": f"not run now: its JSON of {stamp}"}
+    return outcome, [Row(script.name, f) for f in figures_of(script.name, data)]
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())[-300:]
 
@@ -185,11 +196,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     timeout = args.timeout or (QUICK_TIMEOUT if args.quick else FULL_TIMEOUT)
 
     run = Run(machine=machine("quick" if args.quick else "full", REPO_ROOT))
-    for script in discover(args.scripts, args.only):
-        outcome, rows = run_script(script, args.quick, timeout, out)
+    for script in discover(args.scripts):
+        if args.only and script.name not in args.only:
+            outcome, rows = kept(script, out)
+        else:
+            outcome, rows = run_script(script, args.quick, timeout, out)
+            print(f"   {outcome['status']} in {outcome.get('seconds', 0):.0f} s, {len(rows)} figures", file=sys.stderr)
         run.scripts.append(outcome)
         run.rows.extend(rows)
-        print(f"   {outcome['status']} in {outcome.get('seconds', 0):.0f} s, {len(rows)} figures", file=sys.stderr)
     run.machine["load_after"] = round(os.getloadavg()[0], 1)
 
     found = regressions(run.rows, parse(baseline_text)) if baseline_text is not None else None
@@ -200,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (": a quick run has smaller sizes, so this is indicative only." if args.quick else ".")
     )
     if args.only:
-        note += f" Only {', '.join(args.only)} ran."
+        note += f" Only {', '.join(args.only)} ran now; the other figures are kept from earlier runs (see Scripts)."
     summary = render(run, found, note)
     (out / "SUMMARY.md").write_text(summary, encoding="utf-8")
     print(summary)

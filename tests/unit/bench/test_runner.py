@@ -51,4 +51,7 @@ def test_a_run_writes_json_and_a_summary_and_names_regressions(tmp_path: Path) -
     assert main(["--scripts", str(scripts), "--out", str(out), "--strict"]) == 3
     assert "- good / rps: ratio 6.00 -> 4.00 (-33 %, lower is worse)" in (out / "SUMMARY.md").read_text()
     assert main(["--scripts", str(scripts), "--out", str(out), "--quick", "--only", "good"]) == 0
-    assert "| good | rps | 50.0 |" in (out / "quick" / "SUMMARY.md").read_text()
+    quick = (out / "quick" / "SUMMARY.md").read_text()
+    assert "| good | rps | 50.0 |" in quick and "| broken | not run |" in quick
+    assert main(["--scripts", str(scripts), "--out", str(out), "--only", "broken"]) == 0
+    assert "| good | rps | 40.0 |" in (out / "SUMMARY.md").read_text()  # kept from the previous run
