@@ -46,28 +46,26 @@ def _documents(folder: Path, n: int, seed: int) -> list[Path]:
     return sorted(folder.glob("*.pdf"))
 
 
-def _cli(files: list[Path], workers: int) -> dict[str, float]:
+def _cli_run(files: list[Path], workers: int) -> tuple[float, list[str]]:
     started = time.perf_counter()
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "minimarket.cli",
-            "extract",
-            *map(str, files),
-            "--jsonl",
-            "--no-progress",
-            "--workers",
-            str(workers),
-        ],
+        [sys.executable, "-m", "minimarket.cli", "extract", *map(str, files), "--jsonl", "--no-progress",
+         "--workers", str(workers)],
         capture_output=True,
         text=True,
-    )
-    elapsed = time.perf_counter() - started
-    statuses = [json.loads(line)["status"] for line in out.stdout.splitlines()]
+    )  # fmt: skip
+    return time.perf_counter() - started, [json.loads(line)["status"] for line in out.stdout.splitlines()]
+
+
+def _cli(files: list[Path], workers: int) -> dict[str, float]:
+    """The CLI on every file, and on one file: the difference is what the documents cost beyond start-up."""
+    one, _ = _cli_run(files[:1], workers)
+    elapsed, statuses = _cli_run(files, workers)
     return {
         "seconds": round(elapsed, 2),
         "documents_per_second": round(len(files) / elapsed, 2),
+        "one_document_seconds": round(one, 2),
+        "documents_per_second_after_start": round((len(files) - 1) / max(elapsed - one, 1e-6), 2),
         "accepted": statuses.count("accepted"),
     }
 
@@ -147,11 +145,12 @@ def main() -> None:
             api = _api(server, files, args.concurrency)
             duplicates = _duplicates(server, files[: args.duplicates])
         cli = _cli(files, args.workers)
-    ratio = api["documents_per_second"] / cli["documents_per_second"]
+    steady = cli["documents_per_second_after_start"]
+    ratio = api["documents_per_second"] / steady
     figures = [
-        figure("text-layer PDFs/s through the CLI", cli["documents_per_second"], goal=(">=", 30), unit="docs/s",
+        figure("text-layer PDFs/s through the CLI (after start-up)", steady, goal=(">=", 30), unit="docs/s",
                better="higher"),
-        figure("text-layer PDFs/s, API vs CLI", api["documents_per_second"], cli["documents_per_second"],
+        figure("text-layer PDFs/s, API vs CLI (after start-up)", api["documents_per_second"], steady,
                goal=(">=", 0.9), on="ratio", unit="docs/s", better="higher"),
         figure("duplicate upload p95 vs its first reading", duplicates["again_p95_ms"], duplicates["first_p95_ms"],
                goal=("<", 20), unit="ms", better="lower"),
@@ -166,7 +165,8 @@ def main() -> None:
         "throughput_ratio_api_vs_cli": round(ratio, 2),
         "goal_ratio": 0.9,
         "duplicate_uploads": {**duplicates, "documents": min(args.duplicates, len(files))},
-        "note": "shared 2-core machine; CLI time includes its start-up, API time excludes the server's",
+        "note": "shared 2-core machine; the CLI's figure after start-up is (n - 1) / (time of n - time of 1 "
+        "document); the API's excludes the server's start",
     }
     emit(with_figures(result, figures))
 
