@@ -1,7 +1,7 @@
 """Sampling profiles of running processes (py-spy) and the top of each, as a few lines for a report.
 
-    python -m minimarket.bench.profile record PID SECONDS OUT.txt   # py-spy record, raw (collapsed) stacks
-    python -m minimarket.bench.profile top OUT.txt [--n 12]         # the hottest functions, self and total
+python -m minimarket.bench.profile record PID SECONDS OUT.txt   # py-spy record, raw (collapsed) stacks
+python -m minimarket.bench.profile top OUT.txt [--n 12]         # the hottest functions, self and total
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from minimarket.bench.adapters import figures_of
-from minimarket.bench.summary import Row, Run, parse, regressions, render
+from minimarket.bench.summary import Regression, Row, Run, parse, regressions, render
 
 NOT_BENCHMARKS = frozenset({"data"})
 """Scripts of ``benchmarks/`` that are helpers of the others, not benchmarks."""
@@ -196,17 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     timeout = args.timeout or (QUICK_TIMEOUT if args.quick else FULL_TIMEOUT)
 
     run = Run(machine=machine("quick" if args.quick else "full", REPO_ROOT))
-    for script in discover(args.scripts):
-        if args.only and script.name not in args.only:
-            outcome, rows = kept(script, out)
-        else:
-            outcome, rows = run_script(script, args.quick, timeout, out)
-            print(f"   {outcome['status']} in {outcome.get('seconds', 0):.0f} s, {len(rows)} figures", file=sys.stderr)
-        run.scripts.append(outcome)
-        run.rows.extend(rows)
-    run.machine["load_after"] = round(os.getloadavg()[0], 1)
-
-    found = regressions(run.rows, parse(baseline_text)) if baseline_text is not None else None
+    baseline = parse(baseline_text) if baseline_text is not None else None
     note = (
         "No previous summary to compare with."
         if baseline_text is None
@@ -215,8 +205,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.only:
         note += f" Only {', '.join(args.only)} ran now; the other figures are kept from earlier runs (see Scripts)."
-    summary = render(run, found, note)
-    (out / "SUMMARY.md").write_text(summary, encoding="utf-8")
+    scripts = discover(args.scripts)
+    found: list[Regression] | None = None
+    summary = ""
+    for n, script in enumerate(scripts, start=1):
+        if args.only and script.name not in args.only:
+            outcome, rows = kept(script, out)
+        else:
+            outcome, rows = run_script(script, args.quick, timeout, out)
+            print(f"   {outcome['status']} in {outcome.get('seconds', 0):.0f} s, {len(rows)} figures", file=sys.stderr)
+        run.scripts.append(outcome)
+        run.rows.extend(rows)
+        run.machine["load_after"] = round(os.getloadavg()[0], 1)
+        found = regressions(run.rows, baseline) if baseline is not None else None
+        partial = "" if n == len(scripts) else f" (in progress: {n} of {len(scripts)} scripts so far)"
+        summary = render(run, found, note + partial)
+        (out / "SUMMARY.md").write_text(summary, encoding="utf-8")  # kept up to date as the run goes
     print(summary)
     if found:
         print(f"{len(found)} figure(s) more than 10 % worse than the previous summary:", file=sys.stderr)
