@@ -228,3 +228,24 @@ def _decode(raw: bytes, encoding: str | None) -> str:
         except UnicodeDecodeError:
             continue
     return raw.decode("latin-1")
+
+
+QUANTITY_NAMES = ("quantity", "qty", "cantidad", "cant", "unidades", "units", "unit_sales", "sales_units")
+"""Column names that mean "units sold" (compared case-insensitively, spaces and dashes as '_')."""
+
+
+def read_header(source: str | Path | bytes, *, delimiter: str | None = None, encoding: str | None = None) -> list[str]:
+    """The column names of a sales CSV (same decoding and delimiter sniffing as :func:`read_sales_csv`)."""
+    raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+    text = _decode(raw[:65_536], encoding) if raw else ""
+    first = text.splitlines()[0] if text.strip() else ""
+    row = next(csv.reader([first], delimiter=_sniff_dialect(text[:20_000], delimiter)), [])
+    return [name.strip() for name in row]
+
+
+def guess_quantity_column(header: Sequence[str]) -> str | None:
+    """The header's column named like a quantity (``quantity``, ``cantidad``, ``unidades`` …), if any."""
+    for name in header:
+        if name.strip().lower().replace(" ", "_").replace("-", "_") in QUANTITY_NAMES:
+            return name
+    return None

@@ -267,3 +267,41 @@ def load_model(name: str, alias: str = CHAMPION) -> Any:
 
     configure()
     return mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
+
+
+def refuse_promotion(
+    name: str, version: str, *, metric: str, challenger_value: float, reason: str, run_id: str | None = None
+) -> GateDecision:
+    """The gate's answer to a version that must never be served (a model-specific guard failed before
+    any comparison): it gets the ``challenger`` alias only, ``champion`` does not move, and the reason
+    (with its figures) is stored like any gate decision."""
+    import mlflow
+
+    mlflow_client = client()
+    set_alias(name, CHALLENGER, version)
+    champion_version = alias_version(name, CHAMPION)
+    decision = GateDecision(
+        model=name,
+        version=str(version),
+        metric=metric,
+        challenger_value=float(challenger_value),
+        champion_version=champion_version,
+        champion_value=None,
+        lower_is_better=True,
+        promoted=False,
+        reason=f"refused: {reason}",
+    )
+    for key, value in {
+        "gate_promoted": "false",
+        "gate_metric": metric,
+        "gate_challenger_value": f"{challenger_value:.6g}",
+        "gate_champion_version": champion_version or "",
+        "gate_reason": decision.reason,
+    }.items():
+        mlflow_client.set_model_version_tag(name, str(version), key, value)
+    active = mlflow.active_run()
+    target_run = run_id or (active.info.run_id if active is not None else None)
+    if target_run:
+        mlflow_client.set_tag(target_run, "gate_promoted", "false")
+        mlflow_client.log_text(target_run, json.dumps(decision.as_dict(), indent=2), "promotion_decision.json")
+    return decision

@@ -347,6 +347,15 @@ class GlobalGBM:
     models: dict[float, Any] = field(default_factory=dict)
     freq: str = "D"
     dead_columns: np.ndarray | None = None
+    relative_target: bool = True
+    """Targets measured from the series' recent mean (see :func:`_baseline`); False in models pickled
+    before that change, which learned the raw ratio."""
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({"relative_target": False, **state})
+
+    def _offset(self, x: np.ndarray) -> np.ndarray:
+        return _baseline(x) if self.relative_target else np.zeros(len(x))
 
     def _calendar(self, panel: Panel) -> np.ndarray:
         periods = pd.DatetimeIndex(panel.periods.append(_future_periods(panel, self.horizon)))
@@ -370,7 +379,7 @@ class GlobalGBM:
         for origin in origins:
             leads = sorted(rng.choice(np.arange(1, self.horizon + 1), size=n_leads, replace=False))
             x, scale = origin_features(panel.values, origin, leads, panel.freq, calendar, panel.prices)
-            y = np.concatenate([panel.values[:, origin + k] / scale for k in leads]) - _baseline(x)
+            y = np.concatenate([panel.values[:, origin + k] / scale for k in leads]) - self._offset(x)
             ok = np.isfinite(y)
             xs.append(x[ok])
             ys.append(y[ok])
@@ -419,7 +428,7 @@ class GlobalGBM:
         preds = {}
         for q, model in self.models.items():
             with threadpool_limits(limits=self.n_threads, user_api="openmp"):
-                ratio = np.clip(_baseline(x) + model.predict(x), 0.0, None)
+                ratio = np.clip(self._offset(x) + model.predict(x), 0.0, None)
             preds[q] = ratio.reshape(len(leads), n).T * scale[:, None]
         ordered = np.sort(np.stack([preds[q] for q in sorted(preds)]), axis=0)
         return {q: ordered[i] for i, q in enumerate(sorted(preds))}
@@ -461,11 +470,26 @@ class MovingAverage:
         return np.repeat(mean[:, None], self.horizon, axis=1)
 
 
-def _prophet_one(ds: np.ndarray, y: np.ndarray, future: np.ndarray, freq: str) -> np.ndarray:
+LIBRARY_LOGGERS = ("cmdstanpy", "prophet", "statsforecast", "numba")
+
+
+def quiet_library_logs(verbose: bool = False) -> None:
+    """Keep the forecasting libraries at WARNING unless ``verbose`` (Prophet and cmdstanpy print about
+    940 INFO lines a backtest otherwise). cmdstanpy installs its own INFO handler on first use unless its
+    logger already has one, so a null handler goes first."""
+    if verbose:
+        return
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
+        logger.setLevel(logging.WARNING)
+
+
+def _prophet_one(ds: np.ndarray, y: np.ndarray, future: np.ndarray, freq: str, verbose: bool = False) -> np.ndarray:
+    quiet_library_logs(verbose)  # also in joblib's worker processes
     from prophet import Prophet
 
-    logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
-    logging.getLogger("prophet").setLevel(logging.WARNING)
     ok = np.isfinite(y)
     frame = pd.DataFrame({"ds": ds[ok], "y": y[ok]})
     if len(frame) < 3 or frame["y"].nunique() < 2:
@@ -487,6 +511,7 @@ class ProphetPerSeries:
     horizon: int = 28
     n_jobs: int = 2
     name: str = "prophet"
+    verbose: bool = False
 
     def fit(self, panel: Panel) -> ProphetPerSeries:
         return self
@@ -498,7 +523,7 @@ class ProphetPerSeries:
         future = _future_periods(panel, self.horizon).to_numpy()
         # worker processes only pay off beyond a handful of series
         rows = Parallel(n_jobs=self.n_jobs if panel.n_series >= 20 else 1)(
-            delayed(_prophet_one)(ds, panel.values[i], future, panel.freq) for i in range(panel.n_series)
+            delayed(_prophet_one)(ds, panel.values[i], future, panel.freq, self.verbose) for i in range(panel.n_series)
         )
         return np.vstack(rows)
 
@@ -529,12 +554,17 @@ MODEL_FACTORIES: dict[str, Callable[[int], Any]] = {
 """Every model the backtest knows; ``auto`` is the per-segment selection that training serves."""
 
 
-def make_models(names: Sequence[str] | None, horizon: int) -> list[Any]:
+def make_models(names: Sequence[str] | None, horizon: int, *, verbose: bool = False) -> list[Any]:
+    """The models ``names`` (all when empty) for ``horizon`` periods; ``verbose`` lets Prophet log."""
     chosen = list(names) if names else list(MODEL_FACTORIES)
     unknown = [n for n in chosen if n not in MODEL_FACTORIES]
     if unknown:
         raise DemandDataError(f"unknown model(s) {unknown}; known: {sorted(MODEL_FACTORIES)}")
-    return [MODEL_FACTORIES[n](horizon) for n in chosen]
+    models = [MODEL_FACTORIES[n](horizon) for n in chosen]
+    for model in models:
+        if hasattr(model, "verbose"):
+            model.verbose = verbose
+    return models
 
 
 # --------------------------------------------------------------------------------------------------

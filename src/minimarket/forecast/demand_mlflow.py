@@ -1,14 +1,25 @@
-"""The global demand model as an MLflow pyfunc (``demand-forecaster``), trained, logged and gated.
+"""The served demand model (``demand-forecaster``): chosen per segment by backtest, guarded, logged, gated.
 
-Input: a long sales frame (``date``, ``sku``, ``quantity`` and optionally ``unit_price``) — the recent
-history of the series to forecast. Output: one row per SKU and future day with ``p10``, ``p50``, ``p90``.
+Training (:func:`train_and_register`) fits :class:`~minimarket.forecast.demand_selection.AutoDemand` —
+per segment (smooth, erratic, intermittent, lumpy) the candidate with the lowest rolling-origin WAPE on
+the shop's own history — scores the same configuration honestly on a holdout (refitted on everything
+before the last ``horizon`` days, selection included) next to seasonal naive, checks the guard
+(:mod:`minimarket.forecast.demand_guard`), logs the selection table, the coverage of P10-P90 and the
+model, registers a version and runs the promotion gate (which refuses a version the guard failed, with
+the figures in its message).
+
+The pyfunc's input: a long sales frame (``date``, ``sku``, ``quantity`` and optionally ``unit_price``) —
+the recent history of the series to forecast. Output: one row per SKU and future day with ``p10``,
+``p50``, ``p90``, the series' ``segment`` and the ``model`` that served it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,29 +30,55 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from minimarket import tracking
-from minimarket.forecast.demand import GlobalGBM, Panel, SeasonalNaive, _future_periods, build_panel, metrics
+from minimarket.forecast import metrics
+from minimarket.forecast.demand import (
+    GlobalGBM,
+    Panel,
+    SeasonalNaive,
+    _future_periods,
+    build_panel,
+    quiet_library_logs,
+)
+from minimarket.forecast.demand_guard import GuardVerdict, check_forecast
+from minimarket.forecast.demand_selection import CANDIDATES, AutoDemand
 
+LOG = logging.getLogger(__name__)
 MODEL_NAME = "demand-forecaster"
 EXPERIMENT = "demand"
 GATE_METRIC = "wape_holdout"
+REQUIREMENTS = (*tracking.MODEL_REQUIREMENTS, "statsforecast", "prophet")
 
 
-def forecast_frame(model: GlobalGBM, panel: Panel) -> pd.DataFrame:
-    """Quantile forecasts as a long frame: ``sku``, ``date``, ``p10``, ``p50``, ``p90``."""
+def forecast_frame(model: Any, panel: Panel) -> pd.DataFrame:
+    """Quantile forecasts as a long frame: ``sku``, ``date``, ``p10``, ``p50``, ``p90`` (and, for the
+    per-segment model, ``segment`` and ``model``)."""
     quantiles = model.predict_quantiles(panel)
     future = _future_periods(panel, model.horizon)
-    rows = {"sku": np.repeat(panel.series, model.horizon), "date": np.tile(future.strftime("%Y-%m-%d"), panel.n_series)}
+    rows: dict[str, Any] = {
+        "sku": np.repeat(panel.series, model.horizon),
+        "date": np.tile(future.strftime("%Y-%m-%d"), panel.n_series),
+    }
     for q, values in sorted(quantiles.items()):
         rows[f"p{round(q * 100):02d}"] = values.ravel()
+    if isinstance(model, AutoDemand):
+        segments = model.segment_of(panel)
+        rows["segment"] = np.repeat(segments, model.horizon)
+        rows["model"] = np.repeat(
+            [model.choices[s].model if s in model.choices else "" for s in segments], model.horizon
+        )
     return pd.DataFrame(rows)
 
 
 class DemandPyfunc(PythonModel):
-    def __init__(self, model: GlobalGBM, price_col: bool) -> None:
+    """Routes every series of the request to its segment's model (or, in versions logged before the
+    per-segment selection, to the global GBM)."""
+
+    def __init__(self, model: Any, price_col: bool) -> None:
         self.model = model
         self.price_col = price_col
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        quiet_library_logs()
         frame = pd.DataFrame(model_input)
         panel = build_panel(
             frame,
@@ -63,15 +100,58 @@ def _input_example(sales: pd.DataFrame, price_col: str | None) -> pd.DataFrame:
     return example
 
 
-def holdout_wape(model: GlobalGBM, panel: Panel) -> float:
-    """Refit a copy of ``model``'s configuration on all but the last horizon and score that horizon."""
-    origin = panel.values.shape[1] - 1 - model.horizon
+def _holdout(panel: Panel, horizon: int) -> tuple[Panel, np.ndarray]:
+    """Everything before the last ``horizon`` periods, and what those series sold in them."""
+    origin = panel.values.shape[1] - 1 - horizon
     train = panel.truncate(origin)
     index = {s: i for i, s in enumerate(panel.series)}
     rows = np.array([index[s] for s in train.series])
-    actual = np.nan_to_num(panel.values[rows, origin + 1 :], nan=0.0)
-    fresh = dataclasses.replace(model, models={}, dead_columns=None)
-    return metrics.wape(actual.ravel(), fresh.fit(train).predict(train).ravel())
+    return train, np.nan_to_num(panel.values[rows, origin + 1 :], nan=0.0)
+
+
+def fresh_copy(model: Any) -> Any:
+    """An unfitted model with ``model``'s configuration."""
+    if isinstance(model, GlobalGBM):
+        return dataclasses.replace(model, models={}, dead_columns=None)
+    if isinstance(model, AutoDemand):
+        return dataclasses.replace(model, segments={}, choices={}, table=[], failed={})
+    raise TypeError(f"unknown demand model {type(model).__name__}")
+
+
+@dataclass
+class HoldoutScore:
+    wape: float
+    naive_wape: float
+    coverage: float
+    frame: pd.DataFrame = field(repr=False)
+    """One row per series and day of the holdout: ``series``, ``date``, ``actual``, ``p10``, ``p50``, ``p90``."""
+
+
+def holdout_score(model: Any, panel: Panel) -> HoldoutScore:
+    """Refit a copy of ``model``'s configuration on all but the last horizon and score that horizon
+    (WAPE of P50, seasonal naive's WAPE, share of actuals inside P10-P90)."""
+    train, actual = _holdout(panel, model.horizon)
+    quantiles = fresh_copy(model).fit(train).predict_quantiles(train)
+    naive = SeasonalNaive(model.horizon).predict(train)
+    frame = pd.DataFrame(
+        {
+            "series": np.repeat(train.series, model.horizon),
+            "date": np.tile(_future_periods(train, model.horizon), train.n_series),
+            "actual": actual.ravel(),
+            **{f"p{round(q * 100):02d}": values.ravel() for q, values in sorted(quantiles.items())},
+        }
+    )
+    return HoldoutScore(
+        wape=metrics.wape(actual.ravel(), quantiles[0.5].ravel()),
+        naive_wape=metrics.wape(actual.ravel(), naive.ravel()),
+        coverage=metrics.coverage(actual.ravel(), quantiles[0.1].ravel(), quantiles[0.9].ravel()),
+        frame=frame,
+    )
+
+
+def holdout_wape(model: Any, panel: Panel) -> float:
+    """WAPE of ``model``'s configuration refitted without the last horizon, on that horizon."""
+    return holdout_score(model, panel).wape
 
 
 @dataclass
@@ -80,42 +160,92 @@ class DemandTrainOutcome:
     version: str | None
     decision: tracking.GateDecision | None
     metrics: dict[str, float]
+    selection: list[dict[str, Any]] = field(default_factory=list)
+    table: list[dict[str, Any]] = field(default_factory=list)
+    guard: GuardVerdict | None = None
+    holdout: pd.DataFrame | None = None
+    panel: Panel | None = None
+
+
+def make_model(models: str | list[str] = "auto", horizon: int = 28, folds: int = 2, **gbm: Any) -> Any:
+    """The model training fits: ``auto`` (every candidate, chosen per segment), a comma list of
+    candidates to choose among, or a single candidate name."""
+    names = [m.strip() for m in models.split(",") if m.strip()] if isinstance(models, str) else list(models)
+    gbm_config = GlobalGBM(horizon=horizon, **gbm)
+    if names == ["global_gbm"]:
+        return gbm_config
+    candidates = CANDIDATES if (not names or "auto" in names) else tuple(names)
+    return AutoDemand(horizon=horizon, candidates=candidates, inner_folds=folds, gbm=gbm_config)
+
+
+def _log_selection(model: Any, tmp: Path) -> None:
+    if isinstance(model, AutoDemand):
+        pd.DataFrame(model.table).to_csv(tmp / "selection_table.csv", index=False)
+        (tmp / "selection.json").write_text(json.dumps(model.describe(), indent=2, default=str))
 
 
 def _train_and_register(
     sales: pd.DataFrame,
     *,
     horizon: int = 28,
+    models: str | list[str] = "auto",
+    folds: int = 2,
     use_prices: bool = True,
     register: bool = True,
     params: dict[str, Any] | None = None,
 ) -> DemandTrainOutcome:
-    """Fit the global model on all of ``sales`` (date, sku, quantity[, unit_price]), log the holdout
-    WAPE next to seasonal naive, register a version and gate it against the champion."""
+    """Fit the demand model on all of ``sales`` (date, sku, quantity[, unit_price]), log its holdout
+    WAPE and P10-P90 coverage next to seasonal naive, register a version and gate it against the
+    champion; a version the guard refuses is registered but never promoted."""
+    quiet_library_logs()
     price_col = "unit_price" if use_prices and "unit_price" in sales.columns else None
     panel = build_panel(sales, price_col=price_col)
-    model = GlobalGBM(horizon=horizon, **(params or {}))
-    challenger = holdout_wape(model, panel)
-    origin = panel.values.shape[1] - 1 - horizon
-    train = panel.truncate(origin)
-    rows = np.array([{s: i for i, s in enumerate(panel.series)}[s] for s in train.series])
-    actual = np.nan_to_num(panel.values[rows, origin + 1 :], nan=0.0)
-    naive = metrics.wape(actual.ravel(), SeasonalNaive(horizon).predict(train).ravel())
+    model = make_model(models, horizon, folds, **(params or {}))
+    score = holdout_score(model, panel)
     model.fit(panel)
+    ahead = forecast_frame(model, panel)
+    history_units = float(np.nansum(panel.values))
+    verdict = check_forecast(
+        ahead[["p50"]].to_numpy(float),
+        history_units=history_units,
+        holdout_wape=score.wape,
+        naive_wape=score.naive_wape,
+        model=getattr(model, "name", "model"),
+    )
+    if not verdict.ok:
+        LOG.warning("demand model refused: %s", verdict.message)
+    LOG.info(
+        "demand holdout: WAPE %.4f (seasonal naive %.4f), P10-P90 coverage %.3f",
+        score.wape,
+        score.naive_wape,
+        score.coverage,
+    )
     tracking.set_experiment(EXPERIMENT)
-    values = {GATE_METRIC: challenger, "seasonal_naive_wape_holdout": naive}
-    with mlflow.start_run(run_name=f"demand-{panel.periods[-1].date()}") as run:
+    values = {
+        GATE_METRIC: score.wape,
+        "seasonal_naive_wape_holdout": score.naive_wape,
+        "coverage_p10_p90_holdout": score.coverage,
+    }
+    selection = model.selection() if isinstance(model, AutoDemand) else []
+    for row in selection:
+        if row["wape"] is not None:
+            values[f"inner_wape_{row['segment']}"] = row["wape"]
+    run_name = f"demand-{panel.periods[-1].date()}-h{horizon}"
+    with mlflow.start_run(run_name=run_name) as run:
         mlflow.log_params(
             {
                 "horizon": horizon,
+                "models": models if isinstance(models, str) else ",".join(models),
+                "inner_folds": folds,
                 "n_series": panel.n_series,
                 "n_periods": panel.values.shape[1],
                 "last_date": str(panel.periods[-1].date()),
                 "use_prices": bool(price_col),
-                **{k: v for k, v in dataclasses.asdict(model).items() if k not in ("models", "dead_columns")},
+                **{f"served_{row['segment']}": row["model"] for row in selection},
             }
         )
-        mlflow.log_metrics(values)
+        mlflow.log_metrics({k: v for k, v in values.items() if np.isfinite(v)})
+        mlflow.set_tag("guard", verdict.message)
         python_model = DemandPyfunc(model, bool(price_col))
         example = _input_example(sales, price_col)
         signature = mlflow.models.infer_signature(example, python_model.predict(None, example))
@@ -124,8 +254,9 @@ def _train_and_register(
 
         log_reference(training_features("sales", sales), "sales")
         with tempfile.TemporaryDirectory() as tmp:
-            ahead = forecast_frame(model, panel)
             ahead.to_csv(Path(tmp) / "forecast.csv", index=False)
+            score.frame.to_csv(Path(tmp) / "holdout.csv", index=False)
+            _log_selection(model, Path(tmp))
             mlflow.log_artifacts(tmp, artifact_path="evaluation")
         from minimarket.forecast.plots import demand_forecast_figure
 
@@ -135,20 +266,27 @@ def _train_and_register(
             python_model=python_model,
             input_example=example,
             signature=signature,
-            pip_requirements=tracking.pinned_requirements(*tracking.MODEL_REQUIREMENTS),
+            pip_requirements=tracking.pinned_requirements(*REQUIREMENTS),
         )
         version = decision = None
         if register:
             version = tracking.register(info.model_uri, MODEL_NAME, tags={"last_date": str(panel.periods[-1].date())})
+            if not verdict.ok:
+                decision = tracking.refuse_promotion(
+                    MODEL_NAME, version, metric=GATE_METRIC, challenger_value=score.wape, reason=verdict.message
+                )
+            else:
 
-            def evaluate(uri: str) -> float:
-                champion = mlflow.pyfunc.load_model(uri).unwrap_python_model()
-                return holdout_wape(champion.model, panel)
+                def evaluate(uri: str) -> float:
+                    """The champion's configuration through the same refit-and-score holdout."""
+                    champion = mlflow.pyfunc.load_model(uri).unwrap_python_model()
+                    return holdout_score(dataclasses.replace(champion.model, horizon=horizon), panel).wape
 
-            decision = tracking.promotion_gate(
-                MODEL_NAME, version, metric=GATE_METRIC, challenger_value=challenger, evaluate=evaluate
-            )
-    return DemandTrainOutcome(run.info.run_id, version, decision, values)
+                decision = tracking.promotion_gate(
+                    MODEL_NAME, version, metric=GATE_METRIC, challenger_value=score.wape, evaluate=evaluate
+                )
+    table = model.table if isinstance(model, AutoDemand) else []
+    return DemandTrainOutcome(run.info.run_id, version, decision, values, selection, table, verdict, score.frame, panel)
 
 
 def train_and_register(*args: Any, **kwargs: Any) -> Any:

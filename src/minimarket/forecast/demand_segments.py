@@ -46,7 +46,5 @@ def classify(values: np.ndarray, freq: str = "D") -> list[str]:
     for a, c in zip(adi, cv2, strict=True):
         regular = a < ADI_CUT
         steady = c < CV2_CUT
-        out.append(
-            "smooth" if regular and steady else "erratic" if regular else "intermittent" if steady else "lumpy"
-        )
+        out.append("smooth" if regular and steady else "erratic" if regular else "intermittent" if steady else "lumpy")
     return out

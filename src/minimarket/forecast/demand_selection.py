@@ -46,7 +46,7 @@ from minimarket.forecast.demand import (
     SeasonalNaive,
 )
 from minimarket.forecast.demand_segments import SEGMENTS, classify
-from minimarket.forecast.demand_stats import STATS_MODELS, stats_forecasts
+from minimarket.forecast.demand_stats import STATS_MODELS, cores, stats_forecasts
 
 CANDIDATES = ("seasonal_naive", "moving_average", *STATS_MODELS, "global_gbm", "prophet")
 """Every candidate, simplest first (a tie goes to the simpler one)."""
@@ -74,6 +74,20 @@ def _subpanel(panel: Panel, rows: np.ndarray) -> Panel:
         panel.freq,
         None if panel.prices is None else panel.prices[rows],
     )
+
+
+def _candidate_failure(name: str, actual: np.ndarray, pred: np.ndarray) -> str | None:
+    """Why a candidate's inner-fold forecasts cannot be served (None if they can)."""
+    expected = np.isfinite(actual) & (np.isfinite(pred).any(axis=1)[:, None] if name == "prophet" else True)
+    if not expected.any():
+        return None
+    values = pred[expected]
+    if not np.isfinite(values).all():
+        return f"NaN forecasts ({int((~np.isfinite(values)).sum())} of {values.size})"
+    sold = float(np.nansum(actual[expected]))
+    if sold > 0 and not (values > 0).any():
+        return f"forecast 0 everywhere while {sold:,.0f} units were sold in its folds"
+    return None
 
 
 @dataclass
@@ -112,13 +126,19 @@ class AutoDemand:
     prophet_sample: int = 24
     n_jobs: int | None = None
     seed: int = 0
-    gbm: GlobalGBM | None = None
+    verbose: bool = False
+    intervals: str = "model"
+    """P10/P90 where the GBM alone serves a segment: its own quantile models (``model``) or, like every
+    other model, P50 ± the segment's backtest residual quantiles (``residuals``)."""
+    gbm: GlobalGBM = field(default_factory=GlobalGBM)
     """Configuration of the global model (its ``horizon`` is overridden); fitted in place."""
     name: str = "auto"
     freq: str = "D"
     segments: dict[str, str] = field(default_factory=dict)
     choices: dict[str, SegmentChoice] = field(default_factory=dict)
     table: list[dict[str, Any]] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    """Candidates excluded because their inner-fold forecasts were unusable (NaN, or all zeros)."""
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.candidates if c not in CANDIDATES]
@@ -126,7 +146,7 @@ class AutoDemand:
             raise DemandDataError(f"unknown candidate(s) {unknown}; known: {list(CANDIDATES)}")
         if BASELINE not in self.candidates:
             self.candidates = (BASELINE, *self.candidates)
-        self.gbm = dataclasses.replace(self.gbm or GlobalGBM(), horizon=self.horizon, models={}, dead_columns=None)
+        self.gbm = dataclasses.replace(self.gbm, horizon=self.horizon, models={}, dead_columns=None)
 
     # ------------------------------------------------------------------ candidates on one panel
 
@@ -146,7 +166,7 @@ class AutoDemand:
             model = gbm or dataclasses.replace(self.gbm, quantiles=(0.5,), models={}, dead_columns=None).fit(panel)
             out["global_gbm"] = model.predict(panel)
         if "prophet" in names:
-            out["prophet"] = ProphetPerSeries(h, n_jobs=self.n_jobs or 2).predict(panel)
+            out["prophet"] = ProphetPerSeries(h, n_jobs=self.n_jobs or cores(), verbose=self.verbose).predict(panel)
         return out
 
     # ------------------------------------------------------------------ selection
@@ -211,6 +231,14 @@ class AutoDemand:
             return metrics.wape(actual[ok], values[ok]) if ok.any() else float("nan")
 
         self.table, self.choices = [], {}
+        self.failed = {}
+        for name in list(preds):
+            verdict = _candidate_failure(name, actual, preds[name])
+            if verdict:
+                self.failed[name] = verdict
+                preds.pop(name)
+        if BASELINE not in preds:
+            raise DemandDataError(f"seasonal naive failed on this history: {self.failed.get(BASELINE)}")
         everywhere = np.ones(len(labels), bool)
         overall = {c: score(c, everywhere) for c in preds if c != "prophet"}
         fallback = min(overall, key=lambda c: (np.nan_to_num(overall[c], nan=np.inf), CANDIDATES.index(c)))
@@ -221,9 +249,7 @@ class AutoDemand:
             wapes = {c: score(c, mask) for c in preds if c != "prophet"}
             for c, w in wapes.items():
                 self.table.append({"segment": segment, "candidate": c, "wape": _round(w), "n_series": int(mask.sum())})
-            ranked = sorted(
-                (c for c in wapes if np.isfinite(wapes[c])), key=lambda c: (wapes[c], CANDIDATES.index(c))
-            )
+            ranked = sorted((c for c in wapes if np.isfinite(wapes[c])), key=lambda c: (wapes[c], CANDIDATES.index(c)))
             if not ranked:  # nothing sold in this segment's folds: the best model overall
                 members: tuple[str, ...] = (fallback,)
                 best_wape = float("nan")
@@ -245,14 +271,19 @@ class AutoDemand:
             if "prophet" in preds and segment in PROPHET_SEGMENTS:
                 tried = mask & np.isfinite(preds["prophet"]).any(axis=1)
                 if tried.any():
-                    current = sum(preds[m] for m in members) / len(members)
+                    current = np.mean([preds[m] for m in members], axis=0)
                     prophet_wape, incumbent = score("prophet", tried), score(members[0], tried, current)
                     self.table.append(
-                        {"segment": segment, "candidate": "prophet", "wape": _round(prophet_wape), "n_series": int(tried.sum())}
+                        {
+                            "segment": segment,
+                            "candidate": "prophet",
+                            "wape": _round(prophet_wape),
+                            "n_series": int(tried.sum()),
+                        }
                     )
                     if prophet_wape < incumbent:
                         members, best_wape = ("prophet",), prophet_wape
-            served = sum(preds[m] for m in members) / len(members)
+            served = np.mean([preds[m] for m in members], axis=0)
             scaled = (actual - served) / noise[:, None]
             ok = mask[:, None] & np.isfinite(scaled)
             residuals = scaled[ok] if ok.any() else np.zeros(1)
@@ -268,12 +299,13 @@ class AutoDemand:
         for row in self.table:
             row["chosen"] = self.choices[row["segment"]].model == row["candidate"]
 
+        for name, why in self.failed.items():
+            self.table.append({"segment": "all", "candidate": name, "wape": None, "failed": why, "chosen": False})
+
     def _fit_served(self, panel: Panel) -> None:
+        self.gbm = dataclasses.replace(self.gbm, models={}, dead_columns=None)
         if any("global_gbm" in c.members for c in self.choices.values()):
-            assert self.gbm is not None
             self.gbm.fit(panel)
-        else:
-            self.gbm = dataclasses.replace(self.gbm, models={}, dead_columns=None) if self.gbm else None
 
     # ------------------------------------------------------------------ forecasting
 
@@ -293,13 +325,13 @@ class AutoDemand:
             choice = self.choices.get(segment) or min(self.choices.values(), key=lambda c: -c.n_series)
             rows = np.flatnonzero(labels == segment)
             sub = _subpanel(panel, rows)
-            if choice.members == ("global_gbm",) and self.gbm is not None and self.gbm.models:
+            if choice.members == ("global_gbm",) and self.gbm.models and self.intervals == "model":
                 quantiles = self.gbm.predict_quantiles(sub)
                 for q in QUANTILES:
                     out[q][rows] = quantiles[q]
                 continue
-            got = self._forecasts(sub, choice.members, gbm=self.gbm if self.gbm and self.gbm.models else None)
-            p50 = sum(got[m] for m in choice.members) / len(choice.members)
+            got = self._forecasts(sub, choice.members, gbm=self.gbm if self.gbm.models else None)
+            p50 = np.mean([got[m] for m in choice.members], axis=0)
             out[0.5][rows] = p50
             spread = noise[rows][:, None]
             out[0.1][rows] = np.clip(p50 + choice.residual_quantiles[0.1] * spread, 0.0, p50)
@@ -316,4 +348,4 @@ class AutoDemand:
         return [self.choices[s].as_dict() for s in SEGMENTS if s in self.choices]
 
     def describe(self) -> dict[str, Any]:
-        return {"selection": self.selection(), "table": self.table}
+        return {"selection": self.selection(), "table": self.table, "failed_candidates": self.failed}
