@@ -24,6 +24,10 @@ import pandas as pd
 
 from minimarket.forecast.demand import SEASON, Panel
 
+os.environ.setdefault("NIXTLA_NUMBA_CACHE", "1")
+"""statsforecast compiles its models with numba at first use (tens of seconds); cached on disk, the next
+processes skip it. Set before statsforecast is imported (it is only imported inside the functions)."""
+
 WINDOW = {"D": 364, "W": 156, "M": 120}
 MAX_SEASON_ETS = 24
 """statsforecast's ETS does not fit a seasonal component longer than this (weekly data: 52)."""
