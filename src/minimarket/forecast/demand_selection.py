@@ -176,7 +176,7 @@ class AutoDemand:
     # ------------------------------------------------------------------ selection
 
     def _inner_origins(self, t: int) -> list[int]:
-        min_train = self.horizon + 2 * SEASON[self.freq]
+        min_train = self.horizon + SEASON[self.freq] + 1  # the GBM's first origin needs a season behind it
         folds = min(self.inner_folds, (t - min_train) // self.horizon)
         if folds < 1:
             raise DemandDataError(

@@ -16,7 +16,12 @@ WEEKDAY = np.array([0.8, 0.8, 0.85, 0.9, 1.0, 1.5, 1.3])  # Monday .. Sunday
 
 
 def transaction_log(
-    *, items: int = 80, days: int = 150, seed: int = 0, start: str = "2016-10-30", top_rates: tuple[float, ...] = (30, 20)
+    *,
+    items: int = 80,
+    days: int = 150,
+    seed: int = 0,
+    start: str = "2016-10-30",
+    top_rates: tuple[float, ...] = (30, 20),
 ) -> pd.DataFrame:
     """Rows ``Transaction``, ``Date``, ``Item``: ``items`` products over ``days`` days."""
     rng = np.random.default_rng(seed)

@@ -41,9 +41,7 @@ def test_served_model_routes_segments_and_a_zero_forecast_is_refused() -> None:
     assert forecast.loc[forecast["sku"] == best, "p10"].gt(0).all()
 
     # the raw-ratio GBM of old forecasts 0 everywhere on this log: the gate refuses it with figures
-    broken = train_and_register(
-        sales, horizon=7, models="global_gbm", params={**FAST_GBM, "relative_target": False}
-    )
+    broken = train_and_register(sales, horizon=7, models="global_gbm", params={**FAST_GBM, "relative_target": False})
     assert broken.guard is not None and not broken.guard.ok
     assert broken.decision is not None and not broken.decision.promoted
     reason = broken.decision.reason
