@@ -217,7 +217,7 @@ class AutoDemand:
                 full[rows] = got[name]
                 preds[name].append(full)
             if len(sample):
-                local = np.array([i for i, r in enumerate(rows) if r in set(sample.tolist())], dtype=int)
+                local = np.flatnonzero(np.isin(rows, sample))
                 full = np.full((n, h), np.nan)
                 if len(local):
                     full[rows[local]] = self._forecasts(_subpanel(train, local), ["prophet"])["prophet"]
