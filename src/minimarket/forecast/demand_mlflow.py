@@ -41,6 +41,7 @@ from minimarket.forecast.demand import (
 )
 from minimarket.forecast.demand_guard import GuardVerdict, check_forecast
 from minimarket.forecast.demand_selection import CANDIDATES, AutoDemand
+from minimarket.workspace import RunContext, command_context
 
 LOG = logging.getLogger(__name__)
 MODEL_NAME = "demand-forecaster"
@@ -149,9 +150,52 @@ def holdout_score(model: Any, panel: Panel) -> HoldoutScore:
     )
 
 
-def holdout_wape(model: Any, panel: Panel) -> float:
-    """WAPE of ``model``'s configuration refitted without the last horizon, on that horizon."""
-    return holdout_score(model, panel).wape
+GATE_EVAL_DAYS = 28
+"""The gate scores every version on the same last 28 days, whatever its horizon."""
+
+
+def holdout_wape(model: Any, panel: Panel, days: int | None = None) -> float:
+    """Refit a copy of ``model``'s configuration (selection included) on all but the last ``days`` (default:
+    its horizon) and score its forecasts of those days, made from successive origins ``horizon`` days apart
+    when ``days`` is longer."""
+    days = days or model.horizon
+    origin = panel.values.shape[1] - 1 - days
+    train = panel.truncate(origin)
+    index = {s: i for i, s in enumerate(panel.series)}
+    rows = np.array([index[s] for s in train.series])
+    actual = np.nan_to_num(panel.values[rows, origin + 1 :], nan=0.0)
+    fresh = fresh_copy(model).fit(train)
+    predicted = np.zeros_like(actual)
+    for start in range(0, days, model.horizon):
+        history = panel.truncate(origin + start)
+        where = {s: i for i, s in enumerate(history.series)}
+        ahead = fresh.predict(history)[[where[s] for s in train.series]]
+        width = min(model.horizon, days - start)
+        predicted[:, start : start + width] = ahead[:, :width]
+    return metrics.wape(actual.ravel(), predicted.ravel())
+
+
+def evaluation_set(panel: Panel, days: int = GATE_EVAL_DAYS) -> tracking.EvaluationSet:
+    """The gate's evaluation set: the last ``days`` days of every series sold before them; each version is
+    refit on the days before and scored by WAPE there (see :func:`holdout_wape`). A short history gives a
+    third of its days."""
+    days = max(1, min(days, panel.values.shape[1] // 3))
+    origin = panel.values.shape[1] - 1 - days
+    n_series = panel.truncate(origin).n_series
+
+    def score(uri: str) -> float:
+        return holdout_wape(mlflow.pyfunc.load_model(uri).unwrap_python_model().model, panel, days)
+
+    return tracking.EvaluationSet(
+        description=f"last {days} days ({panel.periods[origin + 1].date()}..{panel.periods[-1].date()}), "
+        f"{n_series} series",
+        size=n_series,
+        digest=tracking.fingerprint(panel.values.tobytes(), list(panel.series), str(panel.periods[-1]), days),
+        score=score,
+    )
+
+
+GATE_POLICY = tracking.GatePolicy(metric=GATE_METRIC, lower_is_better=True)
 
 
 @dataclass
@@ -165,6 +209,7 @@ class DemandTrainOutcome:
     guard: GuardVerdict | None = None
     holdout: pd.DataFrame | None = None
     panel: Panel | None = None
+    note: str = ""
 
 
 def make_model(models: str | list[str] = "auto", horizon: int = 28, folds: int = 2, **gbm: Any) -> Any:
@@ -191,13 +236,16 @@ def _train_and_register(
     models: str | list[str] = "auto",
     folds: int = 2,
     use_prices: bool = True,
-    register: bool = True,
+    context: RunContext | None = None,
     params: dict[str, Any] | None = None,
+    policy: tracking.GatePolicy = GATE_POLICY,
 ) -> DemandTrainOutcome:
     """Fit the demand model on all of ``sales`` (date, sku, quantity[, unit_price]), log its holdout
-    WAPE and P10-P90 coverage next to seasonal naive, register a version and gate it against the
-    champion; a version the guard refuses is registered but never promoted."""
+    WAPE and P10-P90 coverage next to seasonal naive and publish it (registered and gated unless
+    ``context`` is a scratch run not asked to promote). The guard is one of the gate's pre-gate checks: a
+    version it refuses is registered but never promoted, with the figures in the gate's reason."""
     quiet_library_logs()
+    context = context or command_context("demand train")
     price_col = "unit_price" if use_prices and "unit_price" in sales.columns else None
     panel = build_panel(sales, price_col=price_col)
     model = make_model(models, horizon, folds, **(params or {}))
@@ -230,20 +278,24 @@ def _train_and_register(
     for row in selection:
         if row["wape"] is not None:
             values[f"inner_wape_{row['segment']}"] = row["wape"]
-    run_name = f"demand-{panel.periods[-1].date()}-h{horizon}"
-    with mlflow.start_run(run_name=run_name) as run:
-        mlflow.log_params(
-            {
-                "horizon": horizon,
-                "models": models if isinstance(models, str) else ",".join(models),
-                "inner_folds": folds,
-                "n_series": panel.n_series,
-                "n_periods": panel.values.shape[1],
-                "last_date": str(panel.periods[-1].date()),
-                "use_prices": bool(price_col),
-                **{f"served_{row['segment']}": row["model"] for row in selection},
-            }
-        )
+    logged = {
+        "horizon": horizon,
+        "models": models if isinstance(models, str) else ",".join(models),
+        "inner_folds": folds,
+        "n_series": panel.n_series,
+        "n_periods": panel.values.shape[1],
+        "last_date": str(panel.periods[-1].date()),
+        "use_prices": bool(price_col),
+        **{f"served_{row['segment']}": row["model"] for row in selection},
+    }
+    guarded = dataclasses.replace(policy, checks=(*policy.checks, lambda _uri: None if verdict.ok else verdict.message))
+    with tracking.tracked_run(
+        EXPERIMENT,
+        f"demand-{panel.periods[-1].date()}-h{horizon}",
+        context=context,
+        data_version=tracking.fingerprint(sales),
+        params=logged,
+    ) as run:
         mlflow.log_metrics({k: v for k, v in values.items() if np.isfinite(v)})
         mlflow.set_tag("guard", verdict.message)
         python_model = DemandPyfunc(model, bool(price_col))
@@ -268,25 +320,26 @@ def _train_and_register(
             signature=signature,
             pip_requirements=tracking.pinned_requirements(*REQUIREMENTS),
         )
-        version = decision = None
-        if register:
-            version = tracking.register(info.model_uri, MODEL_NAME, tags={"last_date": str(panel.periods[-1].date())})
-            if not verdict.ok:
-                decision = tracking.refuse_promotion(
-                    MODEL_NAME, version, metric=GATE_METRIC, challenger_value=score.wape, reason=verdict.message
-                )
-            else:
-
-                def evaluate(uri: str) -> float:
-                    """The champion's configuration through the same refit-and-score holdout."""
-                    champion = mlflow.pyfunc.load_model(uri).unwrap_python_model()
-                    return holdout_score(dataclasses.replace(champion.model, horizon=horizon), panel).wape
-
-                decision = tracking.promotion_gate(
-                    MODEL_NAME, version, metric=GATE_METRIC, challenger_value=score.wape, evaluate=evaluate
-                )
+        published = run.publish(
+            info.model_uri,
+            MODEL_NAME,
+            policy=guarded,
+            evaluation=lambda: evaluation_set(panel),
+            tags={"last_date": str(panel.periods[-1].date())},
+        )
     table = model.table if isinstance(model, AutoDemand) else []
-    return DemandTrainOutcome(run.info.run_id, version, decision, values, selection, table, verdict, score.frame, panel)
+    return DemandTrainOutcome(
+        run.run_id,
+        published.version,
+        published.decision,
+        values,
+        selection,
+        table,
+        verdict,
+        score.frame,
+        panel,
+        published.note,
+    )
 
 
 def train_and_register(*args: Any, **kwargs: Any) -> Any:
