@@ -7,6 +7,7 @@ asked for explicitly with ``session_scope(all_shops=True)`` or the execution opt
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,10 +30,35 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _engines: dict[str, Engine] = {}
 _upgraded: set[str] = set()
 _lock = threading.Lock()
+_migrating = threading.Lock()
 
 
 class CrossShopWrite(RuntimeError):
     """A session scoped to one shop tried to write a row of another shop."""
+
+
+class InvalidShopCode(ValueError):
+    """A shop code that does not follow :data:`SHOP_CODE` (Spanish message)."""
+
+
+class UnknownShop(LookupError):
+    """No shop has this code (and the caller did not ask to create it)."""
+
+
+SHOP_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+"""A shop code: 1 to 40 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit."""
+
+
+def check_shop_code(code: str) -> str:
+    """``code`` without surrounding spaces if it is a valid shop code; :class:`InvalidShopCode` otherwise."""
+    value = code.strip() if isinstance(code, str) else ""
+    if not SHOP_CODE.fullmatch(value):
+        shown = code[:40] if isinstance(code, str) else code
+        raise InvalidShopCode(
+            f"código de comercio {shown!r} inválido: use de 1 a 40 letras (sin acentos), números, '.', '_' o '-', "
+            "empezando por una letra o un número"
+        )
+    return value
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -114,23 +140,29 @@ def ensure_database(url: str | None = None) -> None:
     resolved = database_url(url)
     if resolved in _upgraded:
         return
-    if current_revision(resolved) != head_revision():
-        upgrade_database(resolved)
-    _upgraded.add(resolved)
+    with _migrating:  # threads of one process (a service's workers) racing on a fresh database migrate once
+        if resolved in _upgraded:
+            return
+        if current_revision(resolved) != head_revision():
+            upgrade_database(resolved)
+        _upgraded.add(resolved)
 
 
 def ensure_shop(session: Session, code: str, name: str | None = None) -> Shop:
-    """The shop with ``code``, created if missing."""
+    """The shop with ``code`` (validated, trimmed), created if missing."""
+    code = check_shop_code(code)
     shop = session.scalars(select(Shop).where(Shop.code == code)).one_or_none()
     if shop is None:
-        shop = Shop(code=code, name=name or code)
+        label = " ".join((name or code).split())[:200] or code
+        shop = Shop(code=code, name=label)
         session.add(shop)
         session.flush()
     return shop
 
 
 def find_shop(session: Session, code: str) -> Shop | None:
-    return session.scalars(select(Shop).where(Shop.code == code)).one_or_none()
+    """The shop with ``code`` (validated, trimmed), or None."""
+    return session.scalars(select(Shop).where(Shop.code == check_shop_code(code))).one_or_none()
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -186,7 +218,8 @@ def session_scope(
                 else:
                     found = find_shop(session, code)
                     if found is None:
-                        raise LookupError(f"unknown shop {code!r}")
+                        name = code.strip()
+                        raise UnknownShop(f"no existe el comercio {name!r}; créelo con 'minimarket shop create {name}'")
                     shop_row = found
                 session.info["shop_id"] = shop_row.id
                 session.info["shop_code"] = shop_row.code
