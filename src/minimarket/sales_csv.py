@@ -478,3 +478,23 @@ def read_sales_csv(
         table.unit_prices.append(row.unit_price)
         table.stores.append(row.store)
     return table
+
+
+QUANTITY_NAMES = ("quantity", "qty", "cantidad", "cant", "unidades", "units", "unit_sales", "sales_units")
+"""Column names that mean "units sold" (compared case-insensitively, spaces and dashes as '_')."""
+
+
+def read_header(source: str | Path | bytes, *, delimiter: str | None = None, encoding: str | None = None) -> list[str]:
+    """The column names of a sales CSV (same decoding and delimiter sniffing as :func:`iter_sales_csv`)."""
+    chosen = encoding or scan_file(source)[0]
+    with _text(source, chosen) as stream:
+        row = next(csv.reader(stream, delimiter=_sniff(stream, delimiter)), [])
+    return [name.strip() for name in row]
+
+
+def guess_quantity_column(header: Sequence[str]) -> str | None:
+    """The header's column named like a quantity (``quantity``, ``cantidad``, ``unidades`` …), if any."""
+    for name in header:
+        if name.strip().lower().replace(" ", "_").replace("-", "_") in QUANTITY_NAMES:
+            return name
+    return None

@@ -70,6 +70,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "minimarket_read_only"
+"""Execution option: this transaction only reads (SQLite then begins it deferred instead of immediate)."""
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """Begin SQLite transactions ourselves (the driver's own handling is off): ``BEGIN IMMEDIATE`` takes the
+    write lock up front, so two writers queue on the busy timeout instead of one failing with "database is
+    locked" when its read snapshot cannot be upgraded to a write; a read-only transaction begins deferred."""
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
 def database_url(url: str | None = None) -> str:
     """The URL to use: the given one, else ``MINIMARKET_DATABASE_URL``, else the SQLite file under var/."""
     return url or get_settings().sqlalchemy_url
@@ -86,8 +98,9 @@ def get_engine(url: str | None = None) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(resolved, connect_args={"timeout": 30})
+            engine = create_engine(resolved, connect_args={"timeout": 30, "isolation_level": None})
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(resolved, pool_pre_ping=True)
         _engines[resolved] = engine
@@ -200,17 +213,21 @@ def session_scope(
     url: str | None = None,
     all_shops: bool = False,
     create_shop: bool = True,
+    read_only: bool = False,
 ) -> Iterator[Session]:
     """A transaction scoped to one shop (the default shop unless ``shop`` names another).
 
     Commits on success, rolls back on any error. ``all_shops=True`` opens an unscoped session for
-    cross-shop reports and administration.
+    cross-shop reports and administration. ``read_only=True`` marks a transaction that only reads (on
+    SQLite it then does not take the write lock, so it never waits for writers).
     """
     settings = get_settings()
     resolved = database_url(url)
     ensure_database(resolved)
     with Session(get_engine(resolved), expire_on_commit=False) as session:
         try:
+            if read_only:
+                session.connection(execution_options={READ_ONLY: True})
             if not all_shops:
                 code = shop or settings.default_shop_code
                 if create_shop:
