@@ -15,7 +15,10 @@
    against their ground truth, with the unit column dropped on some box lines (the price must decide) and box
    prices planted on unit lines (the implausible-cost check must flag them).
 
-    .venv/bin/python benchmarks/accounting.py [--synth-n 60] [--synth-kind pdf] [--real DIR] [--month-n 300]
+    .venv/bin/python benchmarks/accounting.py [--synth-n 60] [--synth-kind pdf] [--real DIR] [--month-n 300] [--quick]
+
+The ``figures`` list (the contract of ``make bench``) gives, per part, what was found against what was planted (or
+compared): ratio 1 is every case found, every field equal; and the false flags, which must be 0.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from minimarket.accounting.libro_iva import read_book, write_book
 from minimarket.accounting.periods import parse_period
 from minimarket.accounting.reconcile import Reconciliation, reconcile
 from minimarket.accounting.shop import book_for_period
+from minimarket.bench.figures import Figure, emit, figure, quick_arg, with_figures
 from minimarket.catalog import bundled_catalog
 from minimarket.config import REPO_ROOT
 from minimarket.domain.afip import DOCUMENT_TYPES, VAT_ALIQUOTS
@@ -436,6 +440,59 @@ def packs(n: int, seed: int) -> dict[str, Any]:
     }
 
 
+def figures_of(out: dict[str, Any]) -> list[Figure]:
+    """The figures contract: planted cases found, false flags, Libro IVA fields equal, boxes converted."""
+    found: list[Figure] = []
+    for part in ("reconciliation_synthetic", "reconciliation_development_set"):
+        totals = out.get(part, {}).get("all_variants")
+        if not totals:
+            continue
+        name = part.replace("reconciliation_", "arca_")
+        found.append(
+            figure(
+                f"{name}.planted_found",
+                totals["found"],
+                totals["planted"],
+                goal=(">=", 1),
+                on="ratio",
+                unit="cases",
+                better="higher",
+            )
+        )
+        found.append(figure(f"{name}.false_flags", totals["false_flags"], goal=("<=", 0), unit="flags", better="lower"))
+    book = out["libro_iva"]
+    equal = book["fields_compared"] - book["differences"]
+    found.append(
+        figure(
+            "libro_iva.fields_equal",
+            equal,
+            book["fields_compared"],
+            goal=(">=", 1),
+            on="ratio",
+            unit="fields",
+            better="higher",
+        )
+    )
+    packs = out["pack_conversion"]
+    found.append(
+        figure("packs.units_right", packs["units_right"], packs["lines"], goal=(">=", 1), on="ratio", better="higher")
+    )
+    found.append(
+        figure(
+            "packs.planted_costs_flagged",
+            packs["planted_flagged"],
+            packs["planted_box_prices_on_unit_lines"],
+            goal=(">=", 1),
+            on="ratio",
+            better="higher",
+        )
+    )
+    found.append(
+        figure("packs.other_lines_flagged", packs["other_lines_flagged"], goal=("<=", 0), unit="lines", better="lower")
+    )
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--synth-n", type=int, default=60, help="Synthetic invoices to read and reconcile")
@@ -445,7 +502,10 @@ def main() -> None:
     parser.add_argument("--pack-n", type=int, default=400, help="Invoices of the pack-conversion check")
     parser.add_argument("--seed", type=int, default=2212)
     parser.add_argument("--workers", type=int, default=2)
+    quick_arg(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.synth_n, args.month_n, args.pack_n = min(args.synth_n, 12), min(args.month_n, 60), min(args.pack_n, 60)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     with tempfile.TemporaryDirectory(prefix="mm-accounting-") as tmp:
         work = Path(tmp)
@@ -460,7 +520,7 @@ def main() -> None:
             )
         out["libro_iva"] = libro_iva(args.month_n, args.seed, work)
         out["pack_conversion"] = packs(args.pack_n, args.seed)
-    print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+    emit(with_figures(out, figures_of(out)))
 
 
 if __name__ == "__main__":

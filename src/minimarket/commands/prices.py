@@ -62,7 +62,12 @@ def suggest_cmd(
 
 @app.command("shelf")
 def shelf_cmd(
-    rule: str = typer.Option("10", "--rule", help="Precio redondo: 10, 50 or 100 (multiples) or 9, 90, 99 (endings)."),
+    rule: str | None = typer.Option(
+        None,
+        "--rule",
+        help="Precio redondo: 10, 50 or 100 (multiples) or 9, 90, 99 (endings); default: the shop's "
+        "MINIMARKET_SHELF_PRICE_RULE (10).",
+    ),
     direction: str = typer.Option("nearest", "--direction", help="nearest (default) or up."),
     review_days: int = typer.Option(7, "--review-days", min=1, help="Days between restocks besides lead time."),
     markup: list[str] = typer.Option([], "--markup", help="Override one category's markup, CATEGORY=PCT (repeatable)."),
@@ -78,6 +83,7 @@ def shelf_cmd(
 ) -> None:
     """Shelf prices a shop prints: the suggestion rounded to the precio redondo, never below cost + the category's
     minimum margin, with the effective margin; supplier price rises with their invoice lines as evidence."""
+    from minimarket.config import get_settings
     from minimarket.forecast.inflation import InflationForecaster
     from minimarket.forecast.inflation_update import current_data
     from minimarket.forecast.policies import PolicyError, load_policies
@@ -100,7 +106,7 @@ def shelf_cmd(
                 session,
                 monthly_forecast_pct=forecast["pct"].tolist(),
                 known_monthly_pct=known,
-                rule=rule,
+                rule=rule or get_settings().shelf_price_rule,
                 direction="up" if direction == "up" else "nearest",
                 review_period_days=review_days,
                 policies=policies,

@@ -289,7 +289,7 @@ class AccountantDesk:
     # --- Precios de góndola -----------------------------------------------------------------------------------
 
     def _shelf_section(self) -> list[widgets.Widget]:
-        self.rule = widgets.Dropdown(options=RULES, value="10", description="Precio redondo")
+        self.rule = widgets.Dropdown(options=RULES, value=self.settings.shelf_price_rule, description="Precio redondo")
         self.rule.observe(self._shelf, names="value")
         self.shelf_box = widgets.VBox()
         self.shelf_box.add_class("mm-shelf")

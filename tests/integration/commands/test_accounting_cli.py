@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from minimarket.catalog import bundled_catalog
 from minimarket.cli import app
+from minimarket.config import get_settings
 from minimarket.store.db import session_scope
 from minimarket.store.invoices import save_extracted
 from minimarket.synth.arca import export_bytes, plant_cases, row_from_invoice
@@ -103,7 +104,7 @@ def test_iva_libro_writes_both_files(shop: Path) -> None:
     assert len(lines) == 16 and all(len(line) == 325 for line in lines[:-1])
 
 
-def test_purchase_drafts_shelf_prices_and_packs(shop: Path) -> None:
+def test_purchase_drafts_shelf_prices_and_packs(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     drafts = runner.invoke(app, ["purchases", "drafts", "--budget", "500.000,00", "--today", "2026-09-14"])
     assert drafts.exit_code == 0, drafts.output
     plan = json.loads(drafts.stdout)
@@ -120,6 +121,11 @@ def test_purchase_drafts_shelf_prices_and_packs(shop: Path) -> None:
     for item in report["suggestions"]:
         assert item["shelf_price"].endswith("90.00") and float(item["shelf_price"]) >= float(item["floor_price"])
     assert runner.invoke(app, ["prices", "shelf", "--rule", "7"]).exit_code == 2
+    monkeypatch.setenv("MINIMARKET_SHELF_PRICE_RULE", "99")  # the shop's own rule, without --rule
+    get_settings.cache_clear()
+    house = json.loads(runner.invoke(app, ["prices", "shelf"]).stdout)
+    assert house["rounding_rule"] == "terminado en 99" and house["suggestions"]
+    assert all(item["shelf_price"].endswith("99.00") for item in house["suggestions"])
 
     packs = json.loads(runner.invoke(app, ["packs", "report"]).stdout)
     assert packs["lines"] > 0 and packs["implausible"] == 0

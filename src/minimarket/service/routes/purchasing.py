@@ -67,8 +67,10 @@ async def purchase_drafts(
 
 
 class ShelfQuery(BaseModel):
-    rule: Literal["10", "50", "100", "9", "90", "99"] = Field(
-        "10", description="Precio redondo: múltiplos de 10, 50 o 100, o terminado en 9, 90 o 99."
+    rule: Literal["10", "50", "100", "9", "90", "99"] | None = Field(
+        None,
+        description="Precio redondo: múltiplos de 10, 50 o 100, o terminado en 9, 90 o 99 (por omisión, la regla "
+        "del comercio: MINIMARKET_SHELF_PRICE_RULE).",
     )
     direction: Literal["nearest", "up"] = Field("nearest", description="Al más cercano o siempre hacia arriba.")
     review_days: int = Field(7, ge=1, le=90)
@@ -108,7 +110,7 @@ async def shelf_prices(
                 session,
                 monthly_forecast_pct=monthly,
                 known_monthly_pct=known,
-                rule=body.rule,
+                rule=body.rule or rt.settings.shelf_price_rule,
                 direction=body.direction,
                 review_period_days=body.review_days,
                 policies=policies,
