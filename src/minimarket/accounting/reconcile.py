@@ -12,7 +12,10 @@ Rows and stored invoices are matched by fiscal key (issuer CUIT, AFIP code, poin
   whose key differs in one field from a matched one, with the same issuer, date and total);
 - **key_mismatch**: an unmatched row and an unmatched stored invoice of the same issuer with the same total whose
   keys differ in one field — most likely a misread (or mistyped) number, type or point of sale; reported as such
-  rather than as one missing invoice on each side;
+  rather than as one missing invoice on each side. A stored invoice whose key the reader could not read whole
+  (still in review) is paired the same way on the fields it has;
+- **incomplete_key**: a stored invoice of the period (dated) without a whole key and no row it could be: it cannot be
+  looked up in ARCA until its review is finished (not reported as missing in ARCA, which it may not be);
 - **corrected_keys**: stored invoices whose key fields a person corrected by hand (from a photo, usually), with
   whether ARCA confirms the corrected key.
 
@@ -123,7 +126,10 @@ class Finding:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        cuit, code, pos, number = self.key if self.key is not None else (None, None, None, None)
+        if self.key is not None:
+            cuit, code, pos, number = self.key
+        else:  # a key read in part: what was read
+            cuit, code, pos, number = (self.extra.get("store_key", {}).get(name) for name in KEY_FIELDS)
         out: dict[str, Any] = {
             "issuer_cuit": cuit,
             "afip_code": code,
@@ -158,6 +164,7 @@ class Reconciliation:
     key_mismatch: list[Finding]
     corrected_keys: list[Finding]
     outside_period: int = 0
+    incomplete_key: list[Finding] = field(default_factory=list)
 
     @property
     def flags(self) -> int:
@@ -168,6 +175,7 @@ class Reconciliation:
             + len(self.amount_mismatch)
             + len(self.duplicates)
             + len(self.key_mismatch)
+            + len(self.incomplete_key)
         )
 
     def counts(self) -> dict[str, int]:
@@ -179,6 +187,7 @@ class Reconciliation:
             "duplicates": len(self.duplicates),
             "key_mismatch": len(self.key_mismatch),
             "corrected_keys": len(self.corrected_keys),
+            "incomplete_key": len(self.incomplete_key),
             "outside_period": self.outside_period,
         }
 
@@ -191,6 +200,7 @@ class Reconciliation:
             "duplicates": [f.as_dict() for f in self.duplicates],
             "key_mismatch": [f.as_dict() for f in self.key_mismatch],
             "corrected_keys": [f.as_dict() for f in self.corrected_keys],
+            "incomplete_key": [f.as_dict() for f in self.incomplete_key],
             "summary": {
                 **self.counts(),
                 "flags": self.flags,
@@ -209,6 +219,7 @@ class Reconciliation:
             *self.amount_mismatch,
             *self.duplicates,
             *self.key_mismatch,
+            *self.incomplete_key,
             *self.corrected_keys,
         ]
 
@@ -318,14 +329,31 @@ def _key_difference(a: FiscalKey, b: FiscalKey) -> list[str]:
 
 
 def _near(row: ArcaRow, invoice: StoredInvoice) -> list[str] | None:
-    """The one key field in which they differ, if the row and the invoice are probably the same paper."""
-    key = invoice.key
-    if key is None or key[0] != row.issuer_cuit or _differs(row.total, invoice.total):
+    """The one key field in which they differ (or the key fields not read), if the row and the invoice are probably
+    the same paper."""
+    if invoice.total is None or _differs(row.total, invoice.total):
         return None
     if invoice.issue_date is not None and abs((invoice.issue_date - row.issue_date).days) > NEAR_DAYS:
         return None
+    key = invoice.key
+    if key is None:
+        return _unread(row, invoice)
+    if key[0] != row.issuer_cuit:
+        return None
     fields = _key_difference(row.key, key)
     return fields if len(fields) == 1 else None
+
+
+def _unread(row: ArcaRow, invoice: StoredInvoice) -> list[str] | None:
+    """The key fields the reader left empty, if every field it did read is the row's (dated, and at most two
+    missing: a paper is not recognised by its total alone)."""
+    values = (invoice.issuer_cuit, invoice.afip_code, invoice.point_of_sale, invoice.number)
+    missing = [name for name, value in zip(KEY_FIELDS, values, strict=True) if value is None]
+    if invoice.issue_date is None or len(missing) > 2:
+        return None
+    if any(value is not None and value != wanted for value, wanted in zip(values, row.key, strict=True)):
+        return None
+    return missing
 
 
 def _in_scope(day: dt.date | None, start: dt.date | None, end: dt.date | None) -> bool:
@@ -416,7 +444,12 @@ def reconcile(export: ArcaExport, stored: Iterable[StoredInvoice], period: Perio
             extra={"status": invoice.status, "source_file": invoice.source_file},
         )
         for invoice in rest_invoices
-        if _in_scope(invoice.issue_date, start, end)
+        if invoice.key is not None and _in_scope(invoice.issue_date, start, end)
+    ]
+    incomplete = [
+        _incomplete(invoice)
+        for invoice in rest_invoices
+        if invoice.key is None and _in_scope(invoice.issue_date, start, end)
     ]
     corrected = _corrected_keys(invoices, first, start, end)
     return Reconciliation(
@@ -432,6 +465,25 @@ def reconcile(export: ArcaExport, stored: Iterable[StoredInvoice], period: Perio
         key_mismatch=sorted(near, key=_order),
         corrected_keys=sorted(corrected, key=_order),
         outside_period=outside,
+        incomplete_key=sorted(incomplete, key=_order),
+    )
+
+
+def _incomplete(invoice: StoredInvoice) -> Finding:
+    values = {name: getattr(invoice, name) for name in KEY_FIELDS}
+    missing = [name for name, value in values.items() if value is None]
+    return Finding(
+        "incomplete_key",
+        None,
+        f"Factura {invoice.invoice_id} ({invoice.issuer_name or invoice.issuer_cuit or 'emisor sin leer'}, "
+        f"{invoice.source_file or 'sin archivo'}) por {_money(invoice.total)}: no se leyó {_field_names(missing)} y "
+        "no se la puede buscar en ARCA; complete su revisión y vuelva a conciliar.",
+        (invoice.invoice_id,),
+        (),
+        invoice.issuer_name,
+        invoice.issue_date,
+        invoice.total,
+        extra={"status": invoice.status, "source_file": invoice.source_file, "store_key": values},
     )
 
 
@@ -486,7 +538,7 @@ def _pair_near(
     paired: set[int] = set()
     left: list[StoredInvoice] = []
     for invoice in invoices:
-        same_issuer = by_issuer.get(invoice.issuer_cuit or "", [])
+        same_issuer = by_issuer.get(invoice.issuer_cuit, []) if invoice.issuer_cuit else rows
         pair = next(
             (
                 (row, fields)
@@ -498,29 +550,15 @@ def _pair_near(
         if pair is not None:
             row, fields = pair
             paired.add(id(row))
-            assert invoice.key is not None
-            corrected = f" (ya corregido a mano: {', '.join(invoice.corrected_key)})" if invoice.corrected_key else ""
-            near.append(
-                Finding(
-                    "key_mismatch",
-                    row.key,
-                    f"{_label(row.key)} de ARCA y {_label(invoice.key)} cargada (factura {invoice.invoice_id}) tienen "
-                    f"el mismo emisor y total {_money(row.total)} y difieren en {_field_names(fields)}: probablemente "
-                    f"se leyó mal{corrected}; corrija la factura cargada.",
-                    (invoice.invoice_id,),
-                    (row.line,),
-                    row.issuer_name or invoice.issuer_name,
-                    row.issue_date,
-                    row.total,
-                    extra={"store_key": _key_dict(invoice.key), "differs_in": fields},
-                )
-            )
+            near.append(_key_mismatch(row, invoice, fields))
             continue
         twin = next(
             (
                 (key, other)
                 for key, other in matched_by_issuer.get(invoice.issuer_cuit or "", [])
-                if _near(first[key], invoice) is not None and other.invoice_id != invoice.invoice_id
+                if invoice.key is not None
+                and _near(first[key], invoice) is not None
+                and other.invoice_id != invoice.invoice_id
             ),
             None,
         )
@@ -544,6 +582,36 @@ def _pair_near(
             continue
         left.append(invoice)
     return near, twice, [row for row in rows if id(row) not in paired], left
+
+
+def _key_mismatch(row: ArcaRow, invoice: StoredInvoice, fields: list[str]) -> Finding:
+    if invoice.key is None:
+        source = invoice.source_file or "sin archivo"
+        detail = (
+            f"{_label(row.key)} de ARCA y la factura {invoice.invoice_id} cargada ({source}) tienen el mismo total "
+            f"{_money(row.total)} y fecha cercana, pero no se leyó "
+            f"{_field_names(fields)}: probablemente es la misma; complete la revisión con la clave de ARCA."
+        )
+        store_key = {name: getattr(invoice, name) for name in KEY_FIELDS}
+    else:
+        corrected = f" (ya corregido a mano: {', '.join(invoice.corrected_key)})" if invoice.corrected_key else ""
+        detail = (
+            f"{_label(row.key)} de ARCA y {_label(invoice.key)} cargada (factura {invoice.invoice_id}) tienen el mismo "
+            f"emisor y total {_money(row.total)} y difieren en {_field_names(fields)}: probablemente se leyó "
+            f"mal{corrected}; corrija la factura cargada."
+        )
+        store_key = _key_dict(invoice.key)
+    return Finding(
+        "key_mismatch",
+        row.key,
+        detail,
+        (invoice.invoice_id,),
+        (row.line,),
+        row.issuer_name or invoice.issuer_name,
+        row.issue_date,
+        row.total,
+        extra={"store_key": store_key, "differs_in": fields, "status": invoice.status},
+    )
 
 
 _FIELD_NAMES = {

@@ -18,6 +18,7 @@ KIND_LABELS = {
     "amount_mismatch": "Importes distintos",
     "duplicates": "Duplicada",
     "key_mismatch": "Clave probablemente mal leída",
+    "incomplete_key": "Sin clave completa (en revisión)",
     "corrected_keys": "Clave corregida a mano",
 }
 """The report's lists in the order a person reads them, with their Spanish names."""

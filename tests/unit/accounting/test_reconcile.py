@@ -67,6 +67,25 @@ def test_a_misread_number_is_one_key_mismatch_not_two_missing(invoices: list[Ext
     assert "se leyó mal" in finding.detail
 
 
+def test_a_key_the_reader_left_incomplete_is_paired_or_listed_never_missing_in_arca(
+    invoices: list[ExtractedInvoice],
+) -> None:
+    read, alone = invoices[2], invoices[3]
+    export = read_export_bytes(export_bytes([row_from_invoice(read)], generation="G2"), "mc.csv")
+    unread_number = StoredInvoice.from_invoice(read.model_copy(update={"number": None}), 5, "needs_review")
+    unread_issuer = StoredInvoice.from_invoice(
+        alone.model_copy(update={"issuer_cuit": None, "issue_date": read.issue_date}), 6, "needs_review"
+    )
+    result = reconcile(export, [unread_number, unread_issuer])
+    assert not result.missing_in_store and not result.missing_in_arca
+    (paired,) = result.key_mismatch
+    assert paired.invoice_ids == (5,) and paired.extra["differs_in"] == ["number"]
+    assert "no se leyó el número" in paired.detail
+    (listed,) = result.incomplete_key
+    assert listed.invoice_ids == (6,) and listed.key is None and "no se la puede buscar en ARCA" in listed.detail
+    assert result.flags == 2 and result.as_dict()["incomplete_key"][0]["issuer_cuit"] is None
+
+
 def test_the_same_invoice_loaded_twice_is_a_duplicate(invoices: list[ExtractedInvoice]) -> None:
     invoice = invoices[1]
     copy = invoice.model_copy(update={"point_of_sale": int(invoice.point_of_sale or 0) + 1})
