@@ -120,6 +120,7 @@ def test_drafts_shelf_prices_and_pack_conversions(manager: MinimarketClient, see
     shelf = manager.shelf_prices(rule="99", min_margins={"Yerba e infusiones": 20})
     priced = [s for s in shelf["suggestions"] if s["category"] == "Yerba e infusiones"]
     assert priced and all(s["shelf_price"].endswith("99.00") and s["min_margin_pct"] == "20.00" for s in priced)
+    assert manager.shelf_prices()["rounding_rule"] == "múltiplo de $ 10"  # the server's MINIMARKET_SHELF_PRICE_RULE
     packs = manager.pack_conversions()
     assert packs["lines"] > 0
     confirmed = manager.confirm_pack("30119039416", "YER-0001", 12)
