@@ -273,13 +273,26 @@ def test_reconciling_an_arca_export_in_the_accountant_page(
     page.wait_for_selector(".mm-libro .mm-kpi")
     assert page.locator(".mm-libro a.mm-download[download$='.txt']").count() == 2
     assert page.locator(".mm-shelf table.mm-table tbody tr").count() > 0
-    page.locator(".mm-arca-upload input[type=file]").set_input_files(str(export))
+    with page.expect_file_chooser() as chooser:  # ipywidgets' upload keeps its <input type=file> out of the page
+        page.locator(".mm-arca-upload").click()
+    chooser.value.set_files(str(export))
+    page.wait_for_selector(".mm-arca-upload:has-text('Elegir archivo (1)')")  # read by the browser, sent to the kernel
     page.locator(".mm-arca-run").click()
     page.wait_for_selector(".mm-arca-result table.mm-arca-missing_in_arca", timeout=120_000)
     missing = page.inner_text(".mm-arca-result table.mm-arca-missing_in_arca")
     assert left_out in missing.replace("\xa0", " ")
     assert "Cargada, no está en ARCA (1)" in page.inner_text(".mm-arca-result")
     assert page.locator(".mm-arca-result a.mm-download[download$='.csv']").count() == 1
+    assert re.search(r"[\d.]+ líneas de factura pasadas a unidades de góndola", page.inner_text(".mm-packs"))
+
+    page.locator(".mm-budget input").fill("mucho")
+    page.get_by_role("button", name="Armar pedidos").click()
+    page.wait_for_selector(".mm-drafts >> text=no es un importe", timeout=60_000)
+    page.locator(".mm-budget input").fill("150.000")
+    page.get_by_role("button", name="Armar pedidos").click()
+    page.wait_for_selector(".mm-drafts >> text=de una caja de $ 150.000,00", timeout=60_000)
+    spent = re.search(r"proveedores, \$ ([\d.]+,\d\d) de una caja", page.inner_text(".mm-drafts"))
+    assert spent and Decimal(spent.group(1).replace(".", "").replace(",", ".")) <= 150_000
     _no_error(page)
     page.screenshot(path=str(SCREENSHOTS / "contador.png"))
     page.close()
