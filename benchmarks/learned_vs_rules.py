@@ -25,7 +25,7 @@ from typing import Any
 from minimarket.config import get_settings
 from minimarket.documents.ocr.engine import OcrSettings
 from minimarket.learning.dataset import corpus_seed, load_refs, read_samples
-from minimarket.learning.extractor_model import load_extractor
+from minimarket.learning.extractor_pyfunc import load_extractor
 from minimarket.learning.metrics import DocScore, rounded
 from minimarket.learning.train import REPORTED, Evaluation, evaluate
 

@@ -169,16 +169,15 @@ class Evaluation:
 
 def extract_sample(sample: Sample, parts: LearnedExtractor | None) -> dict[str, Any]:
     """The extraction of an already-read sample with ``parts`` (``None``: rules only), as contract JSON."""
-    from minimarket.documents.extract import extract_text, using_learned_parts
     from minimarket.documents.ingest import DocumentError, load_document
+    from minimarket.documents.invoice_reader import InvoiceReader
 
     if sample.text is None:
         return {"status": "rejected", "items": [], "error": {"code": "unread", "message": sample.error or ""}}
     try:
         doc = load_document(sample.ref.path)
-        with using_learned_parts(parts):
-            result = extract_text(sample.text, doc, source_file=sample.name)
-        return result.to_json_dict()
+        reader = InvoiceReader(get_settings(), parts=parts)
+        return reader.extract_text(sample.text, doc, source_file=sample.name).to_json_dict()
     except DocumentError as exc:
         return {"status": "rejected", "items": [], "error": {"code": exc.code, "message": exc.message}}
     except Exception as exc:  # a failure on one document is a wrong document, not a failed run
@@ -204,14 +203,12 @@ def evaluate(samples: Sequence[Sample], parts: LearnedExtractor | None, name: st
 
 
 def _views(sample: Sample) -> tuple[list[Any], Any]:
-    from minimarket.documents.extract import _number_samples
-    from minimarket.documents.linetext import page_view
-    from minimarket.documents.pages import select_pages
-    from minimarket.domain.numbers import detect_number_format
+    """The views of the invoice's pages and their number format: what the item readers read."""
+    from minimarket.documents.interpret import invoice_views
 
     assert sample.text is not None
-    views = select_pages([page_view(p) for p in sample.text.pages]).views
-    return views, detect_number_format(_number_samples(views))
+    seen = invoice_views(sample.text)
+    return seen.views, seen.fmt
 
 
 @dataclass
@@ -682,7 +679,8 @@ def _log_to_mlflow(
     import pandas as pd
 
     from minimarket import tracking
-    from minimarket.learning.extractor_model import InvoiceExtractorPyfunc, save_extractor
+    from minimarket.learning.extractor_model import save_extractor
+    from minimarket.learning.extractor_pyfunc import InvoiceExtractorPyfunc
     from minimarket.learning.figure_glyphs import figure_model_digest
 
     tracking.set_experiment(EXPERIMENT)
@@ -738,7 +736,7 @@ def _log_to_mlflow(
             version = tracking.register(info.model_uri, MODEL_NAME, tags={"test_score": f"{metrics[GATE_METRIC]:.4f}"})
 
             def score_champion(uri: str) -> float:
-                from minimarket.learning.extractor_model import load_extractor
+                from minimarket.learning.extractor_pyfunc import load_extractor
 
                 champion = load_extractor(uri)
                 samples = read_samples(
@@ -754,9 +752,10 @@ def _log_to_mlflow(
                 evaluate=score_champion,
                 lower_is_better=False,
             )
-            from minimarket.learning.runtime import clear_cache
+            if decision.promoted:
+                from minimarket.learning.runtime import remember_parts
 
-            clear_cache()
+                remember_parts(get_settings(), version, run.info.run_id, extractor)
         return run.info.run_id, version, decision
 
 
