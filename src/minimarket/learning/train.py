@@ -473,127 +473,218 @@ def train_extractor(params: TrainParams, progress: Callable[[str], None] | None 
         return _train(params, progress)
 
 
+@dataclass
+class _Corpus:
+    """The labelled documents of a run: synthetic splits and invoices corrected in the store."""
+
+    refs: dict[str, list[DocRef]]
+    corrected: list[DocRef]
+    aliases: list[Alias]
+
+
+@dataclass
+class _Readings:
+    """Every split read with the chosen OCR settings, and the test split with the defaults (for the rules)."""
+
+    train: list[Sample]
+    corrected: list[Sample]
+    val: list[Sample]
+    test: list[Sample]
+    default_test: list[Sample]
+
+
+@dataclass
+class _Choice:
+    """The learned item steps that help on the validation split, and the comparison that chose them."""
+
+    name: str
+    extractor: LearnedExtractor
+    rows: list[dict[str, Any]]
+
+
 def _train(params: TrainParams, progress: Callable[[str], None] | None) -> TrainOutcome:
-    cache = params.resolved_cache_dir()
+    corpus = _corpus(params, progress)
+    chosen_ocr, grid_rows = _choose_ocr(params, corpus, progress)
+    readings = _read_splits(params, corpus, chosen_ocr, progress)
+    row_model, cell_model, fit_info = _classifiers(params, readings, progress)
+    matcher, matcher_info = _matcher(params, corpus, readings, chosen_ocr, row_model, cell_model, progress)
+    base = _base_extractor(params, corpus, chosen_ocr, row_model, cell_model, matcher)
+    choice = _choose_variant(params, base, readings.val, progress)
+    _progress("evaluación en test: reglas vs aprendido", progress)
+    rules_eval = evaluate(readings.default_test, None, "rules")
+    learned_eval = evaluate(readings.test, choice.extractor, "learned")
+    corrections_eval = evaluate(readings.corrected, choice.extractor, "corrections") if readings.corrected else None
+    figures = {
+        "rules": rules_eval.summary(),
+        "learned": learned_eval.summary(),
+        "chosen": {"ocr": chosen_ocr.key, "items": choice.name, **choice.extractor.describe()},
+        "classifiers": rounded(fit_info),
+        "matcher": rounded(matcher_info),
+        "ocr_grid": rounded(grid_rows),
+        "model_choice": rounded(choice.rows),
+    }
+    if corrections_eval is not None:
+        figures["corrections"] = corrections_eval.summary()
+    metrics = _run_metrics(rules_eval, learned_eval, fit_info, matcher_info)
+    _write_figures(params, figures)
+    _progress("registro en MLflow", progress)
+    run_id, version, decision = _log_to_mlflow(
+        params, choice.extractor, figures, metrics, rules_eval, learned_eval, readings.test, corpus.refs["test"]
+    )
+    figures["mlflow"] = {
+        "run_id": run_id,
+        "version": version,
+        "decision": decision.as_dict() if decision is not None else None,
+    }
+    return TrainOutcome(run_id, version, decision, choice.extractor, figures, metrics)
+
+
+def _corpus(params: TrainParams, progress: Callable[[str], None] | None) -> _Corpus:
+    """Synthetic documents with ground truth for every split and kind, and the store's corrections."""
     sizes = {"train": params.n_train, "val": params.n_val, "test": params.n_test}
     _progress(f"datos sintéticos: {sizes} por tipo {params.kinds}", progress)
     folders = generate_corpus(params.resolved_data_dir(), sizes, params.kinds, params.seed, workers=params.workers)
     refs = {split: [r for kind in params.kinds for r in load_refs(folders[split][kind], split)] for split in sizes}
     corrected, aliases = store_labels() if params.use_corrections else ([], [])
     _progress(f"correcciones: {len(corrected)} facturas corregidas, {len(aliases)} alias", progress)
+    return _Corpus(refs, corrected, aliases)
 
-    # 1. OCR settings on the validation split (rules only)
+
+def _choose_ocr(
+    params: TrainParams, corpus: _Corpus, progress: Callable[[str], None] | None
+) -> tuple[OcrSettings, list[dict[str, Any]]]:
+    """The OCR settings of the grid that score best with the rules on the validation scans and photos."""
     from minimarket.learning.ocr_tuning import parse_grid, search
 
     candidates = parse_grid(params.ocr_grid)
-    ocr_refs = [r for r in refs["val"] if r.kind in ("scan", "photo")]
-    grid_rows: list[dict[str, Any]] = []
-    chosen_ocr = OcrSettings()
-    if ocr_refs and len(candidates) > 1:
-        _progress(f"ajuste de OCR: {len(candidates)} configuraciones × {len(ocr_refs)} documentos", progress)
+    ocr_refs = [r for r in corpus.refs["val"] if r.kind in ("scan", "photo")]
+    if not ocr_refs or len(candidates) <= 1:
+        return OcrSettings(), []
+    _progress(f"ajuste de OCR: {len(candidates)} configuraciones × {len(ocr_refs)} documentos", progress)
 
-        def rules_score(samples: list[Sample]) -> tuple[float, dict[str, Any]]:
-            ev = evaluate(samples, None)
-            return ev.score, ev.overall
+    def rules_score(samples: list[Sample]) -> tuple[float, dict[str, Any]]:
+        ev = evaluate(samples, None)
+        return ev.score, ev.overall
 
-        results = search(ocr_refs, candidates, rules_score, cache_dir=cache, workers=params.workers)
-        grid_rows = [r.as_row() for r in results]
-        chosen_ocr = results[0].settings
+    cache = params.resolved_cache_dir()
+    results = search(ocr_refs, candidates, rules_score, cache_dir=cache, workers=params.workers)
+    return results[0].settings, [r.as_row() for r in results]
 
-    # 2. read every split with the chosen settings (and the test split with the defaults for the rules)
-    _progress(f"lectura de documentos (OCR {chosen_ocr.key})", progress)
-    train_samples = read_samples(refs["train"], chosen_ocr, cache_dir=cache, workers=params.workers)
-    corrected_samples = read_samples(corrected, chosen_ocr, cache_dir=cache, workers=params.workers)
-    val_samples = read_samples(refs["val"], chosen_ocr, cache_dir=cache, workers=params.workers)
-    test_samples = read_samples(refs["test"], chosen_ocr, cache_dir=cache, workers=params.workers)
-    default_test = (
-        test_samples
-        if chosen_ocr == OcrSettings()
-        else read_samples(refs["test"], OcrSettings(), cache_dir=cache, workers=params.workers)
-    )
 
-    # 3. classifiers
+def _read_splits(
+    params: TrainParams, corpus: _Corpus, ocr: OcrSettings, progress: Callable[[str], None] | None
+) -> _Readings:
+    _progress(f"lectura de documentos (OCR {ocr.key})", progress)
+    cache, workers = params.resolved_cache_dir(), params.workers
+
+    def read(refs: Sequence[DocRef], settings: OcrSettings) -> list[Sample]:
+        return read_samples(refs, settings, cache_dir=cache, workers=workers)
+
+    train, corrected, val = read(corpus.refs["train"], ocr), read(corpus.corrected, ocr), read(corpus.refs["val"], ocr)
+    test = read(corpus.refs["test"], ocr)
+    default_test = test if ocr == OcrSettings() else read(corpus.refs["test"], OcrSettings())
+    return _Readings(train, corrected, val, test, default_test)
+
+
+def _classifiers(
+    params: TrainParams, readings: _Readings, progress: Callable[[str], None] | None
+) -> tuple[RowModel | None, CellModel | None, dict[str, Any]]:
+    """The row and cell classifiers fitted on the training documents, and their accuracy on validation."""
     _progress("clasificadores de renglones y columnas", progress)
-    train_labels = label_samples([*train_samples, *corrected_samples], params.min_coverage)
-    val_labels = label_samples(val_samples, params.min_coverage)
+    train_labels = label_samples([*readings.train, *readings.corrected], params.min_coverage)
+    val_labels = label_samples(readings.val, params.min_coverage)
     row_model, cell_model, fit_info = _fit_models(train_labels, params.models, params.seed)
     fit_info.update(classifier_report(val_labels, row_model, cell_model))
     fit_info["label_coverage_mean"] = float(np.mean(train_labels.coverage)) if train_labels.coverage else math.nan
+    return row_model, cell_model, fit_info
 
-    # 4. matcher
+
+def _matcher(
+    params: TrainParams,
+    corpus: _Corpus,
+    readings: _Readings,
+    ocr: OcrSettings,
+    row_model: RowModel | None,
+    cell_model: CellModel | None,
+    progress: Callable[[str], None] | None,
+) -> tuple[ProductMatcher | None, dict[str, Any]]:
+    """The catalog matcher, calibrated on descriptions as read from the training documents, its threshold
+    chosen on validation."""
     _progress("catálogo y emparejamiento de productos", progress)
-    matcher = None
-    matcher_info: dict[str, Any] = {}
-    if "matcher" in params.models:
-        matcher = ProductMatcher.fit(catalog_entries(_catalog_products()), aliases)
-        reader = LearnedExtractor(ExtractorConfig(chosen_ocr, row_model is not None, cell_model is not None, False))
-        reader.row_model, reader.cell_model = row_model, cell_model
-        matcher_info.update(matcher.calibrate(match_examples([*train_samples, *corrected_samples], reader)))
-        val_examples = match_examples(val_samples, reader)
-        matcher_info["threshold"] = _choose_threshold(matcher, val_examples)
-        matcher_info.update({f"val_{k}": v for k, v in matcher.accuracy(val_examples).items()})
-        matcher_info["aliases"] = len(aliases)
+    if "matcher" not in params.models:
+        return None, {}
+    matcher = ProductMatcher.fit(catalog_entries(_catalog_products()), corpus.aliases)
+    reader = LearnedExtractor(ExtractorConfig(ocr, row_model is not None, cell_model is not None, False))
+    reader.row_model, reader.cell_model = row_model, cell_model
+    info: dict[str, Any] = dict(matcher.calibrate(match_examples([*readings.train, *readings.corrected], reader)))
+    val_examples = match_examples(readings.val, reader)
+    info["threshold"] = _choose_threshold(matcher, val_examples)
+    info.update({f"val_{k}": v for k, v in matcher.accuracy(val_examples).items()})
+    info["aliases"] = len(corpus.aliases)
+    return matcher, info
 
-    # 5. which learned item steps help, on the validation split
-    base = LearnedExtractor(
-        ExtractorConfig(
-            ocr=chosen_ocr,
-            use_matcher=matcher is not None,
-            matcher_threshold=matcher.threshold if matcher else 0.5,
-            trained={
-                "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "seed": params.seed,
-                "kinds": list(params.kinds),
-                "documents": {k: len(v) for k, v in refs.items()} | {"corrections": len(corrected)},
-            },
-        ),
-        row_model,
-        cell_model,
-        matcher,
+
+def _base_extractor(
+    params: TrainParams,
+    corpus: _Corpus,
+    ocr: OcrSettings,
+    row_model: RowModel | None,
+    cell_model: CellModel | None,
+    matcher: ProductMatcher | None,
+) -> LearnedExtractor:
+    """Every learned part, the item steps still switched off (:func:`_choose_variant` switches them)."""
+    trained = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "seed": params.seed,
+        "kinds": list(params.kinds),
+        "documents": {k: len(v) for k, v in corpus.refs.items()} | {"corrections": len(corpus.corrected)},
+    }
+    config = ExtractorConfig(
+        ocr=ocr,
+        use_matcher=matcher is not None,
+        matcher_threshold=matcher.threshold if matcher else 0.5,
+        trained=trained,
     )
+    return LearnedExtractor(config, row_model, cell_model, matcher)
+
+
+def _choose_variant(
+    params: TrainParams, base: LearnedExtractor, val: Sequence[Sample], progress: Callable[[str], None] | None
+) -> _Choice:
+    """Rules vs + cell model vs + row model vs both, each with and without inferred table columns, on the
+    validation split: better score first; on a tie, cleaner descriptions (lower CER); on a full tie, the
+    simpler variant."""
     steps: list[tuple[str, dict[str, bool]]] = [("rules_items", {})]
-    if cell_model is not None:
+    if base.cell_model is not None:
         steps.append(("cell", {"use_cell_model": True}))
-    if row_model is not None:
+    if base.row_model is not None:
         steps.append(("row", {"use_row_model": True}))
-    if row_model is not None and cell_model is not None:
+    if base.row_model is not None and base.cell_model is not None:
         steps.append(("row_cell", {"use_row_model": True, "use_cell_model": True}))
     if "header" in params.models:
         steps += [(f"{name}+header", {**switches, "infer_headers": True}) for name, switches in list(steps)]
     variants = [(name, base.variant(**switches)) for name, switches in steps]
     _progress(f"elección de modelos en validación: {[name for name, _ in variants]}", progress)
-    choice_rows = []
+    rows = []
     best_name, best, best_key = variants[0][0], variants[0][1], (-1.0, -math.inf)
     for name, candidate in variants:
-        ev = evaluate(val_samples, candidate, name)
-        choice_rows.append({"variant": name, **ev.summary()["overall"]})
+        ev = evaluate(val, candidate, name)
+        rows.append({"variant": name, **ev.summary()["overall"]})
         cer = ev.overall.get("description_cer")
-        # better score first; on a tie, cleaner descriptions (lower CER); on a full tie, the simpler variant
         key = (round(ev.score, 4), -(cer if isinstance(cer, float) and not math.isnan(cer) else 1.0))
         if key > best_key:
             best_name, best, best_key = name, candidate, key
-    extractor = best
+    return _Choice(best_name, best, rows)
 
-    # 6. test: rules vs learned on the same documents
-    _progress("evaluación en test: reglas vs aprendido", progress)
-    rules_eval = evaluate(default_test, None, "rules")
-    learned_eval = evaluate(test_samples, extractor, "learned")
-    corrections_eval = evaluate(corrected_samples, extractor, "corrections") if corrected_samples else None
-    figures: dict[str, Any] = {
-        "rules": rules_eval.summary(),
-        "learned": learned_eval.summary(),
-        "chosen": {"ocr": chosen_ocr.key, "items": best_name, **extractor.describe()},
-        "classifiers": rounded(fit_info),
-        "matcher": rounded(matcher_info),
-        "ocr_grid": rounded(grid_rows),
-        "model_choice": rounded(choice_rows),
-    }
-    if corrections_eval is not None:
-        figures["corrections"] = corrections_eval.summary()
-    metrics = {
-        **_flat_metrics("test_rules", rules_eval),
-        **_flat_metrics("test_learned", learned_eval),
-        GATE_METRIC: learned_eval.score,
+
+def _run_metrics(
+    rules: Evaluation, learned: Evaluation, fit_info: dict[str, Any], matcher_info: dict[str, Any]
+) -> dict[str, float]:
+    """The run's MLflow metrics: test figures of both, the gate metric, classifier and matcher figures."""
+    return {
+        **_flat_metrics("test_rules", rules),
+        **_flat_metrics("test_learned", learned),
+        GATE_METRIC: learned.score,
         **{f"clf_{k}": float(v) for k, v in fit_info.items() if isinstance(v, int | float) and not math.isnan(v)},
         **{
             f"matcher_{k}": float(v)
@@ -601,22 +692,13 @@ def _train(params: TrainParams, progress: Callable[[str], None] | None) -> Train
             if isinstance(v, int | float) and not math.isnan(float(v))
         },
     }
+
+
+def _write_figures(params: TrainParams, figures: dict[str, Any]) -> None:
     if params.metrics_path:
         path = _from_root(params.metrics_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
-
-    # 7. MLflow
-    _progress("registro en MLflow", progress)
-    run_id, version, decision = _log_to_mlflow(
-        params, extractor, figures, metrics, rules_eval, learned_eval, test_samples, refs["test"]
-    )
-    figures["mlflow"] = {
-        "run_id": run_id,
-        "version": version,
-        "decision": decision.as_dict() if decision is not None else None,
-    }
-    return TrainOutcome(run_id, version, decision, extractor, figures, metrics)
 
 
 def _doc_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
