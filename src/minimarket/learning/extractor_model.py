@@ -144,12 +144,3 @@ def load_parts(path: Path) -> LearnedExtractor:
     if not isinstance(extractor, LearnedExtractor):
         raise TypeError(f"{path} holds a {type(extractor).__name__}, not the invoice extractor's parts")
     return extractor
-
-
-def __getattr__(name: str) -> Any:
-    # models registered before the pyfunc moved to its own module unpickle it from here
-    if name == "InvoiceExtractorPyfunc":
-        from minimarket.learning.extractor_pyfunc import InvoiceExtractorPyfunc
-
-        return InvoiceExtractorPyfunc
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

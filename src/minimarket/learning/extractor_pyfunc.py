@@ -4,6 +4,9 @@
 DataFrame with a ``document`` column (a file path, or the file's bytes as base64) and an optional ``name``;
 output: one row per document with ``source_file``, ``status`` and ``invoice`` (the extracted-invoice JSON
 contract). The pyfunc builds its reader once, when MLflow loads it.
+
+:func:`load_extractor` reads the parts of a logged or registered model from its artifacts (the joblib file),
+without unpickling the pyfunc itself.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import base64
 import binascii
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +87,17 @@ class InvoiceExtractorPyfunc(PythonModel):
 
 
 def load_extractor(model_uri: str) -> LearnedExtractor:
-    """The :class:`LearnedExtractor` inside a logged/registered pyfunc (``models:/invoice-extractor@champion``)."""
+    """The :class:`LearnedExtractor` of a logged/registered pyfunc (``models:/invoice-extractor@champion``,
+    ``models:/invoice-extractor/3``, ``runs:/<id>/model``), read from its ``extractor`` artifact."""
+    from mlflow.models import Model
+
     from minimarket import tracking
 
     tracking.configure()
-    model = mlflow.pyfunc.load_model(model_uri)
-    extractor: LearnedExtractor = model.unwrap_python_model().extractor
-    return extractor
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp))
+        flavor = Model.load(str(folder / "MLmodel")).flavors.get("python_function", {})
+        relative = (flavor.get("artifacts") or {}).get(ARTIFACT_KEY, {}).get("path")
+        if not relative:
+            raise FileNotFoundError(f"{model_uri} has no '{ARTIFACT_KEY}' artifact: it is not an invoice extractor")
+        return load_parts(folder / relative)

@@ -10,9 +10,10 @@ so the champion is resolved through a small local cache under ``<state>/cache/mo
   store (a promotion through MLflow's UI or API included) makes it stale, and the registry is asked again
   through MLflow's public client, with the cost in a log line. A store that is not a local SQLite file is
   always asked;
-* a **copy of the champion's parts** per version (``extractor.joblib``, only the parts in use), written
-  when a version is promoted by training or first loaded, and read directly; a missing copy is fetched
-  from the registry's artifacts, with the cost in a log line.
+* a **copy of the champion's parts** per version (only the parts in use, their estimators in the compact
+  form of :mod:`minimarket.learning.compact`, so reading them needs neither MLflow nor scikit-learn),
+  written when a version is promoted by training or first loaded, and read directly; a missing copy is
+  fetched from the registry's artifacts, with the cost in a log line.
 
 No champion (or no tracking store at all) means rules only. A champion that fails to load is logged and
 the reader falls back to the rules: reading invoices never breaks because of the registry.
@@ -25,7 +26,7 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
+import pickle
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,7 +44,11 @@ __all__ = ["MODEL_NAME", "champion_version", "load_reader", "remember_parts"]
 
 MODEL_NAME = "invoice-extractor"
 CHAMPION = "champion"
-PARTS_FILE = "extractor.joblib"
+SLOW_SECONDS = 1.0
+"""A fall-back to the registry slower than this is logged as a warning (else at INFO)."""
+PARTS_FILE = "parts.pkl"
+COPY_FORMAT = "c1"
+"""Bumped when the local copy's form changes: older copies are then fetched again."""
 
 
 @dataclass(frozen=True)
@@ -82,12 +87,16 @@ def champion_version(settings: Settings) -> str | None:
 
 def remember_parts(settings: Settings, version: str, run_id: str | None, extractor: LearnedExtractor) -> Path:
     """Keep a local copy of a version's parts (training calls it when a version becomes champion)."""
-    from minimarket.learning.extractor_model import in_use, save_extractor
+    from minimarket.learning.compact import compact_parts
+    from minimarket.learning.extractor_model import in_use
 
     folder = _ensure(_parts_dir(settings, version, run_id))
-    with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        os.replace(save_extractor(in_use(extractor), Path(tmp)), folder / PARTS_FILE)
-    return folder / PARTS_FILE
+    path = folder / PARTS_FILE
+    tmp = folder / f".{PARTS_FILE}.{os.getpid()}"
+    with tmp.open("wb") as fh:
+        pickle.dump(compact_parts(in_use(extractor)), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return path
 
 
 # --- the champion record ----------------------------------------------------------------------------------
@@ -156,10 +165,12 @@ def _champion(settings: Settings) -> ChampionRecord:
     started = time.perf_counter()
     version, run_id = _ask_registry()
     fresh = ChampionRecord(uri, version, run_id, _store_fingerprint(db) if db is not None else None)
-    log.info(
+    seconds = time.perf_counter() - started
+    log.log(
+        logging.WARNING if seconds > SLOW_SECONDS else logging.INFO,
         "asked the MLflow registry for the %s champion in %.1f s (%s): %s",
         MODEL_NAME,
-        time.perf_counter() - started,
+        seconds,
         "no local record" if record is None else "the tracking store changed since the last look",
         f"v{version}" if version else "none",
     )
@@ -185,18 +196,22 @@ def _ask_registry() -> tuple[str | None, str | None]:
 
 
 def _parts_dir(settings: Settings, version: str, run_id: str | None) -> Path:
-    return _cache_root(settings) / MODEL_NAME / f"v{version}-{(run_id or 'norun')[:12]}"
+    return _cache_root(settings) / MODEL_NAME / f"v{version}-{(run_id or 'norun')[:12]}-{COPY_FORMAT}"
 
 
 def _cached_parts(settings: Settings, record: ChampionRecord) -> LearnedExtractor | None:
-    from minimarket.learning.extractor_model import load_parts
+    from minimarket.learning.extractor_model import LearnedExtractor
 
     assert record.version is not None
     path = _parts_dir(settings, record.version, record.run_id) / PARTS_FILE
     if not path.is_file():
         return None
     try:
-        return load_parts(path)
+        with path.open("rb") as fh:
+            parts = pickle.load(fh)  # our own file, written by remember_parts
+        if not isinstance(parts, LearnedExtractor):
+            raise TypeError(f"{path} holds a {type(parts).__name__}")
+        return parts
     except Exception as exc:  # a damaged copy is fetched again
         log.warning("local copy of %s v%s unreadable (%s); fetching it again", MODEL_NAME, record.version, exc)
         return None
@@ -204,35 +219,18 @@ def _cached_parts(settings: Settings, record: ChampionRecord) -> LearnedExtracto
 
 def _fetch_parts(settings: Settings, record: ChampionRecord) -> LearnedExtractor:
     """The version's parts from the registry's artifacts, kept locally for the next calls."""
-    import mlflow
-
-    from minimarket import tracking
-    from minimarket.learning.extractor_model import ARTIFACT_KEY, load_parts
+    from minimarket.learning.extractor_pyfunc import load_extractor
 
     assert record.version is not None
     started = time.perf_counter()
-    root = tracking.client().get_model_version_download_uri(MODEL_NAME, record.version).rstrip("/")
-    with tempfile.TemporaryDirectory() as tmp:
-        mlmodel = mlflow.artifacts.download_artifacts(artifact_uri=f"{root}/MLmodel", dst_path=tmp)
-        relative = _artifact_path(mlmodel, ARTIFACT_KEY)
-        downloaded = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"{root}/{relative}", dst_path=tmp))
-        extractor = load_parts(downloaded)
+    extractor = load_extractor(f"models:/{MODEL_NAME}/{record.version}")
     remember_parts(settings, record.version, record.run_id, extractor)
-    log.info(
-        "loaded %s v%s from the registry in %.1f s and kept a local copy",
+    seconds = time.perf_counter() - started
+    log.log(
+        logging.WARNING if seconds > SLOW_SECONDS else logging.INFO,
+        "loaded %s v%s from the registry in %.1f s and kept a local copy for the next calls",
         MODEL_NAME,
         record.version,
-        time.perf_counter() - started,
+        seconds,
     )
     return extractor
-
-
-def _artifact_path(mlmodel: str, key: str) -> str:
-    """Where the pyfunc's artifact ``key`` lies inside the model folder (from its ``MLmodel`` file)."""
-    from mlflow.models import Model
-
-    artifacts = Model.load(mlmodel).flavors.get("python_function", {}).get("artifacts") or {}
-    path = artifacts.get(key, {}).get("path")
-    if not path:
-        raise FileNotFoundError(f"the registered model has no '{key}' artifact")
-    return str(path)
