@@ -30,7 +30,6 @@ Models (``MODELS``):
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -367,7 +366,3 @@ def expected_cumulative_inflation(monthly_pct: Sequence[float], fraction_of_last
 def months_between(first: str, last: str) -> int:
     """Number of months from ``first`` to ``last`` (``YYYY-MM``), inclusive."""
     return (pd.Period(last, freq="M") - pd.Period(first, freq="M")).n + 1
-
-
-def _is_finite(value: float) -> bool:
-    return math.isfinite(value)

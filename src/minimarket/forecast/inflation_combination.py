@@ -149,11 +149,6 @@ def cached_predict(
     return {h: hit[h] for h in horizons}
 
 
-def clear_cache() -> None:
-    with _CACHE_LOCK:
-        _CACHE.clear()
-
-
 MIN_KNOWN = 6
 """Fewer known past errors than this: equal weights (and the equal-weight rule is the one used)."""
 
