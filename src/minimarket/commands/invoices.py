@@ -125,18 +125,14 @@ def correct_cmd(
     field: list[str] | None = typer.Option(
         None, "--set", help="FIELD=VALUE for any correctable field, e.g. items.2.code=35015 (repeatable)."
     ),
-    accept: bool = typer.Option(False, "--accept", help="Mark the invoice accepted after correcting it."),
+    accept: bool = typer.Option(False, "--accept", help="Confirm the invoice (accepted) after correcting it."),
     author: str | None = typer.Option(None, "--author", help="Who corrects (default: $MINIMARKET_USER or $USER)."),
     shop: str | None = ShopOption,
 ) -> None:
     """Correct fields of a stored invoice. Each value is validated (amounts, dates, CUIT check digit, SKU
-    in the catalog); nothing changes if any is wrong. Every change is recorded as a 'corrected' event with
-    its author, the field's source becomes 'manual', and the next training run uses it as a label."""
-    from minimarket.domain.invoice import Status
-    from minimarket.store.corrections import CorrectionError, correct_invoice
-    from minimarket.store.db import session_scope
-    from minimarket.store.invoices import get_invoice_row
-
+    in the catalog, plausible bounds); nothing changes if any is wrong. The checks run again and the status
+    follows them; every change is recorded as a 'corrected' event with its author, the field's source becomes
+    'manual', and the next training run uses it as a label."""
     header = {
         "invoice_type": invoice_type,
         "afip_code": afip_code,
@@ -159,28 +155,60 @@ def correct_cmd(
     pairs += _item_pairs("--item-unit-price", item_unit_price, "unit_price")
     pairs += _item_pairs("--item-amount", item_amount, "amount")
     pairs += _item_pairs("--item-vat-rate", item_vat_rate, "vat_rate")
-    for raw in field or []:
-        name, sep, value = raw.partition("=")
-        if not sep or not name.strip():
-            fail(f"--set {raw!r}: use CAMPO=VALOR, p. ej. --set total=1234.56", 2)
-        pairs.append((name.strip(), value.strip()))
+    pairs += _set_pairs(field)
     if not pairs and not accept:
         fail("nada que corregir: indique al menos un campo (p. ej. --total 1234.56) o --accept", 2)
+    _review(invoice_id, pairs, "confirm" if accept else "correct", author, None, shop)
+
+
+def _set_pairs(values: list[str] | None) -> list[tuple[str, str]]:
+    pairs = []
+    for raw in values or []:
+        name, sep, value = raw.partition("=")
+        if not sep or not name.strip():
+            fail(f"--set {raw[:80]!r}: use CAMPO=VALOR, p. ej. --set total=1234.56", 2)
+        pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def _review(
+    invoice_id: int,
+    pairs: list[tuple[str, str]],
+    action: str,
+    author: str | None,
+    reason: str | None,
+    shop: str | None,
+) -> None:
+    from minimarket.store.corrections import CorrectionError, ReviewRefused, review_invoice
+    from minimarket.store.db import session_scope
+
     who = _author(author)
     try:
         with session_scope(shop) as session:
-            applied = correct_invoice(
-                session, invoice_id, pairs, author=who, status=Status.ACCEPTED if accept else None
-            )
-            row = get_invoice_row(session, invoice_id)
-            result = {
-                "invoice_id": invoice_id,
-                "author": who,
-                "status": row.status,
-                "corrected": [c.as_dict() for c in applied],
-            }
+            outcome = review_invoice(session, invoice_id, corrections=pairs, action=action, author=who, reason=reason)
     except LookupError:
         fail(f"no hay una factura con id {invoice_id} en este comercio", 1)
+    except ReviewRefused as exc:
+        fail(str(exc), 1)
     except CorrectionError as exc:
         fail(str(exc), 2)
-    print_json(result)
+    print_json(outcome.as_dict())
+
+
+@app.command("review")
+def review_cmd(
+    invoice_id: int = typer.Argument(..., help="Invoice id (see 'minimarket invoices list --status needs_review')."),
+    action: str = typer.Argument(..., help="correct, confirm (accept it) or reject."),
+    field: list[str] | None = typer.Option(
+        None, "--set", help="FIELD=VALUE, e.g. total=1234.56, items.2.quantity=3, vat.1.amount=210 (repeatable)."
+    ),
+    reason: str | None = typer.Option(None, "--reason", help="Why (kept in the audit trail)."),
+    author: str | None = typer.Option(None, "--author", help="Who reviews (default: $MINIMARKET_USER or $USER)."),
+    shop: str | None = ShopOption,
+) -> None:
+    """Review a stored invoice: correct fields, then confirm it (accepted: its items enter stock once) or reject
+    it. The checks run again after every correction; confirming is refused while its figures do not add up.
+    Prints what changed, the checks and the status before and after."""
+    if action.strip().lower() not in ("correct", "confirm", "reject"):
+        fail(f"acción {action[:40]!r} desconocida; use correct, confirm o reject", 2)
+    _review(invoice_id, _set_pairs(field), action, author, reason, shop)

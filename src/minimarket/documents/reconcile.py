@@ -36,7 +36,16 @@ from minimarket.documents.totals import TotalCandidate, Totals
 from minimarket.domain.afip import DOCUMENT_TYPES, IvaCondition
 from minimarket.domain.barcode import CaeBarcode
 from minimarket.domain.cuit import is_valid_cuit
-from minimarket.domain.invoice import Check, ExtractedInvoice, LineItem, OtherTax, Source, Status, VatLine
+from minimarket.domain.invoice import (
+    Check,
+    ExtractedInvoice,
+    Invoice,
+    LineItem,
+    OtherTax,
+    Source,
+    Status,
+    VatLine,
+)
 from minimarket.domain.money import LINE_TOLERANCE, line_adds_up, to_cents
 from minimarket.domain.numbers import format_amount
 from minimarket.domain.qr import QrPayload
@@ -122,6 +131,8 @@ class _Builder:
         self.checks: list[Check] = []
         self.text_source = Source.OCR if ev.ocr else Source.TEXT
         self.qr_mismatch: list[str] = []
+        self.total_confirmed = False
+        """The total was confirmed outside the arithmetic (by the QR when it was read, or by a person)."""
 
     # --- values -----------------------------------------------------------------------------------
     def put(self, name: str, found: Found[Any] | None, transform: Callable[[Any], Any] | None = None) -> None:
@@ -1043,7 +1054,9 @@ def _status(b: _Builder) -> Status:
         )
     arithmetic = next((c for c in b.checks if c.name == "total_arithmetic"), None)
     qr = b.ev.qr
-    qr_total = qr is not None and qr.importe is not None and _same("total", qr.importe, b.get("total"))
+    qr_total = b.total_confirmed or (
+        qr is not None and qr.importe is not None and _same("total", qr.importe, b.get("total"))
+    )
     if not qr_total and arithmetic is None:
         b.check(
             "total_verified",
@@ -1053,6 +1066,20 @@ def _status(b: _Builder) -> Status:
     if any(not c.ok for c in b.checks):
         return Status.NEEDS_REVIEW
     return Status.ACCEPTED
+
+
+def _check_all(b: _Builder, items: list[LineItem]) -> Status:
+    """Every check, then the status they lead to (shared by :func:`reconcile` and :func:`recheck`)."""
+    _check_cuit(b)
+    _check_qr(b)
+    _check_items(b, items)
+    _check_vat(b)
+    _check_total(b)
+    _check_type(b)
+    _check_dates(b)
+    _check_cae(b)
+    _check_pages(b)
+    return _status(b)
 
 
 def reconcile(ev: Evidence, settings: Settings | None = None, today: dt.date | None = None) -> ExtractedInvoice:
@@ -1068,16 +1095,7 @@ def reconcile(ev: Evidence, settings: Settings | None = None, today: dt.date | N
         b.set("currency", ev.qr.moneda, Source.QR, 0.9)
     _deduce_net(b, items)
     _repair_totals(b)
-    _check_cuit(b)
-    _check_qr(b)
-    _check_items(b, items)
-    _check_vat(b)
-    _check_total(b)
-    _check_type(b)
-    _check_dates(b)
-    _check_cae(b)
-    _check_pages(b)
-    status = _status(b)
+    status = _check_all(b, items)
     data: dict[str, Any] = {name: v.value for name, v in b.values.items()}
     if data.get("currency") is None:
         data["currency"] = "PES"
@@ -1097,3 +1115,47 @@ def reconcile(ev: Evidence, settings: Settings | None = None, today: dt.date | N
         status=status,
         pages=ev.pages_total or None,
     )
+
+
+def is_evidence_check(name: str) -> bool:
+    """Whether a check compares what was read with the document itself (QR, barcode, pages) or records a repair
+    of a reading: :func:`recheck` cannot run it again from the values and keeps it as it was."""
+    return name in ("qr_matches_printed", "barcode_matches_printed", "page_selection") or name.startswith("repair_")
+
+
+def recheck(
+    invoice: ExtractedInvoice,
+    settings: Settings | None = None,
+    today: dt.date | None = None,
+    *,
+    reviewed: bool = False,
+) -> ExtractedInvoice:
+    """Run the auditor's checks again on an invoice's values (after a person corrected some of them) and
+    decide its status as :func:`reconcile` does, without repairing anything: a person's value stands.
+
+    Checks that need the document (:func:`is_evidence_check`) are kept from the previous result and a failing
+    one still sends the invoice to review. A total typed by a person (source ``manual``) or confirmed by the QR
+    when the document was read counts as verified. ``reviewed`` means a person has checked the whole invoice:
+    its key fields count as read with full confidence and its total as verified.
+    """
+    settings = settings or get_settings()
+    items = [item.model_copy() for item in invoice.items]
+    ev = Evidence(header=HeaderFields(), totals=Totals(), items=ItemsResult(items=items), selection=PageSelection())
+    b = _Builder(ev, settings, today or dt.date.today())
+    for name in Invoice.model_fields:
+        value = getattr(invoice, name)
+        if name == "items" or value is None or value == []:
+            continue
+        try:
+            source = Source(invoice.sources.get(name, Source.TEXT))
+        except ValueError:
+            source = Source.TEXT
+        confidence = 1.0 if reviewed and name in KEY_FIELDS else invoice.confidence.get(name, 1.0)
+        b.set(name, value, source, confidence)
+    previous = {check.name for check in invoice.checks}
+    b.total_confirmed = reviewed or invoice.sources.get("total") == Source.MANUAL or "total_verified" not in previous
+    status = _check_all(b, items)
+    kept = [check for check in invoice.checks if is_evidence_check(check.name)]
+    if any(not check.ok for check in kept):
+        status = Status.NEEDS_REVIEW
+    return invoice.model_copy(update={"checks": b.checks + kept, "status": status})

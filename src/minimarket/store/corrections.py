@@ -1,11 +1,26 @@
-"""Corrections by a person: validated, applied to the stored invoice, audited, and read back as labels.
+"""Reviews by a person: corrections validated and applied, the auditor's checks run again, the status decided,
+stock moved once, everything audited — and the corrections read back as labels for training.
 
-:func:`correct_invoice` takes ``(field, value)`` pairs such as ``("total", "1234,56")``,
-``("issue_date", "01/10/2026")`` or ``("items.3.sku", "YER-0001")`` (items are numbered from 1 as printed
-by ``minimarket invoices show``). Every value is checked with the domain parsers first — all or nothing:
-one bad value and nothing is changed. Then the payload (the extracted-invoice contract) and the invoice's
-columns and items are updated, ``sources[field]`` becomes ``"manual"`` with confidence 1, and each change
-is recorded as an ``InvoiceEvent(kind="corrected", detail={field, old, new})`` with its author.
+:func:`review_invoice` is the one entry point (the CLI's ``invoices correct``/``invoices review``, the service's
+``POST invoices/{id}/review`` and the dashboards' review queue call it). A review has corrections — ``(field,
+value)`` pairs such as ``("total", "1234,56")``, ``("issue_date", "01/10/2026")``, ``("items.3.sku", "YER-0001")``
+or ``("vat.1.amount", "210")`` (items and VAT lines numbered from 1 as ``minimarket invoices show`` prints them)
+— an action and an author:
+
+- ``correct``: apply the corrections; the checks run again (:func:`minimarket.documents.reconcile.recheck`) and
+  the status follows them (``accepted`` when every check passes, else ``needs_review``; a rejected invoice stays
+  rejected);
+- ``confirm``: the person vouches for the invoice (after the corrections, if any): it becomes ``accepted``.
+  Refused while a check on its figures fails (they must be corrected first); a check against the document (QR,
+  barcode) that fails is overridden and recorded as such;
+- ``reject``: the invoice becomes ``rejected``.
+
+Every value is checked first with the domain parsers and plausible bounds (no negative total, no issue date in
+the future or before 1990...) — all or nothing: one bad value and nothing changes (:class:`CorrectionError`,
+Spanish message). Each change is an ``InvoiceEvent(kind="corrected")`` and the review one ``reviewed`` event.
+Stock follows the status: an invoice's items are in stock exactly while it is accepted
+(:func:`minimarket.store.invoices.sync_stock`), also when several people review it at once (the invoice is
+locked for the review).
 
 The next training run reads them back: :func:`confirmed_items` (per-supplier aliases for product matching)
 and :func:`labelled_invoices` (corrected payloads as ground truth for evaluation).
@@ -18,34 +33,45 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from minimarket.config import Settings
+from minimarket.documents.reconcile import is_evidence_check, recheck
 from minimarket.domain.afip import DOCUMENT_TYPES, VALID_VAT_RATES
+from minimarket.domain.bounds import FUTURE_SLACK, OutOfBounds, check_date, check_money, check_quantity
 from minimarket.domain.cuit import InvalidCuit, normalize_cuit
-from minimarket.domain.invoice import Source, Status
+from minimarket.domain.invoice import Check, ExtractedInvoice, Source, Status
 from minimarket.domain.money import to_cents
 from minimarket.domain.numbers import parse_amount
-from minimarket.store.invoices import get_invoice_row, set_status
-from minimarket.store.models import Invoice, InvoiceEvent, InvoiceItem
+from minimarket.store.invoices import lock_invoice, sync_stock
+from minimarket.store.models import Invoice, InvoiceEvent
 
 __all__ = [
     "HEADER_FIELDS",
     "ITEM_FIELDS",
+    "VAT_FIELDS",
     "AppliedCorrection",
     "ConfirmedItem",
+    "Correction",
     "CorrectionError",
     "LabelledInvoice",
+    "ReviewAction",
+    "ReviewOutcome",
+    "ReviewRefused",
     "confirmed_items",
     "correct_invoice",
     "labelled_invoices",
     "parse_value",
+    "review_invoice",
 ]
 
 CORRECTED = "corrected"
+REVIEWED = "reviewed"
 HIGH_CONFIDENCE = 0.9
 """SKUs of accepted (not corrected) invoices count as confirmed only from this matcher confidence up."""
 
@@ -57,30 +83,56 @@ class CorrectionError(ValueError):
 # --- parsers ---------------------------------------------------------------------------------------------------
 
 
-def _money(text: str) -> str:
+def _number(text: str, what: str, example: str) -> Decimal:
     try:
-        value = parse_amount(text.strip())
+        return parse_amount(text.strip())
     except (ValueError, ArithmeticError):
-        raise CorrectionError(f"{text!r} no es un importe; use 1234.56 o 1.234,56") from None
-    return str(to_cents(value))
+        raise CorrectionError(f"{text!r} no es {what}; use {example}") from None
 
 
-def _quantity(text: str) -> str:
+def _bounded(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
-        value = parse_amount(text.strip())
-    except (ValueError, ArithmeticError):
-        raise CorrectionError(f"{text!r} no es un número; use 2, 1.5 o 1,5") from None
+        return check(*args, **kwargs)
+    except OutOfBounds as exc:
+        raise CorrectionError(str(exc)) from None
+
+
+def _money(what: str, *, negative: bool = False) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = _number(text, "un importe", "1234.56 o 1.234,56")
+        return str(to_cents(_bounded(check_money, value, what, negative=negative)))
+
+    return parse
+
+
+def _quantity(what: str, *, negative: bool = False, zero: bool = False) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = _number(text, "un número", "2, 1.5 o 1,5")
+        value = _bounded(check_quantity, value, what, negative=negative, zero=zero)
+        return format(value.normalize(), "f")
+
+    return parse
+
+
+def _unit_price(text: str) -> str:
+    value = _number(text, "un precio", "1234.56 o 1.234,56")
+    value = _bounded(check_money, value, "precio unitario", negative=True)
+    _bounded(check_quantity, abs(value) or Decimal(1), "precio unitario")  # decimals
     return format(value.normalize(), "f")
 
 
-def _date(text: str) -> str:
-    raw = text.strip()
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(raw, pattern).date().isoformat()
-        except ValueError:
-            continue
-    raise CorrectionError(f"{text!r} no es una fecha; use AAAA-MM-DD o dd/mm/aaaa")
+def _date(what: str, future: dt.timedelta = FUTURE_SLACK) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        raw = text.strip()
+        for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+            try:
+                value = dt.datetime.strptime(raw, pattern).date()
+            except ValueError:
+                continue
+            return str(_bounded(check_date, value, what, future=future).isoformat())
+        raise CorrectionError(f"{text!r} no es una fecha; use AAAA-MM-DD o dd/mm/aaaa")
+
+    return parse
 
 
 def _cuit(text: str) -> str:
@@ -93,7 +145,7 @@ def _cuit(text: str) -> str:
 def _int_range(low: int, high: int, what: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
         raw = text.strip()
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 12 or not low <= int(raw) <= high:
             raise CorrectionError(f"{what} {text!r} inválido; se espera un entero entre {low} y {high}")
         return int(raw)
 
@@ -119,7 +171,7 @@ def _letter(text: str) -> str:
 
 def _cae(text: str) -> str:
     digits = re.sub(r"\s", "", text)
-    if not re.fullmatch(r"\d{14}", digits):
+    if not re.fullmatch(r"[0-9]{14}", digits):
         raise CorrectionError(f"CAE {text!r} inválido; tiene 14 dígitos")
     return digits
 
@@ -134,8 +186,8 @@ def _currency(text: str) -> str:
 def _text(limit: int) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = " ".join(text.split())
-        if not value or len(value) > limit:
-            raise CorrectionError(f"el texto debe tener entre 1 y {limit} caracteres")
+        if not value or len(value) > limit or not value.isprintable():
+            raise CorrectionError(f"el texto debe tener entre 1 y {limit} caracteres imprimibles")
         return value
 
     return parse
@@ -143,46 +195,60 @@ def _text(limit: int) -> Callable[[str], str]:
 
 def _doc_number(text: str) -> str:
     digits = re.sub(r"[\s.-]", "", text)
-    if not digits.isdigit() or not 6 <= len(digits) <= 11:
+    if not re.fullmatch(r"[0-9]{6,11}", digits):
         raise CorrectionError(f"documento {text!r} inválido; use el CUIT o DNI sin puntos")
     return digits
 
 
 def _vat_rate(text: str) -> str:
-    rate = _quantity(text.rstrip("% "))
+    rate = _quantity("alícuota", zero=True)(text.rstrip("% "))
     if Decimal(rate) not in VALID_VAT_RATES:
         valid = ", ".join(format(r.normalize(), "f") for r in sorted(VALID_VAT_RATES))
         raise CorrectionError(f"alícuota {text!r} inválida; se admiten {valid}")
     return rate
 
 
+CAE_DUE_SLACK = dt.timedelta(days=366)
+"""A CAE falls due days after the invoice is issued: never more than a year from today."""
+
 HEADER_FIELDS: dict[str, Callable[[str], Any]] = {
     "invoice_type": _letter,
     "afip_code": _afip_code,
     "point_of_sale": _int_range(1, 99999, "punto de venta"),
     "number": _int_range(1, 99_999_999, "número"),
-    "issue_date": _date,
+    "issue_date": _date("fecha de emisión"),
     "issuer_cuit": _cuit,
     "issuer_name": _text(200),
     "receiver_doc_number": _doc_number,
     "cae": _cae,
-    "cae_due_date": _date,
+    "cae_due_date": _date("vencimiento del CAE", CAE_DUE_SLACK),
     "currency": _currency,
-    "net_amount": _money,
-    "total": _money,
+    "net_amount": _money("neto"),
+    "exempt_amount": _money("exento"),
+    "untaxed_amount": _money("no gravado"),
+    "total": _money("total"),
 }
-"""Header fields a person may correct, each with its parser (Spanish errors)."""
+"""Header fields a person may correct, each with its parser (Spanish errors, plausible bounds)."""
 
 ITEM_FIELDS: dict[str, Callable[[str], Any]] = {
     "sku": _text(64),
     "description": _text(500),
     "code": _text(64),
-    "quantity": _quantity,
-    "unit_price": _quantity,
-    "amount": _money,
-    "discount": _money,
+    "quantity": _quantity("cantidad"),
+    "unit_price": _unit_price,
+    "amount": _money("importe del ítem", negative=True),
+    "discount": _money("bonificación"),
     "vat_rate": _vat_rate,
 }
+"""Fields of an item line (``items.N.field``); negative prices and amounts are discount lines."""
+
+VAT_FIELDS: dict[str, Callable[[str], Any]] = {
+    "rate": _vat_rate,
+    "base": _money("base imponible"),
+    "amount": _money("IVA"),
+}
+"""Fields of a VAT line (``vat.N.field``)."""
+
 _COLUMNS = {
     "invoice_type",
     "afip_code",
@@ -198,26 +264,57 @@ _COLUMNS = {
     "net_amount",
     "total",
 }
-_ITEM_KEY = re.compile(r"^items?\.(\d+)\.([a-z_]+)$")
+_LINE_KEY = re.compile(r"^(items?|vat)\.([0-9]{1,4})\.([a-z_]+)$")
+_FISCAL_KEY = ("issuer_cuit", "afip_code", "point_of_sale", "number")
 
 
-def parse_value(field: str, raw: str) -> tuple[str, int | None, str, Any]:
-    """Check one correction: ``(field, item number or None, item field, parsed JSON value)``."""
+class Correction(NamedTuple):
+    """One checked correction: ``key`` as recorded (``total``, ``items.3.sku``), the list it edits (``items``,
+    ``vat`` or ``None`` for a header field), its line number from 1, the line's field and the JSON value."""
+
+    key: str
+    group: str | None
+    line: int | None
+    sub: str
+    value: Any
+
+
+def parse_value(field: str, raw: str) -> Correction:
+    """Check one correction (parsers, bounds); :class:`CorrectionError` with a Spanish message if it is wrong."""
+    if not isinstance(field, str) or not isinstance(raw, str) or len(field) > 100 or len(raw) > 1000:
+        raise CorrectionError("cada corrección es un campo y un valor de texto (campo de hasta 100 caracteres)")
     name = field.strip().lower().replace("-", "_")
-    m = _ITEM_KEY.match(name)
+    m = _LINE_KEY.match(name)
     if m:
-        line, sub = int(m.group(1)), m.group(2)
-        if sub not in ITEM_FIELDS:
-            raise CorrectionError(f"campo de ítem {sub!r} desconocido; se corrigen: {', '.join(ITEM_FIELDS)}")
+        group = "items" if m.group(1).startswith("item") else "vat"
+        line, sub = int(m.group(2)), m.group(3)
+        fields = ITEM_FIELDS if group == "items" else VAT_FIELDS
+        if sub not in fields:
+            what = "ítem" if group == "items" else "IVA"
+            raise CorrectionError(f"campo de {what} {sub!r} desconocido; se corrigen: {', '.join(fields)}")
         if line < 1:
-            raise CorrectionError("los ítems se numeran desde 1")
-        return f"items.{line}.{sub}", line, sub, ITEM_FIELDS[sub](raw)
+            raise CorrectionError("los ítems y las líneas de IVA se numeran desde 1")
+        return Correction(f"{group}.{line}.{sub}", group, line, sub, fields[sub](raw))
     if name not in HEADER_FIELDS:
-        raise CorrectionError(f"campo {field!r} desconocido; se corrigen: {', '.join(HEADER_FIELDS)} e items.N.campo")
-    return name, None, name, HEADER_FIELDS[name](raw)
+        raise CorrectionError(
+            f"campo {field[:100]!r} desconocido; se corrigen: {', '.join(HEADER_FIELDS)}, items.N.campo y vat.N.campo"
+        )
+    return Correction(name, None, None, name, HEADER_FIELDS[name](raw))
 
 
-# --- applying ---------------------------------------------------------------------------------------------------
+# --- reviewing --------------------------------------------------------------------------------------------------
+
+
+class ReviewAction(StrEnum):
+    """What a person does with an invoice under review."""
+
+    CORRECT = "correct"
+    CONFIRM = "confirm"
+    REJECT = "reject"
+
+
+class ReviewRefused(CorrectionError):
+    """The review is valid but cannot be done (confirming figures that do not add up)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,12 +327,33 @@ class AppliedCorrection:
         return {"field": self.field, "old": self.old, "new": self.new}
 
 
-def _column_value(name: str, value: Any) -> Any:
-    if name in ("issue_date", "cae_due_date"):
-        return dt.date.fromisoformat(value)
-    if name in ("net_amount", "total"):
-        return Decimal(value)
-    return value
+@dataclass(frozen=True, slots=True)
+class ReviewOutcome:
+    """What a review did: the changes, the checks as they are now, the status before and after, which failing
+    checks the person overrode by confirming, and how many stock movements it added."""
+
+    invoice_id: int
+    action: str
+    author: str
+    previous_status: str
+    status: str
+    changes: list[AppliedCorrection]
+    checks: list[Check]
+    overridden: list[str]
+    stock_movements: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "invoice_id": self.invoice_id,
+            "action": self.action,
+            "author": self.author,
+            "previous_status": self.previous_status,
+            "status": self.status,
+            "corrected": [c.as_dict() for c in self.changes],
+            "checks": [c.model_dump(mode="json") for c in self.checks],
+            "overridden": self.overridden,
+            "stock_movements": self.stock_movements,
+        }
 
 
 def _known_skus(session: Session) -> set[str]:
@@ -251,6 +369,234 @@ def _known_skus(session: Session) -> set[str]:
     return skus
 
 
+def _action(action: str | ReviewAction) -> ReviewAction:
+    try:
+        return ReviewAction(str(action).strip().lower())
+    except ValueError:
+        raise CorrectionError(f"acción {str(action)[:40]!r} desconocida; use correct, confirm o reject") from None
+
+
+def _person(author: str) -> str:
+    value = " ".join(str(author or "").split())
+    if not value or len(value) > 100 or not value.isprintable():
+        raise CorrectionError("una revisión necesita un autor (de 1 a 100 caracteres imprimibles)")
+    return value
+
+
+def _note(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    value = " ".join(reason.split())
+    if len(value) > 500 or not value.isprintable():
+        raise CorrectionError("el motivo debe tener como mucho 500 caracteres imprimibles")
+    return value or None
+
+
+def _apply(
+    payload: dict[str, Any], parsed: Sequence[Correction], invoice_id: int
+) -> tuple[dict[str, Any], list[AppliedCorrection]]:
+    """The payload with the corrections applied (a new dict) and the changes (values that did not change left
+    out); sources become ``manual`` with confidence 1."""
+    out = dict(payload)
+    lines = {group: [dict(line) for line in payload.get(group) or []] for group in ("items", "vat")}
+    sources = dict(payload.get("sources") or {})
+    confidence = dict(payload.get("confidence") or {})
+    changes: list[AppliedCorrection] = []
+    for correction in parsed:
+        if correction.group is None:
+            target: dict[str, Any] = out
+        else:
+            rows = lines[correction.group]
+            if correction.line is None or correction.line > len(rows):
+                what = "ítems" if correction.group == "items" else "líneas de IVA"
+                raise CorrectionError(
+                    f"la factura {invoice_id} tiene {len(rows)} {what}; no existe la número {correction.line}"
+                    if correction.group == "vat"
+                    else f"la factura {invoice_id} tiene {len(rows)} {what}; no existe el ítem {correction.line}"
+                )
+            target = rows[correction.line - 1]
+        old = target.get(correction.sub)
+        if old == correction.value:
+            continue
+        target[correction.sub] = correction.value
+        if correction.group == "items" and correction.sub == "sku":
+            target["sku_confidence"] = 1.0
+        sources[correction.key] = Source.MANUAL.value
+        if correction.group is None:
+            confidence[correction.key] = 1.0
+        changes.append(AppliedCorrection(correction.key, old, correction.value))
+    out.update(lines)
+    out["sources"] = sources
+    out["confidence"] = confidence
+    return out, changes
+
+
+def _fiscal_key_taken(session: Session, invoice: Invoice, corrected: ExtractedInvoice) -> None:
+    key = corrected.fiscal_key
+    if any(part is None for part in key) or key == (
+        invoice.issuer_cuit,
+        invoice.afip_code,
+        invoice.point_of_sale,
+        invoice.number,
+    ):
+        return
+    other = session.scalars(
+        select(Invoice.id).where(
+            Invoice.id != invoice.id,
+            Invoice.issuer_cuit == key[0],
+            Invoice.afip_code == key[1],
+            Invoice.point_of_sale == key[2],
+            Invoice.number == key[3],
+        )
+    ).first()
+    if other is not None:
+        raise CorrectionError(_key_message(invoice.id, other))
+
+
+def _key_message(invoice_id: int, other: int | None) -> str:
+    which = f"la factura {other}" if other is not None else "otra factura"
+    return (
+        f"con esa corrección la factura {invoice_id} repetiría la clave fiscal (CUIT, tipo, punto de venta, número) "
+        f"de {which}, ya guardada; corrija el dato o rechace una de las dos"
+    )
+
+
+def _decide(
+    action: ReviewAction, checked: ExtractedInvoice, previous: str, invoice_id: int, author: str
+) -> tuple[str, list[Check], list[str]]:
+    """(new status, checks to store, checks overridden by the person)."""
+    if action == ReviewAction.REJECT:
+        return Status.REJECTED.value, checked.checks, []
+    if action == ReviewAction.CORRECT:
+        status = Status.REJECTED.value if previous == Status.REJECTED else str(checked.status)
+        return status, checked.checks, []
+    failing = [check for check in checked.failed_checks if not is_evidence_check(check.name)]
+    if failing:
+        raise ReviewRefused(
+            f"no se puede confirmar la factura {invoice_id}: "
+            + " ".join(check.detail for check in failing)
+            + " Corrija esos datos (o rechace la factura)."
+        )
+    overridden = [check.name for check in checked.failed_checks]
+    checks = [
+        check
+        if check.ok
+        else Check(name=check.name, ok=True, detail=f"{check.detail} — Revisado y confirmado por {author}.")
+        for check in checked.checks
+    ]
+    return Status.ACCEPTED.value, checks, overridden
+
+
+def _write(session: Session, invoice: Invoice, final: ExtractedInvoice, changes: Sequence[AppliedCorrection]) -> None:
+    """Columns and item rows from the reviewed invoice (the payload is written by the caller)."""
+    for change in changes:
+        name = change.field
+        if name in _COLUMNS:
+            setattr(invoice, name, getattr(final, name))
+    if any(change.field.startswith("vat.") for change in changes):
+        invoice.vat_amount = final.vat_total if final.vat else None
+    rows = {row.line_no: row for row in invoice.items}
+    for change in changes:
+        if not change.field.startswith("items."):
+            continue
+        _, line, sub = change.field.split(".")
+        row = rows.get(int(line))
+        if row is None:
+            continue
+        setattr(row, sub, getattr(final.items[int(line) - 1], sub))
+        if sub == "sku":
+            row.sku_confidence = 1.0
+
+
+def review_invoice(
+    session: Session,
+    invoice_id: int,
+    *,
+    corrections: Sequence[tuple[str, str]] = (),
+    action: str | ReviewAction = ReviewAction.CORRECT,
+    author: str,
+    reason: str | None = None,
+    settings: Settings | None = None,
+    today: dt.date | None = None,
+) -> ReviewOutcome:
+    """Review invoice ``invoice_id`` of the session's shop: apply ``corrections``, run the checks again, then
+    ``correct`` / ``confirm`` / ``reject`` it (see the module's docstring). All or nothing.
+
+    Raises :class:`CorrectionError` (a bad value, unknown field or item, a fiscal key another invoice has),
+    :class:`ReviewRefused` (confirming figures that do not add up) and ``LookupError`` (no such invoice); their
+    messages are Spanish, for the person who reviews.
+    """
+    act = _action(action)
+    who = _person(author)
+    note = _note(reason)
+    parsed = [parse_value(field, raw) for field, raw in corrections]
+    if act == ReviewAction.CORRECT and not parsed:
+        raise CorrectionError("no hay nada que corregir: indique al menos un campo (p. ej. total=1234.56)")
+    if any(c.group == "items" and c.sub == "sku" for c in parsed):
+        skus = _known_skus(session)
+        unknown = [c.value for c in parsed if c.group == "items" and c.sub == "sku" and c.value not in skus]
+        if unknown:
+            raise CorrectionError(f"el SKU {unknown[0]!r} no está en el catálogo")
+    invoice = lock_invoice(session, invoice_id)
+    previous = invoice.status
+    payload, changes = _apply(dict(invoice.payload), parsed, invoice_id)
+    corrected = ExtractedInvoice.model_validate(payload)
+    _fiscal_key_taken(session, invoice, corrected)
+    checked = recheck(corrected, settings, today, reviewed=act == ReviewAction.CONFIRM)
+    status, checks, overridden = _decide(act, checked, previous, invoice_id, who)
+    final = checked.model_copy(update={"checks": checks, "status": Status(status)})
+    try:
+        with session.begin_nested():
+            _write(session, invoice, final, changes)
+            invoice.status = status
+            invoice.payload = final.to_json_dict()
+            for change in changes:
+                invoice.events.append(
+                    InvoiceEvent(
+                        kind=CORRECTED, from_status=previous, to_status=status, author=who, detail=change.as_dict()
+                    )
+                )
+            event = InvoiceEvent(
+                kind=REVIEWED,
+                from_status=previous,
+                to_status=status,
+                author=who,
+                detail={
+                    "action": act.value,
+                    "reason": note,
+                    "fields": [c.field for c in changes],
+                    "failed_checks": [c.name for c in checked.failed_checks],
+                    "overridden": overridden,
+                },
+            )
+            invoice.events.append(event)
+            session.flush()
+            moved = sync_stock(session, invoice, change=f"event:{event.id}")
+            session.flush()
+    except IntegrityError:
+        other = session.scalars(
+            select(Invoice.id).where(
+                Invoice.id != invoice_id,
+                Invoice.issuer_cuit == corrected.issuer_cuit,
+                Invoice.afip_code == corrected.afip_code,
+                Invoice.point_of_sale == corrected.point_of_sale,
+                Invoice.number == corrected.number,
+            )
+        ).first()
+        raise CorrectionError(_key_message(invoice_id, other)) from None
+    return ReviewOutcome(
+        invoice_id=invoice_id,
+        action=act.value,
+        author=who,
+        previous_status=previous,
+        status=status,
+        changes=changes,
+        checks=list(final.checks),
+        overridden=overridden,
+        stock_movements=moved,
+    )
+
+
 def correct_invoice(
     session: Session,
     invoice_id: int,
@@ -258,87 +604,15 @@ def correct_invoice(
     *,
     author: str,
     status: Status | None = None,
-    reason: str = "corrección manual",
+    reason: str | None = None,
 ) -> list[AppliedCorrection]:
-    """Validate and apply ``corrections`` to invoice ``invoice_id`` (all or nothing); returns the changes
-    (fields whose value did not change are left out). ``status`` optionally sets the status afterwards
-    (e.g. ``accepted`` once the person has checked everything)."""
-    if not author.strip():
-        raise CorrectionError("una corrección necesita un autor")
-    if not corrections and status is None:
-        raise CorrectionError("no hay nada que corregir: indique al menos un campo")
-    invoice = get_invoice_row(session, invoice_id)
-    payload = dict(invoice.payload)
-    items = [dict(item) for item in payload.get("items") or []]
-    parsed = [parse_value(field, raw) for field, raw in corrections]
-    skus = None
-    for _key, line, sub, value in parsed:
-        if line is not None and line > len(items):
-            raise CorrectionError(f"la factura {invoice_id} tiene {len(items)} ítems; no existe el ítem {line}")
-        if sub == "sku" and line is not None:
-            skus = skus if skus is not None else _known_skus(session)
-            if value not in skus:
-                raise CorrectionError(f"el SKU {value!r} no está en el catálogo")
-    applied: list[AppliedCorrection] = []
-    sources = dict(payload.get("sources") or {})
-    confidence = dict(payload.get("confidence") or {})
-    rows = {row.line_no: row for row in invoice.items}
-    for key, line, sub, value in parsed:
-        if line is None:
-            old = payload.get(key)
-            if old == value:
-                continue
-            payload[key] = value
-            sources[key] = Source.MANUAL.value
-            confidence[key] = 1.0
-            if key in _COLUMNS:
-                setattr(invoice, key, _column_value(key, value))
-        else:
-            item = items[line - 1]
-            old = item.get(sub)
-            if old == value:
-                continue
-            item[sub] = value
-            if sub == "sku":
-                item["sku_confidence"] = 1.0
-            sources[key] = Source.MANUAL.value
-            _update_item_row(rows.get(line), sub, value)
-        applied.append(AppliedCorrection(key, old, value))
-    payload["items"] = items
-    payload["sources"] = sources
-    payload["confidence"] = confidence
-    invoice.payload = payload
-    for change in applied:
-        invoice.events.append(
-            InvoiceEvent(
-                kind=CORRECTED,
-                from_status=invoice.status,
-                to_status=invoice.status,
-                author=author,
-                detail=change.as_dict(),
-            )
-        )
-    try:
-        session.flush()
-    except IntegrityError:
-        raise CorrectionError(
-            "con esa corrección la factura repetiría la clave fiscal (CUIT, tipo, punto de venta, número) de otra ya "
-            "guardada"
-        ) from None
-    if status is not None and str(status) != invoice.status:
-        set_status(session, invoice_id, status, author=author, reason=reason, detail={"after": CORRECTED})
-    return applied
-
-
-def _update_item_row(row: InvoiceItem | None, sub: str, value: Any) -> None:
-    if row is None:
-        return
-    if sub in ("quantity", "unit_price", "amount", "discount", "vat_rate"):
-        setattr(row, sub, Decimal(value))
-    else:
-        setattr(row, sub, value)
-    if sub == "sku":
-        row.sku_confidence = 1.0
+    """Corrections alone (``correct``), or with ``status=accepted`` a confirmation: :func:`review_invoice`'s
+    changes. Kept for callers written before reviews."""
+    action = ReviewAction.CONFIRM if status == Status.ACCEPTED else ReviewAction.CORRECT
+    if status == Status.REJECTED:
+        action = ReviewAction.REJECT
+    outcome = review_invoice(session, invoice_id, corrections=corrections, action=action, author=author, reason=reason)
+    return outcome.changes
 
 
 # --- reading them back as labels --------------------------------------------------------------------------------

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from minimarket.domain.invoice import ExtractedInvoice, Status
-from minimarket.store.models import Invoice, InvoiceEvent, InvoiceItem, StockMovement, Supplier
+from minimarket.store.models import Invoice, InvoiceEvent, InvoiceItem, StockMovement, Supplier, utcnow
 
 
 class InvoiceNotStorable(ValueError):
@@ -214,13 +214,75 @@ def set_status(
             detail={"reason": reason, **(detail or {})},
         )
     )
-    if status == Status.ACCEPTED and previous != str(Status.ACCEPTED):
-        existing = session.scalars(
-            select(StockMovement.id).where(StockMovement.reference == f"invoice:{invoice.id}")
-        ).first()
-        if existing is None:
-            _stock_in(session, invoice)
     session.flush()
+    sync_stock(session, invoice, change=f"event:{invoice.events[-1].id}")
+    session.flush()
+    return invoice
+
+
+def _desired_stock(invoice: Invoice) -> dict[str, Decimal]:
+    """Units per SKU the invoice puts in stock while accepted (credit notes take them out), nothing otherwise."""
+    if invoice.status != Status.ACCEPTED:
+        return {}
+    sign = Decimal(-1) if _is_credit_note(invoice.afip_code) else Decimal(1)
+    out: dict[str, Decimal] = {}
+    for item in invoice.items:
+        if item.sku and item.quantity is not None:
+            out[item.sku] = out.get(item.sku, Decimal(0)) + sign * Decimal(item.quantity)
+    return out
+
+
+def sync_stock(session: Session, invoice: Invoice, *, change: str) -> int:
+    """Bring the invoice's stock movements in line with it: its items while it is accepted, nothing otherwise
+    (a rejected or corrected invoice gets compensating movements; the ledger is never rewritten). ``change``
+    names what caused it (an event), so that each movement's idempotency key is unique. Returns how many
+    movements were added. Call it with the invoice locked (:func:`lock_invoice`) when writers may race."""
+    reference = f"invoice:{invoice.id}"
+    moved: dict[str, Decimal] = {}
+    for sku, quantity in session.execute(
+        select(StockMovement.sku, StockMovement.quantity).where(StockMovement.reference == reference)
+    ):
+        moved[sku] = moved.get(sku, Decimal(0)) + Decimal(quantity)
+    desired = _desired_stock(invoice)
+    if not moved and desired:
+        before = len(session.new)
+        _stock_in(session, invoice)
+        return len(session.new) - before
+    added = 0
+    for sku in sorted(set(moved) | set(desired)):
+        delta = desired.get(sku, Decimal(0)) - moved.get(sku, Decimal(0))
+        if delta == 0:
+            continue
+        session.add(
+            StockMovement(
+                sku=sku,
+                quantity=delta,
+                kind="invoice_adjust",
+                reference=reference,
+                idempotency_key=f"{reference}:{change}:{sku}",
+            )
+        )
+        added += 1
+    return added
+
+
+def lock_invoice(session: Session, invoice_id: int) -> Invoice:
+    """The invoice, read after taking its write lock, so that concurrent reviews of it run one after another.
+
+    The lock is an UPDATE of the row: PostgreSQL locks the row until the transaction ends, SQLite takes the
+    database's write lock (waiting up to its busy timeout). The row is then read again as committed by whoever
+    held the lock before. LookupError if this shop has no such invoice."""
+    result = session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice_id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) == 0:
+        raise LookupError(f"no invoice {invoice_id} in this shop")
+    statement = select(Invoice).where(Invoice.id == invoice_id).execution_options(populate_existing=True)
+    invoice = session.scalars(statement).one()
+    session.refresh(invoice, ["items", "events"])
     return invoice
 
 
