@@ -52,3 +52,10 @@ def test_reading_a_text_pdf_loads_no_model_library(text_pdf: Path) -> None:
     modules, stdout = imported_by("extract", str(text_pdf), "--jsonl")  # no champion registered here
     assert json.loads(stdout)["status"] == "accepted"
     assert not modules & (HEAVY | {"pandas"}), sorted(modules & (HEAVY | {"pandas"}))
+
+
+def test_store_commands_load_no_model_library() -> None:
+    subprocess.run([sys.executable, "-m", "minimarket.cli", "db", "upgrade"], check=True, capture_output=True)
+    for command in (["invoices", "list"], ["stock", "levels"], ["stock", "alerts", "--json"]):
+        modules, _ = imported_by(*command)
+        assert not modules & (HEAVY | {"pandas"}), (command, sorted(modules & (HEAVY | {"pandas"})))
