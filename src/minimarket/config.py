@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 25 * 1024 * 1024
     max_image_pixels: int = 60_000_000
     max_pdf_pages: int = 30
-    max_batch_size: int = 64
+    max_batch_size: int = Field(default=50, ge=1, description="Documents in one POST invoices/batch (422 over it).")
     ocr_timeout_seconds: float = 60.0
     extract_timeout_seconds: float = 120.0
     render_dpi: int = 300
@@ -69,6 +69,30 @@ class Settings(BaseSettings):
     api_port: int = 3000
     rate_limit_per_minute: int = 120
     request_timeout_seconds: float = 120.0
+    # --- service (issue 17; owned by minimarket.service) ---------------------------------------------
+    rate_limit_per_minute_ip: int = Field(default=600, ge=1, description="Requests a minute from one address.")
+    reader_workers: int = Field(
+        default=2, ge=1, le=64, description="Reader processes of the service (one reader each)."
+    )
+    extract_max_batch: int = Field(default=4, ge=2, description="Adaptive batching: documents a reader takes at once.")
+    extract_max_latency_ms: int = Field(default=60_000, ge=10, description="Adaptive batching: longest wait + work.")
+    demand_max_batch: int = Field(default=64, ge=2, description="Adaptive batching: demand requests served together.")
+    demand_max_latency_ms: int = Field(default=5_000, ge=10)
+    batch_budget_seconds: float = Field(default=300.0, gt=0, description="Total time a batch job may take.")
+    max_batch_request_bytes: int = Field(default=200 * 1024 * 1024, description="Largest POST invoices/batch body.")
+    max_search_text: int = Field(default=200, ge=1, description="Longest free-text search (characters).")
+    jwt_audience: str = "minimarket-api"
+    token_ttl_days: float = Field(default=30.0, gt=0, description="Default lifetime of a token.")
+    key_grace_days: float = Field(default=30.0, ge=0, description="Days the previous signing key is still accepted.")
+    callback_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="Private hosts or networks (CIDR) a callback_url may use; public ones are always allowed.",
+    )
+    callback_attempts: int = Field(default=5, ge=1, le=20)
+    callback_backoff_seconds: float = Field(default=2.0, ge=0)
+    callback_timeout_seconds: float = Field(default=10.0, gt=0)
+    events_poll_seconds: float = Field(default=1.0, gt=0, description="How often an SSE stream looks for new events.")
+    champion_poll_seconds: float = Field(default=30.0, gt=0, description="How often the service looks for promotions.")
 
     # --- forecasting / pricing -------------------------------------------------------------------------
     inflation_guard_factor: float = 1.5
@@ -87,6 +111,13 @@ class Settings(BaseSettings):
     )
     default_service_level: float = Field(default=0.95, gt=0.5, lt=1.0)
     default_markup_pct: float = Field(default=35.0, ge=0.0, le=500.0)
+
+    # --- model registry ---------------------------------------------------------------------------------
+    gate_min_eval_size: int = Field(
+        default=10,
+        ge=1,
+        description="Smallest evaluation set (documents, months, series) on which the gate may move champion.",
+    )
 
     # --- monitoring --------------------------------------------------------------------------------
     drift_threshold: float = 0.5
@@ -141,6 +172,16 @@ class Settings(BaseSettings):
     @property
     def bentoml_home(self) -> Path:
         return self.root / "bentos"
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Keys generated on first use (token signing, callback signing), mode 0700/0600."""
+        return self.state_dir / "secrets"
+
+    @property
+    def documents_dir(self) -> Path:
+        """Uploaded documents kept by their SHA-256 (batch jobs, page images for review)."""
+        return self.state_dir / "documents"
 
     @property
     def sqlalchemy_url(self) -> str:

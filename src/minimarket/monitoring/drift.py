@@ -54,6 +54,7 @@ from minimarket.monitoring.reference import (
     champion_cpi_forecasts,
     champion_reference,
 )
+from minimarket.workspace import RunContext
 
 EXIT_DRIFT = 3
 """Exit code of ``minimarket drift check`` when a dataset drifted (0: no drift, 1: error)."""
@@ -415,12 +416,12 @@ def _write_reports(result: DriftResult, snapshot: Any, out_dir: Path) -> None:
     json_path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
 
 
-def _persist(result: DriftResult, shop: str | None) -> int:
+def _persist(result: DriftResult, shop: str | None, database_url: str | None = None) -> int:
     from minimarket.store.db import session_scope
     from minimarket.store.models import DriftRun
 
     detail = {k: v for k, v in result.as_dict().items() if k not in {"report_html", "report_json", "run_id"}}
-    with session_scope(shop) as session:
+    with session_scope(shop, url=database_url) as session:
         row = DriftRun(
             dataset=result.dataset,
             drift_share=result.drift_share,
@@ -502,12 +503,14 @@ def check_drift(
     out_dir: Path | str | None = None,
     metrics_path: Path | str | None = None,
     persist: bool = True,
+    database_url: str | None = None,
 ) -> DriftResult:
     """Check ``dataset`` for drift (see the module docstring) and return the result.
 
     ``current`` / ``reference`` replace the store window / champion reference with given feature frames
     (built with :mod:`minimarket.monitoring.features`). ``out_dir`` defaults to ``reports/drift``;
-    ``metrics_path`` (e.g. ``reports/metrics/drift.json``) receives the figures for DVC.
+    ``metrics_path`` (e.g. ``reports/metrics/drift.json``) receives the figures for DVC. ``database_url``
+    names another store than the shop's (the pipeline's scratch store).
     Raises :class:`InsufficientData` or :class:`DriftError` with a clear message.
     """
     settings = get_settings()
@@ -528,6 +531,7 @@ def check_drift(
         out_dir=out_dir,
         metrics_path=metrics_path,
         persist=persist,
+        database_url=database_url,
     )
     try:
         return _check(request)
@@ -550,6 +554,8 @@ class _Request:
     out_dir: Path | str | None
     metrics_path: Path | str | None
     persist: bool
+    database_url: str | None = None
+    """Another store than the shop's (the pipeline's scratch store)."""
 
 
 @dataclass
@@ -569,7 +575,7 @@ def _check(request: _Request) -> DriftResult:
     spec = request.spec
     notes: list[str] = []
     forecasts = _cpi_forecasts(spec, notes)
-    with session_scope(request.shop) as session:
+    with session_scope(request.shop, url=request.database_url) as session:
         deflate = sources.deflator(session) if spec.name != "cpi" else None
         window = _current_window(session, request, deflate, forecasts, notes)
         ref, fallback_reason, reference_window = _reference(session, request, window.start, deflate, forecasts, notes)
@@ -692,7 +698,7 @@ def _publish(result: DriftResult, request: _Request, started: float) -> None:
     _write_reports(result, result.snapshot, base)
     result.seconds = time.perf_counter() - started
     if request.persist:
-        result.run_id = _persist(result, request.shop)
+        result.run_id = _persist(result, request.shop, request.database_url)
     prom.record_drift(
         result.dataset,
         shop=request.shop_code,
@@ -744,11 +750,15 @@ def run_stage(
     out_dir: Path | str | None = None,
     metrics_path: Path | str | None = None,
     log_mlflow: bool = False,
+    database_url: str | None = None,
+    context: RunContext | None = None,
 ) -> DriftSummary:
     """What ``notebooks/04_drift.ipynb`` (the DVC ``drift`` stage) runs: check ``dataset`` (or ``"all"``),
     write the reports to ``out_dir`` (default ``reports/drift``) and the figures to ``metrics_path``
     (default ``reports/metrics/drift.json``), optionally log the run to MLflow (experiment ``drift``).
-    Relative paths are relative to the repo root. Datasets without enough data are skipped, not fatal."""
+    Relative paths are relative to the repo root. Datasets without enough data are skipped, not fatal.
+    ``database_url`` checks another store (the pipeline's scratch store); ``context`` (default: the
+    ``drift check`` command) names the run and its MLflow experiment (``scratch-drift`` outside DVC)."""
     settings = get_settings()
     names = list(ALL_DATASETS) if dataset == "all" else [dataset_spec(dataset).name]
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
@@ -763,10 +773,12 @@ def run_stage(
         as_of=day,
         out_dir=resolve_path(out_dir, settings.reports_dir / "drift"),
         metrics_path=metrics_file,
+        database_url=database_url,
     )
     if log_mlflow:
         log_to_mlflow(
             summary,
+            context=context,
             params={
                 "dataset": dataset,
                 "window_days": window_days if window_days is not None else "default",
@@ -810,15 +822,24 @@ def drift_history(dataset: str | None = None, *, shop: str | None = None, limit:
         ]
 
 
-def log_to_mlflow(summary: DriftSummary, *, experiment: str = "drift", params: dict[str, Any] | None = None) -> str:
+def log_to_mlflow(
+    summary: DriftSummary,
+    *,
+    experiment: str = "drift",
+    params: dict[str, Any] | None = None,
+    context: RunContext | None = None,
+) -> str:
     """Log a set of checks as one MLflow run (shares as metrics, reports as artifacts); returns its id."""
     import mlflow
 
     from minimarket import tracking
+    from minimarket.workspace import command_context
 
-    tracking.set_experiment(experiment)
-    with mlflow.start_run(run_name=f"drift-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}") as run:
-        mlflow.log_params({"datasets": ",".join(r.dataset for r in summary.results), **(params or {})})
+    logged = {"datasets": ",".join(r.dataset for r in summary.results), **(params or {})}
+    version = tracking.fingerprint(*(f"{r.dataset}:{r.current_window}:{r.n_current}" for r in summary.results))
+    with tracking.tracked_run(
+        experiment, "drift", context=context or command_context("drift check"), data_version=version, params=logged
+    ) as run:
         for result in summary.results:
             mlflow.log_metrics(
                 {
@@ -832,4 +853,4 @@ def log_to_mlflow(summary: DriftSummary, *, experiment: str = "drift", params: d
                     mlflow.log_artifact(str(path), artifact_path=f"drift/{result.dataset}")
         if summary.skipped:
             mlflow.log_dict(summary.skipped, "drift/skipped.json")
-        return str(run.info.run_id)
+        return run.run_id

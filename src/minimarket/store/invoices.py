@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -314,40 +314,24 @@ class InvoiceQuery:
     offset: int = 0
 
 
-def _search_statement(query: InvoiceQuery) -> Select[Invoice]:
-    statement = select(Invoice)
-    if query.issuer_cuit:
-        statement = statement.where(Invoice.issuer_cuit == query.issuer_cuit)
-    if query.status:
-        statement = statement.where(Invoice.status == query.status)
-    if query.date_from:
-        statement = statement.where(Invoice.issue_date >= query.date_from)
-    if query.date_to:
-        statement = statement.where(Invoice.issue_date <= query.date_to)
-    if query.text:
-        pattern = f"%{query.text.strip().lower()}%"
-        digits = "".join(ch for ch in query.text if ch.isdigit())
-        conditions: list[ColumnElement[bool]] = [
-            func.lower(Invoice.issuer_name).like(pattern),
-            Invoice.id.in_(select(InvoiceItem.invoice_id).where(func.lower(InvoiceItem.description).like(pattern))),
-        ]
-        if len(digits) >= 5:
-            conditions += [Invoice.issuer_cuit.like(f"%{digits}%"), Invoice.cae.like(f"%{digits}%")]
-        if digits and len(digits) <= 9:
-            conditions.append(Invoice.number == int(digits))
-        statement = statement.where(or_(*conditions))
-    return statement
-
-
 def search_invoices(session: Session, query: InvoiceQuery) -> tuple[list[Invoice], int]:
     """Invoices of this shop matching ``query``, newest first, and the total count before paging.
 
-    Amount filters are applied in Python: totals are stored exactly as text on SQLite.
+    Text and filters are those of :mod:`minimarket.store.search` (full text; ``%`` and ``_`` are text).
     """
-    statement = _search_statement(query).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
-    rows = list(session.scalars(statement))
-    if query.min_total is not None:
-        rows = [row for row in rows if row.total is not None and row.total >= query.min_total]
-    if query.max_total is not None:
-        rows = [row for row in rows if row.total is not None and row.total <= query.max_total]
+    from minimarket.store.search import SearchQuery, filtered, validate
+
+    wanted = SearchQuery(
+        text=query.text,
+        issuer_cuit=query.issuer_cuit,
+        status=query.status,
+        date_from=query.date_from,
+        date_to=query.date_to,
+        min_total=query.min_total,
+        max_total=query.max_total,
+        max_text=10_000,
+    )
+    validate(wanted)
+    statement = filtered(session, wanted).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+    rows: list[Invoice] = list(session.scalars(statement))
     return rows[query.offset : query.offset + query.limit], len(rows)

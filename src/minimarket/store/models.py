@@ -247,6 +247,72 @@ class DriftRun(ShopOwned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Batch(ShopOwned, Base):
+    """A batch of documents sent to the API (``POST invoices/batch``), worked through in the background."""
+
+    __tablename__ = "batches"
+    __table_args__ = (Index("ix_batches_status", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    """``queued``, ``running`` or ``finished``."""
+    total: Mapped[int] = mapped_column(Integer)
+    save: Mapped[bool] = mapped_column(Boolean, default=True)
+    author: Mapped[str] = mapped_column(String(200), default="api")
+    callback_url: Mapped[str | None] = mapped_column(String(2000))
+    callback_status: Mapped[str | None] = mapped_column(String(20))
+    """``pending``, ``delivered`` or ``failed`` (None without a callback_url)."""
+    callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    callback_next_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    callback_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deadline_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    documents: Mapped[list[BatchDocument]] = relationship(
+        back_populates="batch", cascade="all, delete-orphan", order_by="BatchDocument.position"
+    )
+
+
+class BatchDocument(ShopOwned, Base):
+    """One document of a batch: where its bytes are kept, and its result once read (and stored)."""
+
+    __tablename__ = "batch_documents"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "position"),
+        Index("ix_batch_documents_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    """``pending``, ``running``, ``done`` (read; a rejected document too) or ``failed`` (not processed)."""
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"))
+    seconds: Mapped[float | None] = mapped_column()
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    batch: Mapped[Batch] = relationship(back_populates="documents")
+
+
+class Notification(ShopOwned, Base):
+    """A shop's notification (invoice to review, batch finished, low stock...), streamed as an SSE event;
+    its id is the event id a client resumes from (``Last-Event-ID``)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("shop_id", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 SHOP_OWNED_MODELS: tuple[type[Base], ...] = (
     Supplier,
     Product,
@@ -257,4 +323,7 @@ SHOP_OWNED_MODELS: tuple[type[Base], ...] = (
     StockMovement,
     InflationObservation,
     DriftRun,
+    Batch,
+    BatchDocument,
+    Notification,
 )

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from minimarket import tracking
@@ -40,9 +41,11 @@ def _cli_in_a_new_process(*args: str) -> tuple[list[dict[str, object]], list[str
     return records, json.loads(imported.removeprefix("IMPORTED "))
 
 
-def test_train_register_and_extract_with_the_champion(tmp_path: Path) -> None:
+def test_train_register_and_extract_with_the_champion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import mlflow
 
+    monkeypatch.setenv("MINIMARKET_GATE_MIN_EVAL_SIZE", "1")  # one test document decides, here only
+    get_settings.cache_clear()
     settings = get_settings()
     data = tmp_path / "data"
     metrics = tmp_path / "metrics.json"
@@ -57,6 +60,7 @@ def test_train_register_and_extract_with_the_champion(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert figures["mlflow"]["version"] == "1" and figures["mlflow"]["decision"]["promoted"]
+    assert figures["mlflow"]["decision"]["eval_size"] == 1 and figures["mlflow"]["decision"]["eval_digest"]
     assert json.loads(metrics.read_text())["learned"]["by_kind"]["pdf"]["documents"] == 1
     assert tracking.alias_version("invoice-extractor", tracking.CHAMPION) == "1"
 

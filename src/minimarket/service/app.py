@@ -1,0 +1,176 @@
+"""The API's FastAPI application (mounted by the BentoML service at ``/api/v1``): routes, auth, limits,
+errors and metrics. Endpoints are thin: they check the caller and the input, then call the library."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from minimarket import __version__
+from minimarket.service import metrics as m
+from minimarket.service.errors import ApiError, error_body, install_error_handlers
+from minimarket.service.runtime import ApiRuntime
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1"
+
+
+class ApiMiddleware:
+    """Body size limits (413), request metrics, and a JSON 500 for anything unexpected (never a traceback)."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int | None]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state = {"status": 500, "sent": False}
+        limit = self.limit_for(scope.get("path", ""))
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                state["sent"] = True
+            await send(message)
+
+        try:
+            declared = _content_length(scope)
+            if limit is not None and declared is not None and declared > limit:
+                await _send_error(send, 413, "too_large", _too_large_message(declared, limit))
+                state.update(status=413, sent=True)
+                return
+            await self.app(scope, _limited(receive, limit) if limit is not None else receive, sending)
+        except _BodyTooLarge:
+            if not state["sent"]:
+                await _send_error(send, 413, "too_large", _too_large_message(None, limit or 0))
+                state.update(status=413, sent=True)
+        except Exception:
+            log.exception("unhandled error on %s", scope.get("path"))
+            if not state["sent"]:
+                await _send_error(send, 500, "internal_error", "Error interno del servidor; el pedido no se completó.")
+                state.update(status=500, sent=True)
+        finally:
+            endpoint = _endpoint(scope, state["status"])
+            labels = {"endpoint": endpoint, "method": scope.get("method", ""), "status": str(state["status"])}
+            m.REQUESTS.labels(**labels).inc()
+            m.LATENCY.labels(**labels).observe(time.perf_counter() - started)
+
+
+def _endpoint(scope: Scope, status: Any) -> str:
+    """The route template (``/api/v1/invoices/{invoice_id}``): bounded label values."""
+    from fastapi.routing import APIRoute
+
+    route = scope.get("route")
+    if isinstance(route, APIRoute):
+        return PREFIX + route.path
+    return "unmatched" if status == 404 else str(scope.get("path", ""))
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope.get("headers", []):
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _too_large_message(size: int | None, limit: int) -> str:
+    mb = limit / (1024 * 1024)
+    prefix = f"El pedido pesa {size / (1024 * 1024):.1f} MB; " if size else "El pedido es demasiado grande; "
+    return (prefix + f"el máximo es {mb:.1f} MB.").replace(".", ",", 2 if size else 1)
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _BodyTooLarge
+        return message
+
+    return wrapped
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps(error_body(code, message), ensure_ascii=False).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _add_fallback_route(app: FastAPI) -> None:
+    """Unknown paths under the prefix answer in the API's format (BentoML's own 404 is plain text)."""
+    from starlette.routing import Match
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+    @app.api_route("/{path:path}", methods=methods, include_in_schema=False)
+    async def fallback(request: Request, path: str) -> None:
+        for route in app.router.routes:
+            if getattr(route, "path", None) == "/{path:path}":
+                continue
+            match, _ = route.matches({**request.scope, "method": "__none__"})
+            if match == Match.PARTIAL:
+                raise ApiError(405, "method_not_allowed", f"Método {request.method} no permitido en esta ruta.")
+        raise ApiError(404, "not_found", f"No existe la ruta /{path} en la API (vea /api/v1/docs).")
+
+
+def create_app() -> FastAPI:
+    """The API application; ``app.state.runtime`` is set by the service when it starts."""
+    from minimarket.service.routes import batches, events, invoices, predictions
+
+    app = FastAPI(
+        title="minimarket API",
+        version=__version__,
+        description=(
+            "Facturas de proveedores, pronósticos de demanda e inflación y precios para almacenes. "
+            "Autenticación: `Authorization: Bearer <token>` (`minimarket token create --role R`). "
+            'Errores: `{"error": {"code", "message"}}`.'
+        ),
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for router in (batches.router, invoices.router, predictions.router, events.router):
+        app.include_router(router)
+    _add_fallback_route(app)
+
+    def limit_for(path: str) -> int | None:
+        rt: ApiRuntime | None = getattr(app.state, "runtime", None)
+        if rt is None:
+            return None
+        settings = rt.settings
+        if path.endswith("/invoices/batch"):
+            return settings.max_batch_request_bytes
+        if path.endswith("/invoices/extract"):
+            return settings.max_upload_bytes * 4 // 3 + 64 * 1024
+        return 1024 * 1024
+
+    app.add_middleware(ApiMiddleware, limit_for=limit_for)
+    return app

@@ -1,0 +1,153 @@
+"""The BentoML services (``bentoml serve minimarket.service.bento:MinimarketApi``; ``minimarket serve``).
+
+* :class:`InvoiceReaderService` — ``Settings.reader_workers`` processes, one reader each (built at start-up,
+  rebuilt when the ``invoice-extractor`` champion changes). Its ``read`` API is batchable: concurrent
+  extractions and batch documents are grouped by BentoML's adaptive batching and share the workers.
+* :class:`DemandForecasterService` — the demand model; its batchable ``forecast`` serves concurrent
+  ``predict/demand`` requests with one model call.
+* :class:`MinimarketApi` — the HTTP API (FastAPI mounted at ``/api/v1``; one process, which also runs the
+  batch jobs and the callbacks). ``/livez``, ``/readyz`` and ``/metrics`` are BentoML's; ``minimarket_*``
+  metrics are appended to ``/metrics``.
+
+The services are the door: they build Settings and the objects the endpoints use, and pass them down.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import bentoml
+from pydantic import BaseModel
+
+from minimarket.config import get_settings
+from minimarket.service.app import create_app
+from minimarket.service.bento_models import packing
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+log = logging.getLogger(__name__)
+SETTINGS = get_settings()
+
+
+class ReadRequest(BaseModel):
+    """A stored document for a reader: its path and the name it was sent with."""
+
+    path: str
+    name: str
+
+
+class DemandItem(BaseModel):
+    shop: str
+    skus: list[str]
+    horizon: int
+
+
+@bentoml.service(
+    name="invoice_reader",
+    workers=SETTINGS.reader_workers,
+    traffic={"timeout": SETTINGS.extract_timeout_seconds * SETTINGS.extract_max_batch + 60},
+)
+@packing("invoice-extractor")
+class InvoiceReaderService:
+    def __init__(self) -> None:
+        from minimarket.service.readers import ReaderHolder
+
+        self.holder = ReaderHolder(get_settings())
+
+    @bentoml.api(
+        batchable=True,
+        max_batch_size=SETTINGS.extract_max_batch,
+        max_latency_ms=SETTINGS.extract_max_latency_ms,
+    )
+    def read(self, requests: list[ReadRequest]) -> list[dict[str, Any]]:
+        return [self.holder.read(r.path, r.name) for r in requests]
+
+
+@bentoml.service(name="demand_forecaster", workers=1, traffic={"timeout": 300})
+@packing("demand-forecaster")
+class DemandForecasterService:
+    def __init__(self) -> None:
+        from minimarket.service.demand import DemandHolder
+
+        self.holder = DemandHolder(get_settings())
+
+    @bentoml.api(
+        batchable=True,
+        max_batch_size=SETTINGS.demand_max_batch,
+        max_latency_ms=SETTINGS.demand_max_latency_ms,
+    )
+    def forecast(self, requests: list[DemandItem]) -> list[dict[str, Any]]:
+        from minimarket.service.demand import answer
+
+        return answer([r.model_dump() for r in requests], self.holder)
+
+
+api_app = create_app()
+
+
+@bentoml.service(
+    name="minimarket",
+    workers=1,
+    traffic={"timeout": SETTINGS.request_timeout_seconds + 60},
+)
+@bentoml.asgi_app(api_app, path="/api/v1")
+@packing("inflation-forecaster")
+class MinimarketApi:
+    reader = bentoml.depends(InvoiceReaderService)
+    forecaster = bentoml.depends(DemandForecasterService)
+
+    def __init__(self) -> None:
+        self.settings = get_settings()
+        self.runtime: Any = None
+
+    @bentoml.on_startup
+    async def start(self) -> None:
+        from minimarket.service.runtime import ApiRuntime
+
+        self.runtime = ApiRuntime.build(self.settings, self._read, self._forecast, self._reader_ready)
+        await self.runtime.start()
+        api_app.state.runtime = self.runtime
+
+    @bentoml.on_shutdown
+    async def stop(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.stop()
+
+    async def _reader_ready(self) -> bool:
+        """Whether the reader service answers (the batch runner waits for it after a restart)."""
+        try:
+            return hasattr(self.reader.to_async, "read") and bool(await self.reader.is_ready(2))
+        except Exception:
+            return False
+
+    async def _read(self, path: str, name: str) -> dict[str, Any]:
+        from minimarket.service.batch_runner import ReaderBusy
+
+        try:
+            answers = await self.reader.to_async.read([ReadRequest(path=path, name=name)])
+        except Exception as exc:
+            if _unavailable(exc):
+                raise ReaderBusy(str(exc)) from exc
+            raise
+        return dict(answers[0])
+
+    async def _forecast(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        answers = await self.forecaster.to_async.forecast([DemandItem(**r) for r in requests])
+        return [dict(a) for a in answers]
+
+    def __is_ready__(self) -> bool:
+        return self.runtime is not None
+
+
+def _unavailable(exc: Exception) -> bool:
+    """Whether the reader could not take the request (starting: its client has no endpoints yet; overloaded;
+    connection refused)."""
+    import httpx
+    from bentoml.exceptions import ServiceUnavailable
+
+    if isinstance(exc, ServiceUnavailable | httpx.TransportError | ConnectionError | AttributeError):
+        return True
+    status = getattr(exc, "error_code", None)
+    return getattr(status, "value", status) in (502, 503)

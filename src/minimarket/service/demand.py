@@ -1,0 +1,79 @@
+"""The demand model of a forecaster worker: the registry's champion (or the baseline), reloaded on promotion."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from minimarket.config import Settings
+from minimarket.forecast.demand_requests import (
+    DemandModel,
+    DemandRequest,
+    forecast_requests,
+    load_champion,
+    max_horizon,
+)
+from minimarket.store.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+class DemandHolder:
+    """The champion demand model, checked for a new one at most every ``Settings.champion_poll_seconds``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self.model = self._load()
+        self._checked = time.monotonic()
+
+    def _load(self) -> DemandModel | None:
+        try:
+            return load_champion(self.settings)
+        except Exception as exc:  # a broken registry leaves the baseline in use
+            log.warning("demand-forecaster champion not loaded (%s); using the baseline", exc)
+            return None
+
+    def current(self) -> DemandModel | None:
+        with self._lock:
+            if time.monotonic() - self._checked >= self.settings.champion_poll_seconds:
+                self._checked = time.monotonic()
+                from minimarket import tracking
+
+                try:
+                    version = tracking.alias_version("demand-forecaster", tracking.CHAMPION)
+                except Exception:
+                    version = self.model.version if self.model else None
+                if version != (self.model.version if self.model else None):
+                    log.info("demand-forecaster champion changed to %s: reloading", version)
+                    self.model = self._load()
+            return self.model
+
+
+def answer(requests: list[dict[str, Any]], holder: DemandHolder) -> list[dict[str, Any]]:
+    """One answer per request (an ``error`` for a request that cannot be served); valid ones together."""
+    model = holder.current()
+    limit = max_horizon(model)
+    out: list[dict[str, Any] | None] = [None] * len(requests)
+    valid: list[tuple[int, DemandRequest]] = []
+    for i, raw in enumerate(requests):
+        if int(raw["horizon"]) > limit:
+            out[i] = {
+                "error": {
+                    "code": "horizon_too_long",
+                    "message": f"El horizonte máximo es {limit} días (pidió {raw['horizon']}).",
+                }
+            }
+            continue
+        valid.append((i, DemandRequest(shop=raw["shop"], skus=tuple(raw["skus"]), horizon=int(raw["horizon"]))))
+
+    def session_for(shop: str) -> Any:
+        return session_scope(shop, url=holder.settings.sqlalchemy_url)
+
+    results = forecast_requests([r for _, r in valid], model, session_for) if valid else []
+    for (i, _), result in zip(valid, results, strict=True):
+        result["model_version"] = model.version if model else "baseline"
+        out[i] = result
+    return [item for item in out if item is not None]

@@ -1,0 +1,149 @@
+"""What the API's endpoints work with, composed once by the service at start-up and handed to the app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from minimarket.config import Settings
+from minimarket.service import metrics as m
+from minimarket.service.auth import KeyRing
+from minimarket.service.batch_runner import BatchRunner, ReadFn
+from minimarket.service.ratelimit import RateLimits
+from minimarket.service.uploads import DocumentStore
+
+log = logging.getLogger(__name__)
+
+ForecastFn = Callable[[list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
+"""``forecast([{"shop", "skus", "horizon"}])`` -> one answer per request (the forecaster service)."""
+
+MODELS = ("invoice-extractor", "demand-forecaster", "inflation-forecaster")
+FALLBACK = {"invoice-extractor": "rules", "demand-forecaster": "baseline", "inflation-forecaster": "fitted-at-start"}
+
+
+@dataclass
+class TimedCache:
+    """A value computed in a worker thread and kept for ``seconds`` (per key)."""
+
+    seconds: float
+    _values: dict[Any, tuple[float, Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._values.get(key)
+            if hit is not None and now - hit[0] < self.seconds:
+                return hit[1]
+        value = compute()
+        with self._lock:
+            self._values[key] = (time.monotonic(), value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+@dataclass
+class ApiRuntime:
+    """Settings, keys, limits, stored documents, the reader and forecaster calls, and the batch runner."""
+
+    settings: Settings
+    keys: KeyRing
+    limits: RateLimits
+    documents: DocumentStore
+    read: ReadFn
+    forecast: ForecastFn
+    runner: BatchRunner
+    models: dict[str, str] = field(default_factory=dict)
+    cache: TimedCache = field(default_factory=lambda: TimedCache(seconds=600.0))
+    _watch: asyncio.Task[None] | None = None
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        read: ReadFn,
+        forecast: ForecastFn,
+        reader_ready: Callable[[], Awaitable[bool]] | None = None,
+    ) -> ApiRuntime:
+        documents = DocumentStore(settings.documents_dir)
+        concurrency = settings.reader_workers * settings.extract_max_batch
+        return cls(
+            settings=settings,
+            keys=KeyRing.load_or_create(settings),
+            limits=RateLimits(settings.rate_limit_per_minute, settings.rate_limit_per_minute_ip),
+            documents=documents,
+            read=read,
+            forecast=forecast,
+            runner=BatchRunner(settings, read, documents, concurrency, reader_ready),
+        )
+
+    async def start(self) -> None:
+        from minimarket.store.db import ensure_database
+
+        await anyio.to_thread.run_sync(ensure_database, self.settings.sqlalchemy_url)
+        await self.runner.start()
+        await self.refresh_models()
+        self._watch = asyncio.create_task(self._watch_models(), name="watch-models")
+
+    async def stop(self) -> None:
+        await self.runner.stop()
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+
+    async def refresh_models(self) -> None:
+        """Champions in use (metrics, ``GET models``) and the drift gauges persisted by the drift checks."""
+        from minimarket.monitoring.metrics import refresh_drift_from_store
+
+        try:
+            await anyio.to_thread.run_sync(refresh_drift_from_store, self.settings.sqlalchemy_url)
+        except Exception:
+            log.exception("cannot load the drift checks into the metrics")
+        versions = await anyio.to_thread.run_sync(champion_versions, self.settings)
+        if versions != self.models:
+            if self.models:
+                log.info("champions changed: %s -> %s", self.models, versions)
+                self.cache.clear()
+            self.models = versions
+            for name, version in versions.items():
+                m.set_model_version(name, version, FALLBACK[name])
+
+    async def _watch_models(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.champion_poll_seconds)
+            try:
+                await self.refresh_models()
+            except Exception:
+                log.exception("cannot read the registry's champions")
+
+
+def champion_versions(settings: Settings) -> dict[str, str]:
+    """The champion version of every model (``FALLBACK`` for a model without one)."""
+    from pathlib import Path
+
+    out = dict(FALLBACK)
+    uri = settings.tracking_uri
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        return out  # no tracking store yet
+    from minimarket import tracking
+
+    for name in MODELS:
+        try:
+            version = tracking.alias_version(name, tracking.CHAMPION)
+        except Exception:
+            version = None
+        if version is not None:
+            out[name] = version
+    return out
