@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export BENTOML_DO_NOT_TRACK := True
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: help setup system-deps test-deps run test lint format bench repro lab clean lock serve bento dashboards
+.PHONY: help setup system-deps test-deps run test lint format bench repro lab clean lock serve bento dashboards fuzz audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -82,6 +82,13 @@ bench: setup ## run the benchmarks (figures as JSON in reports/bench/)
 	  name=$$(basename $$script .py); echo ">> $$name"; \
 	  $(BIN)/python $$script | tee reports/bench/$$name.json || exit 1; \
 	done
+
+fuzz: $(STAMP) ## a longer fuzz run of the parsers (FUZZ_EXAMPLES per target, random seeds; make test runs 150)
+	MINIMARKET_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} MINIMARKET_FUZZ_RANDOM=1 \
+	  $(BIN)/python -m pytest tests/reliability/test_fuzz_parsers.py -q -s
+
+audit: $(STAMP) ## pip-audit over requirements.lock (needs PyPI's vulnerability data; fails if a package went unchecked)
+	$(BIN)/pip-audit -r requirements.lock --no-deps --disable-pip --strict --progress-spinner off
 
 lock: ## recompile requirements.lock from pyproject.toml (keeps existing pins; names and versions only)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --no-header --no-annotate --python-version 3.11 -q -o requirements.lock

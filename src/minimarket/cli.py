@@ -32,6 +32,9 @@ def main(
     ),
 ) -> None:
     """minimarket: supplier invoices, demand, inflation and prices for Argentine mini markets."""
+    from minimarket.redact import install
+
+    install()
 
 
 def _register() -> None:
@@ -78,6 +81,22 @@ def _register() -> None:
 
     app.command("serve")(serve_cmd)
     app.add_typer(token.app, name="token")
+    from minimarket.commands import shop
+
+    app.add_typer(shop.app, name="shop")
+    _guard(app)
+
+
+def _guard(typer_app: typer.Typer) -> None:
+    """Every command turns an error it did not handle into one Spanish line (no traceback)."""
+    from minimarket.commands.common import guarded
+
+    for command in typer_app.registered_commands:
+        if command.callback is not None and not getattr(command.callback, "__wrapped__", None):
+            command.callback = guarded(command.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _guard(group.typer_instance)
 
 
 _register()

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     # --- document limits ---------------------------------------------------------------------------
     max_upload_bytes: int = 25 * 1024 * 1024
     max_image_pixels: int = 60_000_000
+    decode_memory_mb: int = Field(
+        default=768,
+        ge=64,
+        description="Memory budget to decode and read one image document (every frame, at the decoder's bytes per "
+        "pixel, plus the working copies a page needs); a file that would need more is refused from its header.",
+    )
     max_pdf_pages: int = 30
     max_batch_size: int = Field(default=50, ge=1, description="Documents in one POST invoices/batch (422 over it).")
     ocr_timeout_seconds: float = 60.0

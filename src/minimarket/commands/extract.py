@@ -32,6 +32,7 @@ def extract_cmd(
         False, "--save", help="Store each readable invoice (idempotent: the same file or fiscal key is a duplicate)."
     ),
     shop: str | None = ShopOption,
+    create_shop: bool = typer.Option(False, "--create-shop", help="With --save: create the --shop if it is new."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr (2+ documents)."),
     rules_only: bool = typer.Option(
         False, "--rules-only", help="Read with the rules alone, without the registered invoice-extractor champion."
@@ -56,6 +57,11 @@ def extract_cmd(
     from minimarket.documents.batch import expand_paths
     from minimarket.documents.invoice_reader import InvoiceReader
 
+    if save:
+        from minimarket.commands.common import shop_session
+
+        with shop_session(shop, create=create_shop):  # an unknown shop stops here, before any reading
+            pass
     files = expand_paths(paths)
     if not files:
         fail(
@@ -115,11 +121,11 @@ def extract_cmd(
 
 def _save(result: Any, shop: str | None) -> dict[str, Any]:
     """Store one extracted invoice; what happened as JSON (``created`` / ``duplicate_of`` or ``error``)."""
-    from minimarket.store.db import session_scope
+    from minimarket.commands.common import shop_session
     from minimarket.store.invoices import InvoiceNotStorable, save_extracted
 
     try:
-        with session_scope(shop) as session:
+        with shop_session(shop) as session:
             outcome = save_extracted(session, result, author="cli")
         data = outcome.as_dict()
         data["message"] = (
@@ -136,4 +142,6 @@ def _save(result: Any, shop: str | None) -> dict[str, Any]:
     except InvoiceNotStorable as exc:
         return {"error": str(exc)}
     except Exception as exc:  # a database problem must not lose the other documents' output
-        return {"error": f"no se pudo guardar: {type(exc).__name__}: {exc}"}
+        from minimarket.commands.common import describe_failure
+
+        return {"error": f"no se pudo guardar: {describe_failure(exc)[0]}"}

@@ -421,7 +421,7 @@ def _persist(result: DriftResult, shop: str | None, database_url: str | None = N
     from minimarket.store.models import DriftRun
 
     detail = {k: v for k, v in result.as_dict().items() if k not in {"report_html", "report_json", "run_id"}}
-    with session_scope(shop, url=database_url) as session:
+    with session_scope(shop, url=database_url, create_shop=False) as session:
         row = DriftRun(
             dataset=result.dataset,
             drift_share=result.drift_share,
@@ -575,7 +575,7 @@ def _check(request: _Request) -> DriftResult:
     spec = request.spec
     notes: list[str] = []
     forecasts = _cpi_forecasts(spec, notes)
-    with session_scope(request.shop, url=request.database_url) as session:
+    with session_scope(request.shop, url=request.database_url, create_shop=False) as session:
         deflate = sources.deflator(session) if spec.name != "cpi" else None
         window = _current_window(session, request, deflate, forecasts, notes)
         ref, fallback_reason, reference_window = _reference(session, request, window.start, deflate, forecasts, notes)
@@ -803,7 +803,7 @@ def drift_history(dataset: str | None = None, *, shop: str | None = None, limit:
     statement = select(DriftRun).order_by(DriftRun.created_at.desc(), DriftRun.id.desc()).limit(limit)
     if dataset is not None:
         statement = statement.where(DriftRun.dataset == dataset)
-    with session_scope(shop) as session:
+    with session_scope(shop, create_shop=False) as session:
         return [
             {
                 "id": run.id,
