@@ -27,7 +27,15 @@ def extract_cmd(
         "or indented JSON (the default on a terminal).",
         show_default=False,
     ),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, max=64, help="Parallel worker processes."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        max=64,
+        help="Parallel worker processes (default: one per core).",
+        show_default=False,
+    ),
     save: bool = typer.Option(
         False, "--save", help="Store each readable invoice (idempotent: the same file or fiscal key is a duplicate)."
     ),
@@ -53,7 +61,7 @@ def extract_cmd(
     """
     from tqdm import tqdm
 
-    from minimarket.config import get_settings
+    from minimarket.config import cpu_cores, get_settings
     from minimarket.documents.batch import expand_paths
     from minimarket.documents.invoice_reader import InvoiceReader
 
@@ -83,7 +91,7 @@ def extract_cmd(
     bar = tqdm(total=len(files), unit="doc", file=sys.stderr, disable=not progress or len(files) < 2, leave=False)
     failed = False
     try:
-        for result in reader.extract_many(files, workers=workers):
+        for result in reader.extract_many(files, workers=workers or cpu_cores()):
             record: dict[str, Any] = result.to_json_dict()
             counts[record["status"]] = counts.get(record["status"], 0) + 1
             if save and record["status"] != "rejected":
