@@ -18,6 +18,7 @@ __all__ = [
     "confirm_conversion",
     "confirmed_conversions",
     "converted_lines",
+    "number_label",
     "stock_units",
 ]
 
@@ -57,6 +58,13 @@ def confirm_conversion(
     return row
 
 
+def number_label(invoice_id: int, invoice_type: str | None, point_of_sale: int | None, number: int | None) -> str:
+    """``A 00003-00001234``, or ``factura #id`` when the point of sale or the number is missing."""
+    if point_of_sale is None or number is None:
+        return f"factura #{invoice_id}"
+    return f"{invoice_type or ''} {point_of_sale:05d}-{number:08d}".strip()
+
+
 def catalog_entries(session: Session) -> dict[str, CatalogEntry]:
     """The shop's catalog as the conversion sees it (SKU → category, pack size, cost)."""
     return {
@@ -68,8 +76,6 @@ def catalog_entries(session: Session) -> dict[str, CatalogEntry]:
 def converted_lines(session: Session, *, monthly_inflation_pct: float = 2.5) -> list[ConvertedLine]:
     """Every priced line with a SKU of the shop's invoices that are not rejected, in shelf units, date order.
     Reads plain columns (no ORM objects, no payloads): a shop's history may have 100,000 lines."""
-    from minimarket.store.stock import _label
-
     statement = (
         select(
             InvoiceItem.sku,
@@ -115,7 +121,7 @@ def converted_lines(session: Session, *, monthly_inflation_pct: float = 2.5) -> 
             continue
         label = labels.get(invoice_id)
         if label is None:
-            label = labels[invoice_id] = _label(invoice_id, kind, pos, number)
+            label = labels[invoice_id] = number_label(invoice_id, kind, pos, number)
         lines.append(
             InvoiceLine(
                 invoice_id=invoice_id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from minimarket.pricing import CostObservation
 from minimarket.store.models import Invoice, Product, Sale, StockMovement, Supplier
+from minimarket.store.packs import converted_lines, number_label
 
 
 def stock_levels(session: Session) -> dict[str, Decimal]:
@@ -44,21 +45,13 @@ def products_with_suppliers(session: Session) -> list[tuple[Product, Supplier | 
 
 def invoice_label(invoice: Invoice) -> str:
     """``A 00003-00001234`` (type, point of sale, number) or the invoice id when incomplete."""
-    return _label(invoice.id, invoice.invoice_type, invoice.point_of_sale, invoice.number)
-
-
-def _label(invoice_id: int, invoice_type: str | None, point_of_sale: int | None, number: int | None) -> str:
-    if point_of_sale is None or number is None:
-        return f"factura #{invoice_id}"
-    return f"{invoice_type or ''} {point_of_sale:05d}-{number:08d}".strip()
+    return number_label(invoice.id, invoice.invoice_type, invoice.point_of_sale, invoice.number)
 
 
 def invoiced_costs(session: Session) -> dict[str, list[CostObservation]]:
     """Invoiced costs per shelf unit per SKU, oldest first (rejected invoices and unpriced lines left out): a line
     in boxes is divided by the units per box (:func:`minimarket.store.packs.converted_lines`, which reads plain
     columns), and each cost keeps its line as evidence."""
-    from minimarket.store.packs import converted_lines
-
     out: dict[str, list[CostObservation]] = defaultdict(list)
     for converted in converted_lines(session):
         line = converted.line

@@ -10,8 +10,8 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from minimarket.service.app import needs, runtime
 from minimarket.service.auth import Principal, Role
+from minimarket.service.dependencies import needs, runtime
 from minimarket.service.errors import ApiError, not_found
 from minimarket.service.uploads import single_document
 from minimarket.store.db import session_scope
