@@ -41,7 +41,7 @@ PRODUCTS_FILE = "products.csv"
 
 _SUPPLIER_REQUIRED = ("cuit", "name")
 _PRODUCT_REQUIRED = ("sku", "name", "cost")
-_AMOUNT_COLUMNS = frozenset({"cost"})
+_AMOUNT_COLUMNS = frozenset({"cost", "min_order_amount"})
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -81,6 +81,12 @@ def _register() -> None:
 
     app.command("serve")(serve_cmd)
     app.add_typer(token.app, name="token")
+    from minimarket.commands import arca, iva, packs, purchases
+
+    app.add_typer(arca.app, name="arca")
+    app.add_typer(iva.app, name="iva")
+    app.add_typer(purchases.app, name="purchases")
+    app.add_typer(packs.app, name="packs")
     from minimarket.commands import shop
 
     app.add_typer(shop.app, name="shop")

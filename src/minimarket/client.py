@@ -257,3 +257,48 @@ class MinimarketClient:
 
     def promote(self, name: str, version: str, reason: str) -> dict[str, Any]:
         return dict(self._json("POST", f"/models/{name}/promote", json={"version": version, "reason": reason}))
+
+    # --- the accountant and the buyer (issue 22) ------------------------------------------------------------------
+
+    def reconcile_arca(self, export: Document, *, period: str | None = None, save: bool = True) -> dict[str, Any]:
+        """Reconcile an ARCA "Mis Comprobantes Recibidos" export (CSV or XLSX) with the shop's invoices."""
+        name, data = _document(export)
+        params = {"save": str(save).lower(), **({"period": period} if period else {})}
+        return dict(self._json("POST", "/accounting/arca/reconcile", params=params, files={"file": (name, data)}))
+
+    def arca_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        return list(self._json("GET", "/accounting/arca/runs", params={"limit": limit})["runs"])
+
+    def arca_run(self, run_id: int) -> dict[str, Any]:
+        return dict(self._json("GET", f"/accounting/arca/runs/{run_id}"))
+
+    def arca_run_csv(self, run_id: int) -> str:
+        response = self.http.get(f"/api/v1/accounting/arca/runs/{run_id}", params={"format": "csv"})
+        _raise_for(response)
+        return response.content.decode("utf-8-sig")
+
+    def libro_iva(self, period: str) -> dict[str, Any]:
+        """The Libro IVA Digital purchases of ``period``: summary and the two files' text."""
+        return dict(self._json("GET", "/accounting/iva/libro", params={"period": period}))
+
+    def libro_iva_zip(self, period: str) -> bytes:
+        response = self.http.get("/api/v1/accounting/iva/libro", params={"period": period, "format": "zip"})
+        _raise_for(response)
+        return response.content
+
+    def purchase_drafts(self, **options: Any) -> dict[str, Any]:
+        """``budget`` (pesos, text or number), ``today`` (AAAA-MM-DD), ``horizon_days``."""
+        if options.get("budget") is not None:
+            options["budget"] = str(options["budget"])
+        return dict(self._json("POST", "/purchases/drafts", json=options))
+
+    def shelf_prices(self, **options: Any) -> dict[str, Any]:
+        """``rule`` ("10", "50", "100", "9", "90", "99"), ``direction``, ``markups``, ``min_margins``…"""
+        return dict(self._json("POST", "/prices/shelf", json=options))
+
+    def pack_conversions(self, *, flagged: bool = False) -> dict[str, Any]:
+        return dict(self._json("GET", "/packs/conversions", params={"flagged": str(flagged).lower()}))
+
+    def confirm_pack(self, supplier_cuit: str, sku: str, units: int, description: str | None = None) -> dict[str, Any]:
+        body = {"supplier_cuit": supplier_cuit, "sku": sku, "units": units, "description": description}
+        return dict(self._json("POST", "/packs/conversions", json=body))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -130,6 +131,12 @@ class Settings(BaseSettings):
     )
     default_service_level: float = Field(default=0.95, gt=0.5, lt=1.0)
     default_markup_pct: float = Field(default=35.0, ge=0.0, le=500.0)
+    default_min_margin_pct: float = Field(
+        default=10.0, ge=0.0, le=500.0, description="Least a shelf price earns over cost (issue 22), in percent."
+    )
+    shelf_price_rule: Literal["10", "50", "100", "9", "90", "99"] = Field(
+        default="10", description="The shop's precio redondo: multiples of 10, 50 or 100, or ending in 9, 90 or 99."
+    )
 
     # --- model registry ---------------------------------------------------------------------------------
     gate_min_eval_size: int = Field(

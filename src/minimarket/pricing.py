@@ -16,10 +16,17 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 from minimarket.forecast.policies import ShopPolicies, load_policies
 
 CENT = Decimal("0.01")
+
+
+class Evidence(Protocol):
+    """What a cost comes from (an invoice line), shown to a person on demand."""
+
+    def as_dict(self) -> dict[str, object]: ...
 
 
 def markup_for(
@@ -63,6 +70,8 @@ class CostObservation:
     date: dt.date
     invoice: str
     supplier: str | None = None
+    evidence: Evidence | None = None
+    """The invoice line behind it (what was printed and how it became a unit cost), when known."""
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,7 @@ def _no_error(page: Any) -> None:
         ("analytics.ipynb", r"Panel del negocio — Mi almacén\. Facturas: [\d.]+ · Para revisar: \d+ · Compras: \$ "),
         ("review.ipynb", r"Facturas a revisar\. \d+ facturas esperan revisión\."),
         ("models.ipynb", r"Modelos\. Pronóstico de inflación: campeón versión 1\."),
+        ("accounting.ipynb", r"Contador y compras — Mi almacén\. .*Libro IVA: \d+ meses con facturas\."),
     ],
 )
 def test_every_page_renders_its_spanish_summary_without_an_execution_error(
@@ -231,9 +232,67 @@ def test_models_and_landing_pages(browser: Any, voila: str) -> None:
     page.close()
     page = _open(browser, f"{voila}/", height=700)
     links = page.locator("a.mm-link")
-    assert links.all_inner_texts() == ["Panel del negocio", "Facturas a revisar", "Modelos"]
+    assert links.all_inner_texts() == ["Panel del negocio", "Facturas a revisar", "Modelos", "Contador y compras"]
     assert "esperando revisión" in page.inner_text(".mm-landing")
     page.screenshot(path=str(SCREENSHOTS / "inicio.png"))
     links.nth(1).click()
     page.wait_for_selector(".mm-review", timeout=PAGE_TIMEOUT_MS)
+    page.close()
+
+
+def _arca_export_of_the_shop(shop_env: dict[str, str], folder: Path) -> tuple[Path, str]:
+    """ARCA's "Mis Comprobantes Recibidos" of the demo shop's loaded invoices, one left out (an invoice ARCA does
+    not list); the label of the one left out."""
+    from sqlalchemy import select
+
+    from minimarket.accounting.reconcile import KEY_FIELDS
+    from minimarket.domain.invoice import ExtractedInvoice
+    from minimarket.store.db import dispose_engines, session_scope
+    from minimarket.store.models import Invoice
+    from minimarket.synth.arca import export_bytes, row_from_invoice
+
+    with session_scope(url=shop_env["MINIMARKET_DATABASE_URL"]) as session:
+        loaded = [
+            ExtractedInvoice.model_validate(row.payload)
+            for row in session.scalars(select(Invoice).where(Invoice.status != "rejected").order_by(Invoice.id))
+        ]
+    dispose_engines()
+    complete = [i for i in loaded if all(getattr(i, k) is not None for k in (*KEY_FIELDS, "issue_date", "total"))]
+    left_out = complete[len(complete) // 2]
+    rows = [row_from_invoice(i) for i in complete if i is not left_out]
+    path = folder / "Mis Comprobantes Recibidos.xlsx"
+    path.write_bytes(export_bytes(rows, generation="G3", file_type="xlsx"))
+    return path, f"{left_out.point_of_sale:05d}-{left_out.number:08d}"
+
+
+def test_reconciling_an_arca_export_in_the_accountant_page(
+    browser: Any, voila: str, shop_env: dict[str, str], tmp_path: Path
+) -> None:
+    export, left_out = _arca_export_of_the_shop(shop_env, tmp_path)
+    page = _open(browser, f"{voila}/voila/render/accounting.ipynb", height=2600)
+    page.wait_for_selector(".mm-libro .mm-kpi")
+    assert page.locator(".mm-libro a.mm-download[download$='.txt']").count() == 2
+    assert page.locator(".mm-shelf table.mm-table tbody tr").count() > 0
+    with page.expect_file_chooser() as chooser:  # ipywidgets' upload keeps its <input type=file> out of the page
+        page.locator(".mm-arca-upload").click()
+    chooser.value.set_files(str(export))
+    page.wait_for_selector(".mm-arca-upload:has-text('Elegir archivo (1)')")  # read by the browser, sent to the kernel
+    page.locator(".mm-arca-run").click()
+    page.wait_for_selector(".mm-arca-result table.mm-arca-missing_in_arca", timeout=120_000)
+    missing = page.inner_text(".mm-arca-result table.mm-arca-missing_in_arca")
+    assert left_out in missing.replace("\xa0", " ")
+    assert "Cargada, no está en ARCA (1)" in page.inner_text(".mm-arca-result")
+    assert page.locator(".mm-arca-result a.mm-download[download$='.csv']").count() == 1
+    assert re.search(r"[\d.]+ líneas de factura pasadas a unidades de góndola", page.inner_text(".mm-packs"))
+
+    page.locator(".mm-budget input").fill("mucho")
+    page.get_by_role("button", name="Armar pedidos").click()
+    page.wait_for_selector(".mm-drafts >> text=no es un importe", timeout=60_000)
+    page.locator(".mm-budget input").fill("150.000")
+    page.get_by_role("button", name="Armar pedidos").click()
+    page.wait_for_selector(".mm-drafts >> text=de una caja de $ 150.000,00", timeout=60_000)
+    spent = re.search(r"proveedores, \$ ([\d.]+,\d\d) de una caja", page.inner_text(".mm-drafts"))
+    assert spent and Decimal(spent.group(1).replace(".", "").replace(",", ".")) <= 150_000
+    _no_error(page)
+    page.screenshot(path=str(SCREENSHOTS / "contador.png"))
     page.close()

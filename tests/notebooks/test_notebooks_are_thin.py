@@ -44,7 +44,13 @@ def test_a_dashboard_only_composes_package_functions(path: Path) -> None:
 
 
 def test_the_dashboards_are_the_four_pages_served() -> None:
-    assert [p.name for p in DASHBOARDS] == ["analytics.ipynb", "index.ipynb", "models.ipynb", "review.ipynb"]
+    assert [p.name for p in DASHBOARDS] == [
+        "accounting.ipynb",
+        "analytics.ipynb",
+        "index.ipynb",
+        "models.ipynb",
+        "review.ipynb",
+    ]
 
 
 def test_every_notebook_is_executed_by_a_test() -> None:

@@ -108,3 +108,65 @@ def corpus_cmd(
             "seconds": round(time.monotonic() - started, 2),
         }
     )
+
+
+@app.command("arca-export")
+def arca_export_cmd(
+    truth: Path = typer.Option(..., "--truth", help="Folder of invoices written by `synth invoices` (*.truth.json)."),
+    out: Path = typer.Option(..., "--out", help="The export file to write (.csv or .xlsx)."),
+    generation: str = typer.Option("G3", "--generation", help="G1 (until 2023), G2 (2023-2025) or G3 (per rate)."),
+    number_format: str | None = typer.Option(None, "--number-format", help="ar (1234,56) or us (1234.56)."),
+    missing: int = typer.Option(0, "--missing", min=0, help="Rows to take out (loaded, not in ARCA)."),
+    extra: int = typer.Option(0, "--extra", min=0, help="Rows of invoices never generated (in ARCA, not loaded)."),
+    altered: int = typer.Option(0, "--altered", min=0, help="Rows with a different amount."),
+    duplicated: int = typer.Option(0, "--duplicated", min=0, help="Rows listed twice."),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the planted cases."),
+) -> None:
+    """Write the "Mis Comprobantes Recibidos" export ARCA would give for those invoices, with planted cases;
+    prints the planted cases as JSON."""
+    import random
+
+    from minimarket.catalog import bundled_catalog
+    from minimarket.domain.invoice import ExtractedInvoice
+    from minimarket.synth.arca import plant_cases, row_from_invoice, write_export
+    from minimarket.synth.invoices.sample import sample_invoice
+
+    if generation not in ("G1", "G2", "G3"):
+        fail(f"--generation {generation!r}: use G1, G2 or G3", 2)
+    if number_format not in (None, "ar", "us"):
+        fail(f"--number-format {number_format!r}: use ar or us", 2)
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        fail(f"--out {out}: the file must end in .csv or .xlsx", 2)
+    files = sorted(truth.glob("*.truth.json")) if truth.is_dir() else []
+    if not files:
+        fail(f"--truth {truth}: no *.truth.json files (write them with `minimarket synth invoices`)", 2)
+    invoices = [ExtractedInvoice.model_validate_json(f.read_text(encoding="utf-8")) for f in files]
+    rng = random.Random(seed)
+    catalog = bundled_catalog()
+    known = {invoice.fiscal_key for invoice in invoices}
+    new: list[ExtractedInvoice] = []
+    while len(new) < extra:
+        candidate = sample_invoice(rng, catalog).truth()
+        if candidate.fiscal_key not in known:
+            known.add(candidate.fiscal_key)
+            new.append(candidate)
+    try:
+        rows, planted = plant_cases(
+            [row_from_invoice(i) for i in invoices],
+            [row_from_invoice(i) for i in new],
+            rng,
+            missing=missing,
+            altered=altered,
+            duplicated=duplicated,
+        )
+        write_export(
+            out,
+            rows,
+            generation=generation,
+            file_type="xlsx" if suffix == ".xlsx" else "csv",
+            number_format=number_format,
+        )
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    print_json({"out": str(out), "rows": len(rows), "planted": [case.as_dict() for case in planted]})

@@ -18,11 +18,16 @@ DASHBOARDS = (
     ),
     ("review.ipynb", "Facturas a revisar", "Las facturas que el lector no pudo verificar solo."),
     ("models.ipynb", "Modelos", "Qué modelo usa cada pronóstico y si los datos cambiaron."),
+    (
+        "accounting.ipynb",
+        "Contador y compras",
+        "Conciliación con ARCA, Libro IVA Digital, pedidos de la semana y precios de góndola.",
+    ),
 )
 
 
 def landing(settings: Settings, shop: str | None = None) -> widgets.Widget:
-    """Links to the three dashboards, titled with the shop's name; the review card says how many wait."""
+    """Links to the dashboards, titled with the shop's name; the review card says how many wait."""
     from minimarket.analytics.review import queue_size
     from minimarket.store.db import session_scope
     from minimarket.store.models import Shop

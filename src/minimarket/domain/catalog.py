@@ -105,6 +105,10 @@ class Supplier(_CatalogModel):
     """Name of the invoice layout the synthetic generator uses for this supplier."""
     number_format: Literal["ar", "us"] | None = None
     """How the supplier prints amounts: "ar" 1.234,56 or "us" 1,234.56."""
+    min_order_amount: Decimal | None = Field(default=None, ge=0)
+    """The least the supplier takes in one order, in pesos net of VAT (issue 22)."""
+    min_order_packs: int | None = Field(default=None, ge=0, le=10_000)
+    """The least the supplier takes in one order, in boxes (bultos)."""
 
     @field_validator("order_days", mode="before")
     @classmethod

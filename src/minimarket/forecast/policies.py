@@ -2,8 +2,10 @@
 
 One place a user configures: ``data/raw/catalog/policies.csv`` (or ``MINIMARKET_POLICIES_FILE``), columns
 ``category,service_level,markup_pct`` — e.g. ``Lácteos,0.97,28`` means 97 % of lead-time demand covered
-and cost + 28 % before VAT. Categories not listed use ``Settings.default_service_level`` and
-``Settings.default_markup_pct``. Either column may be left empty for a category (the default applies).
+and cost + 28 % before VAT. An optional column ``min_margin_pct`` is the least a shelf price may earn over cost
+(``Lácteos,0.97,28,14``: never below cost + 14 %, whatever the rounding). Categories not listed use
+``Settings.default_service_level``, ``Settings.default_markup_pct`` and ``Settings.default_min_margin_pct``. Any
+column may be left empty for a category (the default applies).
 The CLI flags (``--service-level``, ``--markup``) override single categories on top of the file.
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 from minimarket.config import get_settings
 
 COLUMNS = ("category", "service_level", "markup_pct")
+OPTIONAL_COLUMNS = ("min_margin_pct",)
 
 
 class PolicyError(ValueError):
@@ -53,6 +56,8 @@ class ShopPolicies:
     default_service_level: float = 0.95
     default_markup: Decimal = Decimal("0.35")
     source: str = "defaults"
+    min_margins: Mapping[str, Decimal] = field(default_factory=dict)
+    default_min_margin: Decimal = Decimal("0.10")
 
     def service_level(self, category: str | None) -> float:
         return self.service_levels.get(category or "", self.default_service_level)
@@ -60,12 +65,17 @@ class ShopPolicies:
     def markup(self, category: str | None) -> Decimal:
         return self.markups.get(category or "", self.default_markup)
 
+    def min_margin(self, category: str | None) -> Decimal:
+        """The least a shelf price may earn over cost (fraction: 0.14 = cost + 14 %)."""
+        return self.min_margins.get(category or "", self.default_min_margin)
+
     def with_overrides(
         self,
         service_levels: Iterable[str] = (),
         markups: Iterable[str] = (),
         default_service_level: float | None = None,
         default_markup_pct: float | None = None,
+        min_margins: Iterable[str] = (),
     ) -> ShopPolicies:
         """A copy with ``CATEGORY=VALUE`` overrides (service level as a fraction, markup in percent)."""
         levels = dict(self.service_levels)
@@ -82,12 +92,17 @@ class ShopPolicies:
         default_markup = self.default_markup
         if default_markup_pct is not None:
             default_markup = _markup(str(default_markup_pct), "--default-markup")
+        floors = dict(self.min_margins)
+        for item in min_margins:
+            category, value = _split(item, "--min-margin", "Lácteos=14")
+            floors[category] = _markup(value, f"--min-margin {item!r}")
         return replace(
             self,
             service_levels=levels,
             markups=marks,
             default_service_level=default_level,
             default_markup=default_markup,
+            min_margins=floors,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -97,6 +112,8 @@ class ShopPolicies:
             "default_markup_pct": str(self.default_markup * 100),
             "service_levels": dict(self.service_levels),
             "markups_pct": {k: str(v * 100) for k, v in self.markups.items()},
+            "default_min_margin_pct": str(self.default_min_margin * 100),
+            "min_margins_pct": {k: str(v * 100) for k, v in self.min_margins.items()},
         }
 
 
@@ -112,6 +129,7 @@ def read_policies(path: Path) -> ShopPolicies:
     settings = get_settings()
     levels: dict[str, float] = {}
     markups: dict[str, Decimal] = {}
+    floors: dict[str, Decimal] = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         header = [h.strip() for h in reader.fieldnames or []]
@@ -131,12 +149,17 @@ def read_policies(path: Path) -> ShopPolicies:
                 levels[category] = _service_level(level, where)
             if markup:
                 markups[category] = _markup(markup, where)
+            floor = (row.get("min_margin_pct") or "").strip()
+            if floor:
+                floors[category] = _markup(floor, where)
     return ShopPolicies(
         service_levels=levels,
         markups=markups,
         default_service_level=settings.default_service_level,
         default_markup=Decimal(str(settings.default_markup_pct)) / 100,
         source=str(path),
+        min_margins=floors,
+        default_min_margin=Decimal(str(settings.default_min_margin_pct)) / 100,
     )
 
 
@@ -151,5 +174,6 @@ def load_policies(path: Path | None = None) -> ShopPolicies:
         return ShopPolicies(
             default_service_level=settings.default_service_level,
             default_markup=Decimal(str(settings.default_markup_pct)) / 100,
+            default_min_margin=Decimal(str(settings.default_min_margin_pct)) / 100,
         )
     return read_policies(chosen)

@@ -175,7 +175,10 @@ def price_suggestions(
                 expected_rise = realised_inflation_pct(monthly, previous.date, latest.date, fallback * factor)
                 flag = price_rise_flag(previous, latest, expected_rise, min_excess_pp=min_excess_pp)
                 if flag:
-                    rises.append({**flag.as_dict(), "name": product.name, "category": product.category})
+                    evidence = [obs.evidence.as_dict() for obs in (previous, latest) if obs.evidence is not None]
+                    rises.append(
+                        {**flag.as_dict(), "name": product.name, "category": product.category, "evidence": evidence}
+                    )
         except BAD_STORED_VALUE as exc:  # one bad stored row must not break the whole shop's report
             skipped.append(skipped_row(product.sku, exc))
     return {

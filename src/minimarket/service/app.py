@@ -142,7 +142,7 @@ def _add_fallback_route(app: FastAPI) -> None:
 
 def create_app() -> FastAPI:
     """The API application; ``app.state.runtime`` is set by the service when it starts."""
-    from minimarket.service.routes import batches, events, invoices, predictions
+    from minimarket.service.routes import accounting, batches, events, invoices, predictions, purchasing
 
     app = FastAPI(
         title="minimarket API",
@@ -157,7 +157,14 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    for router in (batches.router, invoices.router, predictions.router, events.router):
+    for router in (
+        batches.router,
+        invoices.router,
+        predictions.router,
+        events.router,
+        accounting.router,
+        purchasing.router,
+    ):
         app.include_router(router)
     _add_fallback_route(app)
 
@@ -168,7 +175,7 @@ def create_app() -> FastAPI:
         settings = rt.settings
         if path.endswith("/invoices/batch"):
             return settings.max_batch_request_bytes
-        if path.endswith("/invoices/extract"):
+        if path.endswith(("/invoices/extract", "/accounting/arca/reconcile")):
             return settings.max_upload_bytes * 4 // 3 + 64 * 1024
         return 1024 * 1024
 

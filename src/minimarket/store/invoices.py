@@ -164,15 +164,19 @@ def _record_duplicate(
 
 
 def _stock_in(session: Session, invoice: Invoice) -> None:
-    """Stock movements for the invoice's matched items (credit notes take stock out)."""
+    """Stock movements for the invoice's matched items in shelf units (a box of 10 is 10 units; credit notes take
+    stock out)."""
+    from minimarket.store.packs import catalog_entries, confirmed_conversions, stock_units
+
     sign = Decimal(-1) if _is_credit_note(invoice.afip_code) else Decimal(1)
+    catalog, confirmed = catalog_entries(session), confirmed_conversions(session)
     for item in invoice.items:
         if not item.sku or item.quantity is None:
             continue
         session.add(
             StockMovement(
                 sku=item.sku,
-                quantity=sign * item.quantity,
+                quantity=sign * stock_units(session, invoice, item, catalog=catalog, confirmed=confirmed),
                 kind="invoice_in" if sign > 0 else "credit_note_out",
                 reference=f"invoice:{invoice.id}",
                 idempotency_key=f"invoice:{invoice.id}:line:{item.line_no}",
@@ -220,15 +224,20 @@ def set_status(
     return invoice
 
 
-def _desired_stock(invoice: Invoice) -> dict[str, Decimal]:
-    """Units per SKU the invoice puts in stock while accepted (credit notes take them out), nothing otherwise."""
+def _desired_stock(session: Session, invoice: Invoice) -> dict[str, Decimal]:
+    """Shelf units per SKU the invoice puts in stock while accepted (credit notes take them out), nothing
+    otherwise."""
+    from minimarket.store.packs import catalog_entries, confirmed_conversions, stock_units
+
     if invoice.status != Status.ACCEPTED:
         return {}
     sign = Decimal(-1) if _is_credit_note(invoice.afip_code) else Decimal(1)
+    catalog, confirmed = catalog_entries(session), confirmed_conversions(session)
     out: dict[str, Decimal] = {}
     for item in invoice.items:
         if item.sku and item.quantity is not None:
-            out[item.sku] = out.get(item.sku, Decimal(0)) + sign * Decimal(item.quantity)
+            units = stock_units(session, invoice, item, catalog=catalog, confirmed=confirmed)
+            out[item.sku] = out.get(item.sku, Decimal(0)) + sign * units
     return out
 
 
@@ -243,7 +252,7 @@ def sync_stock(session: Session, invoice: Invoice, *, change: str) -> int:
         select(StockMovement.sku, StockMovement.quantity).where(StockMovement.reference == reference)
     ):
         moved[sku] = moved.get(sku, Decimal(0)) + Decimal(quantity)
-    desired = _desired_stock(invoice)
+    desired = _desired_stock(session, invoice)
     if not moved and desired:
         before = len(session.new)
         _stock_in(session, invoice)

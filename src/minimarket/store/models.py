@@ -376,6 +376,42 @@ class Notification(ShopOwned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ReconciliationRun(ShopOwned, Base):
+    """One reconciliation of ARCA's "Mis Comprobantes Recibidos" with the stored invoices (issue 22): the file,
+    the period, the counts and the whole report."""
+
+    __tablename__ = "reconciliation_runs"
+    __table_args__ = (Index("ix_reconciliation_runs_shop_created", "shop_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_file: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str | None] = mapped_column(String(7))
+    generation: Mapped[str] = mapped_column(String(4))
+    rows: Mapped[int] = mapped_column(Integer)
+    matched: Mapped[int] = mapped_column(Integer)
+    flags: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(100), default="system")
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PackConversion(ShopOwned, Base):
+    """A person's confirmation of how many shelf units one invoiced unit of a supplier's product is (issue 22):
+    "YERBA X 1KG x10" from this supplier is 10 units of YER-0001."""
+
+    __tablename__ = "pack_conversions"
+    __table_args__ = (UniqueConstraint("shop_id", "supplier_cuit", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_cuit: Mapped[str] = mapped_column(String(11))
+    sku: Mapped[str] = mapped_column(String(64))
+    units: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(String(500))
+    author: Mapped[str] = mapped_column(String(100), default="system")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 SHOP_OWNED_MODELS: tuple[type[Base], ...] = (
     Supplier,
     Product,
@@ -390,4 +426,6 @@ SHOP_OWNED_MODELS: tuple[type[Base], ...] = (
     Batch,
     BatchDocument,
     Notification,
+    ReconciliationRun,
+    PackConversion,
 )

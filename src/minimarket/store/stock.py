@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from minimarket.pricing import CostObservation
-from minimarket.store.models import Invoice, InvoiceItem, Product, Sale, StockMovement, Supplier
+from minimarket.store.models import Invoice, Product, Sale, StockMovement, Supplier
+from minimarket.store.packs import converted_lines, number_label
 
 
 def stock_levels(session: Session) -> dict[str, Decimal]:
@@ -44,70 +45,26 @@ def products_with_suppliers(session: Session) -> list[tuple[Product, Supplier | 
 
 def invoice_label(invoice: Invoice) -> str:
     """``A 00003-00001234`` (type, point of sale, number) or the invoice id when incomplete."""
-    return _label(invoice.id, invoice.invoice_type, invoice.point_of_sale, invoice.number)
-
-
-def _label(invoice_id: int, invoice_type: str | None, point_of_sale: int | None, number: int | None) -> str:
-    if point_of_sale is None or number is None:
-        return f"factura #{invoice_id}"
-    return f"{invoice_type or ''} {point_of_sale:05d}-{number:08d}".strip()
+    return number_label(invoice.id, invoice.invoice_type, invoice.point_of_sale, invoice.number)
 
 
 def invoiced_costs(session: Session) -> dict[str, list[CostObservation]]:
-    """Invoiced unit costs per SKU, oldest first (rejected invoices and unpriced lines left out).
-
-    Reads plain columns, not ORM objects: with 100,000 items, loading entities (and their JSON payloads)
-    took seconds."""
-    statement = (
-        select(
-            InvoiceItem.sku,
-            InvoiceItem.unit_price,
-            InvoiceItem.discount,
-            InvoiceItem.quantity,
-            Invoice.id,
-            Invoice.invoice_type,
-            Invoice.point_of_sale,
-            Invoice.number,
-            Invoice.issue_date,
-            Invoice.created_at,
-            Invoice.issuer_name,
-            Invoice.issuer_cuit,
-        )
-        .join(Invoice, InvoiceItem.invoice_id == Invoice.id)
-        .where(InvoiceItem.sku.is_not(None), InvoiceItem.unit_price.is_not(None), Invoice.status != "rejected")
-        .order_by(Invoice.issue_date, Invoice.id, InvoiceItem.line_no)
-    )
+    """Invoiced costs per shelf unit per SKU, oldest first (rejected invoices and unpriced lines left out): a line
+    in boxes is divided by the units per box (:func:`minimarket.store.packs.converted_lines`, which reads plain
+    columns), and each cost keeps its line as evidence."""
     out: dict[str, list[CostObservation]] = defaultdict(list)
-    labels: dict[int, str] = {}
-    for (
-        sku,
-        unit_price,
-        discount,
-        quantity,
-        invoice_id,
-        kind,
-        pos,
-        number,
-        issued,
-        created,
-        name,
-        cuit,
-    ) in session.execute(statement).tuples():
-        if unit_price is None or unit_price <= 0 or sku is None:
+    for converted in converted_lines(session):
+        line = converted.line
+        if converted.unit_cost <= 0:
             continue
-        unit = Decimal(unit_price)
-        if discount and quantity:
-            unit -= Decimal(discount) / Decimal(quantity)
-        label = labels.get(invoice_id)
-        if label is None:
-            label = labels[invoice_id] = _label(invoice_id, kind, pos, number)
-        out[sku].append(
+        out[line.sku].append(
             CostObservation(
-                sku=sku,
-                unit_cost=unit.quantize(Decimal("0.0001")),
-                date=issued or created.date(),
-                invoice=label,
-                supplier=name or cuit,
+                sku=line.sku,
+                unit_cost=converted.unit_cost,
+                date=line.issue_date,
+                invoice=line.invoice_label,
+                supplier=line.supplier_name or line.supplier_cuit,
+                evidence=converted,
             )
         )
     return dict(out)

@@ -21,6 +21,8 @@ TABLES = {
     "stock_movements",
     "inflation_observations",
     "drift_runs",
+    "reconciliation_runs",
+    "pack_conversions",
 }
 
 
