@@ -71,6 +71,11 @@ def _register() -> None:
 
     app.command("serve")(serve_cmd)
     app.add_typer(token.app, name="token")
+    from minimarket.commands import backup, keys, schedule
+
+    app.add_typer(schedule.app, name="schedule")
+    app.add_typer(backup.app, name="backup")
+    app.add_typer(keys.app, name="keys")
 
 
 _register()
