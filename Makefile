@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export BENTOML_DO_NOT_TRACK := True
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: help setup system-deps test-deps run test lint format bench repro lab clean lock serve bento
+.PHONY: help setup system-deps test-deps run test lint format bench repro lab clean lock serve bento dashboards
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ system-deps:
 	@ops/setup/system-deps.sh base
 
 test-deps:
-	@ops/setup/system-deps.sh base test
+	@ops/setup/system-deps.sh base test browser
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -66,8 +66,14 @@ format: $(STAMP)
 repro: setup ## run the training pipeline (DVC stages executing the notebooks; offline)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro $(DVC_ARGS)
 
-lab: setup ## JupyterLab for data scientists (notebooks import the package)
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser
+# Jupyter refuses to start as root without --allow-root; root is a supported way to run everything here.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: setup ## JupyterLab for data scientists (notebooks import the package; LAB_ARGS="--port=8890" to add options)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser $(ALLOW_ROOT) $(LAB_ARGS)
+
+dashboards: setup ## the managers' dashboards (Voila) on http://127.0.0.1:8866/ (seed a demo: minimarket demo seed)
+	$(BIN)/minimarket dashboards serve --port 8866
 
 bench: setup ## run the benchmarks (figures as JSON in reports/bench/)
 	@mkdir -p reports/bench

@@ -66,6 +66,12 @@ def _register() -> None:
     from minimarket.commands import models
 
     app.add_typer(models.app, name="models")
+    from minimarket.commands import demo
+
+    app.add_typer(demo.app, name="demo")
+    from minimarket.commands import dashboards
+
+    app.add_typer(dashboards.app, name="dashboards")
     from minimarket.commands import token
     from minimarket.commands.serve import serve_cmd
 

@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     default_service_level: float = Field(default=0.95, gt=0.5, lt=1.0)
     default_markup_pct: float = Field(default=35.0, ge=0.0, le=500.0)
 
+    # --- model registry ---------------------------------------------------------------------------------
+    gate_min_eval_size: int = Field(
+        default=10,
+        ge=1,
+        description="Smallest evaluation set (documents, months, series) on which the gate may move champion.",
+    )
+
     # --- monitoring --------------------------------------------------------------------------------
     drift_threshold: float = 0.5
 

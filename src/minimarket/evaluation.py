@@ -64,7 +64,8 @@ def _float(text: str | None) -> float | None:
 
 
 def evaluate_extraction(test_root: Path, workers: int = 2) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Served extraction (champion if registered, else rules) on every ``<test_root>/<kind>/`` folder."""
+    """Served extraction (champion if registered, else rules) on every ``<test_root>/<kind>/`` folder; the
+    table has one row per kind and field (``label`` = "field · kind", what the DVC bar chart draws)."""
     from minimarket.documents.extract import extract_many
     from minimarket.learning.dataset import load_refs
     from minimarket.learning.metrics import aggregate, rounded, score_document
@@ -82,30 +83,48 @@ def evaluate_extraction(test_root: Path, workers: int = 2) -> tuple[dict[str, An
         by_kind[score.kind].append(score)
     figures = {"overall": rounded(aggregate(scores)), "by_kind": {k: rounded(aggregate(v)) for k, v in by_kind.items()}}
     rows = [
-        {"kind": kind, "field": name, "accuracy": accuracy}
+        {"label": f"{name} · {kind}", "kind": kind, "field_name": name, "accuracy": accuracy}
         for kind, summary in figures["by_kind"].items()
         for name, accuracy in summary["field_accuracy"].items()
+        if accuracy is not None and accuracy == accuracy  # a field never checked has no bar
     ]
-    return figures, pd.DataFrame(rows, columns=["kind", "field", "accuracy"])
+    return figures, pd.DataFrame(rows, columns=["label", "kind", "field_name", "accuracy"])
 
 
-def evaluate_inflation(months: int = 6, history: int = 24) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The champion's forecast with its interval, after the last ``history`` months of INDEC's series."""
-    from minimarket.forecast.inflation import InflationData
+def _champion_backtest(history: int) -> pd.DataFrame:
+    """The champion's own 1-month-ahead backtest (the run's ``evaluation/backtest.csv``), last ``history`` months."""
+    import tempfile
 
+    version = tracking.alias_version(INFLATION, tracking.CHAMPION)
+    mlflow_client = tracking.client()
+    run_id = mlflow_client.get_model_version(INFLATION, str(version)).run_id
+    model_name = mlflow_client.get_run(run_id).data.params.get("model")
+    with tempfile.TemporaryDirectory() as tmp:
+        frame = pd.read_csv(mlflow_client.download_artifacts(run_id, "evaluation/backtest.csv", tmp))
+    frame = frame[(frame["horizon"] == 1) & (frame["model"] == model_name)].sort_values("target").tail(history)
+    return pd.DataFrame(
+        {"month": frame["target"].astype(str), "actual": frame["actual"].round(3), "forecast": frame["pred"].round(3)}
+    )
+
+
+def evaluate_inflation(months: int = 6, history: int = 24) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """The champion's forecast with its 90 % interval, and its 1-month-ahead backtest over the last ``history``
+    months against INDEC's figures: two tables whose every row is complete."""
     model = tracking.load_model(INFLATION)
     forecast = model.predict(pd.DataFrame({"horizon": list(range(1, months + 1))}))
-    headline = InflationData.bundled().headline.tail(history)
-    past = pd.DataFrame({"month": headline.index.astype(str), "actual": headline.to_numpy(dtype=float)})
     future = forecast[["month", "pct", "lower", "upper"]].rename(columns={"pct": "forecast"})
-    table = pd.concat([past, future], ignore_index=True)
+    future = future.assign(month=future["month"].astype(str)).round(3)
+    backtest = _champion_backtest(history)
+    errors = (backtest["forecast"] - backtest["actual"]).abs()
     figures = {
         "next_month": str(future["month"].iloc[0]),
         "next_month_pct": round(float(future["forecast"].iloc[0]), 3),
         "next_month_interval": [round(float(future["lower"].iloc[0]), 3), round(float(future["upper"].iloc[0]), 3)],
         "months_ahead": months,
+        "backtest_months": len(backtest),
+        "backtest_mae_1m_pp": round(float(errors.mean()), 4) if len(errors) else None,
     }
-    return figures, table
+    return figures, backtest.reset_index(drop=True), future.reset_index(drop=True)
 
 
 def evaluate_demand(sales_csv: Path, recent_days: int = 56) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -145,8 +164,9 @@ def evaluate_champions(
             figures, table = evaluate_extraction(test_root, workers)
             result.plots["extractor_field_accuracy"] = table
         elif name == INFLATION:
-            figures, table = evaluate_inflation()
-            result.plots["inflation_forecast"] = table
+            figures, backtest, forecast = evaluate_inflation()
+            result.plots["inflation_backtest"] = backtest
+            result.plots["inflation_forecast"] = forecast
         else:
             figures, table = evaluate_demand(sales_csv)
             result.plots["demand_by_category"] = table

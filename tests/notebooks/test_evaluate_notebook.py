@@ -15,7 +15,7 @@ def test_evaluate_notebook_without_forecast_champions(notebook: Any, tmp_path: P
     sales = tmp_path / "sales.csv"
     simulate_sales(days=60, n_skus=4).sales.to_csv(sales, index=False)
     metrics, plots = tmp_path / "evaluate.json", tmp_path / "plots"
-    notebook(
+    executed = notebook(
         "05_evaluate.ipynb",
         tmp_path,
         test_root=str(folders["test"]["pdf"].parent),
@@ -34,4 +34,6 @@ def test_evaluate_notebook_without_forecast_champions(notebook: Any, tmp_path: P
         == "no champion registered"
     )
     table = (plots / "extractor_field_accuracy.csv").read_text().splitlines()
-    assert table[0] == "kind,field,accuracy" and any(line.startswith("pdf,total,") for line in table)
+    assert table[0] == "label,kind,field_name,accuracy" and any(line.startswith("total · pdf,pdf,total,") for line in table)
+    outputs = json.dumps([cell.get("outputs", []) for cell in executed.cells if cell.cell_type == "code"])
+    assert outputs.count('"image/png"') == 1 and "No inflation champion is registered" in outputs

@@ -20,6 +20,7 @@ from mlflow.pyfunc import PythonModel
 
 from minimarket import tracking
 from minimarket.forecast.demand import GlobalGBM, Panel, SeasonalNaive, _future_periods, build_panel, metrics
+from minimarket.workspace import RunContext, command_context
 
 MODEL_NAME = "demand-forecaster"
 EXPERIMENT = "demand"
@@ -63,15 +64,51 @@ def _input_example(sales: pd.DataFrame, price_col: str | None) -> pd.DataFrame:
     return example
 
 
-def holdout_wape(model: GlobalGBM, panel: Panel) -> float:
-    """Refit a copy of ``model``'s configuration on all but the last horizon and score that horizon."""
-    origin = panel.values.shape[1] - 1 - model.horizon
+GATE_EVAL_DAYS = 28
+"""The gate scores every version on the same last 28 days, whatever its horizon."""
+
+
+def holdout_wape(model: GlobalGBM, panel: Panel, days: int | None = None) -> float:
+    """Refit a copy of ``model``'s configuration on all but the last ``days`` (default: its horizon) and score
+    its forecasts of those days, made from successive origins ``horizon`` days apart when ``days`` is longer."""
+    days = days or model.horizon
+    origin = panel.values.shape[1] - 1 - days
     train = panel.truncate(origin)
     index = {s: i for i, s in enumerate(panel.series)}
     rows = np.array([index[s] for s in train.series])
     actual = np.nan_to_num(panel.values[rows, origin + 1 :], nan=0.0)
-    fresh = dataclasses.replace(model, models={}, dead_columns=None)
-    return metrics.wape(actual.ravel(), fresh.fit(train).predict(train).ravel())
+    fresh = dataclasses.replace(model, models={}, dead_columns=None).fit(train)
+    predicted = np.zeros_like(actual)
+    for start in range(0, days, model.horizon):
+        history = panel.truncate(origin + start)
+        where = {s: i for i, s in enumerate(history.series)}
+        ahead = fresh.predict(history)[[where[s] for s in train.series]]
+        width = min(model.horizon, days - start)
+        predicted[:, start : start + width] = ahead[:, :width]
+    return metrics.wape(actual.ravel(), predicted.ravel())
+
+
+def evaluation_set(panel: Panel, days: int = GATE_EVAL_DAYS) -> tracking.EvaluationSet:
+    """The gate's evaluation set: the last ``days`` days of every series sold before them; each version is
+    refit on the days before and scored by WAPE there (see :func:`holdout_wape`). A short history gives a
+    third of its days."""
+    days = max(1, min(days, panel.values.shape[1] // 3))
+    origin = panel.values.shape[1] - 1 - days
+    n_series = panel.truncate(origin).n_series
+
+    def score(uri: str) -> float:
+        return holdout_wape(mlflow.pyfunc.load_model(uri).unwrap_python_model().model, panel, days)
+
+    return tracking.EvaluationSet(
+        description=f"last {days} days ({panel.periods[origin + 1].date()}..{panel.periods[-1].date()}), "
+        f"{n_series} series",
+        size=n_series,
+        digest=tracking.fingerprint(panel.values.tobytes(), list(panel.series), str(panel.periods[-1]), days),
+        score=score,
+    )
+
+
+GATE_POLICY = tracking.GatePolicy(metric=GATE_METRIC, lower_is_better=True)
 
 
 @dataclass
@@ -80,6 +117,7 @@ class DemandTrainOutcome:
     version: str | None
     decision: tracking.GateDecision | None
     metrics: dict[str, float]
+    note: str = ""
 
 
 def _train_and_register(
@@ -87,11 +125,14 @@ def _train_and_register(
     *,
     horizon: int = 28,
     use_prices: bool = True,
-    register: bool = True,
+    context: RunContext | None = None,
     params: dict[str, Any] | None = None,
+    policy: tracking.GatePolicy = GATE_POLICY,
 ) -> DemandTrainOutcome:
     """Fit the global model on all of ``sales`` (date, sku, quantity[, unit_price]), log the holdout
-    WAPE next to seasonal naive, register a version and gate it against the champion."""
+    WAPE next to seasonal naive and publish it (registered and gated unless ``context`` is a scratch run
+    not asked to promote). ``policy`` carries the gate's pre-gate checks."""
+    context = context or command_context("demand train")
     price_col = "unit_price" if use_prices and "unit_price" in sales.columns else None
     panel = build_panel(sales, price_col=price_col)
     model = GlobalGBM(horizon=horizon, **(params or {}))
@@ -102,19 +143,22 @@ def _train_and_register(
     actual = np.nan_to_num(panel.values[rows, origin + 1 :], nan=0.0)
     naive = metrics.wape(actual.ravel(), SeasonalNaive(horizon).predict(train).ravel())
     model.fit(panel)
-    tracking.set_experiment(EXPERIMENT)
     values = {GATE_METRIC: challenger, "seasonal_naive_wape_holdout": naive}
-    with mlflow.start_run(run_name=f"demand-{panel.periods[-1].date()}") as run:
-        mlflow.log_params(
-            {
-                "horizon": horizon,
-                "n_series": panel.n_series,
-                "n_periods": panel.values.shape[1],
-                "last_date": str(panel.periods[-1].date()),
-                "use_prices": bool(price_col),
-                **{k: v for k, v in dataclasses.asdict(model).items() if k not in ("models", "dead_columns")},
-            }
-        )
+    logged = {
+        "horizon": horizon,
+        "n_series": panel.n_series,
+        "n_periods": panel.values.shape[1],
+        "last_date": str(panel.periods[-1].date()),
+        "use_prices": bool(price_col),
+        **{k: v for k, v in dataclasses.asdict(model).items() if k not in ("models", "dead_columns")},
+    }
+    with tracking.tracked_run(
+        EXPERIMENT,
+        f"demand-{panel.periods[-1].date()}-h{horizon}",
+        context=context,
+        data_version=tracking.fingerprint(sales),
+        params=logged,
+    ) as run:
         mlflow.log_metrics(values)
         python_model = DemandPyfunc(model, bool(price_col))
         example = _input_example(sales, price_col)
@@ -137,18 +181,14 @@ def _train_and_register(
             signature=signature,
             pip_requirements=tracking.pinned_requirements(*tracking.MODEL_REQUIREMENTS),
         )
-        version = decision = None
-        if register:
-            version = tracking.register(info.model_uri, MODEL_NAME, tags={"last_date": str(panel.periods[-1].date())})
-
-            def evaluate(uri: str) -> float:
-                champion = mlflow.pyfunc.load_model(uri).unwrap_python_model()
-                return holdout_wape(champion.model, panel)
-
-            decision = tracking.promotion_gate(
-                MODEL_NAME, version, metric=GATE_METRIC, challenger_value=challenger, evaluate=evaluate
-            )
-    return DemandTrainOutcome(run.info.run_id, version, decision, values)
+        published = run.publish(
+            info.model_uri,
+            MODEL_NAME,
+            policy=policy,
+            evaluation=lambda: evaluation_set(panel),
+            tags={"last_date": str(panel.periods[-1].date())},
+        )
+    return DemandTrainOutcome(run.run_id, published.version, published.decision, values, published.note)
 
 
 def train_and_register(*args: Any, **kwargs: Any) -> Any:

@@ -449,41 +449,69 @@ def rolling_backtest(
     return BacktestResult(pd.DataFrame(rows), start=str(first), end=str(last))
 
 
+RATE_FLOOR_PCT = 0.05
+"""Monthly rates below this (%) are taken as this in log space (a zero or negative month has no logarithm)."""
+
+
+def log_rate(pct: Any) -> Any:
+    """``ln`` of the monthly rate in % (floored at :data:`RATE_FLOOR_PCT`)."""
+    return np.log(np.maximum(np.asarray(pct, dtype=float), RATE_FLOOR_PCT))
+
+
+def rate_residual_quantiles(
+    predictions: pd.DataFrame, horizons: Sequence[int], level: float, min_half_width: float
+) -> dict[int, tuple[float, float]]:
+    """Per horizon, the ``(1-level)/2`` and ``(1+level)/2`` quantiles of ``ln(actual) - ln(pred)`` of backtest
+    ``predictions``, at least ``min_half_width`` either side of zero (few errors: ``±min_half_width·h``)."""
+    alpha = 1.0 - level
+    quantiles: dict[int, tuple[float, float]] = {}
+    for h in horizons:
+        group = predictions[predictions["horizon"] == h]
+        residuals = log_rate(group["actual"].to_numpy()) - log_rate(group["pred"].to_numpy())
+        if len(residuals) < 5:
+            quantiles[h] = (-min_half_width * h, min_half_width * h)
+            continue
+        lo, hi = np.quantile(residuals, [alpha / 2, 1 - alpha / 2])
+        quantiles[h] = (min(float(lo), -min_half_width), max(float(hi), min_half_width))
+    return quantiles
+
+
+def rate_interval(point: float, lo: float, hi: float) -> tuple[float, float]:
+    """``(lower, upper)`` of a monthly rate: the point (floored) scaled by ``e^lo`` and ``e^hi``."""
+    base = max(float(point), RATE_FLOOR_PCT)
+    return base * math.exp(lo), base * math.exp(hi)
+
+
 @dataclass
 class InflationForecaster:
     """The production forecaster: a model plus empirical prediction intervals.
 
-    Intervals come from the model's own out-of-sample errors (log space) over the last
-    ``calibration_months`` origins (``Settings.inflation_calibration_months`` by default), per
-    horizon: ``[q(α/2), q(1-α/2)]`` of the residuals, with a floor of ``min_half_width_pp`` so a
-    calm stretch never yields a zero-width band.
+    Intervals come from the model's own out-of-sample errors over the last ``calibration_months`` origins
+    (``Settings.inflation_calibration_months`` by default), per horizon, in **log space of the monthly rate**:
+    the residual ``ln(actual) - ln(forecast)`` (rates floored at ``RATE_FLOOR_PCT``), whose ``α/2`` and
+    ``1-α/2`` quantiles scale the point forecast (``forecast · e^q``). A band is therefore as wide, relative
+    to the level, as the model's recent misses, and never reaches below zero (Argentina's monthly CPI has
+    been positive for decades); a half-width floor of ``min_log_half_width`` keeps a calm stretch from
+    yielding a zero-width band.
     """
 
     model: InflationModel = field(default_factory=production_model)
     level: float = 0.9
     calibration_months: int = field(default_factory=lambda: get_settings().inflation_calibration_months)
     max_horizon: int = 6
-    min_half_width_pp: float = 0.3
+    min_log_half_width: float = 0.2
     data: InflationData | None = None
     residual_quantiles: dict[int, tuple[float, float]] = field(default_factory=dict)
+    interval_space: str = "log_rate"
 
     def fit(self, data: InflationData) -> InflationForecaster:
         horizons = list(range(1, self.max_horizon + 1))
         start = data.last_month - self.calibration_months + 1
         result = rolling_backtest(data, [self.model], horizons, start=str(start), end=str(data.last_month))
-        frame = result.predictions
-        alpha = 1.0 - self.level
-        quantiles: dict[int, tuple[float, float]] = {}
-        for h in horizons:
-            group = frame[frame["horizon"] == h]
-            residuals = to_log(group["actual"].to_numpy()) - to_log(group["pred"].to_numpy())
-            if len(residuals) < 5:
-                quantiles[h] = (-self.min_half_width_pp * h, self.min_half_width_pp * h)
-                continue
-            lo, hi = np.quantile(residuals, [alpha / 2, 1 - alpha / 2])
-            quantiles[h] = (min(float(lo), -self.min_half_width_pp), max(float(hi), self.min_half_width_pp))
+        self.residual_quantiles = rate_residual_quantiles(
+            result.predictions, horizons, self.level, self.min_log_half_width
+        )
         self.data = data
-        self.residual_quantiles = quantiles
         return self
 
     def forecast(self, months: int = 6) -> pd.DataFrame:
@@ -494,18 +522,17 @@ class InflationForecaster:
             raise ValueError(f"months must be between 1 and {self.max_horizon}")
         horizons = list(range(1, months + 1))
         point = self.model.predict(self.data, horizons)
+        legacy = self.__dict__.get("interval_space", "log_points") == "log_points"  # versions pickled before
         rows = []
         for h in horizons:
-            z = float(to_log(point[h]))
             lo, hi = self.residual_quantiles[h]
+            if legacy:
+                z = float(to_log(point[h]))
+                lower, upper = float(from_log(z + lo)), float(from_log(z + hi))
+            else:
+                lower, upper = rate_interval(point[h], lo, hi)
             rows.append(
-                {
-                    "month": str(self.data.last_month + h),
-                    "horizon": h,
-                    "pct": point[h],
-                    "lower": float(from_log(z + lo)),
-                    "upper": float(from_log(z + hi)),
-                }
+                {"month": str(self.data.last_month + h), "horizon": h, "pct": point[h], "lower": lower, "upper": upper}
             )
         return pd.DataFrame(rows)
 
@@ -516,6 +543,33 @@ class InflationForecaster:
         lower = point - factor * (point - float(row["lower"]))
         upper = point + factor * (float(row["upper"]) - point)
         return point, lower, upper
+
+
+def interval_coverage(
+    data: InflationData,
+    model: InflationModel,
+    *,
+    level: float = 0.9,
+    calibration_months: int = 24,
+    test_months: int = 24,
+    min_log_half_width: float = 0.2,
+) -> dict[int, float]:
+    """Out-of-sample coverage of the intervals, per horizon: quantiles from the errors of the
+    ``calibration_months`` before the last ``test_months``, share of those last months' actuals inside."""
+    horizons = list(range(1, 7))
+    first = data.last_month - (calibration_months + test_months) + 1
+    split = data.last_month - test_months + 1
+    frame = rolling_backtest(data, [model], horizons, start=str(first)).predictions
+    calibration = frame[frame["target"] < split]
+    test = frame[frame["target"] >= split]
+    quantiles = rate_residual_quantiles(calibration, horizons, level, min_log_half_width)
+    coverage: dict[int, float] = {}
+    for h in horizons:
+        rows = test[test["horizon"] == h]
+        bounds = [rate_interval(p, *quantiles[h]) for p in rows["pred"]]
+        inside = [lo <= a <= hi for (lo, hi), a in zip(bounds, rows["actual"], strict=True)]
+        coverage[h] = float(np.mean(inside)) if inside else math.nan
+    return coverage
 
 
 def expected_cumulative_inflation(monthly_pct: Sequence[float], fraction_of_last: float = 1.0) -> float:

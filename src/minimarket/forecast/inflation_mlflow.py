@@ -26,6 +26,7 @@ from minimarket.forecast.inflation import (
     production_model,
     rolling_backtest,
 )
+from minimarket.workspace import RunContext, command_context
 
 MODEL_NAME = "inflation-forecaster"
 EXPERIMENT = "inflation"
@@ -65,6 +66,27 @@ def _log_drift_reference(data: InflationData, predictions: pd.DataFrame, model_n
     log_reference(training_features("cpi", data.headline, forecasts=forecasts), "cpi")
 
 
+def evaluation_set(data: InflationData, eval_start: str) -> tracking.EvaluationSet:
+    """The gate's evaluation set: every month from ``eval_start`` to the last known one, forecast one month
+    ahead from the data before it; both versions are re-run origin by origin on it."""
+    months = max(0, len(pd.period_range(pd.Period(eval_start, freq="M"), data.last_month, freq="M")))
+
+    def score(uri: str) -> float:
+        wrapper = mlflow.pyfunc.load_model(uri).unwrap_python_model()
+        return one_month_mae(wrapper.forecaster.model, data, eval_start)
+
+    return tracking.EvaluationSet(
+        description=f"INDEC headline, 1-month-ahead targets {eval_start}..{data.last_month}",
+        size=months,
+        digest=tracking.fingerprint(data.headline, data.components, eval_start),
+        score=score,
+    )
+
+
+GATE_POLICY = tracking.GatePolicy(metric=GATE_METRIC, lower_is_better=True, refresh_on_tie=True)
+"""A monthly refit of the same configuration ties the champion on the rolling backtest and replaces it."""
+
+
 @dataclass
 class TrainOutcome:
     run_id: str
@@ -72,6 +94,8 @@ class TrainOutcome:
     decision: tracking.GateDecision | None
     metrics: dict[str, float]
     forecast: pd.DataFrame
+    backtest: pd.DataFrame | None = None
+    note: str = ""
 
 
 def _train_and_register(
@@ -79,14 +103,15 @@ def _train_and_register(
     *,
     eval_start: str = DEFAULT_EVAL_START,
     baselines: tuple[str, ...] = ("naive_last_month",),
-    register: bool = True,
+    context: RunContext | None = None,
     run_name: str | None = None,
     extra_params: dict[str, Any] | None = None,
     calibration_months: int | None = None,
 ) -> TrainOutcome:
-    """Fit the production forecaster on ``data``, log it with its backtest against ``baselines``, register
-    a new ``inflation-forecaster`` version and run the promotion gate on the same evaluation window."""
-    tracking.set_experiment(EXPERIMENT)
+    """Fit the production forecaster on ``data``, log it with its backtest against ``baselines`` and publish it
+    (:meth:`tracking.TrackedRun.publish`: registered and gated on the same evaluation window, unless the
+    ``context`` is a scratch run not asked to promote)."""
+    context = context or command_context("inflation train")
     model = production_model()
     forecaster = InflationForecaster(model=model)
     if calibration_months:
@@ -95,24 +120,28 @@ def _train_and_register(
     backtest = rolling_backtest(data, [model, *make_models(baselines)], horizons=(1,), start=eval_start)
     mae = backtest.mae()
     metrics = {f"{name}_mae_1m_pp": per_h["1"] for name, per_h in mae.items()}
-    challenger_value = mae[model.name]["1"]
-    metrics[GATE_METRIC] = challenger_value
+    metrics[GATE_METRIC] = mae[model.name]["1"]
     forecast = forecaster.forecast(6)
-    with mlflow.start_run(run_name=run_name or f"inflation-{data.last_month}") as run:
-        mlflow.log_params(
-            {
-                "model": model.name,
-                "members": ",".join(m.name for m in model.members),
-                "weight_rules": ",".join(r.label for r in model.rules),
-                "rule_select_window": model.select_window,
-                "last_month": str(data.last_month),
-                "n_months": len(data.headline),
-                "eval_start": eval_start,
-                "interval_level": forecaster.level,
-                "calibration_months": forecaster.calibration_months,
-                **(extra_params or {}),
-            }
-        )
+    params = {
+        "model": model.name,
+        "members": ",".join(m.name for m in model.members),
+        "weight_rules": ",".join(r.label for r in model.rules),
+        "rule_select_window": model.select_window,
+        "last_month": str(data.last_month),
+        "n_months": len(data.headline),
+        "eval_start": eval_start,
+        "interval_level": forecaster.level,
+        "calibration_months": forecaster.calibration_months,
+        **(extra_params or {}),
+    }
+    version_of_data = tracking.fingerprint(data.headline, data.components)
+    with tracking.tracked_run(
+        EXPERIMENT,
+        run_name or f"inflation-{data.last_month}",
+        context=context,
+        data_version=version_of_data,
+        params=params,
+    ) as run:
         mlflow.log_metrics(metrics)
         with tempfile.TemporaryDirectory() as tmp:
             backtest.predictions.astype({"origin": str, "target": str}).to_csv(Path(tmp) / "backtest.csv", index=False)
@@ -133,26 +162,24 @@ def _train_and_register(
             signature=signature,
             pip_requirements=tracking.pinned_requirements(*tracking.MODEL_REQUIREMENTS),
         )
-        version: str | None = None
-        decision: tracking.GateDecision | None = None
-        if register:
-            version = tracking.register(info.model_uri, MODEL_NAME, tags={"last_month": str(data.last_month)})
-
-            def evaluate(uri: str) -> float:
-                champion = mlflow.pyfunc.load_model(uri).unwrap_python_model()
-                return one_month_mae(champion.forecaster.model, data, eval_start)
-
-            decision = tracking.promotion_gate(
-                MODEL_NAME,
-                version,
-                metric=GATE_METRIC,
-                challenger_value=challenger_value,
-                evaluate=evaluate,
-                run_id=run.info.run_id,
-            )
+        published = run.publish(
+            info.model_uri,
+            MODEL_NAME,
+            policy=GATE_POLICY,
+            evaluation=lambda: evaluation_set(data, eval_start),
+            tags={
+                "last_month": str(data.last_month),
+                tracking.DATA_THROUGH_TAG: str(data.last_month),
+                tracking.CONFIG_TAG: tracking.fingerprint(
+                    params["model"], params["members"], params["weight_rules"], params["rule_select_window"]
+                ),
+            },
+        )
         mlflow.log_text(json.dumps(mae, indent=2), "evaluation/mae.json")
         mlflow.log_text(json.dumps(model.last_choice, indent=2), "evaluation/weight_rule_chosen.json")
-    return TrainOutcome(run.info.run_id, version, decision, metrics, forecast)
+    return TrainOutcome(
+        run.run_id, published.version, published.decision, metrics, forecast, backtest.predictions, published.note
+    )
 
 
 def load_champion_forecaster() -> InflationForecaster:

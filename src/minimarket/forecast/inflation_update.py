@@ -27,6 +27,7 @@ from typing import Any
 
 from minimarket.config import get_settings
 from minimarket.forecast.inflation import InflationData, InflationForecaster
+from minimarket.workspace import RunContext, command_context
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -175,6 +176,7 @@ def update_inflation(
     eval_start: str | None = None,
     calibration_months: int | None = None,
     shop: str | None = None,
+    context: RunContext | None = None,
 ) -> UpdateResult:
     """Guard, record and (by default) refit + register + gate. Raises :class:`UpdateRefused`.
 
@@ -243,12 +245,15 @@ def update_inflation(
             eval_start=eval_start or get_settings().inflation_gate_eval_start,
             calibration_months=calibration_months,
             run_name=f"monthly-update-{month}",
+            context=context or command_context("inflation update"),
             extra_params={"update_month": month, "update_source": source, "update_forced": force},
         )
         forecast = outcome.forecast
         version = outcome.version
         if outcome.decision is not None:
             promoted, gate_reason = outcome.decision.promoted, outcome.decision.reason
+        else:
+            gate_reason = outcome.note
     else:
         months = calibration_months or get_settings().inflation_calibration_months
         forecast = InflationForecaster(calibration_months=months).fit(updated).forecast(6)

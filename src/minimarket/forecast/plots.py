@@ -8,19 +8,18 @@ import numpy as np
 import pandas as pd
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _figure(width: float, height: float) -> Any:
+    """A matplotlib figure that needs no pyplot (no global state, no backend switch): a notebook shows it
+    with :func:`minimarket.reports.show`, MLflow saves it with ``savefig``."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(figsize=(width, height))
 
 
 def inflation_backtest_figure(headline: pd.Series, predictions: pd.DataFrame, forecast: pd.DataFrame) -> Any:
     """Monthly CPI % with each model's 1-month-ahead out-of-sample forecast, then the next months with interval."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(11, 4.5))
+    fig = _figure(11, 4.5)
+    ax = fig.subplots()
     start = pd.Period(str(predictions["target"].min()), freq="M")
     actual = headline[headline.index >= start]
     ax.plot(pd.PeriodIndex(actual.index).to_timestamp(), actual.to_numpy(), color="black", linewidth=1.6, label="INDEC")
@@ -40,10 +39,10 @@ def inflation_backtest_figure(headline: pd.Series, predictions: pd.DataFrame, fo
 
 def demand_forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, days: int = 90) -> Any:
     """Total units per day over the last ``days`` and the summed P10/P50/P90 forecast of every series."""
-    plt = _pyplot()
     daily = history.groupby(pd.to_datetime(history["date"]))["quantity"].sum().sort_index().tail(days)
     ahead = forecast.assign(date=pd.to_datetime(forecast["date"])).groupby("date")[["p10", "p50", "p90"]].sum()
-    fig, ax = plt.subplots(figsize=(11, 4.5))
+    fig = _figure(11, 4.5)
+    ax = fig.subplots()
     ax.plot(daily.index, daily.to_numpy(), color="black", linewidth=1.2, label="ventas")
     ax.plot(ahead.index, ahead["p50"], color="tab:blue", label="Σ P50 de las series")
     band = "Σ P10 – Σ P90 de las series"

@@ -49,6 +49,7 @@ from minimarket.learning.line_classifier import (
 )
 from minimarket.learning.matching import Alias, MatchExample, ProductMatcher, catalog_entries
 from minimarket.learning.metrics import DocScore, aggregate, rounded, score_document
+from minimarket.workspace import RunContext, command_context
 
 log = logging.getLogger(__name__)
 
@@ -469,14 +470,17 @@ def _example_document(samples: Sequence[Sample], seed: int) -> tuple[str, str]:
     return base64.b64encode(document.data).decode(), document.name
 
 
-def train_extractor(params: TrainParams, progress: Callable[[str], None] | None = None) -> TrainOutcome:
+def train_extractor(
+    params: TrainParams, progress: Callable[[str], None] | None = None, context: RunContext | None = None
+) -> TrainOutcome:
     """Run the whole training/evaluation/registration (see the module docstring); MLflow's console chatter
-    goes to stderr so that stdout stays clean for JSON."""
+    goes to stderr so that stdout stays clean for JSON. ``context`` (default: the ``train extractor``
+    command) says where the run logs and whether its gate may move ``champion``."""
     with contextlib.redirect_stdout(sys.stderr):
-        return _train(params, progress)
+        return _train(params, progress, context or command_context("train extractor"))
 
 
-def _train(params: TrainParams, progress: Callable[[str], None] | None) -> TrainOutcome:
+def _train(params: TrainParams, progress: Callable[[str], None] | None, context: RunContext) -> TrainOutcome:
     cache = params.resolved_cache_dir()
     sizes = {"train": params.n_train, "val": params.n_val, "test": params.n_test}
     _progress(f"datos sintéticos: {sizes} por tipo {params.kinds}", progress)
@@ -611,13 +615,14 @@ def _train(params: TrainParams, progress: Callable[[str], None] | None) -> Train
 
     # 7. MLflow
     _progress("registro en MLflow", progress)
-    run_id, version, decision = _log_to_mlflow(
-        params, extractor, figures, metrics, rules_eval, learned_eval, test_samples, refs["test"]
+    run_id, version, decision, note = _log_to_mlflow(
+        params, context, extractor, figures, metrics, rules_eval, learned_eval, test_samples, refs["test"]
     )
     figures["mlflow"] = {
         "run_id": run_id,
         "version": version,
         "decision": decision.as_dict() if decision is not None else None,
+        "note": note,
     }
     return TrainOutcome(run_id, version, decision, extractor, figures, metrics)
 
@@ -646,14 +651,12 @@ def _doc_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
 def comparison_figure(rules: dict[str, dict[str, Any]], learned: dict[str, dict[str, Any]]) -> Any:
     """Bar chart per kind (``by_kind`` figures of two evaluations): header accuracy, item F1 and SKU
     accuracy, rules vs learned."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     kinds = list(learned)
     keys = ("header_accuracy", "item_f1", "sku_accuracy")
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2), sharey=True)
+    fig = Figure(figsize=(4 * len(keys), 3.2))
+    axes = fig.subplots(1, len(keys), sharey=True)
     for ax, key in zip(np.atleast_1d(axes), keys, strict=True):
         x = np.arange(len(kinds))
         for offset, (label, figures) in zip((-0.2, 0.2), (("reglas", rules), ("aprendido", learned)), strict=True):
@@ -668,8 +671,30 @@ def comparison_figure(rules: dict[str, dict[str, Any]], learned: dict[str, dict[
     return fig
 
 
+def evaluation_set(test_refs: Sequence[DocRef], params: TrainParams) -> Any:
+    """The gate's evaluation set: the held-out test documents, each version reading them with its own OCR
+    settings (readings cached) and scored by :func:`objective`."""
+    from minimarket import tracking
+    from minimarket.learning.extractor_model import load_extractor
+
+    def score(uri: str) -> float:
+        version = load_extractor(uri)
+        cache = params.resolved_cache_dir()
+        samples = read_samples(test_refs, version.config.ocr, cache_dir=cache, workers=params.workers)
+        return evaluate(samples, version).score
+
+    kinds = sorted({ref.kind for ref in test_refs})
+    return tracking.EvaluationSet(
+        description=f"{len(test_refs)} synthetic test documents ({', '.join(kinds)}), seed {params.seed}",
+        size=len(test_refs),
+        digest=tracking.fingerprint(*(Path(ref.path) for ref in sorted(test_refs, key=lambda r: str(r.path)))),
+        score=score,
+    )
+
+
 def _log_to_mlflow(
     params: TrainParams,
+    context: RunContext,
     extractor: LearnedExtractor,
     figures: dict[str, Any],
     metrics: dict[str, float],
@@ -677,7 +702,7 @@ def _log_to_mlflow(
     learned_eval: Evaluation,
     test_samples: Sequence[Sample],
     test_refs: Sequence[DocRef],
-) -> tuple[str, str | None, Any]:
+) -> tuple[str, str | None, Any, str]:
     import mlflow
     import pandas as pd
 
@@ -685,20 +710,20 @@ def _log_to_mlflow(
     from minimarket.learning.extractor_model import InvoiceExtractorPyfunc, save_extractor
     from minimarket.learning.figure_glyphs import figure_model_digest
 
-    tracking.set_experiment(EXPERIMENT)
-    with mlflow.start_run(run_name=f"extractor-seed{params.seed}") as run:
-        mlflow.log_params(
-            {
-                **params.as_params(),
-                "chosen_ocr": extractor.config.ocr.key,
-                "use_row_model": extractor.config.use_row_model,
-                "use_cell_model": extractor.config.use_cell_model,
-                "infer_headers": extractor.config.infer_headers,
-                "use_matcher": extractor.config.use_matcher,
-                "matcher_threshold": extractor.config.matcher_threshold,
-                "figure_reader": figure_model_digest(),
-            }
-        )
+    logged = {
+        **params.as_params(),
+        "chosen_ocr": extractor.config.ocr.key,
+        "use_row_model": extractor.config.use_row_model,
+        "use_cell_model": extractor.config.use_cell_model,
+        "infer_headers": extractor.config.infer_headers,
+        "use_matcher": extractor.config.use_matcher,
+        "matcher_threshold": extractor.config.matcher_threshold,
+        "figure_reader": figure_model_digest(),
+    }
+    data_version = tracking.fingerprint(params.resolved_data_dir())
+    with tracking.tracked_run(
+        EXPERIMENT, f"extractor-seed{params.seed}", context=context, data_version=data_version, params=logged
+    ) as run:
         mlflow.log_metrics(metrics)
         mlflow.log_dict(figures, "evaluation/figures.json")
         rows = _doc_rows(rules_eval) + _doc_rows(learned_eval)
@@ -711,9 +736,6 @@ def _log_to_mlflow(
             mlflow.log_artifacts(str(folder), artifact_path="evaluation")
         figure = comparison_figure(rules_eval.by_kind, learned_eval.by_kind)
         mlflow.log_figure(figure, "plots/rules_vs_learned.png")
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
         _log_drift_reference(learned_eval)
 
         example_b64, example_name = _example_document(test_samples, params.seed)
@@ -733,31 +755,20 @@ def _log_to_mlflow(
                 signature=signature,
                 pip_requirements=_requirements(),
             )
-        version = decision = None
-        if params.register:
-            version = tracking.register(info.model_uri, MODEL_NAME, tags={"test_score": f"{metrics[GATE_METRIC]:.4f}"})
-
-            def score_champion(uri: str) -> float:
-                from minimarket.learning.extractor_model import load_extractor
-
-                champion = load_extractor(uri)
-                samples = read_samples(
-                    test_refs, champion.config.ocr, cache_dir=params.resolved_cache_dir(), workers=params.workers
-                )
-                return evaluate(samples, champion).score
-
-            decision = tracking.promotion_gate(
-                MODEL_NAME,
-                version,
-                metric=GATE_METRIC,
-                challenger_value=metrics[GATE_METRIC],
-                evaluate=score_champion,
-                lower_is_better=False,
-            )
+        if not params.register:
+            return run.run_id, None, None, "not registered (register=False)"
+        published = run.publish(
+            info.model_uri,
+            MODEL_NAME,
+            policy=tracking.GatePolicy(metric=GATE_METRIC, lower_is_better=False),
+            evaluation=lambda: evaluation_set(test_refs, params),
+            tags={"test_score": f"{metrics[GATE_METRIC]:.4f}"},
+        )
+        if published.version is not None:
             from minimarket.learning.runtime import clear_cache
 
             clear_cache()
-        return run.info.run_id, version, decision
+        return run.run_id, published.version, published.decision, published.note
 
 
 def _signature(output: Any) -> Any:

@@ -54,6 +54,7 @@ from minimarket.monitoring.reference import (
     champion_cpi_forecasts,
     champion_reference,
 )
+from minimarket.workspace import RunContext
 
 EXIT_DRIFT = 3
 """Exit code of ``minimarket drift check`` when a dataset drifted (0: no drift, 1: error)."""
@@ -415,12 +416,12 @@ def _write_reports(result: DriftResult, snapshot: Any, out_dir: Path) -> None:
     json_path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
 
 
-def _persist(result: DriftResult, shop: str | None) -> int:
+def _persist(result: DriftResult, shop: str | None, database_url: str | None = None) -> int:
     from minimarket.store.db import session_scope
     from minimarket.store.models import DriftRun
 
     detail = {k: v for k, v in result.as_dict().items() if k not in {"report_html", "report_json", "run_id"}}
-    with session_scope(shop) as session:
+    with session_scope(shop, url=database_url) as session:
         row = DriftRun(
             dataset=result.dataset,
             drift_share=result.drift_share,
@@ -502,12 +503,14 @@ def check_drift(
     out_dir: Path | str | None = None,
     metrics_path: Path | str | None = None,
     persist: bool = True,
+    database_url: str | None = None,
 ) -> DriftResult:
     """Check ``dataset`` for drift (see the module docstring) and return the result.
 
     ``current`` / ``reference`` replace the store window / champion reference with given feature frames
     (built with :mod:`minimarket.monitoring.features`). ``out_dir`` defaults to ``reports/drift``;
-    ``metrics_path`` (e.g. ``reports/metrics/drift.json``) receives the figures for DVC.
+    ``metrics_path`` (e.g. ``reports/metrics/drift.json``) receives the figures for DVC. ``database_url``
+    names another store than the shop's (the pipeline's scratch store).
     Raises :class:`InsufficientData` or :class:`DriftError` with a clear message.
     """
     settings = get_settings()
@@ -518,7 +521,9 @@ def check_drift(
         raise DriftError(f"window_days must be at least 1, got {window_days}")
     shop_code = shop or settings.default_shop_code
     try:
-        return _check(spec, days, limit, shop, shop_code, as_of, current, reference, out_dir, metrics_path, persist)
+        return _check(
+            spec, days, limit, shop, shop_code, as_of, current, reference, out_dir, metrics_path, persist, database_url
+        )
     except FileNotFoundError as exc:  # the bundled CPI or catalog files are missing
         raise DriftError(f"{spec.name}: {exc}") from exc
 
@@ -535,6 +540,7 @@ def _check(
     out_dir: Path | str | None,
     metrics_path: Path | str | None,
     persist: bool,
+    database_url: str | None = None,
 ) -> DriftResult:
     settings = get_settings()
     started = time.perf_counter()
@@ -552,7 +558,7 @@ def _check(
         except NoChampionReference as exc:
             notes.append(f"no residuals ({exc}): comparing pct and pct_change only")
 
-    with session_scope(shop) as session:
+    with session_scope(shop, url=database_url) as session:
         deflate = sources.deflator(session) if spec.name != "cpi" else None
         if current is None:
             end = as_of or sources.last_date(session, spec.name)
@@ -642,7 +648,7 @@ def _check(
     _write_reports(result, comparison.snapshot, base)
     result.seconds = time.perf_counter() - started
     if persist:
-        result.run_id = _persist(result, shop)
+        result.run_id = _persist(result, shop, database_url)
     prom.record_drift(
         spec.name,
         shop=shop_code,
@@ -695,11 +701,15 @@ def run_stage(
     out_dir: Path | str | None = None,
     metrics_path: Path | str | None = None,
     log_mlflow: bool = False,
+    database_url: str | None = None,
+    context: RunContext | None = None,
 ) -> DriftSummary:
     """What ``notebooks/04_drift.ipynb`` (the DVC ``drift`` stage) runs: check ``dataset`` (or ``"all"``),
     write the reports to ``out_dir`` (default ``reports/drift``) and the figures to ``metrics_path``
     (default ``reports/metrics/drift.json``), optionally log the run to MLflow (experiment ``drift``).
-    Relative paths are relative to the repo root. Datasets without enough data are skipped, not fatal."""
+    Relative paths are relative to the repo root. Datasets without enough data are skipped, not fatal.
+    ``database_url`` checks another store (the pipeline's scratch store); ``context`` (default: the
+    ``drift check`` command) names the run and its MLflow experiment (``scratch-drift`` outside DVC)."""
     settings = get_settings()
     names = list(ALL_DATASETS) if dataset == "all" else [dataset_spec(dataset).name]
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
@@ -714,10 +724,12 @@ def run_stage(
         as_of=day,
         out_dir=resolve_path(out_dir, settings.reports_dir / "drift"),
         metrics_path=metrics_file,
+        database_url=database_url,
     )
     if log_mlflow:
         log_to_mlflow(
             summary,
+            context=context,
             params={
                 "dataset": dataset,
                 "window_days": window_days if window_days is not None else "default",
@@ -761,15 +773,24 @@ def drift_history(dataset: str | None = None, *, shop: str | None = None, limit:
         ]
 
 
-def log_to_mlflow(summary: DriftSummary, *, experiment: str = "drift", params: dict[str, Any] | None = None) -> str:
+def log_to_mlflow(
+    summary: DriftSummary,
+    *,
+    experiment: str = "drift",
+    params: dict[str, Any] | None = None,
+    context: RunContext | None = None,
+) -> str:
     """Log a set of checks as one MLflow run (shares as metrics, reports as artifacts); returns its id."""
     import mlflow
 
     from minimarket import tracking
+    from minimarket.workspace import command_context
 
-    tracking.set_experiment(experiment)
-    with mlflow.start_run(run_name=f"drift-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}") as run:
-        mlflow.log_params({"datasets": ",".join(r.dataset for r in summary.results), **(params or {})})
+    logged = {"datasets": ",".join(r.dataset for r in summary.results), **(params or {})}
+    version = tracking.fingerprint(*(f"{r.dataset}:{r.current_window}:{r.n_current}" for r in summary.results))
+    with tracking.tracked_run(
+        experiment, "drift", context=context or command_context("drift check"), data_version=version, params=logged
+    ) as run:
         for result in summary.results:
             mlflow.log_metrics(
                 {
@@ -783,4 +804,4 @@ def log_to_mlflow(summary: DriftSummary, *, experiment: str = "drift", params: d
                     mlflow.log_artifact(str(path), artifact_path=f"drift/{result.dataset}")
         if summary.skipped:
             mlflow.log_dict(summary.skipped, "drift/skipped.json")
-        return str(run.info.run_id)
+        return run.run_id

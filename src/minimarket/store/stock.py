@@ -44,33 +44,70 @@ def products_with_suppliers(session: Session) -> list[tuple[Product, Supplier | 
 
 def invoice_label(invoice: Invoice) -> str:
     """``A 00003-00001234`` (type, point of sale, number) or the invoice id when incomplete."""
-    if invoice.point_of_sale is None or invoice.number is None:
-        return f"factura #{invoice.id}"
-    return f"{invoice.invoice_type or ''} {invoice.point_of_sale:05d}-{invoice.number:08d}".strip()
+    return _label(invoice.id, invoice.invoice_type, invoice.point_of_sale, invoice.number)
+
+
+def _label(invoice_id: int, invoice_type: str | None, point_of_sale: int | None, number: int | None) -> str:
+    if point_of_sale is None or number is None:
+        return f"factura #{invoice_id}"
+    return f"{invoice_type or ''} {point_of_sale:05d}-{number:08d}".strip()
 
 
 def invoiced_costs(session: Session) -> dict[str, list[CostObservation]]:
-    """Invoiced unit costs per SKU, oldest first (rejected invoices and unpriced lines left out)."""
+    """Invoiced unit costs per SKU, oldest first (rejected invoices and unpriced lines left out).
+
+    Reads plain columns, not ORM objects: with 100,000 items, loading entities (and their JSON payloads)
+    took seconds."""
     statement = (
-        select(InvoiceItem, Invoice)
+        select(
+            InvoiceItem.sku,
+            InvoiceItem.unit_price,
+            InvoiceItem.discount,
+            InvoiceItem.quantity,
+            Invoice.id,
+            Invoice.invoice_type,
+            Invoice.point_of_sale,
+            Invoice.number,
+            Invoice.issue_date,
+            Invoice.created_at,
+            Invoice.issuer_name,
+            Invoice.issuer_cuit,
+        )
         .join(Invoice, InvoiceItem.invoice_id == Invoice.id)
         .where(InvoiceItem.sku.is_not(None), InvoiceItem.unit_price.is_not(None), Invoice.status != "rejected")
         .order_by(Invoice.issue_date, Invoice.id, InvoiceItem.line_no)
     )
     out: dict[str, list[CostObservation]] = defaultdict(list)
-    for item, invoice in session.execute(statement).all():
-        if item.unit_price is None or item.unit_price <= 0 or item.sku is None:
+    labels: dict[int, str] = {}
+    for (
+        sku,
+        unit_price,
+        discount,
+        quantity,
+        invoice_id,
+        kind,
+        pos,
+        number,
+        issued,
+        created,
+        name,
+        cuit,
+    ) in session.execute(statement).tuples():
+        if unit_price is None or unit_price <= 0 or sku is None:
             continue
-        unit = Decimal(item.unit_price)
-        if item.discount and item.quantity:
-            unit -= Decimal(item.discount) / Decimal(item.quantity)
-        out[item.sku].append(
+        unit = Decimal(unit_price)
+        if discount and quantity:
+            unit -= Decimal(discount) / Decimal(quantity)
+        label = labels.get(invoice_id)
+        if label is None:
+            label = labels[invoice_id] = _label(invoice_id, kind, pos, number)
+        out[sku].append(
             CostObservation(
-                sku=item.sku,
+                sku=sku,
                 unit_cost=unit.quantize(Decimal("0.0001")),
-                date=invoice.issue_date or invoice.created_at.date(),
-                invoice=invoice_label(invoice),
-                supplier=invoice.issuer_name or invoice.issuer_cuit,
+                date=issued or created.date(),
+                invoice=label,
+                supplier=name or cuit,
             )
         )
     return dict(out)

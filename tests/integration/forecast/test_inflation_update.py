@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from minimarket import tracking
 from minimarket.cli import app
+from minimarket.config import get_settings
 
 runner = CliRunner()
 # Small, real settings: the gate's backtest over the last months only, intervals calibrated on 12 origins.
@@ -29,9 +30,12 @@ def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def fresh_mlflow(isolated_state: Path, mlflow_template: Path) -> None:
-    """Each test still gets its own store (a copy of the empty template, where the conftest points)."""
+def fresh_mlflow(isolated_state: Path, mlflow_template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test still gets its own store (a copy of the empty template, where the conftest points); the
+    gate may decide on these short windows (7 months)."""
     shutil.copy(mlflow_template, isolated_state / "mlflow.db")
+    monkeypatch.setenv("MINIMARKET_GATE_MIN_EVAL_SIZE", "3")
+    get_settings.cache_clear()
 
 
 def _update(*args: str):
@@ -65,7 +69,7 @@ def test_guard_record_refit_and_gate() -> None:
     assert revised.exit_code == 0, revised.output
     payload = json.loads(revised.stdout)
     assert payload["revision"] and payload["forced"] and payload["model_version"] == "2"
-    assert "not worse" in payload["gate_reason"]
+    assert "refit on data through 2026-09" in payload["gate_reason"]  # a revised figure refreshes the champion
     assert tracking.alias_version("inflation-forecaster", "champion") == "2"
     assert tracking.alias_version("inflation-forecaster", "challenger") == "2"
 
@@ -80,24 +84,30 @@ def test_guard_record_refit_and_gate() -> None:
     assert hard.exit_code == 1 and "límites absolutos" in hard.output
 
 
-def test_gate_keeps_a_better_champion() -> None:
+def test_gate_keeps_a_better_champion_and_refreshes_on_newer_data() -> None:
     from minimarket.forecast.inflation import InflationData
-    from minimarket.forecast.inflation_mlflow import MODEL_NAME, train_and_register
+    from minimarket.forecast.inflation_mlflow import MODEL_NAME, evaluation_set, train_and_register
 
     data = InflationData.bundled().truncate("2025-12")
     outcome = train_and_register(data, eval_start="2025-09", calibration_months=12)
     assert outcome.decision is not None and outcome.decision.promoted
-    versions = tracking.list_models()[0]["versions"]
-    uri = f"models:/{MODEL_NAME}/{versions[0]['version']}"
-    second = tracking.register(uri, MODEL_NAME)
-    decision = tracking.promotion_gate(
-        MODEL_NAME, second, metric="mae_1m_pp", challenger_value=0.9, evaluate=lambda _uri: 0.5
+    second = tracking.register(f"models:/{MODEL_NAME}/{outcome.version}", MODEL_NAME)
+    real = evaluation_set(data, "2025-09")
+    rigged = tracking.EvaluationSet(
+        real.description, real.size, real.digest, lambda uri: 0.9 if uri.endswith(f"/{second}") else 0.5
     )
+    decision = tracking.promotion_gate(MODEL_NAME, second, policy=tracking.GatePolicy("mae_1m_pp"), evaluation=rigged)
     assert not decision.promoted and decision.champion_value == pytest.approx(0.5)
     assert tracking.alias_version(MODEL_NAME, "champion") == outcome.version
     assert tracking.alias_version(MODEL_NAME, "challenger") == second
     tags = tracking.client().get_model_version(MODEL_NAME, second).tags
     assert tags["gate_promoted"] == "false" and "worse than" in tags["gate_reason"]
+    assert tags["gate_eval_digest"] == real.digest and tags["gate_eval_size"] == "4"
+
+    same = train_and_register(data, eval_start="2025-09", calibration_months=12)  # same data: a tie keeps v1
+    assert same.decision is not None and not same.decision.promoted and "tie keeps" in same.decision.reason
+    newer = train_and_register(InflationData.bundled().truncate("2026-01"), eval_start="2025-09", calibration_months=12)
+    assert newer.decision is not None and newer.decision.promoted and "through 2026-01" in newer.decision.reason
 
 
 def test_inflation_backtest_cli_shape() -> None:

@@ -26,6 +26,10 @@ def _fresh_champion_cache() -> None:
 def test_train_register_and_extract_with_the_champion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import mlflow
 
+    from minimarket.config import get_settings
+
+    monkeypatch.setenv("MINIMARKET_GATE_MIN_EVAL_SIZE", "1")  # one test document decides, here only
+    get_settings.cache_clear()
     data = tmp_path / "data"
     metrics = tmp_path / "metrics.json"
     assert learned_parts() is None  # no registry yet: rules only
@@ -39,6 +43,7 @@ def test_train_register_and_extract_with_the_champion(tmp_path: Path, monkeypatc
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert figures["mlflow"]["version"] == "1" and figures["mlflow"]["decision"]["promoted"]
+    assert figures["mlflow"]["decision"]["eval_size"] == 1 and figures["mlflow"]["decision"]["eval_digest"]
     assert json.loads(metrics.read_text())["learned"]["by_kind"]["pdf"]["documents"] == 1
     assert tracking.alias_version("invoice-extractor", tracking.CHAMPION) == "1"
 

@@ -32,6 +32,7 @@ def test_notebook_checks_drift_and_writes_the_stage_outputs(
         "04_drift.ipynb",
         tmp_path,
         dataset="sales",
+        store="shop",
         out_dir=str(tmp_path / "drift"),
         metrics_path=str(tmp_path / "metrics" / "drift.json"),
         log_mlflow=False,

@@ -1,0 +1,33 @@
+"""``minimarket demo``: a demo shop to try the platform (catalog, sample invoices, sales, purchases, CPI)."""
+
+from __future__ import annotations
+
+import typer
+
+from minimarket.commands.common import ShopOption, print_json
+
+app = typer.Typer(help="Demo data: seed a shop to try the dashboards and the API.", no_args_is_help=True)
+
+
+@app.command("seed")
+def seed_cmd(
+    invoices: int = typer.Option(
+        1500, "--invoices", min=0, max=2_000_000, help="Generated supplier invoices the shop should hold."
+    ),
+    samples: bool = typer.Option(True, "--samples/--no-samples", help="Read and save the sample invoices."),
+    shop: str | None = ShopOption,
+) -> None:
+    """Seed the shop with what is still missing: the bundled catalog, two years of synthetic sales, the last
+    CPI figure, an opening stock count, generated supplier invoices and the sample invoices (read by the real
+    extractor). Safe to run again: a second run only checks."""
+    from minimarket.config import get_settings
+    from minimarket.demo import seed_demo_shop
+
+    report = seed_demo_shop(
+        get_settings(),
+        shop=shop,
+        invoices=invoices,
+        samples=samples,
+        progress=lambda step: typer.echo(f"demo: {step}…", err=True),
+    )
+    print_json(report.as_dict())
