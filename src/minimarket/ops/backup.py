@@ -447,15 +447,15 @@ def _aside(path: Path, stamp: str, restored: Restored) -> None:
         restored.moved_aside.append(str(target))
 
 
-def _restore_sqlite(source: Path, target: Path, stamp: str, restored: Restored) -> dict[str, int]:
+def _restore_sqlite(source: Path, target: Path, checksum: str, stamp: str, restored: Restored) -> dict[str, int]:
+    """Copy the verified backup file next to ``target``, check its checksum, then move it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(target.name + ".restoring")
     staging.unlink(missing_ok=True)
-    with (
-        contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
-        contextlib.closing(sqlite3.connect(str(staging))) as dst,
-    ):
-        src.backup(dst)
+    shutil.copyfile(source, staging)
+    if sha256_file(staging) != checksum:
+        staging.unlink()
+        raise BackupError(f"la copia de {source.name} en {staging.parent} no coincide con su suma SHA-256")
     for extra in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
         _aside(extra, stamp, restored)
     os.replace(staging, target)
@@ -538,7 +538,7 @@ def restore_backup(
                 target = _database(live_url).path  # type: ignore[assignment]
             else:
                 raise BackupError(f"{key}: el respaldo es SQLite pero la base en uso no; use --to CARPETA")
-            counts = _restore_sqlite(source, target, stamp, restored)
+            counts = _restore_sqlite(source, target, manifest["files"][part["file"]]["sha256"], stamp, restored)
         else:
             url = override or (live_url if target_dir is None else None)
             if not url or _database(url).kind != "postgresql":

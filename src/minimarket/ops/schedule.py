@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -110,18 +111,28 @@ def _run_child(args: list[str], env: dict[str, str], cwd: Path, timeout: float) 
 
 
 def notebook_status(path: Path) -> dict[str, Any] | None:
-    """The last JSON object with a ``status`` that an executed notebook printed."""
+    """The last JSON object with a ``status`` that an executed notebook printed (its stdout may come in
+    several chunks, and other lines may surround it)."""
     import nbformat
 
+    decoder = json.JSONDecoder()
     found = None
     for cell in nbformat.read(path, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") != "stream" or output.get("name") != "stdout":
+        text = "".join(
+            output.get("text", "")
+            for output in cell.get("outputs", [])
+            if output.get("output_type") == "stream" and output.get("name") == "stdout"
+        )
+        position = 0
+        while (start := text.find("{", position)) != -1:
+            try:
+                value, end = decoder.raw_decode(text, start)
+            except ValueError:
+                position = start + 1
                 continue
-            with contextlib.suppress(ValueError):
-                value = json.loads(output.get("text", ""))
-                if isinstance(value, dict) and "status" in value:
-                    found = value
+            if isinstance(value, dict) and "status" in value:
+                found = value
+            position = end
     return found
 
 
@@ -304,16 +315,31 @@ class Scheduler:
         return [self.run(name, trigger="schedule", now=now) for name in self.due(now)]
 
     def serve(self, interval: float, stop: Callable[[], bool] = lambda: False) -> None:
-        """Run what is due every ``interval`` seconds until ``stop()``; touches a heartbeat file each round."""
+        """Run what is due every ``interval`` seconds until ``stop()``.
+
+        A heartbeat file (``var/schedule/heartbeat``, what the container's healthcheck reads) is touched every
+        ``interval`` seconds by a thread of its own, so a long run (each is bounded by its timeout) does not
+        make the scheduler look dead."""
         heartbeat = self.settings.state_dir / "schedule" / "heartbeat"
         heartbeat.parent.mkdir(parents=True, exist_ok=True)
-        while not stop():
-            try:
-                for result in self.run_due():
-                    log.info("%s: %s (%s)", result.pipeline, result.outcome, result.summary)
-            except Exception:
-                log.exception("the scheduler's round failed; trying again in %s s", interval)
-            heartbeat.touch()
-            deadline = time.monotonic() + interval
-            while time.monotonic() < deadline and not stop():
-                time.sleep(min(1.0, interval))
+        heartbeat.touch()
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(interval):
+                heartbeat.touch()
+
+        beating = threading.Thread(target=beat, name="scheduler-heartbeat", daemon=True)
+        beating.start()
+        try:
+            while not stop():
+                try:
+                    for result in self.run_due():
+                        log.info("%s: %s (%s)", result.pipeline, result.outcome, result.summary)
+                except Exception:
+                    log.exception("the scheduler's round failed; trying again in %s s", interval)
+                deadline = time.monotonic() + interval
+                while time.monotonic() < deadline and not stop():
+                    time.sleep(min(1.0, interval))
+        finally:
+            done.set()
