@@ -85,3 +85,12 @@ def resolve(settings: Settings, now: dt.datetime) -> FeedAnswer:
         return FeedAnswer({}, f"falta la cifra de {month} en {location} (último mes conocido: {last})")
     pct, source = figures[month]
     return FeedAnswer({"month": month, "pct": pct, "source": source})
+
+
+def recorded_pct(settings: Settings, month: str) -> float | None:
+    """The figure the default shop's store holds for ``month`` (its latest revision), if any."""
+    from minimarket.store.db import session_scope
+    from minimarket.store.inflation import latest_by_month
+
+    with session_scope(url=settings.sqlalchemy_url) as session:
+        return latest_by_month(session).get(month)

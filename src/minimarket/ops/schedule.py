@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -110,23 +111,31 @@ def _run_child(args: list[str], env: dict[str, str], cwd: Path, timeout: float) 
             return None, out.decode("utf-8", errors="replace")
 
 
+_SENTENCE = re.compile(r"^\*\*(recorded|skipped|refused)\*\*:?\s*(.*)$", re.DOTALL)
+
+
 def notebook_status(path: Path) -> dict[str, Any] | None:
-    """The last JSON object with a ``status`` that an executed notebook printed (its stdout may come in
-    several chunks, and other lines may surround it)."""
+    """The outcome an executed notebook reported last: a Markdown sentence starting ``**recorded**``,
+    ``**skipped**`` or ``**refused**`` (:func:`minimarket.reports.update_sentence`), or a printed JSON object with a
+    ``status`` (stdout may come in several chunks, and other lines may surround it)."""
     import nbformat
 
     decoder = json.JSONDecoder()
     found = None
     for cell in nbformat.read(path, as_version=4).cells:
-        text = "".join(
-            output.get("text", "")
-            for output in cell.get("outputs", [])
-            if output.get("output_type") == "stream" and output.get("name") == "stdout"
-        )
+        stdout = ""
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            if kind == "stream" and output.get("name") == "stdout":
+                stdout += output.get("text", "")
+            elif kind in ("display_data", "execute_result"):
+                sentence = _SENTENCE.match(str(output.get("data", {}).get("text/markdown", "")).strip())
+                if sentence:
+                    found = {"status": sentence.group(1), "reason": sentence.group(2).replace("**", "")}
         position = 0
-        while (start := text.find("{", position)) != -1:
+        while (start := stdout.find("{", position)) != -1:
             try:
-                value, end = decoder.raw_decode(text, start)
+                value, end = decoder.raw_decode(stdout, start)
             except ValueError:
                 position = start + 1
                 continue
@@ -268,6 +277,14 @@ class Scheduler:
                     return outcome, f"paso {number} ({step.label}): {reason}", exit_code, detail
         if statuses:
             detail["status"] = statuses[-1]
+        if pipeline.inputs == "cpi-feed":
+            from minimarket.ops.cpi_feed import recorded_pct
+
+            pct = recorded_pct(self.settings, str(values["month"]))
+            if pct is None or abs(pct - float(values["pct"])) > 1e-9:
+                raise StepFailed(repo.FAILED, f"el IPC de {values['month']} no quedó registrado en la base", exit_code)
+            reason = statuses[-1].get("reason") if statuses else None
+            return repo.SUCCEEDED, f"IPC de {values['month']} registrado: {reason or values['pct']}", exit_code, detail
         done = f"{len(pipeline.steps)} paso(s) completos"
         return repo.SUCCEEDED, done, exit_code, detail
 

@@ -107,7 +107,9 @@ def test_alertmanager_config_is_rendered_from_env_and_routes_by_severity(tmp_pat
     assert rendered.returncode == 0, rendered.stderr
     config = (tmp_path / "alertmanager.yml").read_text()
     assert "${" not in config and ALERT_ENV["ALERT_SMTP_PASSWORD"] in config
-    assert ALERT_ENV["RUNBOOK_BASE_URL"] + "{{ .Annotations.runbook_url }}" in (tmp_path / "minimarket.tmpl").read_text()
+    assert (
+        ALERT_ENV["RUNBOOK_BASE_URL"] + "{{ .Annotations.runbook_url }}" in (tmp_path / "minimarket.tmpl").read_text()
+    )
     amtool = _tool("amtool")
     check = _run(amtool, "check-config", str(tmp_path / "alertmanager.yml"))
     assert check.returncode == 0 and "SUCCESS" in check.stdout, check.stdout + check.stderr

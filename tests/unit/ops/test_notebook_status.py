@@ -28,3 +28,18 @@ def test_the_printed_status_in_chunks_among_other_lines(tmp_path: Path) -> None:
 
 def test_no_status_printed(tmp_path: Path) -> None:
     assert notebook_status(_executed(tmp_path, "nothing here {not json}\n", '{"month": "2026-09"}\n')) is None
+
+
+def test_the_reports_sentence_of_the_monthly_update(tmp_path: Path) -> None:
+    from minimarket.reports import update_sentence
+
+    cell = nbformat.v4.new_code_cell("reports.say(reports.update_sentence(result))")
+    for result in (
+        {"status": "skipped", "reason": "month and pct are required"},
+        {"status": "refused", "reason": "2.6 % está fuera del rango plausible"},
+    ):
+        text = update_sentence(result)
+        cell.outputs.append(nbformat.v4.new_output("display_data", data={"text/markdown": text, "text/plain": "<md>"}))
+    path = tmp_path / "sentences.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    assert notebook_status(path) == {"status": "refused", "reason": "2.6 % está fuera del rango plausible"}
