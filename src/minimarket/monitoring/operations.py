@@ -149,6 +149,8 @@ def refresh_schedule(settings: Settings, now: dt.datetime | None = None) -> None
     from minimarket.store.db import session_scope
 
     moment = now or dt.datetime.now(dt.UTC)
+    if not settings.pipelines_path.is_dir():  # e.g. a Bento without pipelines/: nothing is scheduled here
+        return
     pipelines = load_pipelines(settings.pipelines_path)
     with session_scope(url=settings.sqlalchemy_url, all_shops=True) as session:
         started = repo.last_started(session)

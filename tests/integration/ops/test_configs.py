@@ -277,3 +277,41 @@ def test_ci_workflows() -> None:
     trivy = next(step for step in job["steps"] if step.get("uses", "").startswith("aquasecurity/trivy-action@"))
     assert trivy["with"]["exit-code"] == "1" and "CRITICAL" in trivy["with"]["severity"]
     assert "${{ matrix.target }}" in trivy["with"]["image-ref"]
+
+
+# --- PostgreSQL initialisation ----------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_postgres_init_script_creates_mlflow_user_and_database(postgres_url: str) -> None:
+    """ops/postgres/init-mlflow.sh as the postgres image runs it (psql as POSTGRES_USER), on a real server."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url)
+    password = secrets.token_hex(8)
+    env = {
+        "PATH": os.environ["PATH"],
+        "PGHOST": str(url.host),
+        "PGPORT": str(url.port),
+        "POSTGRES_USER": str(url.username),
+        "POSTGRES_DB": str(url.database),
+        "MLFLOW_DB_PASSWORD": password,
+    }
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute("DROP DATABASE IF EXISTS mlflow")
+        connection.execute("DROP ROLE IF EXISTS mlflow")
+    missing = _run(
+        "sh", str(OPS / "postgres" / "init-mlflow.sh"), env={k: v for k, v in env.items() if k != "MLFLOW_DB_PASSWORD"}
+    )
+    assert missing.returncode != 0 and "MLFLOW_DB_PASSWORD" in missing.stderr
+    created = _run("sh", str(OPS / "postgres" / "init-mlflow.sh"), env=env)
+    assert created.returncode == 0, created.stderr
+    mlflow = url.set(drivername="postgresql", username="mlflow", password=password, database="mlflow")
+    with psycopg.connect(mlflow.render_as_string(hide_password=False)) as connection:
+        owner = connection.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'mlflow'")
+        assert owner.fetchone() == ("mlflow",)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute("DROP DATABASE mlflow")
+        connection.execute("DROP ROLE mlflow")
