@@ -56,7 +56,8 @@ class RowError:
     value: str | None = None
 
     def __str__(self) -> str:
-        shown = f" = {self.value!r}" if self.value not in (None, "") else ""
+        value = self.value if self.value is None or len(self.value) <= 80 else self.value[:80] + "…"
+        shown = f" = {value!r}" if value not in (None, "") else ""
         return f"fila {self.row}, columna {self.column!r}{shown}: {self.why}"
 
 
@@ -117,15 +118,21 @@ def _rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] = []
     rows: list[tuple[int, dict[str, str]]] = []
-    for cells in reader:
-        if not header:
-            header = [cell.strip().lower() for cell in cells]
-            continue
-        if not any(cell.strip() for cell in cells):
-            continue
-        line = reader.line_num
-        row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header) if name}
-        rows.append((line, row))
+    try:
+        for cells in reader:
+            if not header:
+                header = [cell.strip().lower() for cell in cells]
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue
+            line = reader.line_num
+            row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header) if name}
+            rows.append((line, row))
+    except csv.Error as exc:
+        why = str(exc)
+        if "field larger than field limit" in why:
+            why = "un campo tiene más de 128 kB; no es un catálogo"
+        raise CatalogError(path, [RowError(reader.line_num + 1, "-", f"no se puede leer como CSV: {why}")]) from None
     return header, rows
 
 

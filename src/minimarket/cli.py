@@ -31,6 +31,9 @@ def main(
     ),
 ) -> None:
     """minimarket: supplier invoices, demand, inflation and prices for Argentine mini markets."""
+    from minimarket.redact import install
+
+    install()
 
 
 def _register() -> None:
@@ -82,6 +85,22 @@ def _register() -> None:
     app.add_typer(schedule.app, name="schedule")
     app.add_typer(backup.app, name="backup")
     app.add_typer(keys.app, name="keys")
+    from minimarket.commands import shop
+
+    app.add_typer(shop.app, name="shop")
+    _guard(app)
+
+
+def _guard(typer_app: typer.Typer) -> None:
+    """Every command turns an error it did not handle into one Spanish line (no traceback)."""
+    from minimarket.commands.common import guarded
+
+    for command in typer_app.registered_commands:
+        if command.callback is not None and not getattr(command.callback, "__wrapped__", None):
+            command.callback = guarded(command.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _guard(group.typer_instance)
 
 
 _register()

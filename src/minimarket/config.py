@@ -7,6 +7,7 @@ nbmake runs from the notebook's folder, and both must see the same files.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +25,15 @@ def _find_repo_root() -> Path:
 
 
 REPO_ROOT = _find_repo_root()
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. a container's share): the default number of
+    reader processes, each running Tesseract on one thread."""
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 64))
+    except (AttributeError, OSError):
+        return max(1, min(os.cpu_count() or 1, 64))
 
 
 class Settings(BaseSettings):
@@ -49,6 +59,12 @@ class Settings(BaseSettings):
     # --- document limits ---------------------------------------------------------------------------
     max_upload_bytes: int = 25 * 1024 * 1024
     max_image_pixels: int = 60_000_000
+    decode_memory_mb: int = Field(
+        default=768,
+        ge=64,
+        description="Memory budget to decode and read one image document (every frame, at the decoder's bytes per "
+        "pixel, plus the working copies a page needs); a file that would need more is refused from its header.",
+    )
     max_pdf_pages: int = 30
     max_batch_size: int = Field(default=50, ge=1, description="Documents in one POST invoices/batch (422 over it).")
     ocr_timeout_seconds: float = 60.0
@@ -72,7 +88,10 @@ class Settings(BaseSettings):
     # --- service (issue 17; owned by minimarket.service) ---------------------------------------------
     rate_limit_per_minute_ip: int = Field(default=600, ge=1, description="Requests a minute from one address.")
     reader_workers: int = Field(
-        default=2, ge=1, le=64, description="Reader processes of the service (one reader each)."
+        default_factory=cpu_cores,
+        ge=1,
+        le=64,
+        description="Reader processes of the service (one reader each; default: one per core).",
     )
     extract_max_batch: int = Field(default=4, ge=2, description="Adaptive batching: documents a reader takes at once.")
     extract_max_latency_ms: int = Field(default=60_000, ge=10, description="Adaptive batching: longest wait + work.")

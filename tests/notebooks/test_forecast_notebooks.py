@@ -40,10 +40,12 @@ def test_demand_notebook(notebook: Any, tmp_path: Path) -> None:
     metrics = tmp_path / "demand.json"
     _run(
         notebook,
-        "03_demand.ipynb", tmp_path, days=120, n_skus=10, horizon=7, folds=1,
-        models="seasonal_naive,moving_average,global_gbm", register=False, metrics_path=str(metrics),
+        "03_demand.ipynb", tmp_path, sales_csv="", days=120, n_skus=10, horizon=7, folds=1, inner_folds=1,
+        models="seasonal_naive,moving_average,croston_sba", compare="seasonal_naive", metrics_path=str(metrics),
     )  # fmt: skip
-    assert json.loads(metrics.read_text())["horizon"] == 7
+    figures = json.loads(metrics.read_text())
+    assert figures["horizon"] == 7 and "seasonal_naive" in figures["models"]
+    assert figures["served"]["selection"] and 0 < figures["served"]["holdout"]["coverage_p10_p90_holdout"] <= 1
 
 
 def test_monthly_update_notebook_without_figure_is_a_noop(notebook: Any, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ def import_catalog_cmd(
         "--suppliers",
         help="Suppliers CSV (default: the bundled suppliers when importing the bundled catalog).",
     ),
+    create_shop: bool = typer.Option(False, "--create-shop", help="Create the --shop if it does not exist yet."),
     shop: str | None = ShopOption,
 ) -> None:
     """Insert or update products and suppliers, all or nothing; bad rows are listed with row, column and why."""
@@ -31,12 +32,12 @@ def import_catalog_cmd(
         read_products,
         read_suppliers,
     )
-    from minimarket.store.catalog import UnknownSupplier, upsert_catalog
-    from minimarket.store.db import session_scope
+    from minimarket.commands.common import shop_session
+    from minimarket.store.catalog import CatalogConflict, UnknownSupplier, upsert_catalog
 
     for path in (products_csv, suppliers_csv):
         if path is not None and not path.is_file():
-            fail(f"no such file: {path}", 2)
+            fail(f"no existe el archivo {path}", 2)
     try:
         products = read_products(products_csv) if products_csv else bundled_products()
         if suppliers_csv:
@@ -45,9 +46,9 @@ def import_catalog_cmd(
             suppliers = bundled_suppliers()
         else:
             suppliers = []
-        with session_scope(shop) as session:
+        with shop_session(shop, create=create_shop) as session:
             result = upsert_catalog(session, suppliers, products)
-    except (CatalogError, UnknownSupplier) as exc:
+    except (CatalogError, UnknownSupplier, CatalogConflict) as exc:
         fail(str(exc))
     print_json(result.as_dict())
 
@@ -58,10 +59,10 @@ def list_catalog(
     shop: str | None = ShopOption,
 ) -> None:
     """Print the shop's products as JSON lines."""
+    from minimarket.commands.common import shop_session
     from minimarket.store.catalog import products_by_sku
-    from minimarket.store.db import session_scope
 
-    with session_scope(shop) as session:
+    with shop_session(shop) as session:
         for product in products_by_sku(session).values():
             if category and product.category != category:
                 continue

@@ -47,14 +47,23 @@ def backtest_cmd(
     sales: Path = typer.Option(..., "--sales", help="Sales CSV (a POS export or a transaction log)."),
     date_col: str = typer.Option("date", "--date-col", help="Date column (YYYY-MM-DD or dd/mm/aaaa)."),
     sku_col: str = typer.Option("sku", "--sku-col", help="Product column."),
-    qty_col: str | None = typer.Option(None, "--qty-col", help="Quantity column; without it each row is one unit."),
+    qty_col: str | None = typer.Option(
+        None,
+        "--qty-col",
+        help="Quantity column. Without it a column named like one (quantity, cantidad, unidades…) is used; "
+        "if there is none each row is one unit.",
+    ),
+    count_rows: bool = typer.Option(False, "--count-rows", help="Each row is one unit, even with a quantity column."),
     store_col: str | None = typer.Option(None, "--store-col", help="Store column: each store × SKU is a series."),
     price_col: str | None = typer.Option(None, "--price-col", help="Unit price column (a model feature)."),
     horizon: int = typer.Option(28, "--horizon", min=1, help="Periods ahead (days for --freq D)."),
     folds: int = typer.Option(3, "--folds", min=1, max=20, help="Number of rolling folds."),
     freq: str = typer.Option("D", "--freq", help="D (daily), W (weekly) or M (monthly) aggregation."),
     models: str | None = typer.Option(
-        None, "--models", help="Comma-separated: global_gbm,seasonal_naive,moving_average,prophet (default all)."
+        None,
+        "--models",
+        help="Comma-separated: auto (what training serves), global_gbm, prophet, auto_ets, auto_theta, croston_sba, "
+        "tsb, adida, seasonal_naive, moving_average (default: all).",
     ),
     drop_duplicates: bool = typer.Option(False, "--drop-duplicates", help="Drop fully repeated rows first."),
     date_format: str | None = typer.Option(None, "--date-format", help="strptime format, e.g. %d/%m/%Y."),
@@ -64,14 +73,31 @@ def backtest_cmd(
         help="A period with no row: 'zero' (nothing sold, as in a POS export) or 'missing' (not recorded: not scored).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON result (the default output)."),
+    verbose: bool = typer.Option(False, "--verbose", help="Let Prophet, cmdstanpy and statsforecast log at INFO."),
 ) -> None:
-    """Backtest every model on the CSV: WAPE, MASE, bias and fit time per model over the folds.
+    """Backtest every model on the CSV: WAPE, MASE, bias, fit time and (models with quantiles) the share of
+    actuals inside P10-P90, per model over the folds. ``auto`` redoes its per-segment selection inside each
+    fold on that fold's training window; the JSON lists what it chose.
 
     Returns (negative quantities) are netted into their day; a day whose net is negative counts as 0.
     Series with a single selling period cannot be evaluated: they are skipped and counted in the JSON.
     """
-    from minimarket.forecast.demand import DemandDataError, backtest, build_panel, make_models
+    from minimarket.forecast.demand import DemandDataError, backtest, build_panel, make_models, quiet_library_logs
+    from minimarket.sales_csv import guess_quantity_column, read_header
 
+    quiet_library_logs(verbose)
+    if not sales.is_file():
+        fail(f"no such file: {sales}", 2)
+    detected = False
+    if qty_col is None and not count_rows:
+        qty_col = guess_quantity_column(read_header(sales))
+        detected = qty_col is not None
+        if detected:
+            typer.echo(
+                f"Usando la columna {qty_col!r} como cantidad vendida (use --qty-col para otra, o --count-rows "
+                "para contar cada fila como una unidad).",
+                err=True,
+            )
     frame, table = _load(sales, date_col, sku_col, qty_col, store_col, price_col, drop_duplicates, date_format)
     try:
         panel = build_panel(
@@ -81,11 +107,15 @@ def backtest_cmd(
             freq=freq.upper(),
             gaps=gaps,
         )
-        chosen = make_models([m.strip() for m in models.split(",") if m.strip()] if models else None, horizon)
+        names = [m.strip() for m in models.split(",") if m.strip()] if models else None
+        chosen = make_models(names, horizon, verbose=verbose)
         result = backtest(panel, horizon=horizon, folds=folds, models=chosen)
     except DemandDataError as exc:
         fail(str(exc), 2)
     payload = result.to_json()
+    payload["quantity_column"] = qty_col
+    payload["quantity_column_detected"] = detected
+    payload["units"] = f"column {qty_col!r}" if qty_col else "one unit per row"
     payload["rows"] = len(table)
     payload["returns_rows"] = table.returns
     payload["duplicates_dropped"] = table.duplicates_dropped
@@ -97,13 +127,21 @@ def train_cmd(
     sales: Path | None = typer.Option(None, "--sales", help="Sales CSV (date, sku, quantity, unit_price)."),
     synthetic: bool = typer.Option(False, "--synthetic", help="Train on the synthetic mini-market sales."),
     horizon: int = typer.Option(28, "--horizon", min=1),
+    models: str = typer.Option(
+        "auto", "--models", help="auto (every candidate, chosen per segment), or a comma list of candidates."
+    ),
+    folds: int = typer.Option(2, "--folds", min=1, max=10, help="Rolling folds the selection is scored on."),
     seed: int = typer.Option(7, "--seed", help="Seed of the synthetic sales."),
+    verbose: bool = typer.Option(False, "--verbose", help="Let Prophet, cmdstanpy and statsforecast log at INFO."),
 ) -> None:
-    """Fit the global model, log it to MLflow, register `demand-forecaster` and run the gate.
+    """Choose the demand model per segment by backtest, log it to MLflow, register `demand-forecaster`
+    and run the gate (which refuses a model that forecasts zeros/NaN or loses to seasonal naive).
 
     Without --sales or --synthetic, the shop's sales from the store are used."""
-    from minimarket.forecast.demand import DemandDataError
+    from minimarket.forecast.demand import DemandDataError, quiet_library_logs
     from minimarket.forecast.demand_mlflow import train_and_register
+
+    quiet_library_logs(verbose)
 
     if sales is not None:
         frame, _ = _load(sales, "date", "sku", "quantity", None, "unit_price", False, None)
@@ -120,7 +158,7 @@ def train_cmd(
         if frame.empty:
             fail("the store has no sales; import some with 'minimarket sales import' or use --synthetic")
     try:
-        outcome = train_and_register(frame, horizon=horizon)
+        outcome = train_and_register(frame, horizon=horizon, models=models, folds=folds)
     except DemandDataError as exc:
         fail(str(exc), 2)
     print_json(
@@ -128,6 +166,8 @@ def train_cmd(
             "run_id": outcome.run_id,
             "version": outcome.version,
             "metrics": outcome.metrics,
+            "selection": outcome.selection,
+            "guard": outcome.guard.message if outcome.guard else None,
             "gate": outcome.decision.as_dict() if outcome.decision else None,
         }
     )

@@ -27,11 +27,20 @@ def extract_cmd(
         "or indented JSON (the default on a terminal).",
         show_default=False,
     ),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, max=64, help="Parallel worker processes."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        max=64,
+        help="Parallel worker processes (default: one per core).",
+        show_default=False,
+    ),
     save: bool = typer.Option(
         False, "--save", help="Store each readable invoice (idempotent: the same file or fiscal key is a duplicate)."
     ),
     shop: str | None = ShopOption,
+    create_shop: bool = typer.Option(False, "--create-shop", help="With --save: create the --shop if it is new."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr (2+ documents)."),
 ) -> None:
     """Read invoices into the extracted-invoice JSON: fields, items, totals, checks and status.
@@ -47,9 +56,14 @@ def extract_cmd(
     """
     from tqdm import tqdm
 
-    from minimarket.config import get_settings
+    from minimarket.config import cpu_cores, get_settings
     from minimarket.documents.extract import expand_paths, extract_many
 
+    if save:
+        from minimarket.commands.common import shop_session
+
+        with shop_session(shop, create=create_shop):  # an unknown shop stops here, before any reading
+            pass
     files = expand_paths(paths)
     if not files:
         fail(
@@ -65,7 +79,7 @@ def extract_cmd(
     bar = tqdm(total=len(files), unit="doc", file=sys.stderr, disable=not progress or len(files) < 2, leave=False)
     failed = False
     try:
-        for result in extract_many(files, workers=workers, settings=settings):
+        for result in extract_many(files, workers=workers or cpu_cores(), settings=settings):
             record: dict[str, Any] = result.to_json_dict()
             counts[record["status"]] = counts.get(record["status"], 0) + 1
             if save and record["status"] != "rejected":
@@ -103,11 +117,11 @@ def extract_cmd(
 
 def _save(result: Any, shop: str | None) -> dict[str, Any]:
     """Store one extracted invoice; what happened as JSON (``created`` / ``duplicate_of`` or ``error``)."""
-    from minimarket.store.db import session_scope
+    from minimarket.commands.common import shop_session
     from minimarket.store.invoices import InvoiceNotStorable, save_extracted
 
     try:
-        with session_scope(shop) as session:
+        with shop_session(shop) as session:
             outcome = save_extracted(session, result, author="cli")
         data = outcome.as_dict()
         data["message"] = (
@@ -124,4 +138,6 @@ def _save(result: Any, shop: str | None) -> dict[str, Any]:
     except InvoiceNotStorable as exc:
         return {"error": str(exc)}
     except Exception as exc:  # a database problem must not lose the other documents' output
-        return {"error": f"no se pudo guardar: {type(exc).__name__}: {exc}"}
+        from minimarket.commands.common import describe_failure
+
+        return {"error": f"no se pudo guardar: {describe_failure(exc)[0]}"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from minimarket.commands.common import ShopOption, fail, print_json
+from minimarket.commands.common import fail, print_json
 
 app = typer.Typer(help="Monthly inflation (INDEC CPI): backtest, forecast, monthly update.", no_args_is_help=True)
 
@@ -38,12 +38,12 @@ def backtest_cmd(
 
 
 def _store_overrides() -> dict[str, float]:
-    """Observations recorded by the monthly update (empty if the database is not reachable)."""
+    """The national figures recorded by the monthly update (a shop's own figures never reach the shared model)."""
     from minimarket.store.db import session_scope
-    from minimarket.store.inflation import latest_by_month
+    from minimarket.store.inflation import national_by_month
 
-    with session_scope() as session:
-        return latest_by_month(session)
+    with session_scope(all_shops=True) as session:
+        return national_by_month(session)
 
 
 @app.command("forecast")
@@ -114,9 +114,15 @@ def update_cmd(
     calibration_months: int | None = typer.Option(
         None, "--calibration-months", min=6, max=120, help="Origins calibrating intervals and guard (default 24)."
     ),
-    shop: str | None = ShopOption,
+    shop: str | None = typer.Option(
+        None,
+        "--shop",
+        help="Record this shop's own figure only (its prices and guard); default: the national INDEC figure, "
+        "which every shop uses and which retrains the shared model.",
+    ),
 ) -> None:
-    """Record the month's CPI figure (guarded), refit, and promote the new model if not worse."""
+    """Record the month's CPI figure (guarded). National (default): refit, and promote the new model if not
+    worse. With --shop: that shop's figure only; nothing national changes."""
     from minimarket.forecast.inflation_update import UpdateRefused, update_inflation
 
     try:
@@ -140,13 +146,16 @@ def update_cmd(
 @app.command("history")
 def history_cmd(
     month: str | None = typer.Option(None, "--month", help="Only this month (YYYY-MM)."),
-    shop: str | None = ShopOption,
+    shop: str | None = typer.Option(None, "--shop", help="This shop's own figures (default: the national ones)."),
 ) -> None:
-    """Every recorded observation (source, author, time, forced, reason), oldest first."""
+    """Every recorded figure (source, author, time, forced, reason), oldest first: national, or one shop's."""
+    from minimarket.commands.common import shop_session
     from minimarket.store.db import session_scope
-    from minimarket.store.inflation import observations
+    from minimarket.store.inflation import national_observations, observations
 
-    with session_scope(shop) as session:
+    scope = session_scope(all_shops=True) if shop is None else shop_session(shop)
+    with scope as session:
+        found = national_observations(session, month) if shop is None else observations(session, month)
         rows = [
             {
                 "id": r.id,
@@ -158,6 +167,6 @@ def history_cmd(
                 "reason": r.reason,
                 "recorded_at": r.recorded_at.isoformat(),
             }
-            for r in observations(session, month)
+            for r in found
         ]
     print_json(rows)

@@ -42,12 +42,12 @@ def list_cmd(
     shop: str | None = ShopOption,
 ) -> None:
     """List stored invoices (newest first) as JSON lines: id, date, issuer, number, total, status."""
-    from minimarket.store.db import session_scope
+    from minimarket.commands.common import shop_session
     from minimarket.store.invoices import InvoiceQuery, search_invoices
 
     if status and status not in ("accepted", "needs_review", "rejected"):
         fail(f"--status {status!r}: use accepted, needs_review or rejected", 2)
-    with session_scope(shop) as session:
+    with shop_session(shop) as session:
         rows, total = search_invoices(session, InvoiceQuery(text=text, status=status, limit=limit))
         out = [
             {
@@ -74,10 +74,10 @@ def show_cmd(
     shop: str | None = ShopOption,
 ) -> None:
     """Print a stored invoice (the extracted-invoice JSON) with its items numbered from 1 and its events."""
-    from minimarket.store.db import session_scope
+    from minimarket.commands.common import shop_session
     from minimarket.store.invoices import get_invoice_row
 
-    with session_scope(shop) as session:
+    with shop_session(shop) as session:
         try:
             row = get_invoice_row(session, invoice_id)
         except LookupError:
@@ -179,12 +179,12 @@ def _review(
     reason: str | None,
     shop: str | None,
 ) -> None:
+    from minimarket.commands.common import shop_session
     from minimarket.store.corrections import CorrectionError, ReviewRefused, review_invoice
-    from minimarket.store.db import session_scope
 
     who = _author(author)
     try:
-        with session_scope(shop) as session:
+        with shop_session(shop) as session:
             outcome = review_invoice(session, invoice_id, corrections=pairs, action=action, author=who, reason=reason)
     except LookupError:
         fail(f"no hay una factura con id {invoice_id} en este comercio", 1)

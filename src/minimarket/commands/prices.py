@@ -34,17 +34,17 @@ def suggest_cmd(
     """Suggested shelf prices (VAT included) and flagged supplier price rises with their invoices.
 
     Markups per category come from the policies file; --markup overrides single categories."""
+    from minimarket.commands.common import shop_session
     from minimarket.forecast.inflation import InflationForecaster
     from minimarket.forecast.inflation_update import current_data
     from minimarket.forecast.policies import PolicyError, load_policies
     from minimarket.forecast.shop_reports import price_suggestions
-    from minimarket.store.db import session_scope
 
     try:
         policies = load_policies(policies_file).with_overrides(markups=markup, default_markup_pct=default_markup)
     except PolicyError as exc:
         fail(str(exc), 2)
-    with session_scope(shop) as session:
+    with shop_session(shop) as session:
         data = current_data(session)
         forecast = InflationForecaster(max_horizon=3).fit(data).forecast(3)
         known = {str(month): float(pct) for month, pct in data.headline.items()}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from minimarket.commands.common import ShopOption, fail, print_json
+from minimarket.commands.common import ShopOption, current_user, fail, print_json
 
 app = typer.Typer(help="Sales: import POS exports (any CSV; columns named by flags).", no_args_is_help=True)
 
@@ -25,31 +25,49 @@ def import_sales_cmd(
     delimiter: str | None = typer.Option(None, "--delimiter", help="Field separator (sniffed by default)."),
     encoding: str | None = typer.Option(None, "--encoding", help="File encoding (UTF-8/Latin-1 detected)."),
     drop_duplicates: bool = typer.Option(False, "--drop-duplicates", help="Drop fully repeated rows."),
+    only_new: bool = typer.Option(
+        False, "--only-new", help="Import only the rows not imported before (default: refuse a file with any)."
+    ),
+    create_shop: bool = typer.Option(False, "--create-shop", help="Create the --shop if it does not exist yet."),
     shop: str | None = ShopOption,
 ) -> None:
-    """Import a sales CSV into the store, all rows or none, at most once per file."""
-    from minimarket.sales_csv import SalesColumns, SalesCsvError, read_sales_csv
-    from minimarket.store.db import session_scope
-    from minimarket.store.sales import AlreadyImported, batch_id, import_sales
+    """Import a sales CSV into the store, all rows or none, streamed (any size). The same sales twice are
+    refused — by their content, whatever the file's bytes — naming the earlier import; --only-new stores
+    just the rows not seen before."""
+    from minimarket.commands.common import shop_session
+    from minimarket.sales_csv import SalesColumns, SalesCsvError, SalesTable, iter_sales_csv, scan_file
+    from minimarket.store.sales import AlreadyImported, import_sales
 
     if number_format not in (None, "ar", "us"):
-        fail("--number-format must be 'ar' or 'us'", 2)
+        fail("--number-format: use 'ar' (1.234,56) o 'us' (1,234.56)", 2)
     if not csv_path.is_file():
-        fail(f"no such file: {csv_path}", 2)
-    raw = csv_path.read_bytes()
+        fail(f"no existe el archivo {csv_path}", 2)
     columns = SalesColumns(date=date_col, sku=sku_col, quantity=qty_col, unit_price=price_col)
+    stats = SalesTable()
     try:
-        table = read_sales_csv(
-            raw,
+        rows = iter_sales_csv(
+            csv_path,
             columns,
             date_format=date_format,
             number_format=number_format,
             delimiter=delimiter,
             encoding=encoding,
             drop_duplicates=drop_duplicates,
+            stats=stats,
         )
-        with session_scope(shop) as session:
-            result = import_sales(session, table, batch=batch_id(raw))
-    except (SalesCsvError, AlreadyImported, UnicodeDecodeError) as exc:
+        _encoding, digest, _content = scan_file(csv_path)
+        with shop_session(shop, create=create_shop) as session:
+            result = import_sales(
+                session,
+                rows,
+                batch=digest,
+                source_file=csv_path.name,
+                author=current_user(),
+                only_new=only_new,
+                stats=stats,
+            )
+    except SalesCsvError as exc:
+        fail(str(exc), 2 if not exc.errors and ("separador" in str(exc) or "codificación" in str(exc)) else 1)
+    except AlreadyImported as exc:
         fail(str(exc))
     print_json(result.as_dict())

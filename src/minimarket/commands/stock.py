@@ -49,11 +49,11 @@ def alerts_cmd(
     shop: str | None = ShopOption,
 ) -> None:
     """Low-stock alerts: reorder point, suggested quantity and days of cover, grouped by supplier."""
+    from minimarket.commands.common import shop_session
     from minimarket.forecast.shop_reports import stock_alerts
-    from minimarket.store.db import session_scope
 
     policy = _policy(policies, service_level, default_service_level, review_days)
-    with session_scope(shop) as session:
+    with shop_session(shop) as session:
         print_json(stock_alerts(session, policy, include_all=include_all))
 
 
@@ -71,8 +71,8 @@ def policies_cmd(policies: Path | None = PoliciesOption) -> None:
 @app.command("levels")
 def levels_cmd(shop: str | None = ShopOption) -> None:
     """Units on hand per SKU (sum of stock movements)."""
-    from minimarket.store.db import session_scope
+    from minimarket.commands.common import shop_session
     from minimarket.store.stock import stock_levels
 
-    with session_scope(shop) as session:
+    with shop_session(shop) as session:
         print_json({sku: str(qty) for sku, qty in sorted(stock_levels(session).items())})

@@ -246,7 +246,71 @@ def check_image(data: bytes, kind: str, name: str, settings: Settings) -> tuple[
             "too_many_pages",
             f"«{name}» tiene {frames} páginas; se admiten hasta {settings.max_pdf_pages} por documento.",
         )
+    _check_memory(data, kind, name, settings)
     return frames, width, height
+
+
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3}
+"""Bytes a decoded pixel takes in PIL's mode (others, such as RGBA, CMYK, I and F, take 4; I;16 takes 2)."""
+
+READING_BYTES_PER_PIXEL = 8
+"""What reading one page needs on top of its decoded pixels, per pixel of the page: the gray copy, the binarised
+and deskewed copies OCR works on (measured with benchmarks/memory.py: a 59-megapixel 16-bit page peaks at
+about 8 bytes per pixel in all)."""
+
+
+def _mode_bytes(mode: str) -> int:
+    if mode.startswith("I;16"):
+        return 2
+    return _BYTES_PER_PIXEL.get(mode, 4)
+
+
+def decode_memory_bytes(frames: list[tuple[int, int, str]]) -> int:
+    """Estimated peak memory to decode and read an image document of ``(width, height, mode)`` frames."""
+    if not frames:
+        return 0
+    decoded = sum(w * h * max(_mode_bytes(mode), 1) for w, h, mode in frames)
+    largest = max(w * h for w, h, _ in frames)
+    return decoded + largest * READING_BYTES_PER_PIXEL
+
+
+def _frames(data: bytes, kind: str, limit: int) -> list[tuple[int, int, str]]:
+    """(width, height, mode) of each frame (at most ``limit``), from the headers only."""
+    out: list[tuple[int, int, str]] = []
+    with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[kind]]) as img:
+        count = int(getattr(img, "n_frames", 1) or 1) if kind == "tiff" else 1
+        for index in range(min(count, limit)):
+            if index:
+                img.seek(index)
+            out.append((img.size[0], img.size[1], img.mode))
+    return out
+
+
+def _check_memory(data: bytes, kind: str, name: str, settings: Settings) -> None:
+    """Refuse, from the headers, an image document whose decoding and reading would pass the memory budget."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            frames = _frames(data, kind, settings.max_pdf_pages)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb_error(name, exc, settings) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise DocumentError(
+            "corrupt_file", f"«{name}» es una imagen {kind.upper()} dañada; se aceptan archivos {ACCEPTED} completos."
+        ) from None
+    for width, height, _ in frames:
+        _check_pixels(width, height, name, settings)
+    needed = decode_memory_bytes(frames)
+    budget = settings.decode_memory_mb * 1024 * 1024
+    if needed > budget:
+        pages = f"{len(frames)} páginas de hasta" if len(frames) > 1 else "una página de"
+        largest = max(w * h for w, h, _ in frames)
+        raise DocumentError(
+            "too_many_pixels",
+            f"«{name}» necesitaría unos {needed // (1024 * 1024):,} MB de memoria para leerse ({pages} "
+            f"{_mpx(largest)} de píxeles); el máximo es {settings.decode_memory_mb:,} MB "
+            "(MINIMARKET_DECODE_MEMORY_MB). Escanee a 300 dpi o envíe una foto más chica.".replace(",", "."),
+        )
 
 
 def _check_pixels(width: int, height: int, name: str, settings: Settings) -> None:
@@ -373,15 +437,27 @@ def _to_array(img: Image.Image) -> np.ndarray:
     if img.mode in ("1", "L"):
         return np.asarray(img.convert("L"))
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        array = np.asarray(img, dtype=np.float64)
-        top = float(array.max()) or 1.0
-        return (array * (255.0 / top)).clip(0, 255).astype(np.uint8)
+        return _scaled_to_bytes(np.asarray(img))
     if img.mode in ("LA", "RGBA", "PA", "P") and ("transparency" in img.info or img.mode.endswith("A")):
         rgba = img.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(paper, rgba)
     rgb = np.asarray(img.convert("RGB"))
     return np.ascontiguousarray(rgb[..., ::-1])
+
+
+def _scaled_to_bytes(array: np.ndarray, rows: int = 512) -> np.ndarray:
+    """16/32-bit gray to uint8 (its brightest value becomes 255), a band of rows at a time: the float copy a
+    whole 59-megapixel page would need (470 MB) never exists."""
+    top = float(array.max()) or 1.0
+    out = np.empty(array.shape[:2], dtype=np.uint8)
+    scale = np.float32(255.0 / top)
+    for start in range(0, array.shape[0], rows):
+        band = array[start : start + rows].astype(np.float32)
+        band *= scale
+        np.clip(band, 0, 255, out=band)
+        out[start : start + rows] = band
+    return out
 
 
 def _plausible_dpi(img: Image.Image) -> float | None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from stdnum import ean as _stdnum_ean
 
 from minimarket.domain.afip import VALID_VAT_RATES, IvaCondition, parse_iva_condition
+from minimarket.domain.bounds import OutOfBounds, check_money
 from minimarket.domain.cuit import normalize_cuit
 
 __all__ = ["Product", "Supplier", "ean13_check_digit", "is_valid_ean13", "normalize_ean13"]
@@ -84,7 +85,7 @@ class Supplier(_CatalogModel):
     """A supplier the shop buys from."""
 
     cuit: str
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     iva_condition: IvaCondition = IvaCondition.RESPONSABLE_INSCRIPTO
     lead_time_days: int = Field(default=2, ge=0, le=365)
     email: str | None = None
@@ -129,13 +130,13 @@ class Supplier(_CatalogModel):
 class Product(_CatalogModel):
     """A product on the shelf, with its usual supplier, last cost (net of VAT) and VAT rate."""
 
-    sku: str = Field(min_length=1)
+    sku: str = Field(min_length=1, max_length=64)
     ean: str | None = None
-    name: str = Field(min_length=1)
-    brand: str | None = None
-    category: str | None = None
-    unit: str = "unidad"
-    pack_size: int = Field(default=1, ge=1)
+    name: str = Field(min_length=1, max_length=200)
+    brand: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=80)
+    unit: str = Field(default="unidad", max_length=16)
+    pack_size: int = Field(default=1, ge=1, le=10_000)
     supplier_cuit: str | None = None
     cost: Decimal = Field(ge=0)
     vat_rate: Decimal = Decimal("21")
@@ -143,7 +144,7 @@ class Product(_CatalogModel):
     """Net content as on the label ("1 kg", "2,25 l", "x30"); empty for goods sold by weight."""
     supplier_code: str | None = None
     """The supplier's own article code, as printed on its invoices."""
-    supplier_description: str | None = None
+    supplier_description: str | None = Field(default=None, max_length=200)
     """How the supplier names the product on invoices ("YERBA PLAYAD.1KG x10")."""
     internal_tax_rate: Decimal = Field(default=Decimal("0"), ge=0, le=100)
     """Impuestos internos (percent of the net price) the supplier adds, e.g. 8 for soft drinks."""
@@ -166,6 +167,21 @@ class Product(_CatalogModel):
     @classmethod
     def _vat(cls, value: Any) -> Decimal:
         return _vat_rate(value)
+
+    @field_validator("sku")
+    @classmethod
+    def _sku(cls, value: str) -> str:
+        if not value.isprintable():
+            raise ValueError("el SKU tiene caracteres no imprimibles")
+        return value
+
+    @field_validator("cost")
+    @classmethod
+    def _cost(cls, value: Decimal) -> Decimal:
+        try:
+            return check_money(value, "costo")
+        except OutOfBounds as exc:
+            raise ValueError(str(exc)) from None
 
     @property
     def cost_with_vat(self) -> Decimal:

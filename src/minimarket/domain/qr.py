@@ -413,7 +413,7 @@ _BUILD_DEFAULTS: dict[str, Any] = {"ver": 1, "moneda": "PES", "ctz": Decimal(1),
 
 def _json_number_or_string(value: Any) -> str:
     text = str(value).strip()
-    if text.isdigit():
+    if text.isdigit() and (text == "0" or not text.startswith("0")):  # a number would lose leading zeros
         return str(int(text))
     return json.dumps(text, ensure_ascii=False)
 
@@ -452,7 +452,7 @@ def build_qr_url(payload: QrPayload | None = None, *, host: str = DEFAULT_QR_HOS
         elif attr == "cuit":
             literal = str(int(_to_cuit(value)))
         elif attr == "cod_aut":
-            literal = str(int(_to_cod_aut(value)))
+            literal = _json_number_or_string(_to_cod_aut(value))  # a CAE with leading zeros stays a string
         elif attr in {"importe", "ctz"}:
             literal = format(_to_decimal(value), "f")
         elif attr in {"ver", "pto_vta", "tipo_cmp", "nro_cmp", "tipo_doc_rec"}:

@@ -311,6 +311,21 @@ def origin_features(
 # models
 
 
+BASELINE_FEATURE = FEATURE_NAMES.index("mean_4season")
+
+
+def _baseline(x: np.ndarray) -> np.ndarray:
+    """The recent mean (scale-free) each GBM row's target is measured from (0 where unknown).
+
+    The quantile models learn the departure from this baseline, not the raw ratio. On a log where most
+    rows sell nothing (a bakery's intermittent items: 56% of training targets are 0), raw targets make
+    the P10 and P50 models start at 0 and scikit-learn's quantile leaf update (the quantile of each
+    leaf's residuals) then keeps every leaf at exactly 0: the same tree repeats 250 times and every
+    product, best sellers included, is forecast 0. Residuals from a per-series baseline are continuous,
+    so that fixed point does not exist."""
+    return np.nan_to_num(x[:, BASELINE_FEATURE], nan=0.0)
+
+
 @dataclass
 class GlobalGBM:
     """One HistGradientBoosting model per quantile over all series (scale-free targets)."""
@@ -332,6 +347,15 @@ class GlobalGBM:
     models: dict[float, Any] = field(default_factory=dict)
     freq: str = "D"
     dead_columns: np.ndarray | None = None
+    relative_target: bool = True
+    """Targets measured from the series' recent mean (see :func:`_baseline`); False in models pickled
+    before that change, which learned the raw ratio."""
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({"relative_target": False, **state})
+
+    def _offset(self, x: np.ndarray) -> np.ndarray:
+        return _baseline(x) if self.relative_target else np.zeros(len(x))
 
     def _calendar(self, panel: Panel) -> np.ndarray:
         periods = pd.DatetimeIndex(panel.periods.append(_future_periods(panel, self.horizon)))
@@ -355,7 +379,7 @@ class GlobalGBM:
         for origin in origins:
             leads = sorted(rng.choice(np.arange(1, self.horizon + 1), size=n_leads, replace=False))
             x, scale = origin_features(panel.values, origin, leads, panel.freq, calendar, panel.prices)
-            y = np.concatenate([panel.values[:, origin + k] / scale for k in leads])
+            y = np.concatenate([panel.values[:, origin + k] / scale for k in leads]) - self._offset(x)
             ok = np.isfinite(y)
             xs.append(x[ok])
             ys.append(y[ok])
@@ -404,7 +428,7 @@ class GlobalGBM:
         preds = {}
         for q, model in self.models.items():
             with threadpool_limits(limits=self.n_threads, user_api="openmp"):
-                ratio = np.clip(model.predict(x), 0.0, None)
+                ratio = np.clip(self._offset(x) + model.predict(x), 0.0, None)
             preds[q] = ratio.reshape(len(leads), n).T * scale[:, None]
         ordered = np.sort(np.stack([preds[q] for q in sorted(preds)]), axis=0)
         return {q: ordered[i] for i, q in enumerate(sorted(preds))}
@@ -446,11 +470,26 @@ class MovingAverage:
         return np.repeat(mean[:, None], self.horizon, axis=1)
 
 
-def _prophet_one(ds: np.ndarray, y: np.ndarray, future: np.ndarray, freq: str) -> np.ndarray:
+LIBRARY_LOGGERS = ("cmdstanpy", "prophet", "statsforecast", "numba")
+
+
+def quiet_library_logs(verbose: bool = False) -> None:
+    """Keep the forecasting libraries at WARNING unless ``verbose`` (Prophet and cmdstanpy print about
+    940 INFO lines a backtest otherwise). cmdstanpy installs its own INFO handler on first use unless its
+    logger already has one, so a null handler goes first."""
+    if verbose:
+        return
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
+        logger.setLevel(logging.WARNING)
+
+
+def _prophet_one(ds: np.ndarray, y: np.ndarray, future: np.ndarray, freq: str, verbose: bool = False) -> np.ndarray:
+    quiet_library_logs(verbose)  # also in joblib's worker processes
     from prophet import Prophet
 
-    logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
-    logging.getLogger("prophet").setLevel(logging.WARNING)
     ok = np.isfinite(y)
     frame = pd.DataFrame({"ds": ds[ok], "y": y[ok]})
     if len(frame) < 3 or frame["y"].nunique() < 2:
@@ -472,6 +511,7 @@ class ProphetPerSeries:
     horizon: int = 28
     n_jobs: int = 2
     name: str = "prophet"
+    verbose: bool = False
 
     def fit(self, panel: Panel) -> ProphetPerSeries:
         return self
@@ -483,9 +523,24 @@ class ProphetPerSeries:
         future = _future_periods(panel, self.horizon).to_numpy()
         # worker processes only pay off beyond a handful of series
         rows = Parallel(n_jobs=self.n_jobs if panel.n_series >= 20 else 1)(
-            delayed(_prophet_one)(ds, panel.values[i], future, panel.freq) for i in range(panel.n_series)
+            delayed(_prophet_one)(ds, panel.values[i], future, panel.freq, self.verbose) for i in range(panel.n_series)
         )
         return np.vstack(rows)
+
+
+def _stats(kind: str) -> Callable[[int], Any]:
+    def make(h: int) -> Any:
+        from minimarket.forecast.demand_stats import StatsModel
+
+        return StatsModel(kind, horizon=h)
+
+    return make
+
+
+def _auto(h: int) -> Any:
+    from minimarket.forecast.demand_selection import AutoDemand
+
+    return AutoDemand(horizon=h)
 
 
 MODEL_FACTORIES: dict[str, Callable[[int], Any]] = {
@@ -493,15 +548,23 @@ MODEL_FACTORIES: dict[str, Callable[[int], Any]] = {
     "seasonal_naive": lambda h: SeasonalNaive(horizon=h),
     "moving_average": lambda h: MovingAverage(horizon=h),
     "prophet": lambda h: ProphetPerSeries(horizon=h),
+    **{kind: _stats(kind) for kind in ("auto_ets", "auto_theta", "croston_sba", "tsb", "adida")},
+    "auto": _auto,
 }
+"""Every model the backtest knows; ``auto`` is the per-segment selection that training serves."""
 
 
-def make_models(names: Sequence[str] | None, horizon: int) -> list[Any]:
+def make_models(names: Sequence[str] | None, horizon: int, *, verbose: bool = False) -> list[Any]:
+    """The models ``names`` (all when empty) for ``horizon`` periods; ``verbose`` lets Prophet log."""
     chosen = list(names) if names else list(MODEL_FACTORIES)
     unknown = [n for n in chosen if n not in MODEL_FACTORIES]
     if unknown:
         raise DemandDataError(f"unknown model(s) {unknown}; known: {sorted(MODEL_FACTORIES)}")
-    return [MODEL_FACTORIES[n](horizon) for n in chosen]
+    models = [MODEL_FACTORIES[n](horizon) for n in chosen]
+    for model in models:
+        if hasattr(model, "verbose"):
+            model.verbose = verbose
+    return models
 
 
 # --------------------------------------------------------------------------------------------------
@@ -514,9 +577,11 @@ class DemandBacktest:
     folds: int
     n_series: int
     freq: str
-    results: dict[str, dict[str, float]]
+    results: dict[str, dict[str, Any]]
     skipped: dict[str, str]
     origins: list[str]
+    details: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Per model with a choice to explain (``auto``): what it chose in each fold."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -528,6 +593,7 @@ class DemandBacktest:
             "models": self.results,
             "skipped_series": len(self.skipped),
             "skipped_examples": dict(list(self.skipped.items())[:10]),
+            **({"selection_per_fold": self.details} if self.details else {}),
         }
 
 
@@ -553,7 +619,8 @@ def backtest(
     chosen = list(models) if models is not None else make_models(None, horizon)
     m = SEASON[panel.freq]
     acc: dict[str, dict[str, list[Any]]] = {
-        mdl.name: {"actual": [], "pred": [], "mae": [], "scale": [], "seconds": []} for mdl in chosen
+        mdl.name: {"actual": [], "pred": [], "mae": [], "scale": [], "seconds": [], "lo": [], "hi": [], "about": []}
+        for mdl in chosen
     }
     origins = []
     for j in range(folds, 0, -1):
@@ -570,8 +637,17 @@ def backtest(
         scales = np.array([metrics.mase_scale(v, m) for v in train.values])
         for mdl in chosen:
             started = time.perf_counter()
-            pred = mdl.fit(train).predict(train)
+            fitted = mdl.fit(train)
+            if hasattr(fitted, "predict_quantiles"):
+                quantiles = fitted.predict_quantiles(train)
+                pred = quantiles[0.5]
+                acc[mdl.name]["lo"].append(quantiles[0.1][scored])
+                acc[mdl.name]["hi"].append(quantiles[0.9][scored])
+            else:
+                pred = fitted.predict(train)
             acc[mdl.name]["seconds"].append(time.perf_counter() - started)
+            if hasattr(fitted, "describe"):
+                acc[mdl.name]["about"].append({"origin": str(panel.periods[origin].date()), **fitted.describe()})
             acc[mdl.name]["actual"].append(actual[scored])
             acc[mdl.name]["pred"].append(pred[scored])
             with warnings.catch_warnings():
@@ -580,7 +656,8 @@ def backtest(
             acc[mdl.name]["scale"].extend(scales.tolist())
         if progress:
             progress(f"fold origin {panel.periods[origin].date()}")
-    results = {}
+    results: dict[str, dict[str, Any]] = {}
+    details: dict[str, list[dict[str, Any]]] = {}
     for name, a in acc.items():
         actual_all = np.concatenate(a["actual"])
         pred_all = np.concatenate(a["pred"])
@@ -590,4 +667,9 @@ def backtest(
             "bias": round(metrics.bias(actual_all, pred_all), 4),
             "fit_seconds": round(float(np.sum(a["seconds"])), 2),
         }
-    return DemandBacktest(horizon, folds, panel.n_series, panel.freq, results, panel.skipped, origins)
+        if a["lo"]:
+            inside = metrics.coverage(actual_all, np.concatenate(a["lo"]), np.concatenate(a["hi"]))
+            results[name]["coverage_p10_p90"] = round(inside, 4)
+        if a["about"]:
+            details[name] = a["about"]
+    return DemandBacktest(horizon, folds, panel.n_series, panel.freq, results, panel.skipped, origins, details)

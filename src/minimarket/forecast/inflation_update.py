@@ -3,6 +3,11 @@
 ``update_inflation("2026-09", 2.1, source="INDEC")`` is what ``minimarket inflation update`` and the
 scheduled ``notebooks/monthly_inflation_update.ipynb`` both call.
 
+National or per shop (see :mod:`minimarket.store.inflation`): without ``shop`` the figure is **national**
+(INDEC's series, shared by every shop) and the one registered model is refit and gated; with ``shop`` it is
+**that shop's** figure: it changes that shop's series (its guard's history, its price suggestions) and nothing
+else — the registered model is not touched and no other shop sees the figure.
+
 Rules (documented for operators):
 
 * The month must be the one after the last known month. A month that already has a figure (bundled or
@@ -14,8 +19,11 @@ Rules (documented for operators):
   unless ``force`` with a ``reason``. The hard bounds cannot be forced: a figure like 210 or -50 is a
   typo, not a surprise.
 * Every stored observation keeps source, author, time, whether it was forced and why.
-* After storing, the model is refit and logged; the new version becomes ``champion`` only if its
-  backtest is not worse than the champion's on the same data.
+* After storing a national figure, the model is refit and logged; the new version becomes ``champion`` only
+  if its backtest is not worse than the champion's on the same data. After a shop's figure the shop's
+  forecast is refit in memory (for the answer) and nothing is registered.
+* Two updates of the same month at the same time: one is stored, the other refused as if it came second
+  (a unique constraint on the unforced figure of a month).
 """
 
 from __future__ import annotations
@@ -82,11 +90,18 @@ class GuardCheck:
         }
 
 
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
 def parse_month(month: str) -> str:
-    """Validate ``YYYY-MM`` and return it normalised."""
+    """Validate ``YYYY-MM`` (a year from 1990 to 2100) and return it normalised."""
     text = month.strip()
-    if not MONTH_RE.match(text):
-        raise UpdateRefused(f"mes inválido {month!r}: use el formato AAAA-MM, por ejemplo 2026-09")
+    found = MONTH_RE.match(text)
+    if not found or not FIRST_YEAR <= int(found.group(1)) <= LAST_YEAR:
+        raise UpdateRefused(
+            f"mes inválido {month[:20]!r}: use el formato AAAA-MM con un año entre {FIRST_YEAR} y {LAST_YEAR}, "
+            "por ejemplo 2026-09"
+        )
     return text
 
 
@@ -131,6 +146,8 @@ class UpdateResult:
     revision: bool
     guard: GuardCheck
     observation_id: int
+    scope: str
+    """``"national"`` or the shop's code."""
     model_version: str | None
     promoted: bool | None
     gate_reason: str | None
@@ -146,6 +163,7 @@ class UpdateResult:
             "revision": self.revision,
             "guard": self.guard.as_dict(),
             "observation_id": self.observation_id,
+            "scope": self.scope,
             "model_version": self.model_version,
             "promoted": self.promoted,
             "gate_reason": self.gate_reason,
@@ -154,7 +172,8 @@ class UpdateResult:
 
 
 def current_data(session: Any) -> InflationData:
-    """Bundled INDEC series with the store's recorded observations applied."""
+    """The series the session's shop applies: bundled INDEC data, the national figures recorded, then the shop's
+    own (an unscoped session: national only)."""
     from minimarket.store.inflation import latest_by_month
 
     overrides = latest_by_month(session)
@@ -180,6 +199,9 @@ def update_inflation(
 ) -> UpdateResult:
     """Guard, record and (by default) refit + register + gate. Raises :class:`UpdateRefused`.
 
+    ``shop=None`` records a national figure (the operators' update: the registered model is refit and gated);
+    a shop's code records that shop's figure only (its forecast is refit in memory; nothing is registered).
+
     ``eval_start`` (first target month of the gate's backtest) and ``calibration_months`` (origins
     that calibrate the intervals and the guard) default to the Settings; a shorter window is cheaper.
     """
@@ -187,8 +209,14 @@ def update_inflation(
 
     import pandas as pd
 
-    from minimarket.store.db import session_scope
-    from minimarket.store.inflation import observations, record_observation
+    from minimarket.store.db import InvalidShopCode, UnknownShop, session_scope
+    from minimarket.store.inflation import (
+        FigureExists,
+        national_observations,
+        observations,
+        record_national_observation,
+        record_observation,
+    )
 
     month = parse_month(month)
     if not isinstance(pct, int | float) or not math.isfinite(float(pct)):
@@ -196,48 +224,64 @@ def update_inflation(
     pct = float(pct)
     if force and not (reason and reason.strip()):
         raise UpdateRefused("--force exige --reason: explique por qué se acepta el valor")
-    if not source.strip():
-        raise UpdateRefused("la fuente no puede estar vacía (por ejemplo INDEC)")
-    who = author or getpass.getuser()
+    if not source.strip() or len(source) > 200:
+        raise UpdateRefused("la fuente debe tener de 1 a 200 caracteres (por ejemplo INDEC)")
+    if reason is not None and len(reason) > 2000:
+        raise UpdateRefused("el motivo debe tener como mucho 2000 caracteres")
+    who = (author or getpass.getuser())[:100]
     period = pd.Period(month, freq="M")
+    national = shop is None
+    history_of = national_observations if national else observations
+    record = record_national_observation if national else record_observation
 
-    with session_scope(shop) as session:
-        data = current_data(session)
-        revision = period <= data.last_month
-        if period > data.last_month + 1:
-            raise UpdateRefused(
-                f"{month} no es el mes siguiente al último conocido ({data.last_month}); "
-                f"cargue primero {data.last_month + 1}"
-            )
-        if revision and not force:
-            previous = observations(session, month)
-            known = data.pct(period)
-            origin = f"registrado por {previous[-1].author} ({previous[-1].source})" if previous else "datos INDEC"
-            raise UpdateRefused(
-                f"{month} ya tiene un valor: {known:g} % ({origin}). Para corregirlo use --force --reason "
-                "(el valor anterior queda en el historial)"
-            )
-        guard = check_plausibility(data, month, pct, calibration_months=calibration_months)
-        if not guard.within_hard_bounds:
-            raise UpdateRefused(f"valor rechazado: {guard.explain()}")
-        if not guard.within_interval and not force:
-            raise UpdateRefused(
-                f"valor rechazado: {guard.explain()}. Si el dato es correcto, repita con --force --reason"
-            )
-        row = record_observation(
-            session,
-            month=month,
-            pct=pct,
-            source=source.strip(),
-            author=who,
-            forced=force,
-            reason=reason.strip() if reason else None,
+    def refusal(session: Any, data: InflationData) -> UpdateRefused:
+        previous = history_of(session, month)
+        known = data.pct(period)
+        origin = f"registrado por {previous[-1].author} ({previous[-1].source})" if previous else "datos INDEC"
+        return UpdateRefused(
+            f"{month} ya tiene un valor: {known:g} % ({origin}). Para corregirlo use --force --reason "
+            "(el valor anterior queda en el historial)"
         )
-        observation_id = row.id
-        updated = data.with_observation(month, pct)
+
+    try:
+        scope = session_scope(all_shops=True) if national else session_scope(shop, create_shop=False)
+        with scope as session:
+            data = current_data(session)
+            revision = period <= data.last_month
+            if period > data.last_month + 1:
+                raise UpdateRefused(
+                    f"{month} no es el mes siguiente al último conocido ({data.last_month}); "
+                    f"cargue primero {data.last_month + 1}"
+                )
+            if revision and not force:
+                raise refusal(session, data)
+            guard = check_plausibility(data, month, pct, calibration_months=calibration_months)
+            if not guard.within_hard_bounds:
+                raise UpdateRefused(f"valor rechazado: {guard.explain()}")
+            if not guard.within_interval and not force:
+                raise UpdateRefused(
+                    f"valor rechazado: {guard.explain()}. Si el dato es correcto, repita con --force --reason"
+                )
+            try:
+                row = record(
+                    session,
+                    month=month,
+                    pct=pct,
+                    source=source.strip(),
+                    author=who,
+                    forced=force,
+                    reason=reason.strip() if reason else None,
+                )
+            except FigureExists:
+                raise refusal(session, current_data(session)) from None
+            observation_id = row.id
+            scope_name = "national" if national else str(session.info["shop_code"])
+            updated = data.with_observation(month, pct)
+    except (UnknownShop, InvalidShopCode) as exc:
+        raise UpdateRefused(str(exc)) from None
 
     version = promoted = gate_reason = None
-    if refit:
+    if refit and national:
         from minimarket.forecast.inflation_mlflow import train_and_register
 
         outcome = train_and_register(
@@ -257,6 +301,8 @@ def update_inflation(
     else:
         months = calibration_months or get_settings().inflation_calibration_months
         forecast = InflationForecaster(calibration_months=months).fit(updated).forecast(6)
+        if refit:
+            gate_reason = "cifra de un comercio: el modelo nacional no se reentrena ni cambia"
     return UpdateResult(
         month=month,
         pct=pct,
@@ -266,6 +312,7 @@ def update_inflation(
         revision=revision,
         guard=guard,
         observation_id=observation_id,
+        scope=scope_name,
         model_version=version,
         promoted=promoted,
         gate_reason=gate_reason,

@@ -15,6 +15,14 @@ from minimarket.pricing import compound_pct, price_rise_flag, realised_inflation
 
 DEFAULT_LEAD_TIME_DAYS = 7
 
+BAD_STORED_VALUE = (ArithmeticError, ValueError, TypeError)
+"""What a stored value no import should have let in (a cost of 1e32, a NaN) raises in the arithmetic."""
+
+
+def skipped_row(sku: str, exc: BaseException) -> dict[str, str]:
+    """A product left out of a report because one of its stored values cannot be computed with."""
+    return {"sku": sku, "reason": f"valor almacenado inválido ({type(exc).__name__}); revise el producto"}
+
 
 def stock_alerts(session: Session, policy: ReorderPolicy | None = None, *, include_all: bool = False) -> dict[str, Any]:
     """SKUs at or below their reorder point, grouped by supplier as draft purchase orders."""
@@ -24,54 +32,59 @@ def stock_alerts(session: Session, policy: ReorderPolicy | None = None, *, inclu
     levels = stock_levels(session)
     as_of, sales = daily_sales(session, days=rules.history_days)
     orders: dict[str, dict[str, Any]] = {}
+    skipped: list[dict[str, str]] = []
     for product, supplier in products_with_suppliers(session):
-        lead = supplier.lead_time_days if supplier and supplier.lead_time_days else DEFAULT_LEAD_TIME_DAYS
-        history = sales.get(product.sku)
-        if history is None and product.sku not in levels:
-            continue
-        stock = float(levels.get(product.sku, Decimal(0)))
-        advice = advise(
-            product.sku,
-            history if history is not None else [],  # type: ignore[arg-type]
-            stock,
-            lead_time_days=lead,
-            category=product.category,
-            pack_size=product.pack_size,
-            policy=rules,
-        )
-        if not advice.needs_order and not include_all:
-            continue
-        key = supplier.cuit if supplier else "sin-proveedor"
-        order = orders.setdefault(
-            key,
-            {
-                "supplier_cuit": supplier.cuit if supplier else None,
-                "supplier_name": supplier.name if supplier else "Sin proveedor asignado",
-                "lead_time_days": lead,
-                "items": [],
-                "estimated_cost": Decimal(0),
-            },
-        )
-        cost = product.cost or Decimal(0)
-        order["items"].append(
-            {
-                "sku": product.sku,
-                "name": product.name,
-                "category": product.category,
-                "stock": advice.stock,
-                "daily_demand": advice.daily_demand,
-                "reorder_point": advice.reorder_point,
-                "order_up_to": advice.order_up_to,
-                "suggested_qty": advice.suggested_qty,
-                "pack_size": product.pack_size,
-                "days_of_cover": advice.days_of_cover,
-                "service_level": advice.service_level,
-                "needs_order": advice.needs_order,
-                "method": advice.method,
-                "unit_cost": str(cost),
-            }
-        )
-        order["estimated_cost"] += cost * advice.suggested_qty
+        try:
+            lead = supplier.lead_time_days if supplier and supplier.lead_time_days else DEFAULT_LEAD_TIME_DAYS
+            history = sales.get(product.sku)
+            if history is None and product.sku not in levels:
+                continue
+            stock = float(levels.get(product.sku, Decimal(0)))
+            advice = advise(
+                product.sku,
+                history if history is not None else [],  # type: ignore[arg-type]
+                stock,
+                lead_time_days=lead,
+                category=product.category,
+                pack_size=product.pack_size,
+                policy=rules,
+            )
+            if not advice.needs_order and not include_all:
+                continue
+            cost = product.cost or Decimal(0)
+            line_cost = (cost * advice.suggested_qty).quantize(Decimal("0.01"))  # a stored 1e32 fails here
+            key = supplier.cuit if supplier else "sin-proveedor"
+            order = orders.setdefault(
+                key,
+                {
+                    "supplier_cuit": supplier.cuit if supplier else None,
+                    "supplier_name": supplier.name if supplier else "Sin proveedor asignado",
+                    "lead_time_days": lead,
+                    "items": [],
+                    "estimated_cost": Decimal(0),
+                },
+            )
+            order["items"].append(
+                {
+                    "sku": product.sku,
+                    "name": product.name,
+                    "category": product.category,
+                    "stock": advice.stock,
+                    "daily_demand": advice.daily_demand,
+                    "reorder_point": advice.reorder_point,
+                    "order_up_to": advice.order_up_to,
+                    "suggested_qty": advice.suggested_qty,
+                    "pack_size": product.pack_size,
+                    "days_of_cover": advice.days_of_cover,
+                    "service_level": advice.service_level,
+                    "needs_order": advice.needs_order,
+                    "method": advice.method,
+                    "unit_cost": str(cost),
+                }
+            )
+            order["estimated_cost"] += line_cost
+        except BAD_STORED_VALUE as exc:  # one bad stored row must not break the whole shop's report
+            skipped.append(skipped_row(product.sku, exc))
     suppliers = sorted(orders.values(), key=lambda o: o["supplier_name"])
     for order in suppliers:
         order["estimated_cost"] = str(order["estimated_cost"].quantize(Decimal("0.01")))
@@ -81,6 +94,7 @@ def stock_alerts(session: Session, policy: ReorderPolicy | None = None, *, inclu
         "review_period_days": rules.review_period_days,
         "suppliers": suppliers,
         "n_items": sum(len(o["items"]) for o in suppliers),
+        "skipped": skipped,
     }
 
 
@@ -118,51 +132,56 @@ def price_suggestions(
     factors = category_factors({p.category for p, _ in products})
     fallback = monthly_forecast_pct[0] if monthly_forecast_pct else 2.0
     suggestions, rises = [], []
+    skipped: list[dict[str, str]] = []
     for product, supplier in products:
-        history = costs.get(product.sku) or []
-        if history:
-            latest_cost, cost_date, invoice, cost_source = (
-                history[-1].unit_cost,
-                history[-1].date.isoformat(),
-                history[-1].invoice,
-                "invoice",
+        try:
+            history = costs.get(product.sku) or []
+            if history:
+                latest_cost, cost_date, invoice, cost_source = (
+                    history[-1].unit_cost,
+                    history[-1].date.isoformat(),
+                    history[-1].invoice,
+                    "invoice",
+                )
+            elif product.cost is not None:  # no invoice yet: the catalog's cost, said so
+                latest_cost, cost_date, invoice, cost_source = Decimal(product.cost), None, None, "catalog"
+            else:
+                continue
+            factor = factors.get(product.category, {"relative": 1.0})["relative"]
+            lead = supplier.lead_time_days if supplier and supplier.lead_time_days else DEFAULT_LEAD_TIME_DAYS
+            months = (lead + review_period_days) / 30.4375
+            category_path = [p * factor for p in monthly_forecast_pct]
+            expected = compound_pct(category_path, months)
+            markup = rules.markup(product.category)
+            suggestions.append(
+                {
+                    "sku": product.sku,
+                    "name": product.name,
+                    "category": product.category,
+                    "latest_cost": str(latest_cost),
+                    "cost_source": cost_source,
+                    "cost_date": cost_date,
+                    "invoice": invoice,
+                    "markup": str(markup),
+                    "vat_rate": str(product.vat_rate),
+                    "expected_inflation_pct": round(expected, 2),
+                    "days_to_restock": lead + review_period_days,
+                    "suggested_price": str(suggested_price(latest_cost, markup, Decimal(product.vat_rate), expected)),
+                }
             )
-        elif product.cost is not None:  # no invoice yet: the catalog's cost, said so
-            latest_cost, cost_date, invoice, cost_source = Decimal(product.cost), None, None, "catalog"
-        else:
-            continue
-        factor = factors.get(product.category, {"relative": 1.0})["relative"]
-        lead = supplier.lead_time_days if supplier and supplier.lead_time_days else DEFAULT_LEAD_TIME_DAYS
-        months = (lead + review_period_days) / 30.4375
-        category_path = [p * factor for p in monthly_forecast_pct]
-        expected = compound_pct(category_path, months)
-        markup = rules.markup(product.category)
-        suggestions.append(
-            {
-                "sku": product.sku,
-                "name": product.name,
-                "category": product.category,
-                "latest_cost": str(latest_cost),
-                "cost_source": cost_source,
-                "cost_date": cost_date,
-                "invoice": invoice,
-                "markup": str(markup),
-                "vat_rate": str(product.vat_rate),
-                "expected_inflation_pct": round(expected, 2),
-                "days_to_restock": lead + review_period_days,
-                "suggested_price": str(suggested_price(latest_cost, markup, Decimal(product.vat_rate), expected)),
-            }
-        )
-        if len(history) >= 2:
-            previous, latest = history[-2], history[-1]
-            monthly = {k: v * factor for k, v in known_monthly_pct.items()}
-            expected_rise = realised_inflation_pct(monthly, previous.date, latest.date, fallback * factor)
-            flag = price_rise_flag(previous, latest, expected_rise, min_excess_pp=min_excess_pp)
-            if flag:
-                rises.append({**flag.as_dict(), "name": product.name, "category": product.category})
+            if len(history) >= 2:
+                previous, latest = history[-2], history[-1]
+                monthly = {k: v * factor for k, v in known_monthly_pct.items()}
+                expected_rise = realised_inflation_pct(monthly, previous.date, latest.date, fallback * factor)
+                flag = price_rise_flag(previous, latest, expected_rise, min_excess_pp=min_excess_pp)
+                if flag:
+                    rises.append({**flag.as_dict(), "name": product.name, "category": product.category})
+        except BAD_STORED_VALUE as exc:  # one bad stored row must not break the whole shop's report
+            skipped.append(skipped_row(product.sku, exc))
     return {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "monthly_inflation_forecast_pct": [round(p, 3) for p in monthly_forecast_pct],
         "suggestions": suggestions,
         "supplier_price_rises": rises,
+        "skipped": skipped,
     }

@@ -421,7 +421,7 @@ def _persist(result: DriftResult, shop: str | None, database_url: str | None = N
     from minimarket.store.models import DriftRun
 
     detail = {k: v for k, v in result.as_dict().items() if k not in {"report_html", "report_json", "run_id"}}
-    with session_scope(shop, url=database_url) as session:
+    with session_scope(shop, url=database_url, create_shop=False) as session:
         row = DriftRun(
             dataset=result.dataset,
             drift_share=result.drift_share,
@@ -558,7 +558,7 @@ def _check(
         except NoChampionReference as exc:
             notes.append(f"no residuals ({exc}): comparing pct and pct_change only")
 
-    with session_scope(shop, url=database_url) as session:
+    with session_scope(shop, url=database_url, create_shop=False) as session:
         deflate = sources.deflator(session) if spec.name != "cpi" else None
         if current is None:
             end = as_of or sources.last_date(session, spec.name)
@@ -754,7 +754,7 @@ def drift_history(dataset: str | None = None, *, shop: str | None = None, limit:
     statement = select(DriftRun).order_by(DriftRun.created_at.desc(), DriftRun.id.desc()).limit(limit)
     if dataset is not None:
         statement = statement.where(DriftRun.dataset == dataset)
-    with session_scope(shop) as session:
+    with session_scope(shop, create_shop=False) as session:
         return [
             {
                 "id": run.id,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from minimarket.store.models import Product, Supplier
@@ -33,6 +34,29 @@ class CatalogImportResult:
 
 class UnknownSupplier(ValueError):
     """A product names a supplier CUIT that is neither in the file nor in the store."""
+
+
+class CatalogConflict(ValueError):
+    """The import would give one EAN to two products of the shop (Spanish message naming both)."""
+
+
+def _check_eans(by_sku: dict[str, Product], products: list[domain.Product]) -> None:
+    """After the import every EAN belongs to one product: the store's EANs with the file's on top."""
+    final = {sku: row.ean for sku, row in by_sku.items()}
+    for product in products:
+        if product.ean is not None:
+            final[product.sku] = product.ean
+    owner: dict[str, str] = {}
+    for sku, ean in final.items():
+        if ean is None:
+            continue
+        if ean in owner:
+            first, second = sorted((owner[ean], sku))
+            raise CatalogConflict(
+                f"el EAN {ean} quedaría en dos productos, {first} y {second}; un EAN identifica a un solo producto "
+                "(corrija el archivo o cambie primero el EAN del otro producto)"
+            )
+        owner[ean] = sku
 
 
 _SUPPLIER_FIELDS = ("name", "iva_condition", "lead_time_days")
@@ -74,12 +98,17 @@ def upsert_catalog(
     session.flush()
 
     by_sku = {row.sku: row for row in session.scalars(select(Product))}
+    products = list(products)
+    _check_eans(by_sku, products)
     p_added = p_updated = 0
     for product in products:
         supplier_cuit = getattr(product, "supplier_cuit", None)
         supplier_row = by_cuit.get(supplier_cuit) if supplier_cuit else None
         if supplier_cuit and supplier_row is None:
-            raise UnknownSupplier(f"product {product.sku}: supplier CUIT {supplier_cuit} is not in the catalog")
+            raise UnknownSupplier(
+                f"producto {product.sku}: el proveedor con CUIT {supplier_cuit} no está en el catálogo ni en el archivo"
+                " de proveedores"
+            )
         values = {name: getattr(product, name, None) for name in _PRODUCT_FIELDS}
         product_row = by_sku.get(product.sku)
         if product_row is None:
@@ -93,7 +122,13 @@ def upsert_catalog(
                     setattr(product_row, name, value)
             p_updated += 1
         product_row.supplier = supplier_row
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise CatalogConflict(
+            "otro proceso cambió el catálogo al mismo tiempo y un EAN o SKU quedaría repetido; repita la importación"
+        ) from None
     return CatalogImportResult(s_added, s_updated, p_added, p_updated)
 
 

@@ -7,6 +7,7 @@ asked for explicitly with ``session_scope(all_shops=True)`` or the execution opt
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,10 +30,35 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _engines: dict[str, Engine] = {}
 _upgraded: set[str] = set()
 _lock = threading.Lock()
+_migrating = threading.Lock()
 
 
 class CrossShopWrite(RuntimeError):
     """A session scoped to one shop tried to write a row of another shop."""
+
+
+class InvalidShopCode(ValueError):
+    """A shop code that does not follow :data:`SHOP_CODE` (Spanish message)."""
+
+
+class UnknownShop(LookupError):
+    """No shop has this code (and the caller did not ask to create it)."""
+
+
+SHOP_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+"""A shop code: 1 to 40 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit."""
+
+
+def check_shop_code(code: str) -> str:
+    """``code`` without surrounding spaces if it is a valid shop code; :class:`InvalidShopCode` otherwise."""
+    value = code.strip() if isinstance(code, str) else ""
+    if not SHOP_CODE.fullmatch(value):
+        shown = code[:40] if isinstance(code, str) else code
+        raise InvalidShopCode(
+            f"código de comercio {shown!r} inválido: use de 1 a 40 letras (sin acentos), números, '.', '_' o '-', "
+            "empezando por una letra o un número"
+        )
+    return value
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -42,6 +68,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+READ_ONLY = "minimarket_read_only"
+"""Execution option: this transaction only reads (SQLite then begins it deferred instead of immediate)."""
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """Begin SQLite transactions ourselves (the driver's own handling is off): ``BEGIN IMMEDIATE`` takes the
+    write lock up front, so two writers queue on the busy timeout instead of one failing with "database is
+    locked" when its read snapshot cannot be upgraded to a write; a read-only transaction begins deferred."""
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def database_url(url: str | None = None) -> str:
@@ -60,8 +98,9 @@ def get_engine(url: str | None = None) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(resolved, connect_args={"timeout": 30})
+            engine = create_engine(resolved, connect_args={"timeout": 30, "isolation_level": None})
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(resolved, pool_pre_ping=True)
         _engines[resolved] = engine
@@ -114,23 +153,29 @@ def ensure_database(url: str | None = None) -> None:
     resolved = database_url(url)
     if resolved in _upgraded:
         return
-    if current_revision(resolved) != head_revision():
-        upgrade_database(resolved)
-    _upgraded.add(resolved)
+    with _migrating:  # threads of one process (a service's workers) racing on a fresh database migrate once
+        if resolved in _upgraded:
+            return
+        if current_revision(resolved) != head_revision():
+            upgrade_database(resolved)
+        _upgraded.add(resolved)
 
 
 def ensure_shop(session: Session, code: str, name: str | None = None) -> Shop:
-    """The shop with ``code``, created if missing."""
+    """The shop with ``code`` (validated, trimmed), created if missing."""
+    code = check_shop_code(code)
     shop = session.scalars(select(Shop).where(Shop.code == code)).one_or_none()
     if shop is None:
-        shop = Shop(code=code, name=name or code)
+        label = " ".join((name or code).split())[:200] or code
+        shop = Shop(code=code, name=label)
         session.add(shop)
         session.flush()
     return shop
 
 
 def find_shop(session: Session, code: str) -> Shop | None:
-    return session.scalars(select(Shop).where(Shop.code == code)).one_or_none()
+    """The shop with ``code`` (validated, trimmed), or None."""
+    return session.scalars(select(Shop).where(Shop.code == check_shop_code(code))).one_or_none()
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -168,17 +213,21 @@ def session_scope(
     url: str | None = None,
     all_shops: bool = False,
     create_shop: bool = True,
+    read_only: bool = False,
 ) -> Iterator[Session]:
     """A transaction scoped to one shop (the default shop unless ``shop`` names another).
 
     Commits on success, rolls back on any error. ``all_shops=True`` opens an unscoped session for
-    cross-shop reports and administration.
+    cross-shop reports and administration. ``read_only=True`` marks a transaction that only reads (on
+    SQLite it then does not take the write lock, so it never waits for writers).
     """
     settings = get_settings()
     resolved = database_url(url)
     ensure_database(resolved)
     with Session(get_engine(resolved), expire_on_commit=False) as session:
         try:
+            if read_only:
+                session.connection(execution_options={READ_ONLY: True})
             if not all_shops:
                 code = shop or settings.default_shop_code
                 if create_shop:
@@ -186,7 +235,8 @@ def session_scope(
                 else:
                     found = find_shop(session, code)
                     if found is None:
-                        raise LookupError(f"unknown shop {code!r}")
+                        name = code.strip()
+                        raise UnknownShop(f"no existe el comercio {name!r}; créelo con 'minimarket shop create {name}'")
                     shop_row = found
                 session.info["shop_id"] = shop_row.id
                 session.info["shop_code"] = shop_row.code

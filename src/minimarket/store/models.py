@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -181,10 +182,16 @@ class InvoiceEvent(ShopOwned, Base):
 
 
 class Sale(ShopOwned, Base):
-    """One POS line: date, SKU, quantity, unit price (imported from a POS export)."""
+    """One POS line: date, SKU, quantity, unit price (imported from a POS export).
+
+    ``row_key`` identifies the line by its content (date, SKU, quantity, price, store) and its occurrence among
+    identical lines of its file: the same sales imported again — whatever the file's bytes — collide on it."""
 
     __tablename__ = "sales"
-    __table_args__ = (Index("ix_sales_shop_sku_date", "shop_id", "sku", "date"),)
+    __table_args__ = (
+        Index("ix_sales_shop_sku_date", "shop_id", "sku", "date"),
+        UniqueConstraint("shop_id", "row_key", name="uq_sales_row_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -192,6 +199,22 @@ class Sale(ShopOwned, Base):
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal(18, 4))
     unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 4))
     import_batch: Mapped[str | None] = mapped_column(String(64), index=True)
+    row_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class SalesImport(ShopOwned, Base):
+    """One sales import: which file, when, by whom, how many rows stored and how many were already there."""
+
+    __tablename__ = "sales_imports"
+    __table_args__ = (UniqueConstraint("shop_id", "batch", name="uq_sales_imports_batch"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch: Mapped[str] = mapped_column(String(64))
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    rows: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    author: Mapped[str] = mapped_column(String(100), default="system")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class StockMovement(ShopOwned, Base):
@@ -212,11 +235,51 @@ class StockMovement(ShopOwned, Base):
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+_UNFORCED = text("forced = false")
+
+
 class InflationObservation(ShopOwned, Base):
-    """A monthly CPI figure as recorded (history kept: the latest per month wins)."""
+    """A monthly CPI figure a shop applies (history kept: the latest per month wins). At most one unforced figure
+    per shop and month; later ones are forced revisions with a reason. It changes this shop's figures only."""
 
     __tablename__ = "inflation_observations"
-    __table_args__ = (Index("ix_inflation_shop_month", "shop_id", "month"),)
+    __table_args__ = (
+        Index("ix_inflation_shop_month", "shop_id", "month"),
+        Index(
+            "uq_inflation_shop_month_unforced",
+            "shop_id",
+            "month",
+            unique=True,
+            sqlite_where=_UNFORCED,
+            postgresql_where=_UNFORCED,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    pct: Mapped[Decimal] = mapped_column(ExactDecimal(9, 4))
+    source: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(100), default="system")
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class NationalInflationObservation(Base):
+    """A monthly national CPI figure (INDEC) recorded by the operators' monthly update: it extends the bundled
+    series every shop starts from and is what the one registered inflation model is trained on."""
+
+    __tablename__ = "national_inflation_observations"
+    __table_args__ = (
+        Index("ix_national_inflation_month", "month"),
+        Index(
+            "uq_national_inflation_month_unforced",
+            "month",
+            unique=True,
+            sqlite_where=_UNFORCED,
+            postgresql_where=_UNFORCED,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[str] = mapped_column(String(7))
@@ -343,6 +406,7 @@ SHOP_OWNED_MODELS: tuple[type[Base], ...] = (
     InvoiceItem,
     InvoiceEvent,
     Sale,
+    SalesImport,
     StockMovement,
     InflationObservation,
     DriftRun,

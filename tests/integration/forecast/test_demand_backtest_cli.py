@@ -47,10 +47,12 @@ def test_backtest_json_shape(pos_log: Path) -> None:
     assert payload["horizon"] == 7 and payload["n_series"] == 6
     assert set(payload["models"]) == {"global_gbm", "seasonal_naive", "moving_average"}
     for figures in payload["models"].values():
-        assert set(figures) == {"wape", "mase", "bias", "fit_seconds"}
+        assert {"wape", "mase", "bias", "fit_seconds"} <= set(figures)
         assert 0 <= figures["wape"] < 2
     assert payload["skipped_series"] == 1 and "Centro|RARO-9" in payload["skipped_examples"]
     assert payload["returns_rows"] == 1
+    assert payload["quantity_column"] == "cantidad" and payload["quantity_column_detected"] is False
+    assert 0 < payload["models"]["global_gbm"]["coverage_p10_p90"] <= 1
 
 
 def test_without_qty_col_each_row_is_a_unit(pos_log: Path) -> None:
@@ -96,3 +98,37 @@ def test_bad_csv_is_one_clear_error(tmp_path: Path, content: str, args: list[str
     assert result.exit_code == 2
     assert expected in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_quantity_column_is_used_and_named_when_qty_col_is_absent(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    rows = ["date,sku,quantity"]
+    for day in pd.date_range("2025-01-01", periods=60, freq="D"):
+        rows += [f"{day:%Y-%m-%d},A,{rng.integers(5, 9)}", f"{day:%Y-%m-%d},B,{rng.integers(1, 3)}"]
+    path = tmp_path / "sales.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    base = ["demand", "backtest", "--sales", str(path), "--horizon", "7", "--folds", "1", "--models", "seasonal_naive"]
+    used = runner.invoke(app, base)
+    assert used.exit_code == 0, used.output
+    payload = json.loads(used.stdout)
+    assert payload["quantity_column"] == "quantity" and payload["quantity_column_detected"] is True
+    assert "Usando la columna 'quantity'" in used.stderr
+    counted = json.loads(runner.invoke(app, [*base, "--count-rows"]).stdout)
+    assert counted["quantity_column"] is None and counted["units"] == "one unit per row"
+    assert counted["models"]["seasonal_naive"]["wape"] != payload["models"]["seasonal_naive"]["wape"]
+
+
+@pytest.mark.slow
+def test_auto_reports_its_selection_per_fold_and_coverage(pos_log: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["demand", "backtest", "--sales", str(pos_log), "--date-col", "fecha", "--sku-col", "codigo",
+         "--qty-col", "cantidad", "--horizon", "7", "--folds", "1", "--models", "auto,seasonal_naive", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    auto = payload["models"]["auto"]
+    assert 0 < auto["coverage_p10_p90"] <= 1 and auto["wape"] <= payload["models"]["seasonal_naive"]["wape"] * 1.2
+    (fold,) = payload["selection_per_fold"]["auto"]
+    assert fold["selection"] and {"segment", "model", "wape"} <= set(fold["selection"][0])
+    assert "cmdstanpy - INFO" not in result.output

@@ -23,7 +23,13 @@ SMALL_PARAMS = {
     "synth_sales": {"days": 90, "seed": 7},
     "train_extractor": {"ocr_grid": "default", "models": "cell,matcher,header", "seed": 7},
     "train_inflation": {"backtest_start": "2026-01", "eval_start": "2026-04", "models": "naive_last_month,combination"},
-    "train_demand": {"horizon": 7, "folds": 1, "models": "global_gbm,seasonal_naive"},
+    "train_demand": {
+        "horizon": 7,
+        "folds": 1,
+        "inner_folds": 1,
+        "models": "global_gbm,seasonal_naive",
+        "compare": "seasonal_naive",
+    },
     "drift": {"dataset": "all", "threshold": 0.5, "store": "pipeline", "invoices": 720},
 }
 
@@ -47,6 +53,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
     (project / "params.yaml").write_text(yaml.safe_dump(SMALL_PARAMS))
+    (project / ".venv").symlink_to(Path(sys.executable).parent.parent)  # stages call .venv/bin/...
     (project / "dvc.lock").unlink(missing_ok=True)
     for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
         subprocess.run(["git", *command], cwd=project, check=True)

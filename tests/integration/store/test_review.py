@@ -117,8 +117,15 @@ def test_a_correction_reruns_the_checks_and_moves_the_status_and_the_stock() -> 
     assert outcome["status"] == "accepted" and all(checks_of(invoice_id).values())
     assert stock() == {"YER-0001": Decimal("2")}
 
-    outcome = review(invoice_id, items__1__quantity="3", items__1__amount="1500", net_amount="1500", total="1815",
-                     vat__1__base="1500", vat__1__amount="315")  # fmt: skip
+    outcome = review(
+        invoice_id,
+        items__1__quantity="3",
+        items__1__amount="1500",
+        net_amount="1500",
+        total="1815",
+        vat__1__base="1500",
+        vat__1__amount="315",
+    )
     assert outcome["status"] == "accepted", outcome["checks"]
     assert stock() == {"YER-0001": Decimal("3")}
     with session_scope() as session:
