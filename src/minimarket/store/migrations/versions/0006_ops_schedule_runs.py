@@ -1,7 +1,7 @@
 """operations: runs of the scheduled pipelines
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-04
 
 One row per run of a ``pipelines/*.yaml`` file (monthly CPI update, weekly drift check, nightly backup,
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
