@@ -199,6 +199,8 @@ class Scheduler:
 
         url = self.settings.sqlalchemy_url
         with session_scope(url=url, all_shops=True) as session:
+            for stale in repo.close_interrupted(session, pipeline.name):
+                log.warning("run #%s of %s was interrupted; recorded as failed", stale, pipeline.name)
             run_id = repo.start_run(session, pipeline.name, trigger, {"params": values}).id
         started = time.monotonic()
         outputs: list[str] = []

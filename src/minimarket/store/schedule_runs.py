@@ -69,6 +69,22 @@ def finish_run(
     return run
 
 
+def close_interrupted(session: Session, pipeline: str, host: str | None = None) -> list[int]:
+    """Mark as ``failed`` the runs of ``pipeline`` on ``host`` still ``running``: called while holding the
+    pipeline's lock, so no process of this machine is running them (theirs died before recording the end)."""
+    host = (host or socket.gethostname())[:200]
+    stale = session.scalars(
+        select(ScheduleRun).where(
+            ScheduleRun.pipeline == pipeline, ScheduleRun.outcome == RUNNING, ScheduleRun.host == host
+        )
+    ).all()
+    for run in stale:
+        run.finished_at = utcnow()
+        run.outcome = FAILED
+        run.summary = "interrumpida: el proceso terminó sin registrar el final (¿equipo o contenedor reiniciado?)"
+    return [run.id for run in stale]
+
+
 def last_started(session: Session) -> dict[str, dt.datetime]:
     """When each pipeline last started (any outcome)."""
     rows = session.execute(
