@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -79,6 +82,47 @@ def test_create_verify_and_restore_into_a_fresh_folder(shop: Path, tmp_path: Pat
     # the restored database is the backup's, byte for byte, and the backup still matches its checksums
     assert sha256_file(target / "minimarket.db") == backup.manifest["files"]["database.sqlite3"]["sha256"]
     assert restored["moved_aside"] == []
+
+
+def test_an_online_backup_is_a_consistent_snapshot_while_another_process_writes(shop: Path, tmp_path: Path) -> None:
+    """A writer process commits two rows per transaction, nonstop, while the backup is taken: the copy holds a
+    whole number of transactions (an even count), some but not all of them, and restores as a sound database."""
+    database = shop / "minimarket.db"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TABLE ledger (id INTEGER PRIMARY KEY, side TEXT, amount INTEGER)")
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys\n"
+            "db = sqlite3.connect(sys.argv[1], timeout=30)\n"
+            "db.execute('PRAGMA journal_mode=WAL')\n"
+            "while True:\n"
+            "    with db:\n"
+            "        db.execute(\"INSERT INTO ledger (side, amount) VALUES ('debe', 1)\")\n"
+            "        db.execute(\"INSERT INTO ledger (side, amount) VALUES ('haber', -1)\")\n",
+            str(database),
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while sqlite_counts(database)["ledger"] < 200:
+            assert writer.poll() is None and time.monotonic() < deadline, "the writer did not start"
+            time.sleep(0.05)
+        backup = create_backup(get_settings())
+        time.sleep(0.3)
+        assert writer.poll() is None, "the writer kept going during the backup"
+    finally:
+        writer.kill()
+        writer.wait()
+    copied = backup.manifest["database"]["tables"]["ledger"]
+    assert copied % 2 == 0 and 200 <= copied < sqlite_counts(database)["ledger"]
+    assert verify_backup(backup).ok
+    target = tmp_path / "restored"
+    restore_backup(get_settings(), backup, target_dir=target)
+    assert sqlite_integrity(target / "minimarket.db") == "ok"
+    with sqlite3.connect(target / "minimarket.db") as db:
+        assert db.execute("SELECT count(*), sum(amount) FROM ledger").fetchone() == (copied, 0)
 
 
 def test_a_corrupted_live_database_is_restored_from_the_backup(shop: Path) -> None:
