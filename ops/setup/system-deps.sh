@@ -23,7 +23,9 @@ for group in "$@"; do
       command -v chromium >/dev/null || need+=(chromium chromium-driver)
       ;;
     ops)
-      command -v docker-compose >/dev/null || need+=(docker-compose)
+      # Compose v1 (bookworm) is /usr/bin/docker-compose; v2 may be packaged as a docker CLI plugin only
+      command -v docker-compose >/dev/null || [ -x /usr/libexec/docker/cli-plugins/docker-compose ] \
+        || need+=(docker-compose)
       command -v promtool >/dev/null || need+=(prometheus)
       command -v amtool >/dev/null || need+=(prometheus-alertmanager)
       ;;

@@ -27,8 +27,12 @@ DOCKERFILE = OPS / "docker" / "Dockerfile"
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 
 
+COMPOSE_PLUGIN = "/usr/libexec/docker/cli-plugins"
+"""Where Compose v2 lives when packaged as a docker CLI plugin (it also runs on its own as ``docker-compose``)."""
+
+
 def _tool(name: str) -> str:
-    path = shutil.which(name) or (shutil.which(name, path=str(Path(sys.executable).parent)))
+    path = shutil.which(name) or shutil.which(name, path=f"{Path(sys.executable).parent}:{COMPOSE_PLUGIN}")
     if path is None:
         pytest.fail(f"{name} is not installed: `make test` installs it (ops/setup/system-deps.sh ops)")
     return path
