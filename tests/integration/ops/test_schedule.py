@@ -68,6 +68,30 @@ def test_cpi_update_without_a_figure_is_skipped(isolated_state: Path) -> None:
     assert [r.outcome for r in _runs("monthly-cpi-update")] == ["skipped", "skipped"]
 
 
+def test_an_implausible_cpi_figure_is_refused_by_the_notebook_and_the_run_alerts(isolated_state: Path) -> None:
+    """The scheduled papermill run on the bundled series with a figure far outside the model's interval: the
+    notebook's guard refuses it, nothing is recorded, the run is failed, and the gauge behind
+    MinimarketScheduledRunFailed says so."""
+    from minimarket.monitoring.metrics import REGISTRY
+    from minimarket.monitoring.operations import refresh_schedule
+    from minimarket.ops.cpi_feed import recorded_pct
+
+    settings = get_settings()
+    feed = isolated_state / "inbox" / "cpi.csv"
+    feed.parent.mkdir(parents=True)
+    feed.write_text("month,pct,source\n2026-09,45,INDEC\n", encoding="utf-8")
+    refused = Scheduler(settings).run("monthly-cpi-update", trigger="schedule", params={"calibration_months": 6})
+    assert refused.outcome == "failed", refused.output[-3000:]
+    assert "45 % está fuera del rango plausible para 2026-09" in refused.summary
+    assert refused.detail["inputs"] == {"month": "2026-09", "pct": 45.0, "source": "INDEC"}
+    assert recorded_pct(settings, "2026-09") is None
+    executed = isolated_state / "schedule" / "executed" / "monthly_inflation_update_2026-09.ipynb"
+    assert executed.is_file(), "the executed notebook is kept for a person to read"
+    refresh_schedule(settings)
+    failed = REGISTRY.get_sample_value("minimarket_schedule_last_run_failed", {"pipeline": "monthly-cpi-update"})
+    assert failed == 1.0
+
+
 def _pipeline_dir(tmp_path: Path, body: str) -> Path:
     folder = tmp_path / "pipelines"
     folder.mkdir()
