@@ -31,16 +31,15 @@ def rotate_cmd(
     """Make a new signing key current; tokens of the previous key work for GRACE, older keys are refused."""
     from minimarket.config import get_settings
     from minimarket.ops.durations import format_duration, parse_duration
-    from minimarket.service.auth import KeyRing
+    from minimarket.ops.keys import rotate_keys
 
     settings = get_settings()
     try:
         period = parse_duration(grace) if grace is not None else dt.timedelta(days=settings.key_grace_days)
     except ValueError as exc:
         fail(str(exc), 2)
-    ring = KeyRing.load_or_create(settings)
-    previous = ring.current.kid
-    key = ring.rotate(period)
+    ring, old = rotate_keys(settings, period)
+    key, previous = ring.current, old.kid
     until = ring.valid_until(ring.keys[1])
     if as_json:
         print_json({"current": key.kid, "previous": previous, "previous_valid_until": until})
