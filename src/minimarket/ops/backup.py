@@ -260,6 +260,24 @@ def _database_part(database: Database, folder: Path, stem: str) -> dict[str, Any
     return {"kind": "postgresql", "file": file.name, "source": source, "tables": counts}
 
 
+def _claim_name(root: Path, stem: str) -> tuple[str, Path]:
+    """A backup name free in ``root`` and its partial folder, created here (two backups started in the same
+    second get ``stem`` and ``stem-2``, never the same folder)."""
+    suffix = 1
+    while True:
+        name = stem if suffix == 1 else f"{stem}-{suffix}"
+        partial = root / f"{PARTIAL}{name}"
+        if not (root / name).exists():
+            try:
+                partial.mkdir(mode=0o700)
+            except FileExistsError:
+                pass
+            else:
+                os.chmod(partial, 0o700)
+                return name, partial
+        suffix += 1
+
+
 def create_backup(settings: Settings, *, now: dt.datetime | None = None) -> Backup:
     """Back up the database, MLflow and the secrets into a new folder under ``settings.backups_path``."""
     from minimarket.store.db import current_revision
@@ -267,14 +285,7 @@ def create_backup(settings: Settings, *, now: dt.datetime | None = None) -> Back
     moment = now or dt.datetime.now(dt.UTC)
     root = settings.backups_path
     _private_dir(root)
-    name = f"{PREFIX}{moment:%Y%m%dT%H%M%SZ}"
-    suffix = 1
-    while (root / name).exists():
-        suffix += 1
-        name = f"{PREFIX}{moment:%Y%m%dT%H%M%SZ}-{suffix}"
-    partial = root / f"{PARTIAL}{name}"
-    shutil.rmtree(partial, ignore_errors=True)
-    _private_dir(partial)
+    name, partial = _claim_name(root, f"{PREFIX}{moment:%Y%m%dT%H%M%SZ}")
     try:
         manifest: dict[str, Any] = {
             "format": FORMAT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -176,6 +177,9 @@ def test_prune_keeps_the_newest(shop: Path) -> None:
     settings = get_settings()
     moments = [dt.datetime(2026, 12, day, 3, 30, tzinfo=dt.UTC) for day in (1, 2, 3, 4)]
     names = [create_backup(settings, now=moment).name for moment in moments]
+    same_second = create_backup(settings, now=moments[-1])
+    assert same_second.name == names[-1] + "-2"  # started in the same second: a name of its own
+    shutil.rmtree(same_second.path)
     (settings.backups_path / ".partial-mm-stale").mkdir()
     removed = prune_backups(settings, keep=2)
     assert [p.name for p in removed[:2]] == names[:2]
