@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     inflation_hard_min_pct: float = -5.0
     inflation_hard_max_pct: float = 60.0
 
-    # --- forecasting models and shop policies (issue 5; owned by the forecasting module) -----------
+    # --- forecasting models and shop policies ---------------------------------------------------------
     inflation_calibration_months: int = Field(
         default=24, ge=6, le=120, description="Past origins whose errors calibrate the inflation intervals/guard."
     )
@@ -181,10 +181,6 @@ class Settings(BaseSettings):
         return self.data_dir / "generated"
 
     @property
-    def processed_dir(self) -> Path:
-        return self.data_dir / "processed"
-
-    @property
     def cpi_dir(self) -> Path:
         return self.raw_dir / "cpi"
 
@@ -194,7 +190,7 @@ class Settings(BaseSettings):
 
     @property
     def policies_path(self) -> Path:
-        """Per-category service levels and markups (issue 5): ``policies_file`` or the bundled CSV."""
+        """Per-category service levels and markups: ``policies_file`` or the bundled CSV."""
         return self.policies_file or self.catalog_dir / "policies.csv"
 
     @property

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from minimarket.service.app import needs, runtime
 from minimarket.service.auth import Principal, Role
 from minimarket.service.batch_runner import ReaderBusy, save_result
+from minimarket.service.dependencies import needs, runtime
 from minimarket.service.errors import ApiError, not_found
 from minimarket.service.metrics import record_extraction
 from minimarket.service.uploads import check_document, single_document
