@@ -31,7 +31,7 @@ def rotate_cmd(
     """Make a new signing key current; tokens of the previous key work for GRACE, older keys are refused."""
     from minimarket.config import get_settings
     from minimarket.ops.durations import format_duration, parse_duration
-    from minimarket.ops.keys import rotate_keys
+    from minimarket.service.key_rotation import rotate_keys
 
     settings = get_settings()
     try:

@@ -242,11 +242,10 @@ def refresh_cpi(settings: Settings, now: dt.datetime | None = None) -> None:
         CPI_MONTHS_BEHIND.labels(shop=code).set(max(0, (last_month - data.last_month).n))
 
 
-def refresh_keys(settings: Settings, ring: Any = None) -> None:
-    """The current signing key's age and how many keys are accepted (``ring``: the service's own)."""
-    from minimarket.service.auth import KeyRing
-
-    keys = ring or KeyRing.load_or_create(settings)
+def refresh_keys(ring: Any) -> None:
+    """The current signing key's age and how many keys are accepted (``ring``: the service's
+    :class:`~minimarket.service.auth.KeyRing`, re-read when a rotation changed its file)."""
+    keys = ring
     keys.reload_if_changed()
     now = dt.datetime.now(dt.UTC)
     SIGNING_KEY_CREATED.set(keys.current.created_at.timestamp())
@@ -261,8 +260,9 @@ def refresh_operations(settings: Settings, ring: Any = None) -> list[str]:
         "champions": lambda: refresh_champions(settings),
         "database": lambda: refresh_database(settings),
         "cpi": lambda: refresh_cpi(settings),
-        "keys": lambda: refresh_keys(settings, ring),
     }
+    if ring is not None:  # the signing keys are the service's: it passes its own ring
+        parts["keys"] = lambda: refresh_keys(ring)
     failed = []
     for name, refresh in parts.items():
         try:

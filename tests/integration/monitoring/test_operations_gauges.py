@@ -10,6 +10,7 @@ from minimarket.config import get_settings
 from minimarket.monitoring.metrics import REGISTRY
 from minimarket.monitoring.operations import refresh_cpi, refresh_operations
 from minimarket.ops.backup import create_backup
+from minimarket.service.auth import KeyRing
 from minimarket.store import schedule_runs as repo
 from minimarket.store.db import session_scope
 
@@ -20,7 +21,8 @@ def _value(name: str, **labels: str) -> float | None:
 
 def test_gauges_follow_the_store_the_backups_and_the_keys(isolated_state) -> None:
     settings = get_settings()
-    assert refresh_operations(settings) == []
+    ring = KeyRing.load_or_create(settings)
+    assert refresh_operations(settings, ring) == []
     assert _value("minimarket_backup_last_success_timestamp_seconds") == 0.0  # no backup yet
     assert _value("minimarket_schedule_overdue", pipeline="nightly-backup") in (0.0, 1.0)
 
@@ -30,7 +32,7 @@ def test_gauges_follow_the_store_the_backups_and_the_keys(isolated_state) -> Non
         run = repo.start_run(session, "monthly-key-rotation", "schedule")
         repo.finish_run(session, run.id, outcome="succeeded", summary="ok", output="", exit_code=0)
     backup = create_backup(settings)
-    assert refresh_operations(settings) == []
+    assert refresh_operations(settings, ring) == []
 
     assert _value("minimarket_schedule_last_run_failed", pipeline="nightly-backup") == 1.0
     assert _value("minimarket_schedule_last_run_failed", pipeline="monthly-key-rotation") == 0.0

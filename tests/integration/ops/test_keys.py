@@ -11,7 +11,7 @@ from minimarket.service.auth import KeyRing
 ROTATIONS = 50
 ROTATE = f"""
 from minimarket.config import get_settings
-from minimarket.ops.keys import rotate_keys
+from minimarket.service.key_rotation import rotate_keys
 settings = get_settings()
 print("ready", flush=True)
 input()  # both start rotating together

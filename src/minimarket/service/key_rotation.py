@@ -1,5 +1,6 @@
-"""Rotating the API's token signing keys from outside the service (``minimarket keys rotate``, the monthly
-pipeline): one rotation at a time, so two at once never lose a key (each reads the ring the other wrote)."""
+"""Rotating the API's token signing keys (:class:`~minimarket.service.auth.KeyRing`) from outside the service
+(``minimarket keys rotate``, the monthly pipeline): one rotation at a time, so two at once never lose a key
+(each reads the ring the other wrote)."""
 
 from __future__ import annotations
 
