@@ -25,7 +25,7 @@ system-deps:
 	@ops/setup/system-deps.sh base
 
 test-deps:
-	@ops/setup/system-deps.sh base test browser
+	@ops/setup/system-deps.sh base test browser ops
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install (or explain how to install) the system packages minimarket needs.
-# Usage: ops/setup/system-deps.sh GROUP...   groups: base (OCR), test (PostgreSQL), browser (Chromium)
+# Usage: ops/setup/system-deps.sh GROUP...   groups: base (OCR), test (PostgreSQL), browser (Chromium),
+#        ops (docker-compose to validate the compose file, promtool and amtool for the alert rules)
 # Fast when everything is present: it only checks. Installs with apt-get when run as root; otherwise it
 # prints the exact command to run and exits 1.
 set -euo pipefail
@@ -21,7 +22,14 @@ for group in "$@"; do
     browser)
       command -v chromium >/dev/null || need+=(chromium chromium-driver)
       ;;
-    *) echo "system-deps.sh: unknown group '$group' (use base, test, browser)" >&2; exit 2 ;;
+    ops)
+      # Compose v1 (bookworm) is /usr/bin/docker-compose; v2 may be packaged as a docker CLI plugin only
+      command -v docker-compose >/dev/null || [ -x /usr/libexec/docker/cli-plugins/docker-compose ] \
+        || need+=(docker-compose)
+      command -v promtool >/dev/null || need+=(prometheus)
+      command -v amtool >/dev/null || need+=(prometheus-alertmanager)
+      ;;
+    *) echo "system-deps.sh: unknown group '$group' (use base, test, browser, ops)" >&2; exit 2 ;;
   esac
 done
 
@@ -31,14 +39,22 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   echo ">> installing system packages: ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-  exit 0
+  # Packages that ship a daemon (prometheus, alertmanager) must not start it: only their tools are used.
+  blocker=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    blocker=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' >"$blocker" && chmod +x "$blocker"
+  fi
+  status=0
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 || status=$?
+  [ -n "$blocker" ] && rm -f "$blocker"
+  exit $status
 fi
 
 cat >&2 <<MSG
 minimarket needs these system packages, which are not installed: ${need[*]}
 Install them, then run make again:
   Debian/Ubuntu:  sudo apt-get install -y ${need[*]}
-  macOS (brew):   brew install tesseract tesseract-lang postgresql chromium
+  macOS (brew):   brew install tesseract tesseract-lang postgresql chromium docker-compose prometheus alertmanager
 MSG
 exit 1

@@ -87,6 +87,11 @@ def _register() -> None:
     app.add_typer(iva.app, name="iva")
     app.add_typer(purchases.app, name="purchases")
     app.add_typer(packs.app, name="packs")
+    from minimarket.commands import backup, keys, schedule
+
+    app.add_typer(schedule.app, name="schedule")
+    app.add_typer(backup.app, name="backup")
+    app.add_typer(keys.app, name="keys")
     from minimarket.commands import shop
 
     app.add_typer(shop.app, name="shop")

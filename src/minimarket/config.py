@@ -148,6 +148,23 @@ class Settings(BaseSettings):
     # --- monitoring --------------------------------------------------------------------------------
     drift_threshold: float = 0.5
 
+    # --- operations (issue 20; owned by minimarket.ops) ----------------------------------------------
+    pipelines_dir: Path | None = Field(default=None, description="Scheduled pipelines (default pipelines/).")
+    schedule_timezone: str = Field(
+        default="America/Argentina/Buenos_Aires", description="Zone of a pipeline's cron line unless it names one."
+    )
+    backup_dir: Path | None = Field(default=None, description="Where backups are written (default var/backups).")
+    backup_keep: int = Field(default=14, ge=1, description="Backups kept by `minimarket backup prune`.")
+    cpi_feed: str | None = Field(
+        default=None, description="CSV (path or http(s) URL) with month,pct[,source]; default var/inbox/cpi.csv."
+    )
+    mlflow_backend_url: str | None = Field(
+        default=None, description="The MLflow server's database (backups), when MLflow runs as a server."
+    )
+    mlflow_artifacts_dir: Path | None = Field(
+        default=None, description="The MLflow server's artifact folder (backups), when MLflow runs as a server."
+    )
+
     # --- derived paths -------------------------------------------------------------------------------
     @property
     def state_dir(self) -> Path:
@@ -208,6 +225,21 @@ class Settings(BaseSettings):
     def documents_dir(self) -> Path:
         """Uploaded documents kept by their SHA-256 (batch jobs, page images for review)."""
         return self.state_dir / "documents"
+
+    @property
+    def pipelines_path(self) -> Path:
+        """The scheduled pipelines, one YAML file each (``pipelines_dir`` or ``pipelines/``)."""
+        return self.pipelines_dir or self.root / "pipelines"
+
+    @property
+    def backups_path(self) -> Path:
+        """Backups (``backup_dir`` or ``var/backups``)."""
+        return (self.backup_dir or self.state_dir / "backups").resolve()
+
+    @property
+    def cpi_feed_location(self) -> str:
+        """Where the scheduled CPI update looks for the month's figure (``cpi_feed`` or ``var/inbox/cpi.csv``)."""
+        return self.cpi_feed or str(self.state_dir / "inbox" / "cpi.csv")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -10,6 +10,7 @@ app = typer.Typer(help="Dashboards for the shop's managers (Voila).", no_args_is
 @app.command("serve")
 def serve_cmd(
     port: int = typer.Option(8866, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 in a container)."),
     preheat: bool = typer.Option(
         True, "--preheat/--no-preheat", help="Keep a kernel that already ran each dashboard (opens at once)."
     ),
@@ -20,8 +21,10 @@ def serve_cmd(
     from minimarket.config import get_settings
     from minimarket.dashboards.server import DashboardServer, serve
 
-    typer.echo(f"Paneles en http://127.0.0.1:{port}/ (Ctrl-C para salir)", err=True)
+    typer.echo(f"Paneles en http://{host}:{port}/ (Ctrl-C para salir)", err=True)
     serve(
         get_settings(),
-        DashboardServer(port=port, preheat=preheat, execution_timeout=execution_timeout, cull_idle=cull_idle),
+        DashboardServer(
+            port=port, host=host, preheat=preheat, execution_timeout=execution_timeout, cull_idle=cull_idle
+        ),
     )

@@ -72,6 +72,8 @@ class SigningKey:
     secret: bytes
     created_at: dt.datetime
     retired_at: dt.datetime | None = None
+    accept_until: dt.datetime | None = None
+    """For a retired key: the end of the grace chosen at its rotation (else ``retired_at`` + the ring's grace)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -79,16 +81,19 @@ class SigningKey:
             "secret": self.secret.hex(),
             "created_at": self.created_at.isoformat(),
             "retired_at": self.retired_at.isoformat() if self.retired_at else None,
+            "accept_until": self.accept_until.isoformat() if self.accept_until else None,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SigningKey:
         retired = data.get("retired_at")
+        until = data.get("accept_until")
         return cls(
             kid=str(data["kid"]),
             secret=bytes.fromhex(data["secret"]),
             created_at=dt.datetime.fromisoformat(data["created_at"]),
             retired_at=dt.datetime.fromisoformat(retired) if retired else None,
+            accept_until=dt.datetime.fromisoformat(until) if until else None,
         )
 
 
@@ -117,6 +122,24 @@ class KeyRing:
         self.path = path
         self.keys = keys
         self.grace = grace
+        self._stamp = self._file_stamp()
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            info = self.path.stat()
+        except OSError:
+            return None
+        return (info.st_mtime_ns, info.st_ino)
+
+    def reload_if_changed(self) -> bool:
+        """Re-read the key file when another process rotated it (``minimarket keys rotate``); True if it did."""
+        stamp = self._file_stamp()
+        if stamp is None or stamp == self._stamp:
+            return False
+        data = json.loads(self.path.read_text(encoding="utf-8"))
+        self.keys = [SigningKey.from_json(k) for k in data["keys"]]
+        self._stamp = stamp
+        return True
 
     @classmethod
     def load_or_create(cls, settings: Settings) -> KeyRing:
@@ -132,19 +155,27 @@ class KeyRing:
 
     def save(self) -> None:
         _write_private(self.path, json.dumps({"keys": [k.as_json() for k in self.keys]}, indent=2))
+        self._stamp = self._file_stamp()
 
     @property
     def current(self) -> SigningKey:
         return self.keys[0]
 
-    def rotate(self) -> SigningKey:
-        """A new current key; the old current one is kept (retired now) and older ones dropped."""
+    def rotate(self, grace: dt.timedelta | None = None) -> SigningKey:
+        """A new current key; the old current one is kept (retired now, accepted for ``grace``, the ring's
+        grace by default) and older ones dropped."""
         now = dt.datetime.now(dt.UTC)
         old = self.current
-        retired = SigningKey(old.kid, old.secret, old.created_at, now)
+        retired = SigningKey(old.kid, old.secret, old.created_at, now, now + (self.grace if grace is None else grace))
         self.keys = [_new_key(), retired]
         self.save()
         return self.current
+
+    def valid_until(self, key: SigningKey) -> dt.datetime | None:
+        """When a retired key stops being accepted (None for the current key)."""
+        if key.retired_at is None:
+            return None
+        return key.accept_until or key.retired_at + self.grace
 
     def accepted(self, kid: str, now: dt.datetime | None = None) -> SigningKey | None:
         """The key with ``kid`` if it is current, or previous and still within its grace period."""
@@ -152,7 +183,8 @@ class KeyRing:
         for key in self.keys:
             if key.kid != kid:
                 continue
-            if key.retired_at is None or moment <= key.retired_at + self.grace:
+            until = self.valid_until(key)
+            if until is None or moment <= until:
                 return key
         return None
 
@@ -205,6 +237,7 @@ def verify_token(ring: KeyRing, token: str, *, audience: str) -> Principal:
     kid = header.get("kid")
     if not isinstance(kid, str):
         raise _unauthorized("El token no indica su clave (kid).")
+    ring.reload_if_changed()
     key = ring.accepted(kid)
     if key is None:
         raise _unauthorized("La clave del token ya no es válida (fue rotada): pida un token nuevo.")

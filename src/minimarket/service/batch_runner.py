@@ -126,7 +126,9 @@ class BatchRunner:
             try:
                 await self._fill()
                 await self._callbacks()
-                m.BATCH_BACKLOG.set(await anyio.to_thread.run_sync(self._backlog))
+                waiting, age = await anyio.to_thread.run_sync(self._backlog)
+                m.BATCH_BACKLOG.set(waiting)
+                m.BATCH_OLDEST_AGE.set(age)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -135,9 +137,12 @@ class BatchRunner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
 
-    def _backlog(self) -> int:
+    def _backlog(self) -> tuple[int, float]:
+        """Documents waiting, and seconds since the oldest batch with documents waiting was accepted."""
         with session_scope(all_shops=True) as session:
-            return repo.backlog(session)
+            oldest = repo.oldest_waiting(session)
+            age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+            return repo.backlog(session), max(0.0, age)
 
     async def _fill(self) -> None:
         if not self._ready:
@@ -188,11 +193,13 @@ class BatchRunner:
                 return
             message = f"«{item.name}» tardó más de {limit:g} s en leerse y se abandonó."
             await anyio.to_thread.run_sync(self._commit, item, None, _failed_record("timeout", message), 0.0)
+            m.EXTRACTION_ERRORS.labels(code="timeout").inc()
             return
         except Exception as exc:
             log.exception("reading %s of batch %s failed", item.name, item.batch_id)
             record = _failed_record("internal_error", f"No se pudo procesar «{item.name}» ({type(exc).__name__}).")
             await anyio.to_thread.run_sync(self._commit, item, None, record, 0.0)
+            m.EXTRACTION_ERRORS.labels(code="internal_error").inc()
             return
         invoice = answer["invoice"]
         seconds = float(answer.get("seconds") or 0.0)

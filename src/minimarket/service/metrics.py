@@ -66,6 +66,18 @@ BATCH_BACKLOG = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livemax",
 )
+BATCH_OLDEST_AGE = Gauge(
+    "minimarket_batch_oldest_waiting_age_seconds",
+    "Seconds since the oldest batch with documents not processed yet was accepted (0: none waiting).",
+    registry=REGISTRY,
+    multiprocess_mode="livemax",
+)
+EXTRACTION_ERRORS = Counter(
+    "minimarket_extraction_errors",
+    "Documents that could not be read, per error code (timeout: OCR or extraction ran out of time).",
+    ("code",),
+    registry=REGISTRY,
+)
 MODEL_VERSION = Gauge(
     "minimarket_model_version_info",
     "1 for the model version in use per model (the registry's champion, or rules / baseline), 0 for the previous.",
@@ -93,6 +105,14 @@ AUTH_FAILURES = Counter(
     registry=REGISTRY,
 )
 
+# Known label values start at 0, so that rates and alerts see a series before the first event.
+for _code in ("timeout", "internal_error"):
+    EXTRACTION_ERRORS.labels(code=_code)
+for _limit in ("token", "ip"):
+    RATE_LIMITED.labels(limit=_limit)
+for _code in ("missing_token", "invalid_token", "token_expired", "forbidden"):
+    AUTH_FAILURES.labels(code=_code)
+
 _SOURCE_DEPTH = {"text": 0, "qr": 1, "ocr": 2}
 
 
@@ -108,6 +128,9 @@ def record_extraction(record: dict[str, Any], seconds: float) -> None:
     """Duration, status and field confidences of one read document."""
     EXTRACTION.labels(source=deepest_source((record.get("sources") or {}).values())).observe(seconds)
     DOCUMENTS.labels(status=str(record.get("status"))).inc()
+    error = record.get("error")
+    if isinstance(error, dict) and error.get("code"):
+        EXTRACTION_ERRORS.labels(code=str(error["code"])).inc()
     for name, value in (record.get("confidence") or {}).items():
         if isinstance(value, int | float) and not name.startswith("items."):
             FIELD_CONFIDENCE.labels(field=name).observe(float(value))

@@ -111,6 +111,9 @@ class ApiRuntime:
             await anyio.to_thread.run_sync(refresh_drift_from_store, self.settings.sqlalchemy_url)
         except Exception:
             log.exception("cannot load the drift checks into the metrics")
+        from minimarket.monitoring.operations import refresh_operations
+
+        await anyio.to_thread.run_sync(refresh_operations, self.settings, self.keys)
         versions = await anyio.to_thread.run_sync(champion_versions, self.settings)
         if versions != self.models:
             if self.models:

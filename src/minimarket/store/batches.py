@@ -104,6 +104,16 @@ def backlog(session: Session) -> int:
     )
 
 
+def oldest_waiting(session: Session) -> dt.datetime | None:
+    """When the oldest batch that still has documents not processed was accepted, all shops."""
+    value = session.scalar(
+        select(func.min(Batch.created_at))
+        .join(BatchDocument, BatchDocument.batch_id == Batch.id)
+        .where(BatchDocument.status.in_((PENDING, RUNNING)))
+    )
+    return _aware(value) if value is not None else None
+
+
 def claim_pending(session: Session, limit: int, skip: set[int] | frozenset[int] = frozenset()) -> list[WorkItem]:
     """Up to ``limit`` pending documents, oldest batch first, marked running. (Session over all shops.)"""
     statement = (

@@ -412,6 +412,29 @@ class PackConversion(ShopOwned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ScheduleRun(Base):
+    """One run of a scheduled pipeline (``pipelines/*.yaml``): when, how it ended, and what it printed.
+
+    Not owned by a shop: a pipeline (backup, key rotation, CPI update) serves the whole installation."""
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (Index("ix_schedule_runs_pipeline_started", "pipeline", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pipeline: Mapped[str] = mapped_column(String(80))
+    trigger: Mapped[str] = mapped_column(String(20), default="schedule")
+    """``schedule`` (``minimarket schedule due`` / the scheduler) or ``manual`` (``schedule run NAME``)."""
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(20), default="running")
+    """``running``, ``succeeded``, ``skipped`` (nothing to do), ``failed`` or ``timeout``."""
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str | None] = mapped_column(String(500))
+    output: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    host: Mapped[str | None] = mapped_column(String(200))
+
+
 SHOP_OWNED_MODELS: tuple[type[Base], ...] = (
     Supplier,
     Product,

@@ -1,0 +1,1 @@
+"""Operations: scheduled pipelines (``pipelines/*.yaml``), backups, signing-key rotation, operational gauges."""
