@@ -7,9 +7,11 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minimarket import __version__
@@ -17,10 +19,27 @@ from minimarket.service import metrics as m
 from minimarket.service.auth import AuthError, Principal, Role, require, verify_token
 from minimarket.service.errors import ApiError, error_body, install_error_handlers
 from minimarket.service.runtime import ApiRuntime
+from minimarket.store.db import session_scope
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+"""Headers of every API answer: JSON and PNG are never sniffed as HTML, framed, or sent a referrer."""
+
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+"""The interactive docs page (Swagger UI from its CDN, started by an inline script) needs a little more."""
 
 
 def runtime(request: Request) -> ApiRuntime:
@@ -47,6 +66,22 @@ def _too_many(scope: str, wait: int) -> ApiError:
     )
 
 
+def shop_scope(rt: ApiRuntime, shop: str, *, read_only: bool = False) -> AbstractContextManager[Session]:
+    """A transaction in the token's shop, which must exist (never created by the API: ``UnknownShop``, a 403).
+
+    ``read_only`` for endpoints that only read (on SQLite they then never queue behind writers)."""
+    return session_scope(shop, url=rt.settings.sqlalchemy_url, create_shop=False, read_only=read_only)
+
+
+def _unknown_shop(shop: str) -> AuthError:
+    return AuthError(
+        403,
+        "unknown_shop",
+        f"El comercio «{shop}» de su token no existe en este servidor; un administrador lo crea con "
+        f"«minimarket shop create {shop}» y emite el token de nuevo.",
+    )
+
+
 async def caller(request: Request) -> Principal:
     """The verified caller of the request (rate limits per address, then per token)."""
     rt = runtime(request)
@@ -68,6 +103,9 @@ async def caller(request: Request) -> Principal:
     wait = rt.limits.hit("token", principal.token_id or principal.subject)
     if wait is not None:
         raise _too_many("token", wait)
+    if not await rt.shop_exists(principal.shop):
+        m.AUTH_FAILURES.labels(code="unknown_shop").inc()
+        raise _unknown_shop(principal.shop)
     request.state.principal = principal
     return principal
 
@@ -105,29 +143,40 @@ class ApiMiddleware:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["sent"] = True
+                message = {**message, "headers": _secured(message.get("headers", []), scope.get("path", ""))}
             await send(message)
 
         try:
             declared = _content_length(scope)
             if limit is not None and declared is not None and declared > limit:
-                await _send_error(send, 413, "too_large", _too_large_message(declared, limit))
-                state.update(status=413, sent=True)
+                await _send_error(sending, 413, "too_large", _too_large_message(declared, limit))
                 return
             await self.app(scope, _limited(receive, limit) if limit is not None else receive, sending)
         except _BodyTooLarge:
             if not state["sent"]:
-                await _send_error(send, 413, "too_large", _too_large_message(None, limit or 0))
-                state.update(status=413, sent=True)
+                await _send_error(sending, 413, "too_large", _too_large_message(None, limit or 0))
         except Exception:
             log.exception("unhandled error on %s", scope.get("path"))
             if not state["sent"]:
-                await _send_error(send, 500, "internal_error", "Error interno del servidor; el pedido no se completó.")
-                state.update(status=500, sent=True)
+                message = "Error interno del servidor; el pedido no se completó."
+                await _send_error(sending, 500, "internal_error", message)
         finally:
             endpoint = _endpoint(scope, state["status"])
             labels = {"endpoint": endpoint, "method": scope.get("method", ""), "status": str(state["status"])}
             m.REQUESTS.labels(**labels).inc()
             m.LATENCY.labels(**labels).observe(time.perf_counter() - started)
+
+
+def _secured(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+    """``headers`` with :data:`SECURITY_HEADERS` added (the docs page gets :data:`DOCS_CSP`) and, unless the
+    endpoint chose its own caching, ``Cache-Control: no-store`` (answers are per token)."""
+    present = {name.lower() for name, _ in headers}
+    wanted = dict(SECURITY_HEADERS)
+    if path.rstrip("/").endswith("/docs"):
+        wanted["Content-Security-Policy"] = DOCS_CSP
+    wanted.setdefault("Cache-Control", "no-store")
+    extra = [(k.lower().encode(), v.encode()) for k, v in wanted.items() if k.lower().encode() not in present]
+    return [*headers, *extra]
 
 
 def _endpoint(scope: Scope, status: Any) -> str:

@@ -204,7 +204,7 @@ class BatchRunner:
 
         from minimarket.store.models import BatchDocument
 
-        with session_scope(item.shop) as session:
+        with session_scope(item.shop, create_shop=False) as session:
             session.execute(
                 update(BatchDocument)
                 .where(BatchDocument.id == item.document_id, BatchDocument.status == repo.RUNNING)
@@ -215,7 +215,7 @@ class BatchRunner:
         message = (
             f"El lote superó su tiempo total ({self.settings.batch_budget_seconds:g} s) antes de leer este documento."
         )
-        with session_scope(item.shop) as session:
+        with session_scope(item.shop, create_shop=False) as session:
             finished = repo.expire(session, item.batch_id, message)
             if finished is not None:
                 self._on_finished(session, finished)
@@ -246,7 +246,7 @@ class BatchRunner:
 
         from minimarket.store.models import BatchDocument
 
-        with session_scope(item.shop) as session:
+        with session_scope(item.shop, create_shop=False) as session:
             status = session.scalar(select(BatchDocument.status).where(BatchDocument.id == item.document_id))
             if status != repo.RUNNING:
                 return  # expired meanwhile
@@ -295,7 +295,7 @@ class BatchRunner:
             return repo.due_callbacks(session)
 
     def _callback_body(self, batch_id: str, shop: str) -> tuple[str, bytes]:
-        with session_scope(shop) as session:
+        with session_scope(shop, create_shop=False, read_only=True) as session:
             batch = repo.get_batch(session, batch_id)
             view = repo.batch_view(batch)
             view.pop("callback", None)
@@ -321,7 +321,7 @@ class BatchRunner:
             self._delivering.discard(batch_id)
 
     def _callback_outcome(self, batch_id: str, shop: str, error: str | None, final: bool) -> None:
-        with session_scope(shop) as session:
+        with session_scope(shop, create_shop=False) as session:
             batch = repo.get_batch(session, batch_id)
             batch.callback_attempts += 1
             if error is None:
@@ -336,4 +336,5 @@ class BatchRunner:
                 return
             delay = self.settings.callback_backoff_seconds * 2 ** (batch.callback_attempts - 1)
             batch.callback_next_at = utcnow() + dt.timedelta(seconds=delay)
-            log.info("callback of batch %s failed (%s); next attempt in %.1f s", batch_id, error, delay)
+            url = batch.callback_url
+            log.info("callback of batch %s to %s failed (%s); next attempt in %.1f s", batch_id, url, error, delay)

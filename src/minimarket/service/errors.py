@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from minimarket.service.auth import AuthError
+from minimarket.store.db import UnknownShop
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _auth_error(_request: Request, exc: AuthError) -> JSONResponse:
         headers = {"WWW-Authenticate": 'Bearer realm="minimarket"'} if exc.status == 401 else None
         return error_response(exc.status, exc.code, exc.message, headers)
+
+    @app.exception_handler(UnknownShop)
+    async def _unknown_shop(_request: Request, exc: UnknownShop) -> JSONResponse:
+        return error_response(403, "unknown_shop", f"{str(exc).capitalize()}.")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
 from minimarket.service import metrics as m
-from minimarket.service.app import needs, runtime
+from minimarket.service.app import needs, runtime, shop_scope
 from minimarket.service.auth import Principal, Role
 from minimarket.service.callbacks import CallbackRefused, check_callback_url
 from minimarket.service.errors import ApiError, not_found
@@ -26,9 +27,9 @@ from minimarket.service.uploads import (
     unsupported_media,
 )
 from minimarket.store import batches as repo
-from minimarket.store.db import session_scope
 
 router = APIRouter(tags=["lotes"])
+log = logging.getLogger(__name__)
 
 _BATCH_BODY = {
     "requestBody": {
@@ -140,7 +141,7 @@ def _create(
     for upload in uploads:
         sha, _path = rt.documents.put(upload.data)
         docs.append(repo.NewDocument(name=upload.name, sha256=sha, metadata=upload.metadata))
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop) as session:
         batch = repo.create_batch(
             session,
             docs,
@@ -179,6 +180,14 @@ async def submit_batch(request: Request, principal: Principal = Depends(needs(Ro
             raise ApiError(422, "invalid_callback_url", str(exc)) from None
     created = await anyio.to_thread.run_sync(_create, rt, principal, uploads, _truthy(save), callback_url)
     m.BATCH_SIZE.observe(len(uploads))
+    log.info(
+        "batch %s of shop %s accepted from %s: %d document(s), callback %s",
+        created["batch_id"],
+        principal.shop,
+        principal.subject,
+        len(uploads),
+        callback_url or "-",
+    )
     rt.runner.wake()
     progress = f"/api/v1/invoices/batch/{created['batch_id']}"
     body = {**created, "total": len(uploads), "progress_url": progress, "events_url": progress + "/events"}
@@ -186,7 +195,7 @@ async def submit_batch(request: Request, principal: Principal = Depends(needs(Ro
 
 
 def _view(rt: Any, shop: str, batch_id: str, results: bool = True) -> dict[str, Any]:
-    with session_scope(shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, shop, read_only=True) as session:
         try:
             batch = repo.get_batch(session, batch_id)
         except LookupError:

@@ -11,10 +11,9 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette import EventSourceResponse
 
-from minimarket.service.app import needs, runtime
+from minimarket.service.app import needs, runtime, shop_scope
 from minimarket.service.auth import Principal, Role
 from minimarket.service.errors import ApiError
-from minimarket.store.db import session_scope
 from minimarket.store.notifications import KINDS, as_event, since
 
 router = APIRouter(tags=["avisos"])
@@ -45,7 +44,7 @@ async def events(
         raise ApiError(422, "invalid_request", f"Last-Event-ID {header!r} debe ser un número.") from None
 
     def fetch(after: int) -> list[dict[str, Any]]:
-        with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+        with shop_scope(rt, principal.shop, read_only=True) as session:
             return [as_event(row) for row in since(session, after, kinds=wanted)]
 
     async def stream() -> AsyncIterator[dict[str, Any]]:

@@ -13,13 +13,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from minimarket.service.app import needs, runtime
+from minimarket.service.app import needs, runtime, shop_scope
 from minimarket.service.auth import Principal, Role
 from minimarket.service.batch_runner import ReaderBusy, save_result
 from minimarket.service.errors import ApiError, not_found
 from minimarket.service.metrics import record_extraction
 from minimarket.service.uploads import check_document, single_document
-from minimarket.store.db import session_scope
 
 router = APIRouter(tags=["facturas"])
 
@@ -87,7 +86,7 @@ async def extract_invoice(
 
 
 def _save(rt: Any, principal: Principal, record: dict[str, Any]) -> dict[str, Any]:
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop) as session:
         saved, _ = save_result(session, record, save=True, author=principal.subject)
     return saved
 
@@ -132,7 +131,7 @@ def list_invoices(
         cursor=cursor,
         max_text=rt.settings.max_search_text,
     )
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop, read_only=True) as session:
         try:
             page = search(session, query)
         except SearchError as exc:
@@ -158,7 +157,7 @@ def get_invoice(
     invoice_id: int, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
 ) -> dict[str, Any]:
     rt = runtime(request)
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop, read_only=True) as session:
         row = _invoice_row(session, invoice_id)
         payload = dict(row.payload)
         payload["id"] = row.id
@@ -196,7 +195,7 @@ def invoice_page(
     from minimarket.documents.page_image import page_png
 
     rt = runtime(request)
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop, read_only=True) as session:
         sha = _invoice_row(session, invoice_id).sha256
     data = rt.documents.get(sha)
     if data is None:
@@ -226,12 +225,12 @@ class ReviewRequest(BaseModel):
 def review(
     invoice_id: int, body: ReviewRequest, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
 ) -> dict[str, Any]:
-    from minimarket.store.corrections import CorrectionError, review_invoice
+    from minimarket.store.corrections import CorrectionError, ReviewRefused, review_invoice
 
     rt = runtime(request)
     author = (body.author or "").strip() or principal.subject
     try:
-        with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+        with shop_scope(rt, principal.shop) as session:
             _invoice_row(session, invoice_id)
             outcome = review_invoice(
                 session,
@@ -243,5 +242,13 @@ def review(
                 settings=rt.settings,
             )
             return outcome.as_dict()
+    except ReviewRefused as exc:  # a valid review that cannot be done as the invoice is now
+        raise ApiError(409, "review_refused", _sentence(str(exc))) from None
     except (CorrectionError, ValueError) as exc:
-        raise ApiError(422, "invalid_review", str(exc)) from None
+        raise ApiError(422, "invalid_review", _sentence(str(exc))) from None
+    except LookupError:  # gone between the check and the lock
+        raise not_found(f"la factura {invoice_id}") from None
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from minimarket.service import metrics as m
-from minimarket.service.app import needs, runtime
+from minimarket.service.app import needs, runtime, shop_scope
 from minimarket.service.auth import Principal, Role
 from minimarket.service.errors import ApiError
-from minimarket.store.db import session_scope
 
 router = APIRouter(tags=["pronósticos"])
 
@@ -34,7 +33,8 @@ async def predict_demand(
     answers = await rt.forecast([{"shop": principal.shop, "skus": skus, "horizon": body.horizon}])
     answer = answers[0]
     if "error" in answer:
-        raise ApiError(422, answer["error"]["code"], answer["error"]["message"])
+        status = 403 if answer["error"]["code"] == "unknown_shop" else 422
+        raise ApiError(status, answer["error"]["code"], answer["error"]["message"])
     return answer
 
 
@@ -50,7 +50,7 @@ def stock_alerts(request: Request, principal: Principal = Depends(needs(Role.MAN
     from minimarket.forecast.shop_reports import stock_alerts as alerts
 
     rt = runtime(request)
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop, read_only=True) as session:
         report = alerts(session, _policy(rt))
     _publish_low_stock(rt, principal.shop, report)
     return report
@@ -59,7 +59,7 @@ def stock_alerts(request: Request, principal: Principal = Depends(needs(Role.MAN
 def _publish_low_stock(rt: Any, shop: str, report: dict[str, Any]) -> None:
     from minimarket.store.notifications import publish
 
-    with session_scope(shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, shop) as session:
         for order in report.get("suppliers", []):
             for item in order.get("items", []):
                 if item.get("needs_order"):
@@ -88,7 +88,7 @@ def _inflation_view(rt: Any, shop: str) -> dict[str, Any]:
     from minimarket.forecast.inflation_update import current_data
     from minimarket.store.inflation import observations
 
-    with session_scope(shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, shop, read_only=True) as session:
         data = current_data(session)
         recorded = observations(session)
         latest = recorded[-1] if recorded else None
@@ -159,7 +159,7 @@ async def inflation_update(
             refit=body.refit,
             shop=principal.shop,
         )
-        with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+        with shop_scope(rt, principal.shop) as session:
             publish(
                 session,
                 "cpi_applied",
@@ -211,7 +211,7 @@ async def prices_suggest(
         view = _inflation_view(rt, principal.shop)
         monthly = [float(row["pct"]) for row in view["forecast"][:3]]
         known = {row["month"]: float(row["pct"]) for row in view["observed"]}
-        with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+        with shop_scope(rt, principal.shop) as session:
             report = price_suggestions(
                 session,
                 monthly_forecast_pct=monthly,
