@@ -10,14 +10,25 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minimarket import __version__
 from minimarket.service import metrics as m
 from minimarket.service.auth import AuthError, Principal, Role, require, verify_token
-from minimarket.service.errors import ApiError, error_body, install_error_handlers
+from minimarket.service.errors import (
+    ApiError,
+    describe_validation,
+    error_body,
+    error_response,
+    http_error,
+    install_error_handlers,
+)
 from minimarket.service.runtime import ApiRuntime
 from minimarket.store.db import session_scope
 
@@ -82,7 +93,15 @@ def _unknown_shop(shop: str) -> AuthError:
     )
 
 
-async def caller(request: Request) -> Principal:
+BEARER = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="Un token de `minimarket token create --role R` (client, manager o admin; un comercio).",
+)
+"""Documents the bearer scheme in the OpenAPI; :func:`caller` reads and checks the header itself."""
+
+
+async def caller(request: Request, _documented: HTTPAuthorizationCredentials | None = Security(BEARER)) -> Principal:
     """The verified caller of the request (rate limits per address, then per token)."""
     rt = runtime(request)
     wait = rt.limits.hit("ip", _client_ip(request))
@@ -108,6 +127,34 @@ async def caller(request: Request) -> Principal:
         raise _unknown_shop(principal.shop)
     request.state.principal = principal
     return principal
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters a route's endpoint and its dependencies take."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def known_query(request: Request) -> None:
+    """Refuse query parameters the route does not take (a typo such as ``?stauts=`` is a 422, not ignored).
+
+    Raised as a validation error, so that a request without a valid token is still a 401 first."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or getattr(route, "path", "") == "/{path:path}":
+        return
+    accepted = sorted(_query_names(dependant))
+    unknown = sorted(set(request.query_params) - set(accepted))
+    if unknown:
+        takes = f"se aceptan: {', '.join(accepted)}" if accepted else "esta ruta no lleva parámetros"
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": f"parámetro desconocido ({takes})"}
+                for name in unknown
+            ]
+        )
 
 
 def needs(role: Role) -> Callable[..., Any]:
@@ -236,6 +283,21 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def _caller_refused(request: Request) -> JSONResponse | None:
+    """The error answer if the caller of ``request`` is refused (no token, bad token, rate limited...), else None.
+
+    The caller may not have been checked yet when FastAPI refuses the input before the dependencies run."""
+    if getattr(request.state, "principal", None) is not None:
+        return None
+    try:
+        await caller(request)
+    except (AuthError, ApiError) as refused:
+        handler = request.app.exception_handlers[type(refused)]
+        response: JSONResponse = await handler(request, refused)
+        return response
+    return None
+
+
 def _add_fallback_route(app: FastAPI) -> None:
     """Unknown paths under the prefix answer in the API's format (BentoML's own 404 is plain text)."""
     from starlette.routing import Match
@@ -244,12 +306,21 @@ def _add_fallback_route(app: FastAPI) -> None:
 
     @app.api_route("/{path:path}", methods=methods, include_in_schema=False)
     async def fallback(request: Request, path: str) -> None:
+        allowed: set[str] = set()
         for route in app.router.routes:
             if getattr(route, "path", None) == "/{path:path}":
                 continue
             match, _ = route.matches({**request.scope, "method": "__none__"})
             if match == Match.PARTIAL:
-                raise ApiError(405, "method_not_allowed", f"Método {request.method} no permitido en esta ruta.")
+                allowed.update(getattr(route, "methods", None) or ())
+        if allowed:
+            listed = ", ".join(sorted(allowed))
+            raise ApiError(
+                405,
+                "method_not_allowed",
+                f"Método {request.method} no permitido en esta ruta; se acepta {listed}.",
+                {"Allow": listed},
+            )
         raise ApiError(404, "not_found", f"No existe la ruta /{path} en la API (vea /api/v1/docs).")
 
 
@@ -268,8 +339,27 @@ def create_app() -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        dependencies=[Depends(known_query)],
     )
     install_error_handlers(app)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """The caller is checked before its input: without a valid token, bad input is a 401 like any other."""
+        refused = await _caller_refused(request)
+        if refused is not None:
+            return refused
+        return error_response(422, "invalid_request", describe_validation(list(exc.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """A body that is not JSON (FastAPI's 400) is input too: the caller is checked first."""
+        if exc.status_code == 400:
+            refused = await _caller_refused(request)
+            if refused is not None:
+                return refused
+        return http_error(exc)
+
     for router in (batches.router, invoices.router, predictions.router, events.router):
         app.include_router(router)
     _add_fallback_route(app)

@@ -72,6 +72,17 @@ def describe_validation(errors: list[Any]) -> str:
     return "Pedido inválido: " + "; ".join(parts) + more
 
 
+def http_error(exc: StarletteHTTPException) -> JSONResponse:
+    """Starlette's and FastAPI's own errors in the API's format."""
+    if exc.status_code == 400 and "parsing the body" in str(exc.detail):  # FastAPI: not JSON, or not UTF-8
+        return error_response(422, "invalid_json", "El cuerpo no es JSON válido (UTF-8).")
+    code = _STATUS_CODES.get(exc.status_code, "error")
+    message = "No existe esa ruta en la API (vea /api/v1/docs)." if exc.status_code == 404 else str(exc.detail)
+    if exc.status_code == 405:
+        message = "Método no permitido en esta ruta."
+    return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error of ``app`` answered in the API's error format."""
 
@@ -94,11 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(exc.status_code, "error")
-        message = "No existe esa ruta en la API (vea /api/v1/docs)." if exc.status_code == 404 else str(exc.detail)
-        if exc.status_code == 405:
-            message = "Método no permitido en esta ruta."
-        return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+        return http_error(exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

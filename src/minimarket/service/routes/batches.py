@@ -18,6 +18,7 @@ from minimarket.service.app import needs, runtime, shop_scope
 from minimarket.service.auth import Principal, Role
 from minimarket.service.callbacks import CallbackRefused, check_callback_url
 from minimarket.service.errors import ApiError, not_found
+from minimarket.service.schemas import AUTH, EVENT_STREAM, BatchAccepted, BatchId, BatchView, errors
 from minimarket.service.uploads import (
     Upload,
     check_document,
@@ -28,7 +29,7 @@ from minimarket.service.uploads import (
 )
 from minimarket.store import batches as repo
 
-router = APIRouter(tags=["lotes"])
+router = APIRouter(tags=["lotes"], responses=errors(*AUTH))
 log = logging.getLogger(__name__)
 
 _BATCH_BODY = {
@@ -48,7 +49,11 @@ _BATCH_BODY = {
                                 "type": "object",
                                 "required": ["image"],
                                 "properties": {
-                                    "image": {"type": "string", "description": "the document in base64"},
+                                    "image": {
+                                        "type": "string",
+                                        "minLength": 1,
+                                        "description": "El documento (PDF o imagen) en base64.",
+                                    },
                                     "filename": {"type": "string"},
                                     "metadata": {"type": "object"},
                                 },
@@ -158,6 +163,8 @@ def _create(
     status_code=202,
     openapi_extra=_BATCH_BODY,
     summary="Enviar un lote de 1 a 50 documentos (se procesa en segundo plano)",
+    response_model=None,
+    responses={202: {"model": BatchAccepted, "description": "Lote aceptado."}, **errors(413, 415, 422)},
 )
 async def submit_batch(request: Request, principal: Principal = Depends(needs(Role.CLIENT))) -> JSONResponse:
     rt = runtime(request)
@@ -203,9 +210,14 @@ def _view(rt: Any, shop: str, batch_id: str, results: bool = True) -> dict[str, 
         return repo.batch_view(batch, progress_url=f"/api/v1/invoices/batch/{batch_id}", results=results)
 
 
-@router.get("/invoices/batch/{batch_id}", summary="Estado y resultados de un lote")
+@router.get(
+    "/invoices/batch/{batch_id}",
+    summary="Estado y resultados de un lote",
+    response_model=None,
+    responses={200: {"model": BatchView, "description": "El lote."}, **errors(404)},
+)
 async def batch_status(
-    batch_id: str, request: Request, principal: Principal = Depends(needs(Role.CLIENT))
+    batch_id: BatchId, request: Request, principal: Principal = Depends(needs(Role.CLIENT))
 ) -> dict[str, Any]:
     rt = runtime(request)
     return await anyio.to_thread.run_sync(_view, rt, principal.shop, batch_id)
@@ -215,9 +227,10 @@ async def batch_status(
     "/invoices/batch/{batch_id}/events",
     summary="Progreso de un lote como Server-Sent Events (progress, finished)",
     response_class=EventSourceResponse,
+    responses={**EVENT_STREAM, **errors(404, 422)},
 )
 async def batch_events(
-    batch_id: str, request: Request, principal: Principal = Depends(needs(Role.CLIENT))
+    batch_id: BatchId, request: Request, principal: Principal = Depends(needs(Role.CLIENT))
 ) -> EventSourceResponse:
     rt = runtime(request)
     await anyio.to_thread.run_sync(_view, rt, principal.shop, batch_id, False)  # 404 before streaming

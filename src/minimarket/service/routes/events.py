@@ -14,20 +14,22 @@ from sse_starlette import EventSourceResponse
 from minimarket.service.app import needs, runtime, shop_scope
 from minimarket.service.auth import Principal, Role
 from minimarket.service.errors import ApiError
+from minimarket.service.schemas import AUTH, EVENT_STREAM, MAX_ID, errors
 from minimarket.store.notifications import KINDS, as_event, since
 
-router = APIRouter(tags=["avisos"])
+router = APIRouter(tags=["avisos"], responses=errors(*AUTH))
 
 
 @router.get(
     "/events",
     summary="Avisos del comercio (SSE): factura a revisar, lote terminado, stock bajo, suba de precios, IPC aplicado",
     response_class=EventSourceResponse,
+    responses={**EVENT_STREAM, **errors(422)},
 )
 async def events(
     request: Request,
     kinds: str | None = Query(None, description=f"Solo estos tipos, separados por coma: {', '.join(KINDS)}."),
-    last_event_id: int | None = Query(None, ge=0, description="Como el encabezado Last-Event-ID."),
+    last_event_id: int | None = Query(None, ge=0, le=MAX_ID, description="Como el encabezado Last-Event-ID."),
     principal: Principal = Depends(needs(Role.MANAGER)),
 ) -> EventSourceResponse:
     rt = runtime(request)
@@ -40,8 +42,10 @@ async def events(
     header = request.headers.get("last-event-id")
     try:
         start = int(header) if header else (last_event_id or 0)
+        if not 0 <= start <= MAX_ID:
+            raise ValueError(header)
     except ValueError:
-        raise ApiError(422, "invalid_request", f"Last-Event-ID {header!r} debe ser un número.") from None
+        raise ApiError(422, "invalid_request", f"Last-Event-ID {header!r} debe ser un número entero desde 0.") from None
 
     def fetch(after: int) -> list[dict[str, Any]]:
         with shop_scope(rt, principal.shop, read_only=True) as session:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,9 +18,21 @@ from minimarket.service.auth import Principal, Role
 from minimarket.service.batch_runner import ReaderBusy, save_result
 from minimarket.service.errors import ApiError, not_found
 from minimarket.service.metrics import record_extraction
+from minimarket.service.schemas import (
+    AUTH,
+    MAX_ID,
+    PNG,
+    ExtractedRecord,
+    InvoiceId,
+    InvoicePage,
+    PageNumber,
+    ReviewAnswer,
+    StoredInvoice,
+    errors,
+)
 from minimarket.service.uploads import check_document, single_document
 
-router = APIRouter(tags=["facturas"])
+router = APIRouter(tags=["facturas"], responses=errors(*AUTH))
 
 _EXTRACT_BODY = {
     "requestBody": {
@@ -33,7 +45,10 @@ _EXTRACT_BODY = {
                 "schema": {
                     "type": "object",
                     "required": ["content_base64"],
-                    "properties": {"filename": {"type": "string"}, "content_base64": {"type": "string"}},
+                    "properties": {
+                        "filename": {"type": "string", "maxLength": 500},
+                        "content_base64": {"type": "string", "minLength": 1},
+                    },
                 }
             },
         },
@@ -57,6 +72,8 @@ _ERROR_STATUS = {
     "/invoices/extract",
     openapi_extra=_EXTRACT_BODY,
     summary="Leer una factura (PDF o imagen): el mismo JSON que imprime `minimarket extract`",
+    response_model=None,
+    responses={200: {"model": ExtractedRecord, "description": "La factura leída."}, **errors(413, 415, 422, 504)},
 )
 async def extract_invoice(
     request: Request,
@@ -102,7 +119,12 @@ def _decimal(value: str | None, name: str) -> Decimal | None:
         raise ApiError(422, "invalid_request", f"{name}={value!r} no es un importe; use 1234.56 o 1.234,56.") from None
 
 
-@router.get("/invoices", summary="Historial y búsqueda de facturas (texto, filtros, paginado por cursor)")
+@router.get(
+    "/invoices",
+    summary="Historial y búsqueda de facturas (texto, filtros, paginado por cursor)",
+    response_model=None,
+    responses={200: {"model": InvoicePage, "description": "Una página de facturas."}, **errors(422)},
+)
 def list_invoices(
     request: Request,
     text: str | None = Query(None, description="Texto: emisor, CUIT, número, CAE o descripción de ítems."),
@@ -113,7 +135,7 @@ def list_invoices(
     min_total: str | None = Query(None, description="Total mínimo."),
     max_total: str | None = Query(None, description="Total máximo."),
     limit: int = Query(50, ge=1, le=200),
-    cursor: int | None = Query(None, ge=1, description="El next_cursor de la página anterior."),
+    cursor: int | None = Query(None, ge=1, le=MAX_ID, description="El next_cursor de la página anterior."),
     principal: Principal = Depends(needs(Role.MANAGER)),
 ) -> dict[str, Any]:
     from minimarket.store.search import SearchError, SearchQuery, search, summary
@@ -152,9 +174,14 @@ def _invoice_row(session: Any, invoice_id: int) -> Any:
         raise not_found(f"la factura {invoice_id}") from None
 
 
-@router.get("/invoices/{invoice_id}", summary="Una factura: campos, ítems, controles y auditoría")
+@router.get(
+    "/invoices/{invoice_id}",
+    summary="Una factura: campos, ítems, controles y auditoría",
+    response_model=None,
+    responses={200: {"model": StoredInvoice, "description": "La factura guardada."}, **errors(404, 422)},
+)
 def get_invoice(
-    invoice_id: int, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
+    invoice_id: InvoiceId, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
 ) -> dict[str, Any]:
     rt = runtime(request)
     with shop_scope(rt, principal.shop, read_only=True) as session:
@@ -186,10 +213,10 @@ def get_invoice(
     "/invoices/{invoice_id}/page/{page}",
     summary="Imagen PNG de una página del documento original",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}}},
+    responses={**PNG, **errors(404, 422)},
 )
 def invoice_page(
-    invoice_id: int, page: int, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
+    invoice_id: InvoiceId, page: PageNumber, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
 ) -> Response:
     from minimarket.documents.ingest import DocumentError
     from minimarket.documents.page_image import page_png
@@ -215,15 +242,18 @@ class ReviewRequest(BaseModel):
 
     author: str | None = Field(None, max_length=100, description="Quién revisa (por defecto, el sujeto del token).")
     corrections: dict[str, str] = Field(default_factory=dict, max_length=200)
-    action: str = Field("correct", description="correct, confirm o reject.")
+    action: Literal["correct", "confirm", "reject"] = Field("correct", description="correct, confirm o reject.")
     reason: str | None = Field(None, max_length=500)
 
 
 @router.post(
-    "/invoices/{invoice_id}/review", summary="Correcciones con autor; los controles se repiten; confirmar o rechazar"
+    "/invoices/{invoice_id}/review",
+    summary="Correcciones con autor; los controles se repiten; confirmar o rechazar",
+    response_model=None,
+    responses={200: {"model": ReviewAnswer, "description": "Lo que hizo la revisión."}, **errors(404, 409, 413, 422)},
 )
 def review(
-    invoice_id: int, body: ReviewRequest, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
+    invoice_id: InvoiceId, body: ReviewRequest, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
 ) -> dict[str, Any]:
     from minimarket.store.corrections import CorrectionError, ReviewRefused, review_invoice
 
