@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -169,6 +170,22 @@ def needs(role: Role) -> Callable[..., Any]:
         return principal
 
     return dependency
+
+
+class PrintablePath:
+    """Outer middleware (on BentoML's application, around the mount of the API): control characters in a path are
+    percent-encoded again. Starlette's mount pattern stops at a newline, so ``/api/v1/models/a%0Ab`` would get
+    the server's plain-text 404 instead of the API's answer (a 401 without a token, a JSON 404 with one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+            printable = "".join(quote(char) if ord(char) < 0x20 or ord(char) == 0x7F else char for char in path)
+            scope = {**scope, "path": printable}
+        await self.app(scope, receive, send)
 
 
 class ApiMiddleware:

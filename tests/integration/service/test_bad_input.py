@@ -178,3 +178,23 @@ def test_rate_limit_answers_429_with_retry_after(live_server: LiveServer, api: h
     assert int(limited.headers["Retry-After"]) >= 1
     other = _auth(live_server.token("client"))
     assert api.get("/invoices/batch/missing", headers=other).status_code == 404
+
+
+def test_what_the_schema_fuzzing_found(live_server: LiveServer, api: httpx.Client) -> None:
+    """Regressions of schemathesis's findings: ids past 64 bits were a 500, unknown query parameters were
+    ignored, a non-JSON body without a token was a 422, a newline in a path got the server's plain-text 404."""
+    headers = _auth(live_server.token("admin"))
+    assert "9223372036854775807" in _error(api.get(f"/invoices/{10**24}/page/1", headers=headers), 422)
+    _error(api.get(f"/invoices/{10**24}", headers=headers), 422, "invalid_request")
+    _error(api.get("/invoices", headers=headers, params={"cursor": 10**24}), 422, "invalid_request")
+    typo = _error(api.get("/invoices", headers=headers, params={"stauts": "accepted"}), 422, "invalid_request")
+    assert "stauts" in typo and "status" in typo
+    _error(api.get("/events", params={"shop": "otro"}), 401, "missing_token")
+    _error(api.post("/invoices/1/review", content=b"{not json", headers={"Content-Type": "application/json"}), 401)
+    bad_json = api.post(
+        "/invoices/1/review", content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+    )
+    _error(bad_json, 422, "invalid_json")
+    _error(api.post("/models/a%0Ab/promote", json={"version": "1", "reason": "abc"}), 401, "missing_token")
+    _error(api.post("/models/a%0Ab/promote", headers=headers, json={"version": "1", "reason": "abc"}), 404)
+    _error(api.get("/events", headers={**headers, "Last-Event-ID": str(10**24)}), 422, "invalid_request")
