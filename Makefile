@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export BENTOML_DO_NOT_TRACK := True
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: help setup system-deps test-deps run test lint format bench repro lab clean lock serve bento dashboards fuzz audit
+.PHONY: help setup system-deps test-deps run test lint format bench load repro lab clean lock serve bento dashboards fuzz audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,10 +54,11 @@ test: test-deps $(STAMP) ## run the whole test suite
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
 
-lint: $(STAMP) ## ruff + mypy
+lint: $(STAMP) ## ruff + mypy + import contracts (layers, no cycles)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
@@ -75,12 +76,13 @@ lab: setup ## JupyterLab for data scientists (notebooks import the package; LAB_
 dashboards: setup ## the managers' dashboards (Voila) on http://127.0.0.1:8866/ (seed a demo: minimarket demo seed)
 	$(BIN)/minimarket dashboards serve --port 8866
 
-bench: setup ## run the benchmarks (figures as JSON in reports/bench/)
-	@mkdir -p reports/bench
-	@for script in benchmarks/*.py; do \
-	  name=$$(basename $$script .py); echo ">> $$name"; \
-	  $(BIN)/python $$script | tee reports/bench/$$name.json || exit 1; \
-	done
+bench: setup ## every benchmark: reports/benchmarks/<name>.json + SUMMARY.md, regression check (QUICK=1: < 5 min)
+	$(BIN)/python -m minimarket.bench $(if $(QUICK),--quick) $(BENCH_ARGS)
+
+load: setup ## the load scenarios in full (Locust on a real server: 10 min mixed, 5 min spike, batches)
+	@mkdir -p reports/benchmarks
+	$(BIN)/python benchmarks/load.py --full > reports/benchmarks/load_full.json; rc=$$?; \
+	  cat reports/benchmarks/load_full.json; exit $$rc
 
 fuzz: $(STAMP) ## longer fuzz runs, random seeds: the parsers (FUZZ_EXAMPLES per target) and the API (API_FUZZ_EXAMPLES)
 	MINIMARKET_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} MINIMARKET_FUZZ_RANDOM=1 \

@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from minimarket.forecast.demand import Panel, backtest, build_panel, make_models, quiet_library_logs
+from minimarket.forecast.demand import Panel, backtest, build_panel, quiet_library_logs
+from minimarket.forecast.demand_models import make_models
 from minimarket.forecast.demand_selection import AutoDemand
 
 MODELS = [

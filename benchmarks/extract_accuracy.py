@@ -2,7 +2,10 @@
 freshly generated synthetic invoices, printed as one JSON object.
 
     .venv/bin/python benchmarks/extract_accuracy.py [--real DIR] [--synth-n 60] [--synth-kind mixed]
-                                                     [--seed 7] [--workers 2] [--synth-dir DIR]
+                                                     [--seed 7] [--workers 2] [--synth-dir DIR] [--rules-only]
+
+The documents are read as ``minimarket extract`` reads them: with the registered ``invoice-extractor``
+champion when there is one (``--rules-only``: the rules alone); the JSON says which reader.
 
 A document is *fully correct* when every field of its ``expected.json`` entry matches. For synthetic
 documents the ``<name>.truth.json`` ground truth also scores the totals (net, VAT per rate, other taxes)
@@ -21,15 +24,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from minimarket.config import REPO_ROOT
-from minimarket.documents.extract import extract_many
+from minimarket.config import REPO_ROOT, get_settings
+from minimarket.documents.invoice_reader import InvoiceReader
 from minimarket.learning.metrics import HEADER_FIELDS, DocScore, aggregate, rounded, score_document
+from minimarket.learning.runtime import load_reader
 
 DEFAULT_REAL = REPO_ROOT.parent / "shared" / "data" / "invoices"
 SYNTH_FIELDS = (*HEADER_FIELDS, "issuer_name", "currency")
 
 
-def evaluate(folder: Path, workers: int, with_truth: bool) -> dict[str, Any]:
+def evaluate(reader: InvoiceReader, folder: Path, workers: int, with_truth: bool) -> dict[str, Any]:
     """Extract every document of ``expected.json`` in ``folder`` and score it (with the full
     ``<name>.truth.json`` where there is one and ``with_truth``)."""
     expected: dict[str, dict[str, Any]] = json.loads((folder / "expected.json").read_text())
@@ -37,7 +41,7 @@ def evaluate(folder: Path, workers: int, with_truth: bool) -> dict[str, Any]:
     scores: list[DocScore] = []
     failures: list[dict[str, Any]] = []
     start = time.perf_counter()
-    for path, result in zip(paths, extract_many(paths, workers=workers), strict=True):
+    for path, result in zip(paths, reader.extract_many(paths, workers=workers), strict=True):
         got = result.to_json_dict()
         truth_path = folder / f"{path.stem}.truth.json"
         if with_truth and truth_path.is_file():
@@ -79,16 +83,19 @@ def main() -> None:
     parser.add_argument("--synth-dir", type=Path, default=None, help="Use this generated folder instead")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rules-only", action="store_true", help="Read without the registered champion")
     args = parser.parse_args()
 
-    report: dict[str, Any] = {"benchmark": "extract_accuracy"}
+    settings = get_settings()
+    reader = InvoiceReader(settings) if args.rules_only else load_reader(settings)
+    report: dict[str, Any] = {"benchmark": "extract_accuracy", "reader": reader.describe()}
     if (args.real / "expected.json").is_file():
-        report["real"] = evaluate(args.real, args.workers, with_truth=False)
+        report["real"] = evaluate(reader, args.real, args.workers, with_truth=False)
     else:
         report["real"] = {"skipped": f"no expected.json in {args.real}"}
 
     if args.synth_dir is not None:
-        report["synthetic"] = evaluate(args.synth_dir, args.workers, with_truth=True)
+        report["synthetic"] = evaluate(reader, args.synth_dir, args.workers, with_truth=True)
     elif args.synth_n > 0:
         try:
             import minimarket.synth.invoices  # noqa: F401
@@ -103,7 +110,7 @@ def main() -> None:
                     "--workers", str(args.workers),
                 ]  # fmt: skip
                 subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-                report["synthetic"] = evaluate(out, args.workers, with_truth=True)
+                report["synthetic"] = evaluate(reader, out, args.workers, with_truth=True)
                 report["synthetic"].update({"kind": args.synth_kind, "seed": args.seed})
     print(json.dumps(report, ensure_ascii=False, indent=2))
 

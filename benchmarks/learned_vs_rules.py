@@ -8,7 +8,7 @@ For each split (clean PDF, scan, phone photo) the same documents are read twice 
 settings for the rules, with the model's OCR settings for the learned extractor — and scored against
 their ground truth: documents fully correct, header-field accuracy, item precision/recall/F1, SKU match
 accuracy, description CER, per-field accuracy, and where the learned extractor still goes wrong (fields,
-layouts). The documents are generated with seeds no training run uses (split ``bench``). Goals (issue 4):
+layouts). The documents are generated with seeds no training run uses (split ``bench``). Goals:
 phone photos header fields >= 95 % and item F1 >= 90 %; clean PDFs 100 % / 99 %. Prints one JSON object.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 from minimarket.config import get_settings
 from minimarket.documents.ocr.engine import OcrSettings
 from minimarket.learning.dataset import corpus_seed, load_refs, read_samples
-from minimarket.learning.extractor_model import load_extractor
+from minimarket.learning.extractor_pyfunc import load_extractor
 from minimarket.learning.metrics import DocScore, rounded
 from minimarket.learning.train import REPORTED, Evaluation, evaluate
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from minimarket import __version__
-from minimarket.tracking import quiet_env
+from minimarket.quiet import quiet_env
 
 quiet_env()  # before any command imports MLflow
 
@@ -15,6 +15,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: `minimarket --help` answers without loading Rich
 )
 
 

@@ -7,6 +7,7 @@ nbmake runs from the notebook's folder, and both must see the same files.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +25,15 @@ def _find_repo_root() -> Path:
 
 
 REPO_ROOT = _find_repo_root()
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. a container's share): the default number of
+    reader processes, each running Tesseract on one thread."""
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 64))
+    except (AttributeError, OSError):
+        return max(1, min(os.cpu_count() or 1, 64))
 
 
 class Settings(BaseSettings):
@@ -78,7 +88,10 @@ class Settings(BaseSettings):
     # --- service (issue 17; owned by minimarket.service) ---------------------------------------------
     rate_limit_per_minute_ip: int = Field(default=600, ge=1, description="Requests a minute from one address.")
     reader_workers: int = Field(
-        default=2, ge=1, le=64, description="Reader processes of the service (one reader each)."
+        default_factory=cpu_cores,
+        ge=1,
+        le=64,
+        description="Reader processes of the service (one reader each; default: one per core).",
     )
     extract_max_batch: int = Field(default=4, ge=2, description="Adaptive batching: documents a reader takes at once.")
     extract_max_latency_ms: int = Field(default=60_000, ge=10, description="Adaptive batching: longest wait + work.")
@@ -105,7 +118,7 @@ class Settings(BaseSettings):
     inflation_hard_min_pct: float = -5.0
     inflation_hard_max_pct: float = 60.0
 
-    # --- forecasting models and shop policies (issue 5; owned by the forecasting module) -----------
+    # --- forecasting models and shop policies ---------------------------------------------------------
     inflation_calibration_months: int = Field(
         default=24, ge=6, le=120, description="Past origins whose errors calibrate the inflation intervals/guard."
     )
@@ -151,10 +164,6 @@ class Settings(BaseSettings):
         return self.data_dir / "generated"
 
     @property
-    def processed_dir(self) -> Path:
-        return self.data_dir / "processed"
-
-    @property
     def cpi_dir(self) -> Path:
         return self.raw_dir / "cpi"
 
@@ -164,7 +173,7 @@ class Settings(BaseSettings):
 
     @property
     def policies_path(self) -> Path:
-        """Per-category service levels and markups (issue 5): ``policies_file`` or the bundled CSV."""
+        """Per-category service levels and markups: ``policies_file`` or the bundled CSV."""
         return self.policies_file or self.catalog_dir / "policies.csv"
 
     @property

@@ -253,7 +253,8 @@ def _daily_rates(session: Session) -> dict[str, float]:
 
 def _seed_samples(settings: Settings, shop: str) -> list[dict[str, Any]]:
     """Read and save the bundled sample invoices that the shop does not have yet (by file hash)."""
-    from minimarket.documents.extract import expand_paths, extract
+    from minimarket.documents.batch import expand_paths
+    from minimarket.learning.runtime import load_reader
     from minimarket.store.db import session_scope
     from minimarket.store.invoices import InvoiceNotStorable, save_extracted
 
@@ -265,10 +266,11 @@ def _seed_samples(settings: Settings, shop: str) -> list[dict[str, Any]]:
     with session_scope(shop, url=settings.sqlalchemy_url) as session:
         known = set(session.scalars(select(Invoice.sha256).where(Invoice.sha256.in_(hashes.values()))))
     out: list[dict[str, Any]] = []
+    reader = load_reader(settings) if any(hashes[path] not in known for path in files) else None
     for path in files:
-        if hashes[path] in known:
+        if hashes[path] in known or reader is None:
             continue
-        extracted = extract(path, settings, name=_relative(path, settings.root))
+        extracted = reader.extract(path, name=_relative(path, settings.root))
         entry: dict[str, Any] = {"file": path.name, "status": str(extracted.status)}
         try:
             with session_scope(shop, url=settings.sqlalchemy_url) as session:

@@ -2,8 +2,9 @@
 
 The training stages compare a challenger with the champion on their own evaluation data (the promotion
 gate). This is the pipeline's last look before drift: one metrics file saying which version of each model
-is champion, how the served invoice extraction does on the held-out synthetic test split (through
-``extract``, exactly as ``minimarket extract`` reads a document), what the inflation champion forecasts,
+is champion, how the served invoice extraction does on the held-out synthetic test split (through the
+reader :func:`~minimarket.learning.runtime.load_reader` builds, exactly as ``minimarket extract`` reads a
+document), what the inflation champion forecasts,
 and what the demand champion expects per category; plus the tables DVC draws as plots.
 """
 
@@ -14,12 +15,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from minimarket import tracking
 from minimarket.config import get_settings
+
+if TYPE_CHECKING:
+    from minimarket.documents.invoice_reader import InvoiceReader
 
 EXTRACTOR = "invoice-extractor"
 INFLATION = "inflation-forecaster"
@@ -63,10 +67,12 @@ def _float(text: str | None) -> float | None:
         return None
 
 
-def evaluate_extraction(test_root: Path, workers: int = 2) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Served extraction (champion if registered, else rules) on every ``<test_root>/<kind>/`` folder; the
-    table has one row per kind and field (``label`` = "field · kind", what the DVC bar chart draws)."""
-    from minimarket.documents.extract import extract_many
+def evaluate_extraction(
+    reader: InvoiceReader, test_root: Path, workers: int = 2
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Extraction by ``reader`` (the served one: champion if registered, else rules) on every
+    ``<test_root>/<kind>/`` folder; the table has one row per kind and field (``label`` = "field · kind",
+    what the DVC bar chart draws)."""
     from minimarket.learning.dataset import load_refs
     from minimarket.learning.metrics import aggregate, rounded, score_document
 
@@ -76,7 +82,7 @@ def evaluate_extraction(test_root: Path, workers: int = 2) -> tuple[dict[str, An
     refs = [ref for folder in folders for ref in load_refs(folder, "test")]
     scores = [
         score_document(got.to_json_dict(), ref.truth.to_json_dict(), name=ref.name, kind=ref.kind, layout=ref.layout)
-        for ref, got in zip(refs, extract_many([ref.path for ref in refs], workers=workers), strict=True)
+        for ref, got in zip(refs, reader.extract_many([ref.path for ref in refs], workers=workers), strict=True)
     ]
     by_kind: dict[str, list[Any]] = defaultdict(list)
     for score in scores:
@@ -161,7 +167,9 @@ def evaluate_champions(
             summary["skipped"] = "no champion registered"
             continue
         if name == EXTRACTOR:
-            figures, table = evaluate_extraction(test_root, workers)
+            from minimarket.learning.runtime import load_reader
+
+            figures, table = evaluate_extraction(load_reader(settings), test_root, workers)
             result.plots["extractor_field_accuracy"] = table
         elif name == INFLATION:
             figures, backtest, forecast = evaluate_inflation()

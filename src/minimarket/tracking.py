@@ -27,20 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from minimarket.config import get_settings
+from minimarket.quiet import quiet_env
 from minimarket.workspace import RunContext
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-
-
-def quiet_env() -> None:
-    """Environment defaults that keep MLflow from phoning home and from chattering on an operator's terminal
-    (set before MLflow is imported; any of them can be overridden from the environment)."""
-    os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
-    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def tracking_uri() -> str:

@@ -78,7 +78,7 @@ def shop_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
                 select(Invoice.id).where(Invoice.source_file.like(f"{SYNTHETIC_PREFIX}%"))
             ).all()
             env["_GENERATED_WAITING"] = next(e.label for e in waiting if e.invoice_id in set(generated))
-        train_and_register(InflationData.bundled(), eval_start="2026-03")
+        train_and_register(InflationData.bundled(), eval_start="2025-07")
     finally:
         dispose_engines()
         for key, value in saved.items():

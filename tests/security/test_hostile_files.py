@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,15 @@ BUDGET_MB = 256
 """The decode budget the corpus runs with: the 16-bit page and the many-frame TIFF must be refused by it."""
 RSS_LIMIT_MB = 1024
 """The CLI process (Python, OpenCV, pdfium, the OCR models) must stay under this whatever the files."""
+
+_MEASURE_PEAK = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+"""Run the command in a fresh process and write the peak RSS (kB) of it and its workers: the test process's own
+``RUSAGE_CHILDREN`` would count every child the suite started before (MLflow, DVC, servers)."""
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +46,13 @@ def records(corpus: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -
     }
     script = Path(sys.executable).with_name("minimarket")
     folder = next(iter(corpus.values())).parent
+    peak_file = state / "peak_rss_kb"
     process = subprocess.Popen(
         [
+            sys.executable,
+            "-c",
+            _MEASURE_PEAK,
+            str(peak_file),
             str(script),
             "extract",
             "--jsonl",
@@ -58,7 +71,7 @@ def records(corpus: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -
     out, err = process.communicate(timeout=600)
     assert "Traceback" not in err, err
     assert process.returncode == 1, err  # some rejected
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_kb = int(peak_file.read_text())
     found = {}
     for line in out.splitlines():
         record = json.loads(line)

@@ -38,3 +38,12 @@ def test_invalid_limit_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("MINIMARKET_MAX_PDF_PAGES", "muchas")
     with pytest.raises(ValueError, match="max_pdf_pages"):
         Settings()
+
+
+def test_reader_workers_default_to_one_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    from minimarket.config import Settings, cpu_cores
+
+    monkeypatch.delenv("MINIMARKET_READER_WORKERS", raising=False)
+    assert Settings().reader_workers == cpu_cores() >= 1
+    monkeypatch.setenv("MINIMARKET_READER_WORKERS", "3")
+    assert Settings().reader_workers == 3

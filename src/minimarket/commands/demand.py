@@ -82,7 +82,8 @@ def backtest_cmd(
     Returns (negative quantities) are netted into their day; a day whose net is negative counts as 0.
     Series with a single selling period cannot be evaluated: they are skipped and counted in the JSON.
     """
-    from minimarket.forecast.demand import DemandDataError, backtest, build_panel, make_models, quiet_library_logs
+    from minimarket.forecast.demand import DemandDataError, backtest, build_panel, quiet_library_logs
+    from minimarket.forecast.demand_models import make_models
     from minimarket.sales_csv import guess_quantity_column, read_header
 
     quiet_library_logs(verbose)

@@ -27,13 +27,24 @@ def extract_cmd(
         "or indented JSON (the default on a terminal).",
         show_default=False,
     ),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, max=64, help="Parallel worker processes."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        max=64,
+        help="Parallel worker processes (default: one per core).",
+        show_default=False,
+    ),
     save: bool = typer.Option(
         False, "--save", help="Store each readable invoice (idempotent: the same file or fiscal key is a duplicate)."
     ),
     shop: str | None = ShopOption,
     create_shop: bool = typer.Option(False, "--create-shop", help="With --save: create the --shop if it is new."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr (2+ documents)."),
+    rules_only: bool = typer.Option(
+        False, "--rules-only", help="Read with the rules alone, without the registered invoice-extractor champion."
+    ),
 ) -> None:
     """Read invoices into the extracted-invoice JSON: fields, items, totals, checks and status.
 
@@ -44,12 +55,15 @@ def extract_cmd(
 
     With --save each record also carries "saved": {invoice_id, created, duplicate_of, message}.
 
+    The registered invoice-extractor champion is used when there is one (unless --rules-only).
+
     Exit code 0: all read; 1: some rejected (or not saved); 2: usage error.
     """
     from tqdm import tqdm
 
-    from minimarket.config import get_settings
-    from minimarket.documents.extract import expand_paths, extract_many
+    from minimarket.config import cpu_cores, get_settings
+    from minimarket.documents.batch import expand_paths
+    from minimarket.documents.invoice_reader import InvoiceReader
 
     if save:
         from minimarket.commands.common import shop_session
@@ -65,13 +79,19 @@ def extract_cmd(
             2,
         )
     settings = get_settings()
+    if rules_only:
+        reader = InvoiceReader(settings)
+    else:
+        from minimarket.learning.runtime import load_reader
+
+        reader = load_reader(settings)
     compact = jsonl if jsonl is not None else not sys.stdout.isatty()
     counts = {"accepted": 0, "needs_review": 0, "rejected": 0}
     saved = {"stored": 0, "duplicate": 0, "failed": 0}
     bar = tqdm(total=len(files), unit="doc", file=sys.stderr, disable=not progress or len(files) < 2, leave=False)
     failed = False
     try:
-        for result in extract_many(files, workers=workers, settings=settings):
+        for result in reader.extract_many(files, workers=workers or cpu_cores()):
             record: dict[str, Any] = result.to_json_dict()
             counts[record["status"]] = counts.get(record["status"], 0) + 1
             if save and record["status"] != "rejected":

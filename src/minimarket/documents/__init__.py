@@ -1,4 +1,5 @@
 """Reading invoices: ingest, PDF text, codes, OCR, fields, items, reconciliation.
 
-One entry point: :func:`minimarket.documents.extract.extract`.
+One entry point: :class:`minimarket.documents.invoice_reader.InvoiceReader`, composed by the caller from
+``Settings``, OCR settings and optional learned parts.
 """

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from minimarket.documents.linetext import PageView, normalize
+from minimarket.documents.linetext import PageView
 
 _COPY_MARKER = re.compile(r"\b(ORIGINAL|DUPLICADO|TRIPLICADO|CUADRUPLICADO)\b")
 _PAGE_NO = re.compile(r"\b(?:PAG(?:INA)?|HOJA|FOLIO)\s*(?:N°?\s*)?(\d{1,3})\s*(?:/|DE)\s*(\d{1,3})\b")
@@ -172,9 +172,3 @@ def select_pages(views: list[PageView]) -> PageSelection:
     by_index = {view.index: view for view in views}
     selection.views = [by_index[info.index] for info in kept]
     return selection
-
-
-def copy_marker(view: PageView) -> str | None:
-    """ "ORIGINAL", "DUPLICADO"… printed on the page, if any."""
-    m = _COPY_MARKER.search(normalize(view.text))
-    return m.group(1) if m else None

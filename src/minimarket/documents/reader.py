@@ -26,7 +26,7 @@ from minimarket.config import Settings, get_settings
 from minimarket.documents.codes import FULL, MEDIUM, QUICK, blank_codes, find_codes
 from minimarket.documents.ingest import Document, DocumentError, decode_image, open_pdf
 from minimarket.documents.layout import DecodedCode, DocumentText, PageText, TextOrigin, Word, group_lines
-from minimarket.documents.ocr import ocr_page
+from minimarket.documents.ocr.engine import OcrSettings, ocr_page
 from minimarket.documents.pdf import EmbeddedImage, TextQuality, embedded_images, read_text_layer, render_page
 
 CODE_SEARCH_DPI = 200
@@ -37,20 +37,23 @@ BACKGROUND_MIN_INK = 0.01
 """Share of dark pixels above which a background picture is worth OCR (blank forms are not)."""
 
 
-def read_document(doc: Document, settings: Settings | None = None) -> DocumentText:
-    """Read every page of ``doc``: text (text layer or OCR), AFIP QR / CAE barcodes, and warnings."""
+def read_document(doc: Document, settings: Settings | None = None, ocr: OcrSettings | None = None) -> DocumentText:
+    """Read every page of ``doc``: text (text layer or OCR with the Tesseract settings ``ocr``, the defaults
+    when ``None``), AFIP QR / CAE barcodes, and warnings."""
     settings = settings or get_settings()
+    ocr = ocr or OcrSettings()
     if doc.kind == "pdf":
-        return _PdfReader(doc, settings).read()
-    return _read_image(doc, settings)
+        return _PdfReader(doc, settings, ocr).read()
+    return _read_image(doc, settings, ocr)
 
 
 class _PdfReader:
     """Reads one PDF; remembers what earlier pages found (codes, OCR of repeated backgrounds)."""
 
-    def __init__(self, doc: Document, settings: Settings) -> None:
+    def __init__(self, doc: Document, settings: Settings, ocr: OcrSettings) -> None:
         self.doc = doc
         self.settings = settings
+        self.ocr = ocr
         self.result = DocumentText()
         self.background_ocr: dict[str, PageText] = {}
         self.image_codes: dict[str, list[tuple[str, str]]] = {}
@@ -182,7 +185,7 @@ class _PdfReader:
         ocr = self.background_ocr.get(key)
         if ocr is None:
             dpi = width_px / (box_w / 72.0)
-            ocr = ocr_page(pixels, self.settings, dpi=dpi, index=text.index, fixed_geometry=True)
+            ocr = ocr_page(pixels, self.settings, dpi=dpi, index=text.index, fixed_geometry=True, tuned=self.ocr)
             self.background_ocr[key] = ocr
         sx, sy = box_w / max(ocr.width, 1e-6), box_h / max(ocr.height, 1e-6)
         added = []
@@ -215,7 +218,11 @@ class _PdfReader:
             effort = FULL if self._hard_search else QUICK
             codes = find_codes(raster, index, "render", effort=effort, deblur=self.settings.ocr_deblur)
         ocr = ocr_page(
-            blank_codes(raster, [c for c in codes if c.where == "render"]), self.settings, dpi=dpi, index=index
+            blank_codes(raster, [c for c in codes if c.where == "render"]),
+            self.settings,
+            dpi=dpi,
+            index=index,
+            tuned=self.ocr,
         )
         if text.words and quality.real_chars:
             self.result.warnings.append(
@@ -226,14 +233,14 @@ class _PdfReader:
         return ocr, codes
 
 
-def _read_image(doc: Document, settings: Settings) -> DocumentText:
+def _read_image(doc: Document, settings: Settings, ocr: OcrSettings) -> DocumentText:
     result = DocumentText()
     for index, decoded in enumerate(decode_image(doc, settings, gray=True)):
         gray = decoded.pixels  # decoded gray once for both readers
         effort = FULL if not result.codes else QUICK
         codes = find_codes(gray, index, "image", effort=effort, deblur=settings.ocr_deblur)
         result.codes.extend(codes)
-        page = ocr_page(blank_codes(gray, codes), settings, dpi=decoded.dpi, index=index)
+        page = ocr_page(blank_codes(gray, codes), settings, dpi=decoded.dpi, index=index, tuned=ocr)
         _warn_ocr(page, index, result.warnings)
         result.pages.append(page)
     return result

@@ -528,45 +528,6 @@ class ProphetPerSeries:
         return np.vstack(rows)
 
 
-def _stats(kind: str) -> Callable[[int], Any]:
-    def make(h: int) -> Any:
-        from minimarket.forecast.demand_stats import StatsModel
-
-        return StatsModel(kind, horizon=h)
-
-    return make
-
-
-def _auto(h: int) -> Any:
-    from minimarket.forecast.demand_selection import AutoDemand
-
-    return AutoDemand(horizon=h)
-
-
-MODEL_FACTORIES: dict[str, Callable[[int], Any]] = {
-    "global_gbm": lambda h: GlobalGBM(horizon=h),
-    "seasonal_naive": lambda h: SeasonalNaive(horizon=h),
-    "moving_average": lambda h: MovingAverage(horizon=h),
-    "prophet": lambda h: ProphetPerSeries(horizon=h),
-    **{kind: _stats(kind) for kind in ("auto_ets", "auto_theta", "croston_sba", "tsb", "adida")},
-    "auto": _auto,
-}
-"""Every model the backtest knows; ``auto`` is the per-segment selection that training serves."""
-
-
-def make_models(names: Sequence[str] | None, horizon: int, *, verbose: bool = False) -> list[Any]:
-    """The models ``names`` (all when empty) for ``horizon`` periods; ``verbose`` lets Prophet log."""
-    chosen = list(names) if names else list(MODEL_FACTORIES)
-    unknown = [n for n in chosen if n not in MODEL_FACTORIES]
-    if unknown:
-        raise DemandDataError(f"unknown model(s) {unknown}; known: {sorted(MODEL_FACTORIES)}")
-    models = [MODEL_FACTORIES[n](horizon) for n in chosen]
-    for model in models:
-        if hasattr(model, "verbose"):
-            model.verbose = verbose
-    return models
-
-
 # --------------------------------------------------------------------------------------------------
 # backtest
 
@@ -602,7 +563,7 @@ def backtest(
     *,
     horizon: int = 28,
     folds: int = 3,
-    models: Sequence[Any] | None = None,
+    models: Sequence[Any],
     progress: Callable[[str], None] | None = None,
 ) -> DemandBacktest:
     """Non-overlapping folds ending at the last period: fold ``j`` trains on everything up to
@@ -616,7 +577,7 @@ def backtest(
             f"not enough history for {folds} fold(s) of {horizon} periods: {t} periods, need at least "
             f"{folds * horizon + min_train}"
         )
-    chosen = list(models) if models is not None else make_models(None, horizon)
+    chosen = list(models)
     m = SEASON[panel.freq]
     acc: dict[str, dict[str, list[Any]]] = {
         mdl.name: {"actual": [], "pred": [], "mae": [], "scale": [], "seconds": [], "lo": [], "hi": [], "about": []}

@@ -27,73 +27,26 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from minimarket.forecast.inflation import InflationData, InflationModel
+from minimarket.forecast.inflation_base import (
+    InflationData,
+    InflationModel,
+    NaiveLastMonth,
+    SeasonalDrift,
+    components_huber,
+    ewm_mean,
+    from_log,
+    huber_irls,
+    lags_huber,
+    seasonal_drift,
+    to_log,
+)
 
 MIN_Z = 0.05
 """Floor (log points) before taking ``ln z``: monthly inflation here never sits below it for long."""
-
-
-def huber_irls(
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    epsilon: float = 1.35,
-    ridge: float = 1e-3,
-    sample_weight: np.ndarray | None = None,
-    max_iter: int = 50,
-) -> np.ndarray:
-    """Huber-loss linear regression with an intercept and a small ridge penalty on the slopes.
-
-    Returns ``[intercept, *slopes]``. The residual scale is re-estimated (MAD) at every iteration.
-    """
-    design = np.column_stack([np.ones(len(y)), x])
-    base = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    penalty = ridge * np.eye(design.shape[1])
-    penalty[0, 0] = 0.0
-    weights = np.ones(len(y))
-    beta = np.zeros(design.shape[1])
-    for _ in range(max_iter):
-        w = weights * base
-        weighted = design * w[:, None]
-        beta = np.linalg.solve(design.T @ weighted + penalty * w.sum(), weighted.T @ y)
-        residual = y - design @ beta
-        scale = float(np.median(np.abs(residual - np.median(residual)))) / 0.6745 + 1e-9
-        ratio = np.abs(residual) / (epsilon * scale)
-        new = np.where(ratio <= 1.0, 1.0, 1.0 / np.maximum(ratio, 1e-12))
-        if np.allclose(new, weights, atol=1e-6):
-            break
-        weights = new
-    return beta
-
-
-def ewm_mean(values: np.ndarray, alpha: float) -> np.ndarray:
-    """Adjusted exponential moving average (pandas ``ewm(alpha, adjust=True).mean()``)."""
-    out = np.empty(len(values))
-    num = den = 0.0
-    for i, v in enumerate(values):
-        num = num * (1.0 - alpha) + v
-        den = den * (1.0 - alpha) + 1.0
-        out[i] = num / den
-    return out
-
-
-def seasonal_drift(z: np.ndarray, months: np.ndarray, h: int) -> float:
-    """Sum of the median month-on-month changes of ``z`` for the ``h`` calendar months after the
-    last one (months seen fewer than twice contribute nothing)."""
-    changes = np.diff(z)
-    change_months = months[1:]
-    total = 0.0
-    for k in range(1, h + 1):
-        month = (int(months[-1]) + k - 1) % 12 + 1
-        chosen = changes[change_months == month]
-        if len(chosen) >= 2:
-            total += float(np.median(chosen))
-    return total
 
 
 @dataclass
@@ -119,8 +72,6 @@ class GapRegression:
         return np.column_stack(columns)
 
     def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
-        from minimarket.forecast.inflation import from_log
-
         a = data.arrays()
         z = a["h"]
         u = np.log(np.maximum(z, MIN_Z))
@@ -147,8 +98,6 @@ class LevelPlusSeason:
     name: str = "core_seasonal"
 
     def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
-        from minimarket.forecast.inflation import from_log
-
         a = data.arrays()
         base = float(a[self.level][-1]) if self.level in a else float(a["h"][-1])
         return {h: float(from_log(base + self.shrink * seasonal_drift(a["h"], a["month"], h))) for h in horizons}
@@ -198,11 +147,6 @@ def cached_predict(
             while len(_CACHE) > _CACHE_SIZE:
                 _CACHE.popitem(last=False)
     return {h: hit[h] for h in horizons}
-
-
-def clear_cache() -> None:
-    with _CACHE_LOCK:
-        _CACHE.clear()
 
 
 MIN_KNOWN = 6
@@ -299,8 +243,6 @@ DEFAULT_RULES: tuple[WeightRule, ...] = BASE_RULES + ROBUST_RULES
 
 def default_members() -> tuple[InflationModel, ...]:
     """Every fast model of the registry (statsmodels' ETS/AR and Prophet are left out for speed)."""
-    from minimarket.forecast.inflation import NaiveLastMonth, SeasonalDrift, components_huber, lags_huber
-
     return (
         NaiveLastMonth(),
         SeasonalDrift(),
@@ -339,8 +281,6 @@ class OnlineCombination:
     def member_table(self, data: InflationData, max_h: int) -> np.ndarray:
         """``origins × members × horizons`` log-point forecasts for the last origins of ``data``
         (origin ``r`` of the table is month ``len(data) - n_rows + r``)."""
-        from minimarket.forecast.inflation import to_log
-
         index = data.headline.index
         last = len(index) - 1
         first = min(last, max(self.min_history, last - self._lookback(max_h)))
@@ -355,8 +295,6 @@ class OnlineCombination:
         return table
 
     def predict(self, data: InflationData, horizons: Sequence[int]) -> dict[int, float]:
-        from minimarket.forecast.inflation import from_log
-
         table = self.member_table(data, max(horizons))
         pct = data.headline.to_numpy(float)
         n = len(table)

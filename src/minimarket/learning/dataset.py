@@ -215,14 +215,12 @@ def _read_one(path: str, ocr: OcrSettings) -> tuple[DocumentText | None, str | N
     import time
 
     from minimarket.documents.ingest import DocumentError, load_document
-    from minimarket.documents.ocr.engine import using_ocr_settings
     from minimarket.documents.reader import read_document
 
     start = time.perf_counter()
     try:
         doc = load_document(path)
-        with using_ocr_settings(ocr):
-            text = read_document(doc)
+        text = read_document(doc, ocr=ocr)
         return text, None, time.perf_counter() - start
     except DocumentError as exc:
         return None, f"{exc.code}: {exc.message}", time.perf_counter() - start

@@ -1,31 +1,24 @@
-"""The ``invoice-extractor`` model: the rule engine plus the learned parts and their configuration.
+"""The ``invoice-extractor`` model: the learned parts and their configuration.
 
-:class:`LearnedExtractor` is what :func:`minimarket.documents.extract.extract` uses when it is active
-(:func:`~minimarket.documents.extract.using_learned_parts`, or the registry's champion): tuned OCR settings
-while reading, the learned row/cell classifiers for the items table (only those that beat the rules on
-the validation split are switched on), and the product matcher that fills each item's ``sku`` and
-``sku_confidence``.
+:class:`LearnedExtractor` is what an :class:`~minimarket.documents.invoice_reader.InvoiceReader` receives as
+its learned parts (:meth:`LearnedExtractor.reader`): tuned OCR settings while reading, the learned row/cell
+classifiers for the items table (only those that beat the rules on the validation split are switched on),
+and the product matcher that fills each item's ``sku`` and ``sku_confidence``.
 
-:class:`InvoiceExtractorPyfunc` wraps it as an MLflow pyfunc. Input: a DataFrame with a ``document``
-column (a file path, or the file's bytes as base64) and an optional ``name``; output: one row per
-document with ``source_file``, ``status`` and ``invoice`` (the extracted-invoice JSON contract).
+This module imports neither MLflow nor pandas: a door loads the parts from a local copy in well under a
+second (:mod:`minimarket.learning.runtime`). The MLflow pyfunc around them is
+:mod:`minimarket.learning.extractor_pyfunc`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import mlflow
-import pandas as pd
-from mlflow.pyfunc.model import PythonModel
-
-from minimarket.config import Settings
+from minimarket.config import Settings, get_settings
+from minimarket.documents.invoice_reader import InvoiceReader
 from minimarket.documents.items import ItemsResult, extract_items
 from minimarket.documents.linetext import PageView
 from minimarket.documents.ocr.engine import OcrSettings
@@ -34,9 +27,10 @@ from minimarket.domain.numbers import NumberFormat
 from minimarket.learning.line_classifier import CellModel, LearnedItems, RowModel
 from minimarket.learning.matching import ProductMatcher
 
-__all__ = ["ARTIFACT_KEY", "ExtractorConfig", "InvoiceExtractorPyfunc", "LearnedExtractor", "decode_document"]
+__all__ = ["ARTIFACT_KEY", "ExtractorConfig", "LearnedExtractor", "in_use", "load_parts", "save_extractor"]
 
 ARTIFACT_KEY = "extractor"
+"""Name of the joblib file of the parts among the pyfunc's artifacts."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +55,7 @@ class ExtractorConfig:
 
 @dataclass
 class LearnedExtractor:
-    """The learned parts in the shape :class:`minimarket.documents.extract.LearnedParts` expects."""
+    """The learned parts in the shape :class:`minimarket.documents.parts.LearnedParts` expects."""
 
     config: ExtractorConfig
     row_model: RowModel | None = None
@@ -98,16 +92,16 @@ class LearnedExtractor:
 
     def variant(self, **changes: Any) -> LearnedExtractor:
         """The same parts with other switches (``use_row_model=False``…), for comparisons."""
-        from dataclasses import replace
-
         return LearnedExtractor(replace(self.config, **changes), self.row_model, self.cell_model, self.matcher)
 
-    def extract(self, document: Any, settings: Settings | None = None, *, name: str | None = None) -> ExtractedInvoice:
-        """:func:`minimarket.documents.extract.extract` with these parts."""
-        from minimarket.documents.extract import extract, using_learned_parts
+    def reader(self, settings: Settings, version: str | None = None) -> InvoiceReader:
+        """An invoice reader with these parts and their OCR settings."""
+        return InvoiceReader(settings, parts=self, ocr=self.config.ocr, version=version)
 
-        with using_learned_parts(self):
-            return extract(document, settings, name=name)
+    def extract(self, document: Any, settings: Settings | None = None, *, name: str | None = None) -> ExtractedInvoice:
+        """One document read with these parts (a convenience for notebooks and tests; a door that reads many
+        builds :meth:`reader` once)."""
+        return self.reader(settings or get_settings()).extract(document, name=name)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -120,54 +114,15 @@ class LearnedExtractor:
         }
 
 
-def decode_document(value: Any) -> tuple[bytes | str, str | None]:
-    """A pyfunc input cell: an existing file path, raw bytes, or base64 text (``base64:`` prefix optional)."""
-    if isinstance(value, bytes | bytearray):
-        return bytes(value), None
-    text = str(value)
-    if text.startswith("base64:"):
-        text = text.removeprefix("base64:")
-    elif len(text) < 4096 and Path(text).is_file():
-        return text, Path(text).name
-    try:
-        return base64.b64decode(text, validate=True), None
-    except (binascii.Error, ValueError):
-        raise ValueError("each 'document' must be a path to an existing file or the file's bytes in base64") from None
-
-
-class InvoiceExtractorPyfunc(PythonModel):
-    """MLflow pyfunc around :class:`LearnedExtractor` (artifact ``extractor``: a joblib file)."""
-
-    def __init__(self) -> None:
-        self.extractor: LearnedExtractor | None = None
-
-    def load_context(self, context: Any) -> None:
-        import joblib
-
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-        self.extractor = joblib.load(context.artifacts[ARTIFACT_KEY])
-
-    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        if self.extractor is None:
-            raise RuntimeError("the invoice extractor was not loaded (load_context was not called)")
-        frame = pd.DataFrame(model_input)
-        if "document" not in frame.columns:
-            raise ValueError("the input needs a 'document' column (file path or base64 bytes)")
-        names = frame["name"] if "name" in frame.columns else [None] * len(frame)
-        rows = []
-        for value, name in zip(frame["document"], names, strict=True):
-            data, guessed = decode_document(value)
-            label = name if isinstance(name, str) and name else guessed
-            result = self.extractor.extract(data, name=label)
-            payload = result.to_json_dict()
-            rows.append(
-                {
-                    "source_file": payload.get("source_file") or "",
-                    "status": payload["status"],
-                    "invoice": json.dumps(payload, ensure_ascii=False),
-                }
-            )
-        return pd.DataFrame(rows, columns=["source_file", "status", "invoice"])
+def in_use(extractor: LearnedExtractor) -> LearnedExtractor:
+    """The parts a reader actually uses: classifiers switched off are left out (they are kept in the
+    registry for comparisons, but loading them would only cost time)."""
+    return LearnedExtractor(
+        extractor.config,
+        extractor.row_model if extractor.config.use_row_model else None,
+        extractor.cell_model if extractor.config.use_cell_model else None,
+        extractor.matcher if extractor.config.use_matcher else None,
+    )
 
 
 def save_extractor(extractor: LearnedExtractor, folder: Path) -> Path:
@@ -181,11 +136,11 @@ def save_extractor(extractor: LearnedExtractor, folder: Path) -> Path:
     return path
 
 
-def load_extractor(model_uri: str) -> LearnedExtractor:
-    """The :class:`LearnedExtractor` inside a logged/registered pyfunc (``models:/invoice-extractor@champion``)."""
-    from minimarket import tracking
+def load_parts(path: Path) -> LearnedExtractor:
+    """The extractor saved by :func:`save_extractor` at ``path`` (``TypeError`` if it holds something else)."""
+    import joblib
 
-    tracking.configure()
-    model = mlflow.pyfunc.load_model(model_uri)
-    extractor: LearnedExtractor = model.unwrap_python_model().extractor
+    extractor = joblib.load(path)
+    if not isinstance(extractor, LearnedExtractor):
+        raise TypeError(f"{path} holds a {type(extractor).__name__}, not the invoice extractor's parts")
     return extractor

@@ -170,16 +170,15 @@ class Evaluation:
 
 def extract_sample(sample: Sample, parts: LearnedExtractor | None) -> dict[str, Any]:
     """The extraction of an already-read sample with ``parts`` (``None``: rules only), as contract JSON."""
-    from minimarket.documents.extract import extract_text, using_learned_parts
     from minimarket.documents.ingest import DocumentError, load_document
+    from minimarket.documents.invoice_reader import InvoiceReader
 
     if sample.text is None:
         return {"status": "rejected", "items": [], "error": {"code": "unread", "message": sample.error or ""}}
     try:
         doc = load_document(sample.ref.path)
-        with using_learned_parts(parts):
-            result = extract_text(sample.text, doc, source_file=sample.name)
-        return result.to_json_dict()
+        reader = InvoiceReader(get_settings(), parts=parts)
+        return reader.extract_text(sample.text, doc, source_file=sample.name).to_json_dict()
     except DocumentError as exc:
         return {"status": "rejected", "items": [], "error": {"code": exc.code, "message": exc.message}}
     except Exception as exc:  # a failure on one document is a wrong document, not a failed run
@@ -205,14 +204,12 @@ def evaluate(samples: Sequence[Sample], parts: LearnedExtractor | None, name: st
 
 
 def _views(sample: Sample) -> tuple[list[Any], Any]:
-    from minimarket.documents.extract import _number_samples
-    from minimarket.documents.linetext import page_view
-    from minimarket.documents.pages import select_pages
-    from minimarket.domain.numbers import detect_number_format
+    """The views of the invoice's pages and their number format: what the item readers read."""
+    from minimarket.documents.interpret import invoice_views
 
     assert sample.text is not None
-    views = select_pages([page_view(p) for p in sample.text.pages]).views
-    return views, detect_number_format(_number_samples(views))
+    seen = invoice_views(sample.text)
+    return seen.views, seen.fmt
 
 
 @dataclass
@@ -480,143 +477,71 @@ def train_extractor(
         return _train(params, progress, context or command_context("train extractor"))
 
 
+@dataclass
+class _Corpus:
+    """The labelled documents of a run: synthetic splits and invoices corrected in the store."""
+
+    refs: dict[str, list[DocRef]]
+    corrected: list[DocRef]
+    aliases: list[Alias]
+
+
+@dataclass
+class _Readings:
+    """Every split read with the chosen OCR settings, and the test split with the defaults (for the rules)."""
+
+    train: list[Sample]
+    corrected: list[Sample]
+    val: list[Sample]
+    test: list[Sample]
+    default_test: list[Sample]
+
+
+@dataclass
+class _Choice:
+    """The learned item steps that help on the validation split, and the comparison that chose them."""
+
+    name: str
+    extractor: LearnedExtractor
+    rows: list[dict[str, Any]]
+
+
 def _train(params: TrainParams, progress: Callable[[str], None] | None, context: RunContext) -> TrainOutcome:
-    cache = params.resolved_cache_dir()
-    sizes = {"train": params.n_train, "val": params.n_val, "test": params.n_test}
-    _progress(f"datos sintéticos: {sizes} por tipo {params.kinds}", progress)
-    folders = generate_corpus(params.resolved_data_dir(), sizes, params.kinds, params.seed, workers=params.workers)
-    refs = {split: [r for kind in params.kinds for r in load_refs(folders[split][kind], split)] for split in sizes}
-    corrected, aliases = store_labels() if params.use_corrections else ([], [])
-    _progress(f"correcciones: {len(corrected)} facturas corregidas, {len(aliases)} alias", progress)
-
-    # 1. OCR settings on the validation split (rules only)
-    from minimarket.learning.ocr_tuning import parse_grid, search
-
-    candidates = parse_grid(params.ocr_grid)
-    ocr_refs = [r for r in refs["val"] if r.kind in ("scan", "photo")]
-    grid_rows: list[dict[str, Any]] = []
-    chosen_ocr = OcrSettings()
-    if ocr_refs and len(candidates) > 1:
-        _progress(f"ajuste de OCR: {len(candidates)} configuraciones × {len(ocr_refs)} documentos", progress)
-
-        def rules_score(samples: list[Sample]) -> tuple[float, dict[str, Any]]:
-            ev = evaluate(samples, None)
-            return ev.score, ev.overall
-
-        results = search(ocr_refs, candidates, rules_score, cache_dir=cache, workers=params.workers)
-        grid_rows = [r.as_row() for r in results]
-        chosen_ocr = results[0].settings
-
-    # 2. read every split with the chosen settings (and the test split with the defaults for the rules)
-    _progress(f"lectura de documentos (OCR {chosen_ocr.key})", progress)
-    train_samples = read_samples(refs["train"], chosen_ocr, cache_dir=cache, workers=params.workers)
-    corrected_samples = read_samples(corrected, chosen_ocr, cache_dir=cache, workers=params.workers)
-    val_samples = read_samples(refs["val"], chosen_ocr, cache_dir=cache, workers=params.workers)
-    test_samples = read_samples(refs["test"], chosen_ocr, cache_dir=cache, workers=params.workers)
-    default_test = (
-        test_samples
-        if chosen_ocr == OcrSettings()
-        else read_samples(refs["test"], OcrSettings(), cache_dir=cache, workers=params.workers)
-    )
-
-    # 3. classifiers
-    _progress("clasificadores de renglones y columnas", progress)
-    train_labels = label_samples([*train_samples, *corrected_samples], params.min_coverage)
-    val_labels = label_samples(val_samples, params.min_coverage)
-    row_model, cell_model, fit_info = _fit_models(train_labels, params.models, params.seed)
-    fit_info.update(classifier_report(val_labels, row_model, cell_model))
-    fit_info["label_coverage_mean"] = float(np.mean(train_labels.coverage)) if train_labels.coverage else math.nan
-
-    # 4. matcher
-    _progress("catálogo y emparejamiento de productos", progress)
-    matcher = None
-    matcher_info: dict[str, Any] = {}
-    if "matcher" in params.models:
-        matcher = ProductMatcher.fit(catalog_entries(_catalog_products()), aliases)
-        reader = LearnedExtractor(ExtractorConfig(chosen_ocr, row_model is not None, cell_model is not None, False))
-        reader.row_model, reader.cell_model = row_model, cell_model
-        matcher_info.update(matcher.calibrate(match_examples([*train_samples, *corrected_samples], reader)))
-        val_examples = match_examples(val_samples, reader)
-        matcher_info["threshold"] = _choose_threshold(matcher, val_examples)
-        matcher_info.update({f"val_{k}": v for k, v in matcher.accuracy(val_examples).items()})
-        matcher_info["aliases"] = len(aliases)
-
-    # 5. which learned item steps help, on the validation split
-    base = LearnedExtractor(
-        ExtractorConfig(
-            ocr=chosen_ocr,
-            use_matcher=matcher is not None,
-            matcher_threshold=matcher.threshold if matcher else 0.5,
-            trained={
-                "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "seed": params.seed,
-                "kinds": list(params.kinds),
-                "documents": {k: len(v) for k, v in refs.items()} | {"corrections": len(corrected)},
-            },
-        ),
-        row_model,
-        cell_model,
-        matcher,
-    )
-    steps: list[tuple[str, dict[str, bool]]] = [("rules_items", {})]
-    if cell_model is not None:
-        steps.append(("cell", {"use_cell_model": True}))
-    if row_model is not None:
-        steps.append(("row", {"use_row_model": True}))
-    if row_model is not None and cell_model is not None:
-        steps.append(("row_cell", {"use_row_model": True, "use_cell_model": True}))
-    if "header" in params.models:
-        steps += [(f"{name}+header", {**switches, "infer_headers": True}) for name, switches in list(steps)]
-    variants = [(name, base.variant(**switches)) for name, switches in steps]
-    _progress(f"elección de modelos en validación: {[name for name, _ in variants]}", progress)
-    choice_rows = []
-    best_name, best, best_key = variants[0][0], variants[0][1], (-1.0, -math.inf)
-    for name, candidate in variants:
-        ev = evaluate(val_samples, candidate, name)
-        choice_rows.append({"variant": name, **ev.summary()["overall"]})
-        cer = ev.overall.get("description_cer")
-        # better score first; on a tie, cleaner descriptions (lower CER); on a full tie, the simpler variant
-        key = (round(ev.score, 4), -(cer if isinstance(cer, float) and not math.isnan(cer) else 1.0))
-        if key > best_key:
-            best_name, best, best_key = name, candidate, key
-    extractor = best
-
-    # 6. test: rules vs learned on the same documents
+    corpus = _corpus(params, progress)
+    chosen_ocr, grid_rows = _choose_ocr(params, corpus, progress)
+    readings = _read_splits(params, corpus, chosen_ocr, progress)
+    row_model, cell_model, fit_info = _classifiers(params, readings, progress)
+    matcher, matcher_info = _matcher(params, corpus, readings, chosen_ocr, row_model, cell_model, progress)
+    base = _base_extractor(params, corpus, chosen_ocr, row_model, cell_model, matcher)
+    choice = _choose_variant(params, base, readings.val, progress)
     _progress("evaluación en test: reglas vs aprendido", progress)
-    rules_eval = evaluate(default_test, None, "rules")
-    learned_eval = evaluate(test_samples, extractor, "learned")
-    corrections_eval = evaluate(corrected_samples, extractor, "corrections") if corrected_samples else None
-    figures: dict[str, Any] = {
+    rules_eval = evaluate(readings.default_test, None, "rules")
+    learned_eval = evaluate(readings.test, choice.extractor, "learned")
+    corrections_eval = evaluate(readings.corrected, choice.extractor, "corrections") if readings.corrected else None
+    figures = {
         "rules": rules_eval.summary(),
         "learned": learned_eval.summary(),
-        "chosen": {"ocr": chosen_ocr.key, "items": best_name, **extractor.describe()},
+        "chosen": {"ocr": chosen_ocr.key, "items": choice.name, **choice.extractor.describe()},
         "classifiers": rounded(fit_info),
         "matcher": rounded(matcher_info),
         "ocr_grid": rounded(grid_rows),
-        "model_choice": rounded(choice_rows),
+        "model_choice": rounded(choice.rows),
     }
     if corrections_eval is not None:
         figures["corrections"] = corrections_eval.summary()
-    metrics = {
-        **_flat_metrics("test_rules", rules_eval),
-        **_flat_metrics("test_learned", learned_eval),
-        GATE_METRIC: learned_eval.score,
-        **{f"clf_{k}": float(v) for k, v in fit_info.items() if isinstance(v, int | float) and not math.isnan(v)},
-        **{
-            f"matcher_{k}": float(v)
-            for k, v in matcher_info.items()
-            if isinstance(v, int | float) and not math.isnan(float(v))
-        },
-    }
-    if params.metrics_path:
-        path = _from_root(params.metrics_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
-
-    # 7. MLflow
+    metrics = _run_metrics(rules_eval, learned_eval, fit_info, matcher_info)
+    _write_figures(params, figures)
     _progress("registro en MLflow", progress)
     run_id, version, decision, note = _log_to_mlflow(
-        params, context, extractor, figures, metrics, rules_eval, learned_eval, test_samples, refs["test"]
+        params,
+        context,
+        choice.extractor,
+        figures,
+        metrics,
+        rules_eval,
+        learned_eval,
+        readings.test,
+        corpus.refs["test"],
     )
     figures["mlflow"] = {
         "run_id": run_id,
@@ -624,7 +549,169 @@ def _train(params: TrainParams, progress: Callable[[str], None] | None, context:
         "decision": decision.as_dict() if decision is not None else None,
         "note": note,
     }
-    return TrainOutcome(run_id, version, decision, extractor, figures, metrics)
+    return TrainOutcome(run_id, version, decision, choice.extractor, figures, metrics)
+
+
+def _corpus(params: TrainParams, progress: Callable[[str], None] | None) -> _Corpus:
+    """Synthetic documents with ground truth for every split and kind, and the store's corrections."""
+    sizes = {"train": params.n_train, "val": params.n_val, "test": params.n_test}
+    _progress(f"datos sintéticos: {sizes} por tipo {params.kinds}", progress)
+    folders = generate_corpus(params.resolved_data_dir(), sizes, params.kinds, params.seed, workers=params.workers)
+    refs = {split: [r for kind in params.kinds for r in load_refs(folders[split][kind], split)] for split in sizes}
+    corrected, aliases = store_labels() if params.use_corrections else ([], [])
+    _progress(f"correcciones: {len(corrected)} facturas corregidas, {len(aliases)} alias", progress)
+    return _Corpus(refs, corrected, aliases)
+
+
+def _choose_ocr(
+    params: TrainParams, corpus: _Corpus, progress: Callable[[str], None] | None
+) -> tuple[OcrSettings, list[dict[str, Any]]]:
+    """The OCR settings of the grid that score best with the rules on the validation scans and photos."""
+    from minimarket.learning.ocr_tuning import parse_grid, search
+
+    candidates = parse_grid(params.ocr_grid)
+    ocr_refs = [r for r in corpus.refs["val"] if r.kind in ("scan", "photo")]
+    if not ocr_refs or len(candidates) <= 1:
+        return OcrSettings(), []
+    _progress(f"ajuste de OCR: {len(candidates)} configuraciones × {len(ocr_refs)} documentos", progress)
+
+    def rules_score(samples: list[Sample]) -> tuple[float, dict[str, Any]]:
+        ev = evaluate(samples, None)
+        return ev.score, ev.overall
+
+    cache = params.resolved_cache_dir()
+    results = search(ocr_refs, candidates, rules_score, cache_dir=cache, workers=params.workers)
+    return results[0].settings, [r.as_row() for r in results]
+
+
+def _read_splits(
+    params: TrainParams, corpus: _Corpus, ocr: OcrSettings, progress: Callable[[str], None] | None
+) -> _Readings:
+    _progress(f"lectura de documentos (OCR {ocr.key})", progress)
+    cache, workers = params.resolved_cache_dir(), params.workers
+
+    def read(refs: Sequence[DocRef], settings: OcrSettings) -> list[Sample]:
+        return read_samples(refs, settings, cache_dir=cache, workers=workers)
+
+    train, corrected, val = read(corpus.refs["train"], ocr), read(corpus.corrected, ocr), read(corpus.refs["val"], ocr)
+    test = read(corpus.refs["test"], ocr)
+    default_test = test if ocr == OcrSettings() else read(corpus.refs["test"], OcrSettings())
+    return _Readings(train, corrected, val, test, default_test)
+
+
+def _classifiers(
+    params: TrainParams, readings: _Readings, progress: Callable[[str], None] | None
+) -> tuple[RowModel | None, CellModel | None, dict[str, Any]]:
+    """The row and cell classifiers fitted on the training documents, and their accuracy on validation."""
+    _progress("clasificadores de renglones y columnas", progress)
+    train_labels = label_samples([*readings.train, *readings.corrected], params.min_coverage)
+    val_labels = label_samples(readings.val, params.min_coverage)
+    row_model, cell_model, fit_info = _fit_models(train_labels, params.models, params.seed)
+    fit_info.update(classifier_report(val_labels, row_model, cell_model))
+    fit_info["label_coverage_mean"] = float(np.mean(train_labels.coverage)) if train_labels.coverage else math.nan
+    return row_model, cell_model, fit_info
+
+
+def _matcher(
+    params: TrainParams,
+    corpus: _Corpus,
+    readings: _Readings,
+    ocr: OcrSettings,
+    row_model: RowModel | None,
+    cell_model: CellModel | None,
+    progress: Callable[[str], None] | None,
+) -> tuple[ProductMatcher | None, dict[str, Any]]:
+    """The catalog matcher, calibrated on descriptions as read from the training documents, its threshold
+    chosen on validation."""
+    _progress("catálogo y emparejamiento de productos", progress)
+    if "matcher" not in params.models:
+        return None, {}
+    matcher = ProductMatcher.fit(catalog_entries(_catalog_products()), corpus.aliases)
+    reader = LearnedExtractor(ExtractorConfig(ocr, row_model is not None, cell_model is not None, False))
+    reader.row_model, reader.cell_model = row_model, cell_model
+    info: dict[str, Any] = dict(matcher.calibrate(match_examples([*readings.train, *readings.corrected], reader)))
+    val_examples = match_examples(readings.val, reader)
+    info["threshold"] = _choose_threshold(matcher, val_examples)
+    info.update({f"val_{k}": v for k, v in matcher.accuracy(val_examples).items()})
+    info["aliases"] = len(corpus.aliases)
+    return matcher, info
+
+
+def _base_extractor(
+    params: TrainParams,
+    corpus: _Corpus,
+    ocr: OcrSettings,
+    row_model: RowModel | None,
+    cell_model: CellModel | None,
+    matcher: ProductMatcher | None,
+) -> LearnedExtractor:
+    """Every learned part, the item steps still switched off (:func:`_choose_variant` switches them)."""
+    trained = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "seed": params.seed,
+        "kinds": list(params.kinds),
+        "documents": {k: len(v) for k, v in corpus.refs.items()} | {"corrections": len(corpus.corrected)},
+    }
+    config = ExtractorConfig(
+        ocr=ocr,
+        use_matcher=matcher is not None,
+        matcher_threshold=matcher.threshold if matcher else 0.5,
+        trained=trained,
+    )
+    return LearnedExtractor(config, row_model, cell_model, matcher)
+
+
+def _choose_variant(
+    params: TrainParams, base: LearnedExtractor, val: Sequence[Sample], progress: Callable[[str], None] | None
+) -> _Choice:
+    """Rules vs + cell model vs + row model vs both, each with and without inferred table columns, on the
+    validation split: better score first; on a tie, cleaner descriptions (lower CER); on a full tie, the
+    simpler variant."""
+    steps: list[tuple[str, dict[str, bool]]] = [("rules_items", {})]
+    if base.cell_model is not None:
+        steps.append(("cell", {"use_cell_model": True}))
+    if base.row_model is not None:
+        steps.append(("row", {"use_row_model": True}))
+    if base.row_model is not None and base.cell_model is not None:
+        steps.append(("row_cell", {"use_row_model": True, "use_cell_model": True}))
+    if "header" in params.models:
+        steps += [(f"{name}+header", {**switches, "infer_headers": True}) for name, switches in list(steps)]
+    variants = [(name, base.variant(**switches)) for name, switches in steps]
+    _progress(f"elección de modelos en validación: {[name for name, _ in variants]}", progress)
+    rows = []
+    best_name, best, best_key = variants[0][0], variants[0][1], (-1.0, -math.inf)
+    for name, candidate in variants:
+        ev = evaluate(val, candidate, name)
+        rows.append({"variant": name, **ev.summary()["overall"]})
+        cer = ev.overall.get("description_cer")
+        key = (round(ev.score, 4), -(cer if isinstance(cer, float) and not math.isnan(cer) else 1.0))
+        if key > best_key:
+            best_name, best, best_key = name, candidate, key
+    return _Choice(best_name, best, rows)
+
+
+def _run_metrics(
+    rules: Evaluation, learned: Evaluation, fit_info: dict[str, Any], matcher_info: dict[str, Any]
+) -> dict[str, float]:
+    """The run's MLflow metrics: test figures of both, the gate metric, classifier and matcher figures."""
+    return {
+        **_flat_metrics("test_rules", rules),
+        **_flat_metrics("test_learned", learned),
+        GATE_METRIC: learned.score,
+        **{f"clf_{k}": float(v) for k, v in fit_info.items() if isinstance(v, int | float) and not math.isnan(v)},
+        **{
+            f"matcher_{k}": float(v)
+            for k, v in matcher_info.items()
+            if isinstance(v, int | float) and not math.isnan(float(v))
+        },
+    }
+
+
+def _write_figures(params: TrainParams, figures: dict[str, Any]) -> None:
+    if params.metrics_path:
+        path = _from_root(params.metrics_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def _doc_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
@@ -675,7 +762,7 @@ def evaluation_set(test_refs: Sequence[DocRef], params: TrainParams) -> Any:
     """The gate's evaluation set: the held-out test documents, each version reading them with its own OCR
     settings (readings cached) and scored by :func:`objective`."""
     from minimarket import tracking
-    from minimarket.learning.extractor_model import load_extractor
+    from minimarket.learning.extractor_pyfunc import load_extractor
 
     def score(uri: str) -> float:
         version = load_extractor(uri)
@@ -707,7 +794,8 @@ def _log_to_mlflow(
     import pandas as pd
 
     from minimarket import tracking
-    from minimarket.learning.extractor_model import InvoiceExtractorPyfunc, save_extractor
+    from minimarket.learning.extractor_model import save_extractor
+    from minimarket.learning.extractor_pyfunc import InvoiceExtractorPyfunc
     from minimarket.learning.figure_glyphs import figure_model_digest
 
     logged = {
@@ -764,10 +852,10 @@ def _log_to_mlflow(
             evaluation=lambda: evaluation_set(test_refs, params),
             tags={"test_score": f"{metrics[GATE_METRIC]:.4f}"},
         )
-        if published.version is not None:
-            from minimarket.learning.runtime import clear_cache
+        if published.decision is not None and published.decision.promoted and published.version is not None:
+            from minimarket.learning.runtime import remember_parts
 
-            clear_cache()
+            remember_parts(get_settings(), published.version, run.run_id, extractor)
         return run.run_id, published.version, published.decision, published.note
 
 

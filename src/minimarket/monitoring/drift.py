@@ -519,121 +519,85 @@ def check_drift(
     days = spec.window_days if window_days is None else int(window_days)
     if days < 1:
         raise DriftError(f"window_days must be at least 1, got {window_days}")
-    shop_code = shop or settings.default_shop_code
+    request = _Request(
+        spec=spec,
+        days=days,
+        limit=limit,
+        shop=shop,
+        shop_code=shop or settings.default_shop_code,
+        as_of=as_of,
+        current=current,
+        reference=reference,
+        out_dir=out_dir,
+        metrics_path=metrics_path,
+        persist=persist,
+        database_url=database_url,
+    )
     try:
-        return _check(
-            spec, days, limit, shop, shop_code, as_of, current, reference, out_dir, metrics_path, persist, database_url
-        )
+        return _check(request)
     except FileNotFoundError as exc:  # the bundled CPI or catalog files are missing
         raise DriftError(f"{spec.name}: {exc}") from exc
 
 
-def _check(
-    spec: DatasetSpec,
-    days: int,
-    limit: float,
-    shop: str | None,
-    shop_code: str,
-    as_of: dt.date | None,
-    current: pd.DataFrame | None,
-    reference: pd.DataFrame | None,
-    out_dir: Path | str | None,
-    metrics_path: Path | str | None,
-    persist: bool,
-    database_url: str | None = None,
-) -> DriftResult:
-    settings = get_settings()
-    started = time.perf_counter()
-    notes: list[str] = []
-    fallback_reason: str | None = None
-    reference_window: tuple[dt.date, dt.date] | None = None
+@dataclass(frozen=True)
+class _Request:
+    """One check as asked for: the dataset, its window and threshold, the shop, and the options."""
 
+    spec: DatasetSpec
+    days: int
+    limit: float
+    shop: str | None
+    shop_code: str
+    as_of: dt.date | None
+    current: pd.DataFrame | None
+    reference: pd.DataFrame | None
+    out_dir: Path | str | None
+    metrics_path: Path | str | None
+    persist: bool
+    database_url: str | None = None
+    """Another store than the shop's (the pipeline's scratch store)."""
+
+
+@dataclass
+class _Window:
+    """The current window's feature frame, its dates and where it came from (for messages)."""
+
+    frame: pd.DataFrame
+    span: tuple[dt.date, dt.date] | None
+    start: dt.date | None
+    where: str
+
+
+def _check(request: _Request) -> DriftResult:
     from minimarket.store.db import session_scope
 
-    forecasts = None
-    if spec.name == "cpi":
-        try:
-            forecasts, described = champion_cpi_forecasts(spec.model_name)
-            notes.append(f"residuals against {described}")
-        except NoChampionReference as exc:
-            notes.append(f"no residuals ({exc}): comparing pct and pct_change only")
-
-    with session_scope(shop, url=database_url, create_shop=False) as session:
+    started = time.perf_counter()
+    spec = request.spec
+    notes: list[str] = []
+    forecasts = _cpi_forecasts(spec, notes)
+    with session_scope(request.shop, url=request.database_url, create_shop=False) as session:
         deflate = sources.deflator(session) if spec.name != "cpi" else None
-        if current is None:
-            end = as_of or sources.last_date(session, spec.name)
-            if end is None:
-                raise InsufficientData(
-                    f"{spec.name}: the store has no {spec.name} for shop {shop_code!r}; "
-                    f"import some first (e.g. 'minimarket {'sales import' if spec.name == 'sales' else 'extract'}')"
-                )
-            first = end - dt.timedelta(days=days - 1)
-            current_frame = sources.load(session, spec.name, first, end, deflate=deflate, forecasts=forecasts)
-            current_window: tuple[dt.date, dt.date] | None = (first, end)
-            start: dt.date | None = first
-            where = f"the current window {first}..{end}"
-        else:
-            current_frame = current.reset_index(drop=True)
-            current_window = _span(current_frame)
-            start = current_window[0] if current_window else None
-            where = "the given current frame"
-        if len(current_frame) < spec.min_rows:
-            raise _too_few("the current window", len(current_frame), spec, where, "Widen --window-days or add data.")
-        if deflate is not None and DATE in current_frame.columns and deflate.extrapolated(current_frame[DATE]):
-            notes.append(
-                f"CPI known through {deflate.last_month}; later months deflated at the mean rate of its last "
-                "three months (record new figures with 'minimarket inflation update')"
-            )
-
-        ref: Reference | None
-        if reference is not None:
-            ref = Reference(
-                frame=reference.reset_index(drop=True), source="given", description="frame given by the caller"
-            )
-        else:
-            ref, fallback_reason = _resolve_reference(spec, start, notes)
-            if ref is None:
-                if start is None:
-                    raise DriftError(
-                        f"{spec.name}: no champion reference ({fallback_reason}) and no dates to fall back on"
-                    )
-                ref_end = start - dt.timedelta(days=1)
-                ref_start = start - dt.timedelta(days=REFERENCE_WINDOWS * days)
-                frame = sources.load(session, spec.name, ref_start, ref_end, deflate=deflate, forecasts=forecasts)
-                ref = Reference(
-                    frame=frame,
-                    source="store",
-                    description=f"store window {ref_start}..{ref_end} (the {REFERENCE_WINDOWS * days} days "
-                    f"before the current window)",
-                )
-                reference_window = (ref_start, ref_end)
-        if reference_window is None:
-            reference_window = _span(ref.frame)
-        if len(ref.frame) < spec.min_rows:
-            why = f" ({fallback_reason})" if fallback_reason else ""
-            raise _too_few(
-                "the reference", len(ref.frame), spec, ref.description + why, "Add older data or register a champion."
-            )
-
-    numerical, categorical = feature_columns(pd.concat([ref.frame.head(0), current_frame.head(0)]), spec)
+        window = _current_window(session, request, deflate, forecasts, notes)
+        ref, fallback_reason, reference_window = _reference(session, request, window.start, deflate, forecasts, notes)
+    numerical, categorical = feature_columns(pd.concat([ref.frame.head(0), window.frame.head(0)]), spec)
     comparison = compare(
         ref.frame,
-        current_frame,
+        window.frame,
         numerical=numerical,
         categorical=categorical,
-        threshold=limit,
+        threshold=request.limit,
         level=level_columns(numerical, spec),
     )
     result = DriftResult(
         dataset=spec.name,
-        shop=shop_code,
+        shop=request.shop_code,
         drift_share=comparison.drift_share,
-        threshold=limit,
-        drifted=decide(comparison.drift_share, limit),
+        threshold=request.limit,
+        drifted=decide(comparison.drift_share, request.limit),
         n_reference=len(ref.frame),
-        n_current=len(current_frame),
+        n_current=len(window.frame),
         columns=comparison.columns,
-        current_window=current_window,
+        current_window=window.span,
         reference_window=reference_window,
         reference_source=ref.source,
         reference=ref.description,
@@ -642,24 +606,109 @@ def _check(
         notes=notes,
         snapshot=comparison.snapshot,
     )
-    base = Path(out_dir) if out_dir is not None else settings.reports_dir / "drift"
-    if shop_code != settings.default_shop_code:
-        base = base / shop_code
-    _write_reports(result, comparison.snapshot, base)
+    _publish(result, request, started)
+    return result
+
+
+def _cpi_forecasts(spec: DatasetSpec, notes: list[str]) -> Any:
+    """The inflation champion's forecasts (residuals of the ``cpi`` dataset), or None."""
+    if spec.name != "cpi":
+        return None
+    try:
+        forecasts, described = champion_cpi_forecasts(spec.model_name)
+    except NoChampionReference as exc:
+        notes.append(f"no residuals ({exc}): comparing pct and pct_change only")
+        return None
+    notes.append(f"residuals against {described}")
+    return forecasts
+
+
+def _current_window(session: Any, request: _Request, deflate: Any, forecasts: Any, notes: list[str]) -> _Window:
+    """The given current frame, or the last ``days`` days of the store ending at ``as_of`` (the latest date
+    with data by default); ``InsufficientData`` when too small."""
+    spec = request.spec
+    if request.current is None:
+        end = request.as_of or sources.last_date(session, spec.name)
+        if end is None:
+            raise InsufficientData(
+                f"{spec.name}: the store has no {spec.name} for shop {request.shop_code!r}; "
+                f"import some first (e.g. 'minimarket {'sales import' if spec.name == 'sales' else 'extract'}')"
+            )
+        first = end - dt.timedelta(days=request.days - 1)
+        frame = sources.load(session, spec.name, first, end, deflate=deflate, forecasts=forecasts)
+        window = _Window(frame, (first, end), first, f"the current window {first}..{end}")
+    else:
+        frame = request.current.reset_index(drop=True)
+        span = _span(frame)
+        window = _Window(frame, span, span[0] if span else None, "the given current frame")
+    if len(window.frame) < spec.min_rows:
+        raise _too_few("the current window", len(window.frame), spec, window.where, "Widen --window-days or add data.")
+    if deflate is not None and DATE in window.frame.columns and deflate.extrapolated(window.frame[DATE]):
+        notes.append(
+            f"CPI known through {deflate.last_month}; later months deflated at the mean rate of its last "
+            "three months (record new figures with 'minimarket inflation update')"
+        )
+    return window
+
+
+def _reference(
+    session: Any, request: _Request, start: dt.date | None, deflate: Any, forecasts: Any, notes: list[str]
+) -> tuple[Reference, str | None, tuple[dt.date, dt.date] | None]:
+    """The given reference, else the champion's, else the store window just before the current one:
+    (reference, why the champion's was not used, its dates); ``InsufficientData`` when too small."""
+    spec = request.spec
+    fallback_reason: str | None = None
+    reference_window: tuple[dt.date, dt.date] | None = None
+    ref: Reference | None
+    if request.reference is not None:
+        ref = Reference(
+            frame=request.reference.reset_index(drop=True), source="given", description="frame given by the caller"
+        )
+    else:
+        ref, fallback_reason = _resolve_reference(spec, start, notes)
+        if ref is None:
+            if start is None:
+                raise DriftError(f"{spec.name}: no champion reference ({fallback_reason}) and no dates to fall back on")
+            ref_end = start - dt.timedelta(days=1)
+            ref_start = start - dt.timedelta(days=REFERENCE_WINDOWS * request.days)
+            frame = sources.load(session, spec.name, ref_start, ref_end, deflate=deflate, forecasts=forecasts)
+            ref = Reference(
+                frame=frame,
+                source="store",
+                description=f"store window {ref_start}..{ref_end} (the {REFERENCE_WINDOWS * request.days} days "
+                f"before the current window)",
+            )
+            reference_window = (ref_start, ref_end)
+    if reference_window is None:
+        reference_window = _span(ref.frame)
+    if len(ref.frame) < spec.min_rows:
+        why = f" ({fallback_reason})" if fallback_reason else ""
+        raise _too_few(
+            "the reference", len(ref.frame), spec, ref.description + why, "Add older data or register a champion."
+        )
+    return ref, fallback_reason, reference_window
+
+
+def _publish(result: DriftResult, request: _Request, started: float) -> None:
+    """Write the reports, persist the run, set the Prometheus gauges and the DVC metrics."""
+    settings = get_settings()
+    base = Path(request.out_dir) if request.out_dir is not None else settings.reports_dir / "drift"
+    if request.shop_code != settings.default_shop_code:
+        base = base / request.shop_code
+    _write_reports(result, result.snapshot, base)
     result.seconds = time.perf_counter() - started
-    if persist:
-        result.run_id = _persist(result, shop, database_url)
+    if request.persist:
+        result.run_id = _persist(result, request.shop, request.database_url)
     prom.record_drift(
-        spec.name,
-        shop=shop_code,
+        result.dataset,
+        shop=request.shop_code,
         share=result.drift_share,
-        threshold=limit,
+        threshold=request.limit,
         drifted=result.drifted,
         at=result.created_at,
     )
-    if metrics_path is not None:
-        write_metrics(metrics_path, [result])
-    return result
+    if request.metrics_path is not None:
+        write_metrics(request.metrics_path, [result])
 
 
 def check_datasets(

@@ -1,8 +1,8 @@
 """The service's invoice reader: built once per reader worker, rebuilt when a new champion is promoted.
 
-:func:`build_reader` and :func:`champion_version` are the one place that knows how a reader is made (today
-the rules + learned parts of :func:`minimarket.documents.extract.extract`); switching to the reader object of
-``minimarket.learning.runtime.load_reader`` is a change here only.
+:func:`build_reader` and :func:`champion_version` are the one place that knows how a reader is made (the
+registry's champion through :func:`minimarket.learning.runtime.load_reader`, else the one packed in
+the Bento store, else the rules).
 """
 
 from __future__ import annotations
@@ -30,42 +30,26 @@ class Reader(Protocol):
     ) -> ExtractedInvoice: ...
 
 
-class _ExtractFunctionReader:
-    """Adapter over :func:`minimarket.documents.extract.extract` (rules + the champion's learned parts; the
-    parts of the champion packed in the Bento when given)."""
-
-    def __init__(self, settings: Settings, parts: Any = None) -> None:
-        self.settings = settings
-        self.parts = parts
-
-    def extract(
-        self, document: str | Path | bytes, *, name: str | None = None, today: dt.date | None = None
-    ) -> ExtractedInvoice:
-        from minimarket.documents.extract import extract, using_learned_parts
-
-        if self.parts is None:
-            return extract(document, self.settings, name=name, today=today)
-        with using_learned_parts(self.parts):
-            return extract(document, self.settings, name=name, today=today)
-
-
 def build_reader(settings: Settings) -> Reader:
-    """A reader for ``settings``: the registry's champion, else the champion packed in the Bento store, else
-    rules only."""
-    from minimarket.learning.runtime import clear_cache
+    """A reader for ``settings``: the registry's champion (:func:`minimarket.learning.runtime.load_reader`),
+    else the champion packed in the Bento store, else rules only."""
+    from minimarket.documents.invoice_reader import InvoiceReader
 
-    clear_cache()  # the learned parts are loaded again: a promotion since the last build is picked up
-    if _registry_version(settings) is None:
-        from minimarket.service.bento_models import load_stored
+    if _registry_version(settings) is not None:
+        from minimarket.learning.runtime import load_reader
 
-        try:
-            stored = load_stored(EXTRACTOR)
-        except Exception as exc:
-            log.warning("the packed invoice-extractor could not be loaded (%s); rules only", exc)
-            stored = None
-        if stored is not None:
-            return _ExtractFunctionReader(settings, stored.unwrap_python_model().extractor)
-    return _ExtractFunctionReader(settings)
+        return load_reader(settings)
+    from minimarket.service.bento_models import load_stored, stored_champion
+
+    try:
+        stored = load_stored(EXTRACTOR)
+    except Exception as exc:
+        log.warning("the packed invoice-extractor could not be loaded (%s); rules only", exc)
+        stored = None
+    if stored is not None:
+        extractor = stored.unwrap_python_model().extractor
+        return InvoiceReader(settings, parts=extractor, ocr=extractor.config.ocr, version=stored_champion(EXTRACTOR))
+    return InvoiceReader(settings)
 
 
 def champion_version(settings: Settings) -> str | None:
@@ -79,14 +63,10 @@ def champion_version(settings: Settings) -> str | None:
 
 
 def _registry_version(settings: Settings) -> str | None:
-    from minimarket.learning.runtime import _may_have_champion
-
-    if not _may_have_champion(settings.tracking_uri):
-        return None
-    from minimarket import tracking
+    from minimarket.learning.runtime import champion_version as registry_champion
 
     try:
-        return tracking.alias_version(EXTRACTOR, tracking.CHAMPION)
+        return registry_champion(settings)
     except Exception as exc:  # an unreachable registry keeps the reader in use
         log.warning("cannot read the invoice-extractor champion (%s)", exc)
         return None

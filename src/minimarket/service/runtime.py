@@ -151,14 +151,12 @@ def _find_shop(url: str, code: str) -> bool:
 
 def champion_versions(settings: Settings) -> dict[str, str]:
     """The champion version of every model (``FALLBACK`` for a model without one)."""
-    from minimarket.learning.runtime import _may_have_champion
+    from pathlib import Path
 
     out = dict(FALLBACK)
-    if not _may_have_champion(settings.tracking_uri) and settings.tracking_uri.startswith("sqlite:///"):
-        from pathlib import Path
-
-        if not Path(settings.tracking_uri.removeprefix("sqlite:///")).is_file():
-            return out
+    uri = settings.tracking_uri
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        return out  # no tracking store yet
     from minimarket import tracking
 
     for name in MODELS:

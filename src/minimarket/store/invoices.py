@@ -294,6 +294,37 @@ def get_invoice_row(session: Session, invoice_id: int) -> Invoice:
     return invoice
 
 
+def stored_by_hash(session: Session, sha256: str) -> tuple[int, dict[str, Any]] | None:
+    """This shop's stored invoice of the file with ``sha256`` (its id and its extracted-invoice JSON as stored,
+    corrections and review included), or None: a document sent again is answered without reading it again."""
+    row = session.execute(select(Invoice.id, Invoice.status, Invoice.payload).where(Invoice.sha256 == sha256)).first()
+    if row is None:
+        return None
+    payload = dict(row.payload)
+    payload["status"] = row.status
+    return row.id, payload
+
+
+def record_duplicate_upload(
+    session: Session, invoice_id: int, source_file: str, sha256: str, *, author: str
+) -> SaveOutcome:
+    """The same file sent again (found by :func:`stored_by_hash`): a ``duplicate_seen`` event, as
+    :func:`save_extracted` records it, without reading the document again."""
+    status = session.scalar(select(Invoice.status).where(Invoice.id == invoice_id))
+    session.add(
+        InvoiceEvent(
+            invoice_id=invoice_id,
+            kind="duplicate_seen",
+            from_status=status,
+            to_status=status,
+            author=author,
+            detail={"by": "sha256", "source_file": source_file, "sha256": sha256},
+        )
+    )
+    session.flush()
+    return SaveOutcome(invoice_id=invoice_id, created=False, duplicate_of="sha256")
+
+
 def get_invoice(session: Session, invoice_id: int) -> ExtractedInvoice:
     """The stored invoice in the extracted-invoice contract."""
     return ExtractedInvoice.model_validate(get_invoice_row(session, invoice_id).payload)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Integer, Select, cast, column, exists, literal_column, or_, select, table, text
+from sqlalchemy import Float, Integer, Select, cast, column, exists, func, literal_column, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from minimarket.store.models import Invoice, InvoiceItem
@@ -188,6 +188,56 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
     if len(rows) > query.limit:
         page.next_cursor = page.invoices[-1].id
     return page
+
+
+_SUMMARY_COLUMNS = (
+    Invoice.id,
+    Invoice.issue_date,
+    Invoice.issuer_cuit,
+    Invoice.issuer_name,
+    Invoice.invoice_type,
+    Invoice.point_of_sale,
+    Invoice.number,
+    Invoice.total,
+    Invoice.currency,
+    Invoice.status,
+    Invoice.created_at,
+)
+
+
+def _item_count(session: Session) -> Any:
+    """The number of items of the stored payload, counted by the database (the payload is not decoded)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.coalesce(func.json_array_length(Invoice.payload["items"]), 0)
+    return func.coalesce(func.json_array_length(Invoice.payload, "$.items"), 0)
+
+
+def search_summaries(session: Session, query: SearchQuery) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of :func:`search` as list views (:func:`summary`) and the next cursor, read as plain columns:
+    no ORM objects are built and no payload is decoded (what the API's history endpoint answers)."""
+    validate(query)
+    stmt = statement(session, query).with_only_columns(*_SUMMARY_COLUMNS, _item_count(session).label("items"))
+    rows = session.execute(stmt).all()
+    page = [_summary_row(row._mapping) for row in rows[: query.limit]]
+    return page, (page[-1]["id"] if len(rows) > query.limit else None)
+
+
+def _summary_row(row: Any) -> dict[str, Any]:
+    issued, created, total = row["issue_date"], row["created_at"], row["total"]
+    return {
+        "id": row["id"],
+        "issue_date": issued.isoformat() if issued else None,
+        "issuer_cuit": row["issuer_cuit"],
+        "issuer_name": row["issuer_name"],
+        "invoice_type": row["invoice_type"],
+        "point_of_sale": row["point_of_sale"],
+        "number": row["number"],
+        "total": str(total) if total is not None else None,
+        "currency": row["currency"],
+        "status": row["status"],
+        "items": int(row["items"] or 0),
+        "created_at": created.isoformat() if created else None,
+    }
 
 
 def summary(invoice: Invoice, items: int | None = None) -> dict[str, Any]:

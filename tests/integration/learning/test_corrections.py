@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from minimarket.catalog import bundled_catalog
 from minimarket.cli import app
-from minimarket.documents.extract import extract, using_learned_parts
+from minimarket.documents.extract import extract
 from minimarket.learning.matching import Alias, ProductMatcher, catalog_entries
 from minimarket.store.db import session_scope
 from minimarket.store.invoices import save_extracted
@@ -28,8 +28,7 @@ def stored(tmp_path: Path) -> tuple[int, Path]:
     document = make_document(bundled_catalog(), 41, 0, "pdf", options=SampleOptions(layout="erp_plain", max_items=4))
     path = tmp_path / document.name
     path.write_bytes(document.data)
-    with using_learned_parts(None):
-        extracted = extract(path)
+    extracted = extract(path)
     assert extracted.items and extracted.items[0].sku is None
     with session_scope() as session:
         outcome = save_extracted(session, extracted)

@@ -1,8 +1,11 @@
-"""A tiny end-to-end run: train on synthetic PDFs → register in a temp MLflow → `extract` uses the champion."""
+"""A tiny end-to-end run: train on synthetic PDFs → register in a temp MLflow → the doors read with the champion
+(from a local copy, without importing MLflow), and see a change of champion made through MLflow."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -11,28 +14,42 @@ from typer.testing import CliRunner
 
 from minimarket import tracking
 from minimarket.cli import app
-from minimarket.documents.extract import extract, learned_parts
-from minimarket.learning import runtime
+from minimarket.config import get_settings
+from minimarket.documents.invoice_reader import InvoiceReader
 from minimarket.learning.dataset import load_refs
+from minimarket.learning.runtime import champion_version, load_reader
 
 runner = CliRunner()
 
+CLI_PROBE = """
+import json, sys
+from minimarket.cli import app
+try:
+    app(sys.argv[1:], prog_name="minimarket")
+except SystemExit:
+    pass
+heavy = {"mlflow", "prophet", "evidently", "dvc", "sklearn"}
+print("IMPORTED " + json.dumps(sorted(heavy & {name.split(".")[0] for name in sys.modules})), file=sys.stderr)
+"""
 
-@pytest.fixture(autouse=True)
-def _fresh_champion_cache() -> None:
-    runtime.clear_cache()
+
+def _cli_in_a_new_process(*args: str) -> tuple[list[dict[str, object]], list[str]]:
+    """Records printed by ``minimarket ARGS`` run in a fresh interpreter, and the heavy libraries it imported."""
+    done = subprocess.run([sys.executable, "-c", CLI_PROBE, *args], capture_output=True, text=True, timeout=300)
+    imported = next(line for line in done.stderr.splitlines() if line.startswith("IMPORTED "))
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    return records, json.loads(imported.removeprefix("IMPORTED "))
 
 
 def test_train_register_and_extract_with_the_champion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import mlflow
 
-    from minimarket.config import get_settings
-
     monkeypatch.setenv("MINIMARKET_GATE_MIN_EVAL_SIZE", "1")  # one test document decides, here only
     get_settings.cache_clear()
+    settings = get_settings()
     data = tmp_path / "data"
     metrics = tmp_path / "metrics.json"
-    assert learned_parts() is None  # no registry yet: rules only
+    assert champion_version(settings) is None and not load_reader(settings).learned  # no registry yet: rules
     result = runner.invoke(
         app,
         [
@@ -53,16 +70,22 @@ def test_train_register_and_extract_with_the_champion(tmp_path: Path, monkeypatc
     artifacts = {a.path for a in tracking.client().list_artifacts(run.info.run_id, "evaluation")}
     assert "evaluation/documents.csv" in artifacts
 
-    # extract() picks the champion up by itself (once per process) and fills catalog SKUs
+    # the door loads the champion's parts (kept locally when it was promoted) and they fill catalog SKUs
+    reader = load_reader(settings)
+    assert reader.learned and reader.version == "1" == champion_version(settings)
     document = load_refs(data / "test" / "pdf")[0]
-    parts = learned_parts()
-    assert parts is not None and learned_parts() is parts
-    extracted = extract(document.path)
+    extracted = reader.extract(document.path)
     truth_skus = [i.sku for i in document.truth.items if i.sku]
     assert [i.sku for i in extracted.items if i.sku] == truth_skus
-    monkeypatch.setenv("MINIMARKET_EXTRACTOR", "rules")
-    assert all(i.sku is None for i in extract(document.path).items)
-    monkeypatch.delenv("MINIMARKET_EXTRACTOR")
+    assert all(i.sku is None for i in InvoiceReader(settings).extract(document.path).items)
+
+    # the CLI reads with the champion from its local copy, loading neither MLflow nor scikit-learn
+    records, imported = _cli_in_a_new_process("extract", str(document.path), "--jsonl")
+    assert [i["sku"] for i in records[0]["items"] if i["sku"]] == truth_skus  # type: ignore[union-attr]
+    assert imported == [], imported
+    records, imported = _cli_in_a_new_process("extract", str(document.path), "--jsonl", "--rules-only")
+    assert all(i["sku"] is None for i in records[0]["items"])  # type: ignore[union-attr]
+    assert imported == [], imported
 
     # the registered pyfunc answers the documented input (a path here) with the contract JSON
     model = mlflow.pyfunc.load_model("models:/invoice-extractor@champion")
@@ -70,6 +93,12 @@ def test_train_register_and_extract_with_the_champion(tmp_path: Path, monkeypatc
     payload = json.loads(out["invoice"].iloc[0])
     assert out["status"].iloc[0] == payload["status"] == extracted.status
     assert payload["total"] == str(document.truth.total)
+
+    # a change of champion made through MLflow is seen by the next door, then the champion comes back
+    tracking.client().delete_registered_model_alias("invoice-extractor", tracking.CHAMPION)
+    assert champion_version(settings) is None and not load_reader(settings).learned
+    tracking.set_alias("invoice-extractor", tracking.CHAMPION, "1")
+    assert champion_version(settings) == "1" and load_reader(settings).version == "1"
 
 
 def test_bad_parameters_are_one_line_errors() -> None:

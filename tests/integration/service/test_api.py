@@ -104,11 +104,23 @@ def test_extract_is_the_json_the_cli_prints(client: MinimarketClient) -> None:
     assert answer.status_code == 200 and answer.json() == cli
 
 
+def _documents_read(live_server: LiveServer) -> float:
+    metrics = httpx.get(live_server.url + "/metrics").text
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith("minimarket_documents_total")
+    )
+
+
 def test_extract_save_is_idempotent_and_audited(live_server: LiveServer, client: MinimarketClient) -> None:
     first = client.extract(TEXT_PDFS[1], save=True)
+    read = _documents_read(live_server)
+    assert read >= 1
     again = client.extract(TEXT_PDFS[1], save=True)
     assert first["saved"]["invoice_id"] == again["saved"]["invoice_id"]
     assert again["saved"]["created"] is False and again["saved"]["duplicate_of"] == "sha256"
+    # the same file again is answered from the store, not read again
+    assert _documents_read(live_server) == read
+    assert {k: v for k, v in again.items() if k != "saved"} == {k: v for k, v in first.items() if k != "saved"}
     invoice_id = first["saved"]["invoice_id"]
     with MinimarketClient(live_server.url, live_server.token("manager")) as manager:
         stored = manager.invoice(invoice_id)

@@ -13,7 +13,7 @@ from minimarket.domain.invoice import ExtractedInvoice, LineItem, Status
 from minimarket.store.corrections import correct_invoice
 from minimarket.store.db import session_scope
 from minimarket.store.invoices import save_extracted
-from minimarket.store.search import SearchError, SearchQuery, search, search_terms
+from minimarket.store.search import SearchError, SearchQuery, search, search_summaries, search_terms, summary
 
 ISSUERS = [
     ("30517583231", "Distribuidora Norte SA", "YERBA PLAYADITO 1KG", "1210.00"),
@@ -49,7 +49,11 @@ def _fill(url: str | None = None, shop: str | None = None) -> list[int]:
 
 def _ids(url: str | None = None, shop: str | None = None, **query: object) -> list[int]:
     with session_scope(shop, url=url) as session:
-        return [row.id for row in search(session, SearchQuery(**query)).invoices]  # type: ignore[arg-type]
+        wanted = SearchQuery(**query)  # type: ignore[arg-type]
+        page = search(session, wanted)
+        # the API's column-only list view is the same page as the ORM rows' summaries
+        assert search_summaries(session, wanted) == ([summary(row) for row in page.invoices], page.next_cursor)
+        return [row.id for row in page.invoices]
 
 
 def _check(url: str | None) -> None:

@@ -52,10 +52,7 @@ def heldout_docs(catalog: Catalog) -> list[ReadDoc]:
 
 
 def views_of(doc: ReadDoc) -> tuple[list[Any], Any]:
-    from minimarket.documents.extract import _number_samples
-    from minimarket.documents.linetext import page_view
-    from minimarket.documents.pages import select_pages
-    from minimarket.domain.numbers import detect_number_format
+    from minimarket.documents.interpret import invoice_views
 
-    views = select_pages([page_view(p) for p in doc.text.pages]).views
-    return views, detect_number_format(_number_samples(views))
+    seen = invoice_views(doc.text)
+    return seen.views, seen.fmt

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from minimarket.catalog import Catalog
-from minimarket.documents.extract import extract, using_learned_parts
-from minimarket.learning.extractor_model import ExtractorConfig, LearnedExtractor, decode_document
+from minimarket.config import Settings
+from minimarket.documents.extract import extract
+from minimarket.documents.ocr.engine import OcrSettings
+from minimarket.learning.extractor_model import ExtractorConfig, LearnedExtractor
+from minimarket.learning.extractor_pyfunc import decode_document
 from minimarket.learning.matching import ProductMatcher, catalog_entries
 
 from .conftest import ReadDoc
@@ -28,8 +31,7 @@ def test_decode_document_accepts_paths_and_base64(tmp_path: Path) -> None:
 def test_matcher_fills_skus_and_rules_leave_them_empty(catalog: Catalog, heldout_docs: list[ReadDoc]) -> None:
     doc = next(d for d in heldout_docs if len(d.truth.items) >= 3)
     parts = LearnedExtractor(ExtractorConfig(), matcher=ProductMatcher.fit(catalog_entries(catalog.products)))
-    with using_learned_parts(None):
-        rules = extract(doc.data, name=doc.name)
+    rules = extract(doc.data, name=doc.name)
     learned = parts.extract(doc.data, name=doc.name)
     assert all(item.sku is None for item in rules.items)
     truth = [item.sku for item in doc.truth.items if item.sku]
@@ -38,3 +40,11 @@ def test_matcher_fills_skus_and_rules_leave_them_empty(catalog: Catalog, heldout
     assert sum(a == b for a, b in zip(got, truth, strict=False)) >= 0.9 * len(truth)
     assert all(0 < (item.sku_confidence or 0) <= 1 for item in learned.items if item.sku)
     assert learned.total == rules.total and len(learned.items) == len(rules.items)
+
+
+def test_the_reader_of_the_parts_reads_with_their_ocr_settings(settings: Settings) -> None:
+    tuned = OcrSettings(psm=6, binarize=True)
+    parts = LearnedExtractor(ExtractorConfig(ocr=tuned))
+    reader = parts.reader(settings, version="7")
+    assert reader.parts is parts and reader.ocr == tuned and reader.learned
+    assert reader.describe() == "invoice-extractor v7"

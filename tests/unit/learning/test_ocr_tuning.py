@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from minimarket.documents.ocr.engine import OcrSettings, active_ocr_settings, using_ocr_settings
+from minimarket.documents.ocr.engine import OcrSettings
 from minimarket.learning.ocr_tuning import GRIDS, parse_grid, parse_ocr_key
 
 
@@ -25,11 +25,3 @@ def test_grids_always_start_with_the_defaults() -> None:
     small = parse_grid("small")
     assert small[0] == OcrSettings() and len(small) == len(set(small)) == 3
     assert parse_grid("psm6-bin0-x1,psm6-bin0-x1") == [OcrSettings(), OcrSettings(psm=6)]
-
-
-def test_settings_are_scoped_to_the_block() -> None:
-    tuned = OcrSettings(psm=6, binarize=True)
-    assert active_ocr_settings() == OcrSettings()
-    with using_ocr_settings(tuned):
-        assert active_ocr_settings() == tuned
-    assert active_ocr_settings() == OcrSettings()

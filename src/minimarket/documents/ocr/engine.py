@@ -10,10 +10,8 @@ deblurred only when that reads clearly better.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 import cv2
@@ -31,6 +29,22 @@ _ALNUM = re.compile(r"[^\W_]")
 GOOD_MEAN_CONF = 70.0
 """Mean confidence (0..100) of real words above which a reading is trusted without trying OSD."""
 MIN_GOOD_WORDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class OcrSettings:
+    """Tesseract page segmentation mode, binarisation after preprocessing, and an extra scale factor: the
+    defaults, or those the learned invoice-extractor chose on a validation split
+    (:mod:`minimarket.learning.ocr_tuning`)."""
+
+    psm: int = DEFAULT_PSM
+    binarize: bool = False
+    scale: float = 1.0
+
+    @property
+    def key(self) -> str:
+        """A short stable name (cache keys, MLflow params)."""
+        return f"psm{self.psm}-bin{int(self.binarize)}-x{self.scale:g}"
 
 
 def reading_score(words: list[OcrWord]) -> tuple[int, float]:
@@ -133,6 +147,7 @@ def ocr_page(
     index: int = 0,
     psm: int = DEFAULT_PSM,
     fixed_geometry: bool = False,
+    tuned: OcrSettings | None = None,
 ) -> PageText:
     """OCR a page image (gray/BGR uint8) and return its words in points (origin OCR).
 
@@ -140,11 +155,12 @@ def ocr_page(
     (OSD and retries included) is bounded by ``Settings.ocr_timeout_seconds``: past it,
     ``DocumentError("timeout")`` is raised and no Tesseract process is left running.
     ``fixed_geometry`` keeps the image's geometry (no rotation, deskew or perspective correction), so
-    word boxes are the input's pixels × 72 / dpi.
+    word boxes are the input's pixels × 72 / dpi. ``tuned`` are the Tesseract settings to read with
+    (``None``: the defaults); an explicit ``psm`` other than the default wins over ``tuned.psm``.
     """
     settings = settings or get_settings()
     deadline = Deadline(settings.ocr_timeout_seconds)
-    tuned = active_ocr_settings()
+    tuned = tuned or OcrSettings()
     prepared = apply_ocr_scale(preprocess(image, dpi, binarize=tuned.binarize, fixed_geometry=fixed_geometry), tuned)
     if psm == DEFAULT_PSM:
         psm = tuned.psm
@@ -154,7 +170,7 @@ def ocr_page(
         if not fixed_geometry and not _looks_right(words):
             prepared, words = _fix_orientation(prepared, words, lang, psm, deadline)
         if not fixed_geometry and settings.ocr_deblur and _may_be_blurred(prepared, words):
-            prepared, words = _try_deblurred(image, dpi, prepared, words, lang, psm, deadline)
+            prepared, words = _try_deblurred(image, dpi, prepared, words, tuned, psm, deadline, lang)
     except DocumentError as exc:
         if exc.code != "timeout":
             raise
@@ -299,9 +315,10 @@ def _try_deblurred(
     dpi: float | None,
     prepared: PreparedPage,
     words: list[OcrWord],
-    lang: str,
+    tuned: OcrSettings,
     psm: int,
     deadline: Deadline,
+    lang: str,
 ) -> tuple[PreparedPage, list[OcrWord]]:
     """The page made again from the picture with its blur taken out, for each blur the picture may show
     (:func:`~minimarket.documents.ocr.deblur.blur_candidates`, then an out-of-focus one), the sheet
@@ -312,7 +329,6 @@ def _try_deblurred(
     often twice as well as the picture as taken (a 7-pixel blur taken out as 8 pixels: 5 of 27 items right;
     as 7 pixels: 21)."""
     gray = to_gray(image)
-    tuned = active_ocr_settings()
 
     def deblurred(blur: Blur) -> PreparedPage:
         sharp = preprocess(deconvolve(gray, blur), dpi, binarize=tuned.binarize, sheet=prepared.quad)
@@ -346,43 +362,6 @@ def to_page_text(
         words=result,
         lines=group_lines(result),
     )
-
-
-# --- tuned OCR settings (issue 4) ------------------------------------------------------------------------
-# The learned invoice-extractor carries the Tesseract settings chosen on a validation split
-# (:mod:`minimarket.learning.ocr_tuning`); while they are active, :func:`ocr_page` uses them.
-
-
-@dataclass(frozen=True, slots=True)
-class OcrSettings:
-    """Tesseract page segmentation mode, binarisation after preprocessing, and an extra scale factor."""
-
-    psm: int = DEFAULT_PSM
-    binarize: bool = False
-    scale: float = 1.0
-
-    @property
-    def key(self) -> str:
-        """A short stable name (cache keys, MLflow params)."""
-        return f"psm{self.psm}-bin{int(self.binarize)}-x{self.scale:g}"
-
-
-_OCR_SETTINGS: ContextVar[OcrSettings | None] = ContextVar("minimarket_ocr_settings", default=None)
-
-
-def active_ocr_settings() -> OcrSettings:
-    """The OCR settings in force (the defaults unless :func:`using_ocr_settings` set others)."""
-    return _OCR_SETTINGS.get() or OcrSettings()
-
-
-@contextlib.contextmanager
-def using_ocr_settings(settings: OcrSettings | None) -> Iterator[None]:
-    """OCR with ``settings`` inside the block (``None``: the defaults)."""
-    token = _OCR_SETTINGS.set(settings)
-    try:
-        yield
-    finally:
-        _OCR_SETTINGS.reset(token)
 
 
 def apply_ocr_scale(prepared: PreparedPage, tuned: OcrSettings) -> PreparedPage:

@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
 from minimarket.service import metrics as m
-from minimarket.service.app import needs, runtime, shop_scope
 from minimarket.service.auth import Principal, Role
 from minimarket.service.callbacks import CallbackRefused, check_callback_url
+from minimarket.service.dependencies import needs, runtime, shop_scope
 from minimarket.service.errors import ApiError, not_found
 from minimarket.service.schemas import AUTH, EVENT_STREAM, BatchAccepted, BatchId, BatchView, errors
 from minimarket.service.uploads import (

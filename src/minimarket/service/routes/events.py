@@ -11,8 +11,8 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette import EventSourceResponse
 
-from minimarket.service.app import needs, runtime, shop_scope
 from minimarket.service.auth import Principal, Role
+from minimarket.service.dependencies import needs, runtime, shop_scope
 from minimarket.service.errors import ApiError
 from minimarket.service.schemas import AUTH, EVENT_STREAM, MAX_ID, errors
 from minimarket.store.notifications import KINDS, as_event, since

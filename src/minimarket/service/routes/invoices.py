@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from minimarket.service.app import needs, runtime, shop_scope
 from minimarket.service.auth import Principal, Role
 from minimarket.service.batch_runner import ReaderBusy, save_result
+from minimarket.service.dependencies import needs, runtime, shop_scope
 from minimarket.service.errors import ApiError, not_found
 from minimarket.service.metrics import record_extraction
 from minimarket.service.schemas import (
@@ -83,7 +83,10 @@ async def extract_invoice(
     rt = runtime(request)
     upload = await single_document(request)
     check_document(upload, rt.settings)
-    _sha, path = await anyio.to_thread.run_sync(rt.documents.put, upload.data)
+    sha, path = await anyio.to_thread.run_sync(rt.documents.put, upload.data)
+    known = await anyio.to_thread.run_sync(_known, rt, principal, sha, upload.name, save)
+    if known is not None:  # the same file was stored before: answered from the store, not read again
+        return JSONResponse(known)
     timeout = min(rt.settings.request_timeout_seconds, rt.settings.extract_timeout_seconds + 10)
     try:
         answer = await asyncio.wait_for(rt.read(str(path), upload.name), timeout=timeout)
@@ -100,6 +103,23 @@ async def extract_invoice(
     if save and status == 200 and record.get("status") != "rejected":
         record.update(await anyio.to_thread.run_sync(_save, rt, principal, record))
     return JSONResponse(record, status_code=status)
+
+
+def _known(rt: Any, principal: Principal, sha: str, name: str, save: bool) -> dict[str, Any] | None:
+    """The stored record of a document this shop already has (with ``save``, the duplicate is recorded and
+    answered as ``save_extracted`` answers it)."""
+    from minimarket.store.invoices import record_duplicate_upload, stored_by_hash
+
+    with shop_scope(rt, principal.shop, read_only=not save) as session:
+        found = stored_by_hash(session, sha)
+        if found is None:
+            return None
+        invoice_id, record = found
+        record["source_file"] = name
+        if save:
+            outcome = record_duplicate_upload(session, invoice_id, name, sha, author=principal.subject)
+            record["saved"] = outcome.as_dict()
+    return record
 
 
 def _save(rt: Any, principal: Principal, record: dict[str, Any]) -> dict[str, Any]:
@@ -137,8 +157,8 @@ def list_invoices(
     limit: int = Query(50, ge=1, le=200),
     cursor: int | None = Query(None, ge=1, le=MAX_ID, description="El next_cursor de la página anterior."),
     principal: Principal = Depends(needs(Role.MANAGER)),
-) -> dict[str, Any]:
-    from minimarket.store.search import SearchError, SearchQuery, search, summary
+) -> JSONResponse:
+    from minimarket.store.search import SearchError, SearchQuery, search_summaries
 
     rt = runtime(request)
     query = SearchQuery(
@@ -155,14 +175,11 @@ def list_invoices(
     )
     with shop_scope(rt, principal.shop, read_only=True) as session:
         try:
-            page = search(session, query)
+            rows, next_cursor = search_summaries(session, query)
         except SearchError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
-        return {
-            "invoices": [summary(row) for row in page.invoices],
-            "next_cursor": page.next_cursor,
-            "count": len(page.invoices),
-        }
+    # built once from plain values: no response model validates and re-encodes it
+    return JSONResponse({"invoices": rows, "next_cursor": next_cursor, "count": len(rows)})
 
 
 def _invoice_row(session: Any, invoice_id: int) -> Any:
@@ -182,7 +199,7 @@ def _invoice_row(session: Any, invoice_id: int) -> Any:
 )
 def get_invoice(
     invoice_id: InvoiceId, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
-) -> dict[str, Any]:
+) -> JSONResponse:
     rt = runtime(request)
     with shop_scope(rt, principal.shop, read_only=True) as session:
         row = _invoice_row(session, invoice_id)
@@ -206,7 +223,7 @@ def get_invoice(
             "pages": payload.get("pages"),
             "page_url": f"/api/v1/invoices/{row.id}/page/{{n}}" if has_document else None,
         }
-        return payload
+    return JSONResponse(payload)  # the stored JSON as it is: not validated and re-encoded again
 
 
 @router.get(

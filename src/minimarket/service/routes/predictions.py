@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from minimarket.service import metrics as m
-from minimarket.service.app import needs, runtime, shop_scope
 from minimarket.service.auth import Principal, Role
+from minimarket.service.dependencies import needs, runtime, shop_scope
 from minimarket.service.errors import ApiError
 from minimarket.service.schemas import (
     AUTH,

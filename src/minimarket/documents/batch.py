@@ -1,0 +1,201 @@
+"""Many documents through one reader: folders expanded, a time limit per document, worker processes.
+
+Each worker process receives the reader once, in the pool's initializer (inherited by a forked process,
+pickled once otherwise), and keeps it for every document it reads. A document over the time limit
+yields a ``timeout`` record; a worker that dies yields an ``internal_error`` record; the rest go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol
+
+from minimarket.documents.ingest import detect_kind
+from minimarket.documents.interpret import rejected
+from minimarket.domain.invoice import ExtractedInvoice
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DocumentReader", "Limits", "expand_paths", "extract_files"]
+
+HARD_TIMEOUT_GRACE = 30.0
+"""Seconds a worker gets past the per-document timeout before it is killed from outside."""
+
+
+class DocumentReader(Protocol):
+    """What the batch needs of a reader: one document (a path) in, one record out, never raising."""
+
+    def extract(self, document: str, *, name: str | None = None) -> ExtractedInvoice: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Seconds a document may take (``budget``), and the OCR time limit of the reader's own settings."""
+
+    budget: float
+    ocr_timeout: float
+
+
+class ExtractTimeout(BaseException):
+    """Raised inside a worker when a document takes longer than its budget.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``) so that no ``except Exception`` on the way swallows it;
+    the OCR runner kills its Tesseract process on any exception, so nothing is left running.
+    """
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, and folders expanded (recursively, sorted) to the files whose bytes are a PDF or a
+    supported image; hidden files are skipped. A path that does not exist is kept (it yields an error record)."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts):
+                    try:
+                        with child.open("rb") as fh:
+                            head = fh.read(1024)
+                    except OSError:
+                        continue
+                    if detect_kind(head) is not None:
+                        out.append(child)
+        else:
+            out.append(path)
+    return out
+
+
+def _alarm(_signum: int, _frame: FrameType | None) -> None:
+    raise ExtractTimeout
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`ExtractTimeout` after ``seconds`` (main thread of a process only; else no limit)."""
+    try:
+        previous = signal.signal(signal.SIGALRM, _alarm)
+    except ValueError:  # not the main thread
+        yield
+        return
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def timeout_record(path: str, seconds: float) -> ExtractedInvoice:
+    return rejected(
+        path,
+        None,
+        "timeout",
+        f"«{Path(path).name}» tardó más de {seconds:g} s en leerse y se abandonó; pruebe con un archivo más "
+        "liviano o una foto más nítida.",
+    )
+
+
+def extract_one(reader: DocumentReader, path: str, limits: Limits) -> dict[str, Any]:
+    """One path within the time limit; returns JSON-ready data (cheap to pickle)."""
+    try:
+        with _time_limit(limits.budget):
+            result = reader.extract(path)
+    except ExtractTimeout:
+        result = timeout_record(path, limits.budget)
+    if result.error is not None and result.error.code == "timeout" and limits.budget < limits.ocr_timeout:
+        result = timeout_record(path, limits.budget)
+    return result.to_json_dict()
+
+
+_WORKER_READER: DocumentReader | None = None
+"""The reader of this worker process, set once by the pool's initializer."""
+
+
+def _init_worker(reader: DocumentReader) -> None:
+    global _WORKER_READER
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_READER = reader
+
+
+def _extract_in_worker(path: str, limits: Limits) -> dict[str, Any]:
+    if _WORKER_READER is None:
+        raise RuntimeError("the worker's reader was not set (the pool must be made by extract_files)")
+    return extract_one(_WORKER_READER, path, limits)
+
+
+def extract_files(reader: DocumentReader, files: list[str], workers: int, limits: Limits) -> Iterator[ExtractedInvoice]:
+    """Every file read by ``reader``, in order, ``workers`` processes at a time (in this process for one)."""
+    if workers <= 1 or len(files) <= 1:
+        for path in files:
+            yield ExtractedInvoice.model_validate(extract_one(reader, path, limits))
+        return
+    yield from _pooled(reader, files, workers, limits)
+
+
+def _pooled(reader: DocumentReader, files: list[str], workers: int, limits: Limits) -> Iterator[ExtractedInvoice]:
+    hard_limit = limits.budget + HARD_TIMEOUT_GRACE
+    pending = list(enumerate(files))
+    while pending:
+        executor = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(reader,))
+        window = max(2 * workers, 4)
+        futures: dict[int, Future[dict[str, Any]]] = {}
+        queue = list(pending)
+        restart_from: int | None = None
+        try:
+            cursor = 0
+            while cursor < len(queue):
+                while len(futures) < window and cursor + len(futures) < len(queue):
+                    index, path = queue[cursor + len(futures)]
+                    futures[index] = executor.submit(_extract_in_worker, path, limits)
+                index, path = queue[cursor]
+                future = futures.pop(index)
+                try:
+                    data = future.result(timeout=hard_limit)
+                    yield ExtractedInvoice.model_validate(data)
+                except FutureTimeout:
+                    yield timeout_record(path, limits.budget)
+                    restart_from = cursor + 1
+                    break
+                except BrokenProcessPool:
+                    log.error("worker died while reading %s", path)
+                    yield rejected(
+                        path,
+                        None,
+                        "internal_error",
+                        f"El proceso que leía «{Path(path).name}» terminó de forma inesperada (¿memoria?).",
+                    )
+                    restart_from = cursor + 1
+                    break
+                cursor += 1
+            else:
+                pending = []
+        finally:
+            if restart_from is not None:
+                _kill_workers(executor)
+                executor.shutdown(wait=False, cancel_futures=True)
+                pending = queue[restart_from:]
+            else:
+                executor.shutdown(wait=True)
+                pending = []
+
+
+def _kill_workers(executor: ProcessPoolExecutor) -> None:
+    """Terminate a pool's worker processes (a stuck worker cannot be stopped otherwise)."""
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
+    for process in list(processes.values()):
+        with contextlib.suppress(Exception):
+            process.join(timeout=5)
