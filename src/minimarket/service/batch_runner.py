@@ -306,13 +306,15 @@ class BatchRunner:
         try:
             url, body = await anyio.to_thread.run_sync(self._callback_body, batch_id, shop)
             try:
-                await anyio.to_thread.run_sync(callbacks.check_callback_url, url, self.settings.callback_allow_hosts)
+                url, address = await anyio.to_thread.run_sync(
+                    callbacks.callback_target, url, self.settings.callback_allow_hosts
+                )
             except callbacks.CallbackRefused as exc:
                 await anyio.to_thread.run_sync(self._callback_outcome, batch_id, shop, str(exc), True)
                 return
             secret = await anyio.to_thread.run_sync(callbacks.shop_secret, self.settings, shop)
             error = await callbacks.deliver(
-                url, body, callbacks.sign(secret, body), batch_id, self.settings.callback_timeout_seconds
+                url, body, callbacks.sign(secret, body), batch_id, self.settings.callback_timeout_seconds, address
             )
             await anyio.to_thread.run_sync(self._callback_outcome, batch_id, shop, error, False)
         except Exception:
