@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,11 +23,10 @@ from minimarket.service.auth import AuthError
 from minimarket.service.dependencies import caller, known_query
 from minimarket.service.errors import (
     ApiError,
-    describe_validation,
     error_body,
-    error_response,
     http_error,
     install_error_handlers,
+    validation_error,
 )
 from minimarket.service.runtime import ApiRuntime
 
@@ -194,21 +194,33 @@ async def _caller_refused(request: Request) -> JSONResponse | None:
     return None
 
 
-def _add_fallback_route(app: FastAPI) -> None:
-    """Unknown paths under the prefix answer in the API's format (BentoML's own 404 is plain text)."""
-    from starlette.routing import Match
+def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
+    """Every endpoint of ``app`` with the prefix it is included under (FastAPI >= 0.165 includes routers lazily:
+    their routes are reached through ``original_router``), the fallback route aside."""
 
+    def walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, APIRoute]]:
+        for route in routes:
+            included = getattr(route, "original_router", None)
+            if included is not None:
+                yield from walk(included.routes, prefix + getattr(route.include_context, "prefix", ""))
+            elif isinstance(route, APIRoute) and route.path != "/{path:path}":
+                yield prefix, route
+
+    yield from walk(app.router.routes, "")
+
+
+def _add_fallback_route(app: FastAPI) -> None:
+    """Unknown paths under the prefix answer in the API's format (BentoML's own 404 is plain text); a known path
+    with another method is a 405 naming the methods it takes."""
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
     @app.api_route("/{path:path}", methods=methods, include_in_schema=False)
     async def fallback(request: Request, path: str) -> None:
         allowed: set[str] = set()
-        for route in app.router.routes:
-            if getattr(route, "path", None) == "/{path:path}":
-                continue
-            match, _ = route.matches({**request.scope, "method": "__none__"})
-            if match == Match.PARTIAL:
-                allowed.update(getattr(route, "methods", None) or ())
+        for prefix, route in api_routes(app):
+            here = "/" + path
+            if here.startswith(prefix) and route.path_regex.match(here[len(prefix) :]):
+                allowed.update(route.methods or ())
         if allowed:
             listed = ", ".join(sorted(allowed))
             raise ApiError(
@@ -245,7 +257,7 @@ def create_app() -> FastAPI:
         refused = await _caller_refused(request)
         if refused is not None:
             return refused
-        return error_response(422, "invalid_request", describe_validation(list(exc.errors())))
+        return validation_error(list(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -72,10 +72,20 @@ def describe_validation(errors: list[Any]) -> str:
     return "Pedido inválido: " + "; ".join(parts) + more
 
 
+def validation_error(errors: list[Any]) -> JSONResponse:
+    """A 422 for FastAPI's validation errors (``invalid_json`` when the body is not JSON at all)."""
+    code = "invalid_json" if any(err.get("type") == "json_invalid" for err in errors) else "invalid_request"
+    return error_response(422, code, describe_validation(errors))
+
+
 def http_error(exc: StarletteHTTPException) -> JSONResponse:
     """Starlette's and FastAPI's own errors in the API's format."""
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):  # FastAPI: not JSON, or not UTF-8
         return error_response(422, "invalid_json", "El cuerpo no es JSON válido (UTF-8).")
+    if exc.status_code == 400 and "multipart" in str(exc.detail).lower():  # Starlette: a broken multipart body
+        return error_response(
+            422, "invalid_multipart", "El cuerpo multipart no es válido; envíe el documento en el campo «file»."
+        )
     code = _STATUS_CODES.get(exc.status_code, "error")
     message = "No existe esa ruta en la API (vea /api/v1/docs)." if exc.status_code == 404 else str(exc.detail)
     if exc.status_code == 405:
@@ -101,7 +111,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "invalid_request", describe_validation(list(exc.errors())))
+        return validation_error(list(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
