@@ -84,9 +84,11 @@ load: setup ## the load scenarios in full (Locust on a real server: 10 min mixed
 	$(BIN)/python benchmarks/load.py --full > reports/benchmarks/load_full.json; rc=$$?; \
 	  cat reports/benchmarks/load_full.json; exit $$rc
 
-fuzz: $(STAMP) ## a longer fuzz run of the parsers (FUZZ_EXAMPLES per target, random seeds; make test runs 150)
+fuzz: $(STAMP) ## longer fuzz runs, random seeds: the parsers (FUZZ_EXAMPLES per target) and the API (API_FUZZ_EXAMPLES)
 	MINIMARKET_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} MINIMARKET_FUZZ_RANDOM=1 \
 	  $(BIN)/python -m pytest tests/reliability/test_fuzz_parsers.py -q -s
+	MINIMARKET_API_FUZZ_EXAMPLES=$${API_FUZZ_EXAMPLES:-200} MINIMARKET_FUZZ_RANDOM=1 \
+	  $(BIN)/python -m pytest tests/integration/service/test_openapi_fuzz.py -q -s --timeout=0
 
 audit: $(STAMP) ## pip-audit over requirements.lock (needs PyPI's vulnerability data; fails if a package went unchecked)
 	$(BIN)/pip-audit -r requirements.lock --no-deps --disable-pip --strict --progress-spinner off

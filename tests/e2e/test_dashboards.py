@@ -151,6 +151,15 @@ def test_root_redirects_to_the_landing_page(voila: str) -> None:
         assert response.url.endswith("/voila/render/index.ipynb")
 
 
+def test_pages_carry_the_security_headers(voila: str) -> None:
+    """Never framed by another site, never sniffed, no referrer (issue 19); the page still renders (above)."""
+    from minimarket.dashboards.server import SECURITY_HEADERS
+
+    with urllib.request.urlopen(f"{voila}/voila/render/index.ipynb", timeout=300) as response:
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers[name] == value, (name, response.headers[name])
+
+
 def test_panel_draws_charts_and_tables_and_a_filter_changes_the_figures(browser: Any, voila: str) -> None:
     page = _open(browser, f"{voila}/voila/render/analytics.ipynb", height=4300)
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 8")

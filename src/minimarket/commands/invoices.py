@@ -43,12 +43,18 @@ def list_cmd(
 ) -> None:
     """List stored invoices (newest first) as JSON lines: id, date, issuer, number, total, status."""
     from minimarket.commands.common import shop_session
+    from minimarket.config import get_settings
     from minimarket.store.invoices import InvoiceQuery, search_invoices
+    from minimarket.store.search import SearchError
 
     if status and status not in ("accepted", "needs_review", "rejected"):
         fail(f"--status {status!r}: use accepted, needs_review or rejected", 2)
+    query = InvoiceQuery(text=text, status=status, limit=limit, max_text=get_settings().max_search_text)
     with shop_session(shop) as session:
-        rows, total = search_invoices(session, InvoiceQuery(text=text, status=status, limit=limit))
+        try:
+            rows, total = search_invoices(session, query)
+        except SearchError as exc:
+            fail(f"--text: {exc}", 2)
         out = [
             {
                 "id": row.id,

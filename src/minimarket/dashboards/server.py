@@ -6,7 +6,8 @@ the benchmark all start the same server).
 * kernels idle for ``cull_idle`` seconds are culled (each open page holds one), checked every minute;
 * with ``preheat``, each dashboard has ``pool_size`` kernels that already ran it, so a page opens at once;
   the review page and the landing page are never preheated (they must show the queue as it is now);
-* ``/`` redirects to the landing page (``index.ipynb``).
+* ``/`` redirects to the landing page (``index.ipynb``);
+* every page carries :data:`SECURITY_HEADERS` (never framed by another site, no MIME sniffing, no referrer).
 """
 
 from __future__ import annotations
@@ -25,10 +26,20 @@ from typing import Any
 
 from minimarket.config import Settings
 
-__all__ = ["NOT_PREHEATED", "DashboardServer", "dashboards_dir", "running", "voila_arguments"]
+__all__ = ["NOT_PREHEATED", "SECURITY_HEADERS", "DashboardServer", "dashboards_dir", "running", "voila_arguments"]
 
 NOT_PREHEATED = ("review.ipynb", "index.ipynb")
 LANDING = "index.ipynb"
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+"""Headers of Voila's answers (Jupyter Server's ``headers`` setting). The pages run inline scripts, widgets and a
+kernel websocket, so the policy restricts who frames the page, plugins, ``<base>`` and form targets, not scripts."""
 
 
 def dashboards_dir(settings: Settings) -> Path:
@@ -86,6 +97,12 @@ def _landing_app() -> Any:
     from voila.app import Voila
 
     class DashboardsApp(Voila):
+        def initialize(self, argv: Any = None) -> None:
+            super().initialize(argv)
+            configured: dict[str, Any] = dict(getattr(self, "tornado_settings", {}))
+            configured["headers"] = {**SECURITY_HEADERS, **configured.get("headers", {})}
+            self.tornado_settings = configured
+
         def init_handlers(self) -> list[Any]:
             handlers: list[Any] = super().init_handlers()
             target = self.server_url.rstrip("/") + "/voila/render/" + LANDING

@@ -6,20 +6,65 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minimarket import __version__
 from minimarket.service import metrics as m
-from minimarket.service.errors import ApiError, error_body, install_error_handlers
+from minimarket.service.auth import AuthError
+from minimarket.service.dependencies import caller, known_query
+from minimarket.service.errors import (
+    ApiError,
+    error_body,
+    http_error,
+    install_error_handlers,
+    validation_error,
+)
 from minimarket.service.runtime import ApiRuntime
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+"""Headers of every API answer: JSON and PNG are never sniffed as HTML, framed, or sent a referrer."""
+
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+"""The interactive docs page (Swagger UI from its CDN, started by an inline script) needs a little more."""
+
+
+class PrintablePath:
+    """Outer middleware (on BentoML's application, around the mount of the API): control characters in a path are
+    percent-encoded again. Starlette's mount pattern stops at a newline, so ``/api/v1/models/a%0Ab`` would get
+    the server's plain-text 404 instead of the API's answer (a 401 without a token, a JSON 404 with one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+            printable = "".join(quote(char) if ord(char) < 0x20 or ord(char) == 0x7F else char for char in path)
+            scope = {**scope, "path": printable}
+        await self.app(scope, receive, send)
 
 
 class ApiMiddleware:
@@ -41,29 +86,40 @@ class ApiMiddleware:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["sent"] = True
+                message = {**message, "headers": _secured(message.get("headers", []), scope.get("path", ""))}
             await send(message)
 
         try:
             declared = _content_length(scope)
             if limit is not None and declared is not None and declared > limit:
-                await _send_error(send, 413, "too_large", _too_large_message(declared, limit))
-                state.update(status=413, sent=True)
+                await _send_error(sending, 413, "too_large", _too_large_message(declared, limit))
                 return
             await self.app(scope, _limited(receive, limit) if limit is not None else receive, sending)
         except _BodyTooLarge:
             if not state["sent"]:
-                await _send_error(send, 413, "too_large", _too_large_message(None, limit or 0))
-                state.update(status=413, sent=True)
+                await _send_error(sending, 413, "too_large", _too_large_message(None, limit or 0))
         except Exception:
             log.exception("unhandled error on %s", scope.get("path"))
             if not state["sent"]:
-                await _send_error(send, 500, "internal_error", "Error interno del servidor; el pedido no se completó.")
-                state.update(status=500, sent=True)
+                message = "Error interno del servidor; el pedido no se completó."
+                await _send_error(sending, 500, "internal_error", message)
         finally:
             endpoint = _endpoint(scope, state["status"])
             labels = {"endpoint": endpoint, "method": scope.get("method", ""), "status": str(state["status"])}
             m.REQUESTS.labels(**labels).inc()
             m.LATENCY.labels(**labels).observe(time.perf_counter() - started)
+
+
+def _secured(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+    """``headers`` with :data:`SECURITY_HEADERS` added (the docs page gets :data:`DOCS_CSP`) and, unless the
+    endpoint chose its own caching, ``Cache-Control: no-store`` (answers are per token)."""
+    present = {name.lower() for name, _ in headers}
+    wanted = dict(SECURITY_HEADERS)
+    if path.rstrip("/").endswith("/docs"):
+        wanted["Content-Security-Policy"] = DOCS_CSP
+    wanted.setdefault("Cache-Control", "no-store")
+    extra = [(k.lower().encode(), v.encode()) for k, v in wanted.items() if k.lower().encode() not in present]
+    return [*headers, *extra]
 
 
 def _endpoint(scope: Scope, status: Any) -> str:
@@ -123,20 +179,56 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _add_fallback_route(app: FastAPI) -> None:
-    """Unknown paths under the prefix answer in the API's format (BentoML's own 404 is plain text)."""
-    from starlette.routing import Match
+async def _caller_refused(request: Request) -> JSONResponse | None:
+    """The error answer if the caller of ``request`` is refused (no token, bad token, rate limited...), else None.
 
+    The caller may not have been checked yet when FastAPI refuses the input before the dependencies run."""
+    if getattr(request.state, "principal", None) is not None:
+        return None
+    try:
+        await caller(request)
+    except (AuthError, ApiError) as refused:
+        handler = request.app.exception_handlers[type(refused)]
+        response: JSONResponse = await handler(request, refused)
+        return response
+    return None
+
+
+def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
+    """Every endpoint of ``app`` with the prefix it is included under (FastAPI >= 0.165 includes routers lazily:
+    their routes are reached through ``original_router``), the fallback route aside."""
+
+    def walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, APIRoute]]:
+        for route in routes:
+            included = getattr(route, "original_router", None)
+            if included is not None:
+                yield from walk(included.routes, prefix + getattr(route.include_context, "prefix", ""))
+            elif isinstance(route, APIRoute) and route.path != "/{path:path}":
+                yield prefix, route
+
+    yield from walk(app.router.routes, "")
+
+
+def _add_fallback_route(app: FastAPI) -> None:
+    """Unknown paths under the prefix answer in the API's format (BentoML's own 404 is plain text); a known path
+    with another method is a 405 naming the methods it takes."""
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
     @app.api_route("/{path:path}", methods=methods, include_in_schema=False)
     async def fallback(request: Request, path: str) -> None:
-        for route in app.router.routes:
-            if getattr(route, "path", None) == "/{path:path}":
-                continue
-            match, _ = route.matches({**request.scope, "method": "__none__"})
-            if match == Match.PARTIAL:
-                raise ApiError(405, "method_not_allowed", f"Método {request.method} no permitido en esta ruta.")
+        allowed: set[str] = set()
+        for prefix, route in api_routes(app):
+            here = "/" + path
+            if here.startswith(prefix) and route.path_regex.match(here[len(prefix) :]):
+                allowed.update(route.methods or ())
+        if allowed:
+            listed = ", ".join(sorted(allowed))
+            raise ApiError(
+                405,
+                "method_not_allowed",
+                f"Método {request.method} no permitido en esta ruta; se acepta {listed}.",
+                {"Allow": listed},
+            )
         raise ApiError(404, "not_found", f"No existe la ruta /{path} en la API (vea /api/v1/docs).")
 
 
@@ -155,8 +247,27 @@ def create_app() -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        dependencies=[Depends(known_query)],
     )
     install_error_handlers(app)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """The caller is checked before its input: without a valid token, bad input is a 401 like any other."""
+        refused = await _caller_refused(request)
+        if refused is not None:
+            return refused
+        return validation_error(list(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """A body that is not JSON (FastAPI's 400) is input too: the caller is checked first."""
+        if exc.status_code == 400:
+            refused = await _caller_refused(request)
+            if refused is not None:
+                return refused
+        return http_error(exc)
+
     for router in (
         batches.router,
         invoices.router,

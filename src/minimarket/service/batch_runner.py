@@ -211,7 +211,7 @@ class BatchRunner:
 
         from minimarket.store.models import BatchDocument
 
-        with session_scope(item.shop) as session:
+        with session_scope(item.shop, create_shop=False) as session:
             session.execute(
                 update(BatchDocument)
                 .where(BatchDocument.id == item.document_id, BatchDocument.status == repo.RUNNING)
@@ -222,7 +222,7 @@ class BatchRunner:
         message = (
             f"El lote superó su tiempo total ({self.settings.batch_budget_seconds:g} s) antes de leer este documento."
         )
-        with session_scope(item.shop) as session:
+        with session_scope(item.shop, create_shop=False) as session:
             finished = repo.expire(session, item.batch_id, message)
             if finished is not None:
                 self._on_finished(session, finished)
@@ -253,7 +253,7 @@ class BatchRunner:
 
         from minimarket.store.models import BatchDocument
 
-        with session_scope(item.shop) as session:
+        with session_scope(item.shop, create_shop=False) as session:
             status = session.scalar(select(BatchDocument.status).where(BatchDocument.id == item.document_id))
             if status != repo.RUNNING:
                 return  # expired meanwhile
@@ -302,7 +302,7 @@ class BatchRunner:
             return repo.due_callbacks(session)
 
     def _callback_body(self, batch_id: str, shop: str) -> tuple[str, bytes]:
-        with session_scope(shop) as session:
+        with session_scope(shop, create_shop=False, read_only=True) as session:
             batch = repo.get_batch(session, batch_id)
             view = repo.batch_view(batch)
             view.pop("callback", None)
@@ -313,13 +313,15 @@ class BatchRunner:
         try:
             url, body = await anyio.to_thread.run_sync(self._callback_body, batch_id, shop)
             try:
-                await anyio.to_thread.run_sync(callbacks.check_callback_url, url, self.settings.callback_allow_hosts)
+                url, address = await anyio.to_thread.run_sync(
+                    callbacks.callback_target, url, self.settings.callback_allow_hosts
+                )
             except callbacks.CallbackRefused as exc:
                 await anyio.to_thread.run_sync(self._callback_outcome, batch_id, shop, str(exc), True)
                 return
             secret = await anyio.to_thread.run_sync(callbacks.shop_secret, self.settings, shop)
             error = await callbacks.deliver(
-                url, body, callbacks.sign(secret, body), batch_id, self.settings.callback_timeout_seconds
+                url, body, callbacks.sign(secret, body), batch_id, self.settings.callback_timeout_seconds, address
             )
             await anyio.to_thread.run_sync(self._callback_outcome, batch_id, shop, error, False)
         except Exception:
@@ -328,7 +330,7 @@ class BatchRunner:
             self._delivering.discard(batch_id)
 
     def _callback_outcome(self, batch_id: str, shop: str, error: str | None, final: bool) -> None:
-        with session_scope(shop) as session:
+        with session_scope(shop, create_shop=False) as session:
             batch = repo.get_batch(session, batch_id)
             batch.callback_attempts += 1
             if error is None:
@@ -343,4 +345,5 @@ class BatchRunner:
                 return
             delay = self.settings.callback_backoff_seconds * 2 ** (batch.callback_attempts - 1)
             batch.callback_next_at = utcnow() + dt.timedelta(seconds=delay)
-            log.info("callback of batch %s failed (%s); next attempt in %.1f s", batch_id, error, delay)
+            url = batch.callback_url
+            log.info("callback of batch %s to %s failed (%s); next attempt in %.1f s", batch_id, url, error, delay)

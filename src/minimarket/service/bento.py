@@ -21,11 +21,13 @@ from typing import Any
 import bentoml
 from pydantic import BaseModel
 
+from minimarket import redact
 from minimarket.config import get_settings
-from minimarket.service.app import create_app
+from minimarket.service.app import PrintablePath, create_app
 from minimarket.service.bento_models import packing
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+redact.install()  # every process of the service imports this module: no token or secret reaches its logs
 
 log = logging.getLogger(__name__)
 SETTINGS = get_settings()
@@ -139,6 +141,9 @@ class MinimarketApi:
 
     def __is_ready__(self) -> bool:
         return self.runtime is not None
+
+
+MinimarketApi.add_asgi_middleware(PrintablePath)  # type: ignore[attr-defined]  # the decorator made it a Service
 
 
 def _unavailable(exc: Exception) -> bool:

@@ -2,7 +2,8 @@
 
 A ``callback_url`` must be http(s) and resolve to public addresses only; private, loopback, link-local and
 reserved addresses are refused unless the host or network is in ``Settings.callback_allow_hosts``. The URL is
-checked when the batch is accepted and again before each delivery (its DNS may have changed).
+checked when the batch is accepted and again before each delivery (its DNS may have changed), and the delivery
+connects to the address that check accepted (no second lookup that could answer differently).
 
 The body is signed with HMAC-SHA256 under a key of the shop (derived from ``var/secrets/callback_key``,
 generated on first use, 0600): header ``X-Minimarket-Signature: sha256=<hex>``. ``minimarket token
@@ -48,6 +49,12 @@ def _allowed(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address, 
 
 def check_callback_url(url: str, allow: list[str]) -> str:
     """``url`` if the service may call it; :class:`CallbackRefused` otherwise."""
+    return callback_target(url, allow)[0]
+
+
+def callback_target(url: str, allow: list[str]) -> tuple[str, str]:
+    """``(url, address)``: the URL and the checked address to connect to (the delivery connects to that address,
+    so a DNS answer changed after the check cannot send it to a private one); :class:`CallbackRefused` otherwise."""
     if not isinstance(url, str) or len(url) > 2000:
         raise CallbackRefused("callback_url debe ser una URL http(s) de hasta 2000 caracteres.")
     parts = urlsplit(url.strip())
@@ -61,14 +68,14 @@ def check_callback_url(url: str, allow: list[str]) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError):
         raise CallbackRefused(f"callback_url: no se encuentra el servidor {host!r}.") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
         if not address.is_global and not _allowed(host, address, allow):
             raise CallbackRefused(
                 f"callback_url apunta a una dirección privada o reservada ({address}); se aceptan solo "
                 "direcciones públicas (o las habilitadas en MINIMARKET_CALLBACK_ALLOW_HOSTS)."
             )
-    return url.strip()
+    return url.strip(), str(addresses[0])
 
 
 def _master_key(settings: Settings) -> bytes:
@@ -100,17 +107,26 @@ def verify(secret: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, body), signature)
 
 
-async def deliver(url: str, body: bytes, signature: str, batch_id: str, timeout: float) -> str | None:
-    """POST the body once; None when the receiver answered 2xx, else what went wrong."""
+async def deliver(
+    url: str, body: bytes, signature: str, batch_id: str, timeout: float, address: str | None = None
+) -> str | None:
+    """POST the body once (to ``address`` when given: the one :func:`callback_target` checked, with the URL's
+    host in ``Host`` and for TLS); None when the receiver answered 2xx, else what went wrong."""
     headers = {
         "Content-Type": "application/json",
         SIGNATURE_HEADER: signature,
         "X-Minimarket-Batch": batch_id,
         "User-Agent": "minimarket-callbacks",
     }
+    extensions = {}
+    target = httpx.URL(url)
+    if address is not None:
+        headers["Host"] = target.netloc.decode("ascii")
+        extensions["sni_hostname"] = target.host
+        target = target.copy_with(host=address)
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-            response = await client.post(url, content=body, headers=headers)
+            response = await client.post(target, content=body, headers=headers, extensions=extensions)
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__}: {exc}"[:500]
     if 200 <= response.status_code < 300:

@@ -15,7 +15,7 @@ from minimarket.forecast.demand_requests import (
     load_champion,
     max_horizon,
 )
-from minimarket.store.db import session_scope
+from minimarket.store.db import InvalidShopCode, find_shop, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,29 @@ class DemandHolder:
             return self.model
 
 
+def _existing_shops(codes: set[str], settings: Settings) -> set[str]:
+    with session_scope(url=settings.sqlalchemy_url, all_shops=True, read_only=True) as session:
+        found = set()
+        for code in codes:
+            try:
+                if find_shop(session, code) is not None:
+                    found.add(code)
+            except InvalidShopCode:
+                continue
+        return found
+
+
 def answer(requests: list[dict[str, Any]], holder: DemandHolder) -> list[dict[str, Any]]:
     """One answer per request (an ``error`` for a request that cannot be served); valid ones together."""
     model = holder.current()
     limit = max_horizon(model)
     out: list[dict[str, Any] | None] = [None] * len(requests)
     valid: list[tuple[int, DemandRequest]] = []
+    known = _existing_shops({str(raw["shop"]) for raw in requests}, holder.settings)
     for i, raw in enumerate(requests):
+        if raw["shop"] not in known:  # never created here; one such request does not fail the others
+            out[i] = {"error": {"code": "unknown_shop", "message": f"No existe el comercio «{raw['shop']}»."}}
+            continue
         if int(raw["horizon"]) > limit:
             out[i] = {
                 "error": {
@@ -70,7 +86,7 @@ def answer(requests: list[dict[str, Any]], holder: DemandHolder) -> list[dict[st
         valid.append((i, DemandRequest(shop=raw["shop"], skus=tuple(raw["skus"]), horizon=int(raw["horizon"]))))
 
     def session_for(shop: str) -> Any:
-        return session_scope(shop, url=holder.settings.sqlalchemy_url)
+        return session_scope(shop, url=holder.settings.sqlalchemy_url, create_shop=False, read_only=True)
 
     results = forecast_requests([r for _, r in valid], model, session_for) if valid else []
     for (i, _), result in zip(valid, results, strict=True):

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from minimarket.service.auth import AuthError
+from minimarket.store.db import UnknownShop
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,27 @@ def describe_validation(errors: list[Any]) -> str:
     return "Pedido inválido: " + "; ".join(parts) + more
 
 
+def validation_error(errors: list[Any]) -> JSONResponse:
+    """A 422 for FastAPI's validation errors (``invalid_json`` when the body is not JSON at all)."""
+    code = "invalid_json" if any(err.get("type") == "json_invalid" for err in errors) else "invalid_request"
+    return error_response(422, code, describe_validation(errors))
+
+
+def http_error(exc: StarletteHTTPException) -> JSONResponse:
+    """Starlette's and FastAPI's own errors in the API's format."""
+    if exc.status_code == 400 and "parsing the body" in str(exc.detail):  # FastAPI: not JSON, or not UTF-8
+        return error_response(422, "invalid_json", "El cuerpo no es JSON válido (UTF-8).")
+    if exc.status_code == 400 and "multipart" in str(exc.detail).lower():  # Starlette: a broken multipart body
+        return error_response(
+            422, "invalid_multipart", "El cuerpo multipart no es válido; envíe el documento en el campo «file»."
+        )
+    code = _STATUS_CODES.get(exc.status_code, "error")
+    message = "No existe esa ruta en la API (vea /api/v1/docs)." if exc.status_code == 404 else str(exc.detail)
+    if exc.status_code == 405:
+        message = "Método no permitido en esta ruta."
+    return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error of ``app`` answered in the API's error format."""
 
@@ -83,17 +105,17 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": 'Bearer realm="minimarket"'} if exc.status == 401 else None
         return error_response(exc.status, exc.code, exc.message, headers)
 
+    @app.exception_handler(UnknownShop)
+    async def _unknown_shop(_request: Request, exc: UnknownShop) -> JSONResponse:
+        return error_response(403, "unknown_shop", f"{str(exc).capitalize()}.")
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "invalid_request", describe_validation(list(exc.errors())))
+        return validation_error(list(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(exc.status_code, "error")
-        message = "No existe esa ruta en la API (vea /api/v1/docs)." if exc.status_code == 404 else str(exc.detail)
-        if exc.status_code == 405:
-            message = "Método no permitido en esta ruta."
-        return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+        return http_error(exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -67,6 +67,7 @@ class ApiRuntime:
     models: dict[str, str] = field(default_factory=dict)
     cache: TimedCache = field(default_factory=lambda: TimedCache(seconds=600.0))
     _watch: asyncio.Task[None] | None = None
+    _shops: set[str] = field(default_factory=set)
 
     @classmethod
     def build(
@@ -103,6 +104,15 @@ class ApiRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
 
+    async def shop_exists(self, code: str) -> bool:
+        """Whether the shop ``code`` exists (the API never creates one; shops found are remembered)."""
+        if code in self._shops:
+            return True
+        found = await anyio.to_thread.run_sync(_find_shop, self.settings.sqlalchemy_url, code)
+        if found:
+            self._shops.add(code)
+        return found
+
     async def refresh_models(self) -> None:
         """Champions in use (metrics, ``GET models``) and the drift gauges persisted by the drift checks."""
         from minimarket.monitoring.metrics import refresh_drift_from_store
@@ -130,6 +140,16 @@ class ApiRuntime:
                 await self.refresh_models()
             except Exception:
                 log.exception("cannot read the registry's champions")
+
+
+def _find_shop(url: str, code: str) -> bool:
+    from minimarket.store.db import InvalidShopCode, find_shop, session_scope
+
+    with session_scope(url=url, all_shops=True, read_only=True) as session:
+        try:
+            return find_shop(session, code) is not None
+        except InvalidShopCode:
+            return False
 
 
 def champion_versions(settings: Settings) -> dict[str, str]:

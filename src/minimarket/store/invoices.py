@@ -352,6 +352,8 @@ class InvoiceQuery:
     max_total: Decimal | None = None
     limit: int = 50
     offset: int = 0
+    max_text: int = 10_000
+    """Longest ``text`` accepted (``Settings.max_search_text`` for a door that has settings)."""
 
 
 def search_invoices(session: Session, query: InvoiceQuery) -> tuple[list[Invoice], int]:
@@ -369,7 +371,7 @@ def search_invoices(session: Session, query: InvoiceQuery) -> tuple[list[Invoice
         date_to=query.date_to,
         min_total=query.min_total,
         max_total=query.max_total,
-        max_text=10_000,
+        max_text=query.max_text,
     )
     validate(wanted)
     statement = filtered(session, wanted).order_by(Invoice.issue_date.desc(), Invoice.id.desc())

@@ -194,7 +194,8 @@ def test_review_rechecks_confirms_once_with_author(live_server: LiveServer, clie
         assert broken["status"] == "needs_review" and broken["author"] == "ana"  # the checks ran again
         with pytest.raises(ApiError) as refused:
             manager.review(invoice_id, action="confirm")
-        assert refused.value.status == 422 and "confirmar" in refused.value.message
+        assert refused.value.status == 409 and refused.value.code == "review_refused"
+        assert "confirmar" in refused.value.message
         fixed = manager.review(invoice_id, {"total": total}, action="confirm")
         assert fixed["status"] == "accepted"
         assert _stock_moves(live_server, invoice_id) == moves  # stock entered once, when first accepted

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from minimarket.service.auth import KeyRing
-from minimarket.store.db import session_scope
+from minimarket.store.db import find_shop, session_scope
 from minimarket.store.models import Batch, BatchDocument, Invoice
 
-from .conftest import SAMPLES, LiveServer
+from .conftest import SAMPLES, LiveServer, create_shop
 
 PDF = (SAMPLES / "factura_a.pdf").read_bytes()
 
@@ -88,6 +88,12 @@ def test_roles_and_shops(live_server: LiveServer, api: httpx.Client) -> None:
     _error(api.post("/inflation/update", headers=manager, json={"month": "2026-09", "pct": 2}), 403, "forbidden")
     saved = api.post("/invoices/extract?save=true", headers=client, files={"file": ("a.pdf", PDF)}).json()
     invoice_id = saved["saved"]["invoice_id"]
+    unknown = _auth(live_server.token("manager", shop="otro-comercio"))
+    assert "shop create" in _error(api.get("/invoices", headers=unknown), 403, "unknown_shop")
+    with session_scope(url=live_server.database_url, all_shops=True) as session:
+        assert find_shop(session, "otro-comercio") is None  # the API never creates a shop
+    create_shop(live_server, "otro-comercio")
+    create_shop(live_server, "otro")
     other = _auth(live_server.token("manager", shop="otro-comercio"))
     _error(api.get(f"/invoices/{invoice_id}", headers=other), 404, "not_found")
     _error(api.get(f"/invoices/{invoice_id}/page/1", headers=other), 404, "not_found")
@@ -153,8 +159,9 @@ def test_search_input_is_text(live_server: LiveServer, api: httpx.Client) -> Non
         answer = api.get("/invoices", headers=headers, params={"text": text})
         assert answer.status_code == 200, answer.text
         assert answer.json()["invoices"] == []
-    long_text = "a" * 10_000
-    assert "200" in _error(api.get("/invoices", headers=headers, params={"text": long_text}), 422)
+    for long_text in ("ñ" * 5_000, "a" * 60_000):  # 10 kB of UTF-8; 60,000 characters
+        message = _error(api.get("/invoices", headers=headers, params={"text": long_text}), 422, "invalid_request")
+        assert f"{len(long_text)} caracteres" in message and "hasta 200" in message
     _error(api.get("/invoices", headers=headers, params={"status": "lost"}), 422)
     _error(api.get("/invoices", headers=headers, params={"date_from": "31/02/2026"}), 422)
     _error(api.get("/invoices", headers=headers, params={"min_total": "mucho"}), 422)
@@ -171,3 +178,23 @@ def test_rate_limit_answers_429_with_retry_after(live_server: LiveServer, api: h
     assert int(limited.headers["Retry-After"]) >= 1
     other = _auth(live_server.token("client"))
     assert api.get("/invoices/batch/missing", headers=other).status_code == 404
+
+
+def test_what_the_schema_fuzzing_found(live_server: LiveServer, api: httpx.Client) -> None:
+    """Regressions of schemathesis's findings: ids past 64 bits were a 500, unknown query parameters were
+    ignored, a non-JSON body without a token was a 422, a newline in a path got the server's plain-text 404."""
+    headers = _auth(live_server.token("admin"))
+    assert "9223372036854775807" in _error(api.get(f"/invoices/{10**24}/page/1", headers=headers), 422)
+    _error(api.get(f"/invoices/{10**24}", headers=headers), 422, "invalid_request")
+    _error(api.get("/invoices", headers=headers, params={"cursor": 10**24}), 422, "invalid_request")
+    typo = _error(api.get("/invoices", headers=headers, params={"stauts": "accepted"}), 422, "invalid_request")
+    assert "stauts" in typo and "status" in typo
+    _error(api.get("/events", params={"shop": "otro"}), 401, "missing_token")
+    _error(api.post("/invoices/1/review", content=b"{not json", headers={"Content-Type": "application/json"}), 401)
+    bad_json = api.post(
+        "/invoices/1/review", content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+    )
+    _error(bad_json, 422, "invalid_json")
+    _error(api.post("/models/a%0Ab/promote", json={"version": "1", "reason": "abc"}), 401, "missing_token")
+    _error(api.post("/models/a%0Ab/promote", headers=headers, json={"version": "1", "reason": "abc"}), 404)
+    _error(api.get("/events", headers={**headers, "Last-Event-ID": str(10**24)}), 422, "invalid_request")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,8 +16,9 @@ from sse_starlette import EventSourceResponse
 from minimarket.service import metrics as m
 from minimarket.service.auth import Principal, Role
 from minimarket.service.callbacks import CallbackRefused, check_callback_url
-from minimarket.service.dependencies import needs, runtime
+from minimarket.service.dependencies import needs, runtime, shop_scope
 from minimarket.service.errors import ApiError, not_found
+from minimarket.service.schemas import AUTH, EVENT_STREAM, BatchAccepted, BatchId, BatchView, errors
 from minimarket.service.uploads import (
     Upload,
     check_document,
@@ -26,9 +28,9 @@ from minimarket.service.uploads import (
     unsupported_media,
 )
 from minimarket.store import batches as repo
-from minimarket.store.db import session_scope
 
-router = APIRouter(tags=["lotes"])
+router = APIRouter(tags=["lotes"], responses=errors(*AUTH))
+log = logging.getLogger(__name__)
 
 _BATCH_BODY = {
     "requestBody": {
@@ -47,7 +49,11 @@ _BATCH_BODY = {
                                 "type": "object",
                                 "required": ["image"],
                                 "properties": {
-                                    "image": {"type": "string", "description": "the document in base64"},
+                                    "image": {
+                                        "type": "string",
+                                        "minLength": 1,
+                                        "description": "El documento (PDF o imagen) en base64.",
+                                    },
                                     "filename": {"type": "string"},
                                     "metadata": {"type": "object"},
                                 },
@@ -140,7 +146,7 @@ def _create(
     for upload in uploads:
         sha, _path = rt.documents.put(upload.data)
         docs.append(repo.NewDocument(name=upload.name, sha256=sha, metadata=upload.metadata))
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop) as session:
         batch = repo.create_batch(
             session,
             docs,
@@ -157,6 +163,8 @@ def _create(
     status_code=202,
     openapi_extra=_BATCH_BODY,
     summary="Enviar un lote de 1 a 50 documentos (se procesa en segundo plano)",
+    response_model=None,
+    responses={202: {"model": BatchAccepted, "description": "Lote aceptado."}, **errors(413, 415, 422)},
 )
 async def submit_batch(request: Request, principal: Principal = Depends(needs(Role.CLIENT))) -> JSONResponse:
     rt = runtime(request)
@@ -179,6 +187,14 @@ async def submit_batch(request: Request, principal: Principal = Depends(needs(Ro
             raise ApiError(422, "invalid_callback_url", str(exc)) from None
     created = await anyio.to_thread.run_sync(_create, rt, principal, uploads, _truthy(save), callback_url)
     m.BATCH_SIZE.observe(len(uploads))
+    log.info(
+        "batch %s of shop %s accepted from %s: %d document(s), callback %s",
+        created["batch_id"],
+        principal.shop,
+        principal.subject,
+        len(uploads),
+        callback_url or "-",
+    )
     rt.runner.wake()
     progress = f"/api/v1/invoices/batch/{created['batch_id']}"
     body = {**created, "total": len(uploads), "progress_url": progress, "events_url": progress + "/events"}
@@ -186,7 +202,7 @@ async def submit_batch(request: Request, principal: Principal = Depends(needs(Ro
 
 
 def _view(rt: Any, shop: str, batch_id: str, results: bool = True) -> dict[str, Any]:
-    with session_scope(shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, shop, read_only=True) as session:
         try:
             batch = repo.get_batch(session, batch_id)
         except LookupError:
@@ -194,9 +210,14 @@ def _view(rt: Any, shop: str, batch_id: str, results: bool = True) -> dict[str, 
         return repo.batch_view(batch, progress_url=f"/api/v1/invoices/batch/{batch_id}", results=results)
 
 
-@router.get("/invoices/batch/{batch_id}", summary="Estado y resultados de un lote")
+@router.get(
+    "/invoices/batch/{batch_id}",
+    summary="Estado y resultados de un lote",
+    response_model=None,
+    responses={200: {"model": BatchView, "description": "El lote."}, **errors(404)},
+)
 async def batch_status(
-    batch_id: str, request: Request, principal: Principal = Depends(needs(Role.CLIENT))
+    batch_id: BatchId, request: Request, principal: Principal = Depends(needs(Role.CLIENT))
 ) -> dict[str, Any]:
     rt = runtime(request)
     return await anyio.to_thread.run_sync(_view, rt, principal.shop, batch_id)
@@ -206,9 +227,10 @@ async def batch_status(
     "/invoices/batch/{batch_id}/events",
     summary="Progreso de un lote como Server-Sent Events (progress, finished)",
     response_class=EventSourceResponse,
+    responses={**EVENT_STREAM, **errors(404, 422)},
 )
 async def batch_events(
-    batch_id: str, request: Request, principal: Principal = Depends(needs(Role.CLIENT))
+    batch_id: BatchId, request: Request, principal: Principal = Depends(needs(Role.CLIENT))
 ) -> EventSourceResponse:
     rt = runtime(request)
     await anyio.to_thread.run_sync(_view, rt, principal.shop, batch_id, False)  # 404 before streaming

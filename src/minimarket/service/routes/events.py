@@ -12,23 +12,24 @@ from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette import EventSourceResponse
 
 from minimarket.service.auth import Principal, Role
-from minimarket.service.dependencies import needs, runtime
+from minimarket.service.dependencies import needs, runtime, shop_scope
 from minimarket.service.errors import ApiError
-from minimarket.store.db import session_scope
+from minimarket.service.schemas import AUTH, EVENT_STREAM, MAX_ID, errors
 from minimarket.store.notifications import KINDS, as_event, since
 
-router = APIRouter(tags=["avisos"])
+router = APIRouter(tags=["avisos"], responses=errors(*AUTH))
 
 
 @router.get(
     "/events",
     summary="Avisos del comercio (SSE): factura a revisar, lote terminado, stock bajo, suba de precios, IPC aplicado",
     response_class=EventSourceResponse,
+    responses={**EVENT_STREAM, **errors(422)},
 )
 async def events(
     request: Request,
     kinds: str | None = Query(None, description=f"Solo estos tipos, separados por coma: {', '.join(KINDS)}."),
-    last_event_id: int | None = Query(None, ge=0, description="Como el encabezado Last-Event-ID."),
+    last_event_id: int | None = Query(None, ge=0, le=MAX_ID, description="Como el encabezado Last-Event-ID."),
     principal: Principal = Depends(needs(Role.MANAGER)),
 ) -> EventSourceResponse:
     rt = runtime(request)
@@ -41,11 +42,13 @@ async def events(
     header = request.headers.get("last-event-id")
     try:
         start = int(header) if header else (last_event_id or 0)
+        if not 0 <= start <= MAX_ID:
+            raise ValueError(header)
     except ValueError:
-        raise ApiError(422, "invalid_request", f"Last-Event-ID {header!r} debe ser un número.") from None
+        raise ApiError(422, "invalid_request", f"Last-Event-ID {header!r} debe ser un número entero desde 0.") from None
 
     def fetch(after: int) -> list[dict[str, Any]]:
-        with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+        with shop_scope(rt, principal.shop, read_only=True) as session:
             return [as_event(row) for row in since(session, after, kinds=wanted)]
 
     async def stream() -> AsyncIterator[dict[str, Any]]:

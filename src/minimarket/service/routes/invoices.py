@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,13 +15,24 @@ from pydantic import BaseModel, Field
 
 from minimarket.service.auth import Principal, Role
 from minimarket.service.batch_runner import ReaderBusy, save_result
-from minimarket.service.dependencies import needs, runtime
+from minimarket.service.dependencies import needs, runtime, shop_scope
 from minimarket.service.errors import ApiError, not_found
 from minimarket.service.metrics import record_extraction
+from minimarket.service.schemas import (
+    AUTH,
+    MAX_ID,
+    PNG,
+    ExtractedRecord,
+    InvoiceId,
+    InvoicePage,
+    PageNumber,
+    ReviewAnswer,
+    StoredInvoice,
+    errors,
+)
 from minimarket.service.uploads import check_document, single_document
-from minimarket.store.db import session_scope
 
-router = APIRouter(tags=["facturas"])
+router = APIRouter(tags=["facturas"], responses=errors(*AUTH))
 
 _EXTRACT_BODY = {
     "requestBody": {
@@ -34,7 +45,10 @@ _EXTRACT_BODY = {
                 "schema": {
                     "type": "object",
                     "required": ["content_base64"],
-                    "properties": {"filename": {"type": "string"}, "content_base64": {"type": "string"}},
+                    "properties": {
+                        "filename": {"type": "string", "maxLength": 500},
+                        "content_base64": {"type": "string", "minLength": 1},
+                    },
                 }
             },
         },
@@ -58,6 +72,8 @@ _ERROR_STATUS = {
     "/invoices/extract",
     openapi_extra=_EXTRACT_BODY,
     summary="Leer una factura (PDF o imagen): el mismo JSON que imprime `minimarket extract`",
+    response_model=None,
+    responses={200: {"model": ExtractedRecord, "description": "La factura leída."}, **errors(413, 415, 422, 504)},
 )
 async def extract_invoice(
     request: Request,
@@ -94,7 +110,7 @@ def _known(rt: Any, principal: Principal, sha: str, name: str, save: bool) -> di
     answered as ``save_extracted`` answers it)."""
     from minimarket.store.invoices import record_duplicate_upload, stored_by_hash
 
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop, read_only=not save) as session:
         found = stored_by_hash(session, sha)
         if found is None:
             return None
@@ -107,7 +123,7 @@ def _known(rt: Any, principal: Principal, sha: str, name: str, save: bool) -> di
 
 
 def _save(rt: Any, principal: Principal, record: dict[str, Any]) -> dict[str, Any]:
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop) as session:
         saved, _ = save_result(session, record, save=True, author=principal.subject)
     return saved
 
@@ -123,7 +139,12 @@ def _decimal(value: str | None, name: str) -> Decimal | None:
         raise ApiError(422, "invalid_request", f"{name}={value!r} no es un importe; use 1234.56 o 1.234,56.") from None
 
 
-@router.get("/invoices", summary="Historial y búsqueda de facturas (texto, filtros, paginado por cursor)")
+@router.get(
+    "/invoices",
+    summary="Historial y búsqueda de facturas (texto, filtros, paginado por cursor)",
+    response_model=None,
+    responses={200: {"model": InvoicePage, "description": "Una página de facturas."}, **errors(422)},
+)
 def list_invoices(
     request: Request,
     text: str | None = Query(None, description="Texto: emisor, CUIT, número, CAE o descripción de ítems."),
@@ -134,7 +155,7 @@ def list_invoices(
     min_total: str | None = Query(None, description="Total mínimo."),
     max_total: str | None = Query(None, description="Total máximo."),
     limit: int = Query(50, ge=1, le=200),
-    cursor: int | None = Query(None, ge=1, description="El next_cursor de la página anterior."),
+    cursor: int | None = Query(None, ge=1, le=MAX_ID, description="El next_cursor de la página anterior."),
     principal: Principal = Depends(needs(Role.MANAGER)),
 ) -> JSONResponse:
     from minimarket.store.search import SearchError, SearchQuery, search_summaries
@@ -152,7 +173,7 @@ def list_invoices(
         cursor=cursor,
         max_text=rt.settings.max_search_text,
     )
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop, read_only=True) as session:
         try:
             rows, next_cursor = search_summaries(session, query)
         except SearchError as exc:
@@ -170,10 +191,17 @@ def _invoice_row(session: Any, invoice_id: int) -> Any:
         raise not_found(f"la factura {invoice_id}") from None
 
 
-@router.get("/invoices/{invoice_id}", summary="Una factura: campos, ítems, controles y auditoría")
-def get_invoice(invoice_id: int, request: Request, principal: Principal = Depends(needs(Role.MANAGER))) -> JSONResponse:
+@router.get(
+    "/invoices/{invoice_id}",
+    summary="Una factura: campos, ítems, controles y auditoría",
+    response_model=None,
+    responses={200: {"model": StoredInvoice, "description": "La factura guardada."}, **errors(404, 422)},
+)
+def get_invoice(
+    invoice_id: InvoiceId, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
+) -> JSONResponse:
     rt = runtime(request)
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop, read_only=True) as session:
         row = _invoice_row(session, invoice_id)
         payload = dict(row.payload)
         payload["id"] = row.id
@@ -202,16 +230,16 @@ def get_invoice(invoice_id: int, request: Request, principal: Principal = Depend
     "/invoices/{invoice_id}/page/{page}",
     summary="Imagen PNG de una página del documento original",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}}},
+    responses={**PNG, **errors(404, 422)},
 )
 def invoice_page(
-    invoice_id: int, page: int, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
+    invoice_id: InvoiceId, page: PageNumber, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
 ) -> Response:
     from minimarket.documents.ingest import DocumentError
     from minimarket.documents.page_image import page_png
 
     rt = runtime(request)
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop, read_only=True) as session:
         sha = _invoice_row(session, invoice_id).sha256
     data = rt.documents.get(sha)
     if data is None:
@@ -231,22 +259,25 @@ class ReviewRequest(BaseModel):
 
     author: str | None = Field(None, max_length=100, description="Quién revisa (por defecto, el sujeto del token).")
     corrections: dict[str, str] = Field(default_factory=dict, max_length=200)
-    action: str = Field("correct", description="correct, confirm o reject.")
+    action: Literal["correct", "confirm", "reject"] = Field("correct", description="correct, confirm o reject.")
     reason: str | None = Field(None, max_length=500)
 
 
 @router.post(
-    "/invoices/{invoice_id}/review", summary="Correcciones con autor; los controles se repiten; confirmar o rechazar"
+    "/invoices/{invoice_id}/review",
+    summary="Correcciones con autor; los controles se repiten; confirmar o rechazar",
+    response_model=None,
+    responses={200: {"model": ReviewAnswer, "description": "Lo que hizo la revisión."}, **errors(404, 409, 413, 422)},
 )
 def review(
-    invoice_id: int, body: ReviewRequest, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
+    invoice_id: InvoiceId, body: ReviewRequest, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
 ) -> dict[str, Any]:
-    from minimarket.store.corrections import CorrectionError, review_invoice
+    from minimarket.store.corrections import CorrectionError, ReviewRefused, review_invoice
 
     rt = runtime(request)
     author = (body.author or "").strip() or principal.subject
     try:
-        with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+        with shop_scope(rt, principal.shop) as session:
             _invoice_row(session, invoice_id)
             outcome = review_invoice(
                 session,
@@ -258,5 +289,13 @@ def review(
                 settings=rt.settings,
             )
             return outcome.as_dict()
+    except ReviewRefused as exc:  # a valid review that cannot be done as the invoice is now
+        raise ApiError(409, "review_refused", _sentence(str(exc))) from None
     except (CorrectionError, ValueError) as exc:
-        raise ApiError(422, "invalid_review", str(exc)) from None
+        raise ApiError(422, "invalid_review", _sentence(str(exc))) from None
+    except LookupError:  # gone between the check and the lock
+        raise not_found(f"la factura {invoice_id}") from None
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]

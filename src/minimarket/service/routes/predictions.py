@@ -11,11 +11,22 @@ from pydantic import BaseModel, Field
 
 from minimarket.service import metrics as m
 from minimarket.service.auth import Principal, Role
-from minimarket.service.dependencies import needs, runtime
+from minimarket.service.dependencies import needs, runtime, shop_scope
 from minimarket.service.errors import ApiError
-from minimarket.store.db import session_scope
+from minimarket.service.schemas import (
+    AUTH,
+    DemandAnswer,
+    InflationApplied,
+    InflationView,
+    ModelName,
+    ModelsView,
+    PriceReport,
+    Promoted,
+    StockAlerts,
+    errors,
+)
 
-router = APIRouter(tags=["pronósticos"])
+router = APIRouter(tags=["pronósticos"], responses=errors(*AUTH))
 
 
 class DemandQuery(BaseModel):
@@ -23,7 +34,12 @@ class DemandQuery(BaseModel):
     horizon: int = Field(14, ge=1, le=60, description="Días a pronosticar.")
 
 
-@router.post("/predict/demand", summary="Demanda diaria P10/P50/P90, punto de pedido y días de cobertura por SKU")
+@router.post(
+    "/predict/demand",
+    summary="Demanda diaria P10/P50/P90, punto de pedido y días de cobertura por SKU",
+    response_model=None,
+    responses={200: {"model": DemandAnswer, "description": "Un pronóstico por SKU."}, **errors(413, 422)},
+)
 async def predict_demand(
     body: DemandQuery, request: Request, principal: Principal = Depends(needs(Role.CLIENT))
 ) -> dict[str, Any]:
@@ -34,7 +50,8 @@ async def predict_demand(
     answers = await rt.forecast([{"shop": principal.shop, "skus": skus, "horizon": body.horizon}])
     answer = answers[0]
     if "error" in answer:
-        raise ApiError(422, answer["error"]["code"], answer["error"]["message"])
+        status = 403 if answer["error"]["code"] == "unknown_shop" else 422
+        raise ApiError(status, answer["error"]["code"], answer["error"]["message"])
     return answer
 
 
@@ -45,12 +62,17 @@ def _policy(rt: Any) -> Any:
     return ReorderPolicy.from_policies(load_policies(rt.settings.policies_path))
 
 
-@router.get("/stock/alerts", summary="Productos a reponer, agrupados por proveedor (órdenes de compra borrador)")
+@router.get(
+    "/stock/alerts",
+    summary="Productos a reponer, agrupados por proveedor (órdenes de compra borrador)",
+    response_model=None,
+    responses={200: {"model": StockAlerts, "description": "Órdenes de compra borrador."}},
+)
 def stock_alerts(request: Request, principal: Principal = Depends(needs(Role.MANAGER))) -> dict[str, Any]:
     from minimarket.forecast.shop_reports import stock_alerts as alerts
 
     rt = runtime(request)
-    with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, principal.shop, read_only=True) as session:
         report = alerts(session, _policy(rt))
     _publish_low_stock(rt, principal.shop, report)
     return report
@@ -59,7 +81,7 @@ def stock_alerts(request: Request, principal: Principal = Depends(needs(Role.MAN
 def _publish_low_stock(rt: Any, shop: str, report: dict[str, Any]) -> None:
     from minimarket.store.notifications import publish
 
-    with session_scope(shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, shop) as session:
         for order in report.get("suppliers", []):
             for item in order.get("items", []):
                 if item.get("needs_order"):
@@ -88,7 +110,7 @@ def _inflation_view(rt: Any, shop: str) -> dict[str, Any]:
     from minimarket.forecast.inflation_update import current_data
     from minimarket.store.inflation import observations
 
-    with session_scope(shop, url=rt.settings.sqlalchemy_url) as session:
+    with shop_scope(rt, shop, read_only=True) as session:
         data = current_data(session)
         recorded = observations(session)
         latest = recorded[-1] if recorded else None
@@ -124,7 +146,12 @@ def _inflation_view(rt: Any, shop: str) -> dict[str, Any]:
     return {"observed": observed, "forecast": forecast, "method": method, "applied": applied, "level": 0.9}
 
 
-@router.get("/inflation", summary="Inflación mensual: serie observada, pronóstico con intervalo y la cifra aplicada")
+@router.get(
+    "/inflation",
+    summary="Inflación mensual: serie observada, pronóstico con intervalo y la cifra aplicada",
+    response_model=None,
+    responses={200: {"model": InflationView, "description": "Serie, pronóstico y cifra aplicada."}},
+)
 async def inflation(request: Request, principal: Principal = Depends(needs(Role.MANAGER))) -> dict[str, Any]:
     rt = runtime(request)
     return await anyio.to_thread.run_sync(_inflation_view, rt, principal.shop)
@@ -139,7 +166,12 @@ class InflationUpdate(BaseModel):
     refit: bool = Field(True, description="Reentrenar y promover el modelo si no es peor.")
 
 
-@router.post("/inflation/update", summary="Registrar la cifra mensual del IPC (con control de plausibilidad)")
+@router.post(
+    "/inflation/update",
+    summary="Registrar la cifra mensual del IPC (con control de plausibilidad)",
+    response_model=None,
+    responses={200: {"model": InflationApplied, "description": "La cifra registrada."}, **errors(413, 422)},
+)
 async def inflation_update(
     body: InflationUpdate, request: Request, principal: Principal = Depends(needs(Role.ADMIN))
 ) -> dict[str, Any]:
@@ -159,7 +191,7 @@ async def inflation_update(
             refit=body.refit,
             shop=principal.shop,
         )
-        with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+        with shop_scope(rt, principal.shop) as session:
             publish(
                 session,
                 "cpi_applied",
@@ -191,7 +223,12 @@ class PriceQuery(BaseModel):
     default_markup: float | None = Field(None, ge=0, le=500)
 
 
-@router.post("/prices/suggest", summary="Precios sugeridos y subas de proveedores por encima de la inflación esperada")
+@router.post(
+    "/prices/suggest",
+    summary="Precios sugeridos y subas de proveedores por encima de la inflación esperada",
+    response_model=None,
+    responses={200: {"model": PriceReport, "description": "Precios sugeridos."}, **errors(413, 422)},
+)
 async def prices_suggest(
     body: PriceQuery, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
 ) -> dict[str, Any]:
@@ -211,7 +248,7 @@ async def prices_suggest(
         view = _inflation_view(rt, principal.shop)
         monthly = [float(row["pct"]) for row in view["forecast"][:3]]
         known = {row["month"]: float(row["pct"]) for row in view["observed"]}
-        with session_scope(principal.shop, url=rt.settings.sqlalchemy_url) as session:
+        with shop_scope(rt, principal.shop) as session:
             report = price_suggestions(
                 session,
                 monthly_forecast_pct=monthly,
@@ -233,7 +270,12 @@ async def prices_suggest(
     return await anyio.to_thread.run_sync(run)
 
 
-@router.get("/models", summary="Modelos: campeones del registro y la versión en uso")
+@router.get(
+    "/models",
+    summary="Modelos: campeones del registro y la versión en uso",
+    response_model=None,
+    responses={200: {"model": ModelsView, "description": "Modelos registrados y en uso."}},
+)
 async def models(request: Request, principal: Principal = Depends(needs(Role.MANAGER))) -> dict[str, Any]:
     from minimarket.tracking import list_models
 
@@ -246,13 +288,18 @@ async def models(request: Request, principal: Principal = Depends(needs(Role.MAN
 
 
 class Promotion(BaseModel):
-    version: str = Field(..., pattern=r"^\d+$")
+    version: str = Field(..., pattern=r"^\d{1,9}$", description="Número de versión del registro.")
     reason: str = Field(..., min_length=3, max_length=500)
 
 
-@router.post("/models/{name}/promote", summary="Promover una versión a campeón (admin); el servicio la toma sola")
+@router.post(
+    "/models/{name}/promote",
+    summary="Promover una versión a campeón (admin); el servicio la toma sola",
+    response_model=None,
+    responses={200: {"model": Promoted, "description": "La versión promovida."}, **errors(404, 413, 422)},
+)
 async def promote(
-    name: str, body: Promotion, request: Request, principal: Principal = Depends(needs(Role.ADMIN))
+    name: ModelName, body: Promotion, request: Request, principal: Principal = Depends(needs(Role.ADMIN))
 ) -> dict[str, Any]:
     from minimarket.service.runtime import MODELS
     from minimarket.tracking import promote as promote_version
