@@ -27,6 +27,7 @@ MAX_ID = 2**63 - 1
 """The largest id the database can hold (a signed 64-bit integer): a bigger number is a 422, not a crash."""
 
 InvoiceId = Annotated[int, Path(ge=1, le=MAX_ID, description="Id de la factura (el `id` de GET /invoices).")]
+RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="Id de la conciliación con ARCA.")]
 PageNumber = Annotated[int, Path(ge=1, le=10_000, description="Número de página, desde 1.")]
 BatchId = Annotated[str, Path(min_length=1, max_length=64, description="El `batch_id` que devolvió el envío.")]
 ModelName = Annotated[str, Path(min_length=1, max_length=100, description="Nombre del modelo registrado.")]

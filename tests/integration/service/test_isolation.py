@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,8 +22,11 @@ import httpx
 import jwt
 import pytest
 
+from minimarket.catalog import bundled_catalog
 from minimarket.service.app import api_routes, create_app
 from minimarket.service.auth import KeyRing
+from minimarket.synth.arca import export_bytes, row_from_invoice
+from minimarket.synth.invoices.sample import SampleOptions, sample_invoice
 
 from .conftest import SAMPLES, LiveServer, create_shop
 
@@ -31,6 +35,8 @@ ROLES = ("client", "manager", "admin")
 STREAM_SECONDS = 1.0
 A_PDF, A_BATCH_PDF = SAMPLES / "factura_a.pdf", SAMPLES / "factura_c.pdf"
 NOT_A_PDF = base64.b64encode(b"%PDF-1.4 not really a pdf").decode()
+A_MONTH = "2026-07"
+"""The month of shop A's invoice (factura_a.pdf): its Libro IVA and its ARCA reconciliation."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,14 @@ MATRIX: dict[str, Row] = {
     "POST /prices/suggest": Row("manager", json={}),
     "GET /models": Row("manager"),
     "POST /models/{name}/promote": Row("admin", json={"version": "999999", "reason": "matriz de aislamiento"}),
+    "POST /accounting/arca/reconcile": Row("manager", multipart=True),  # refused: not an ARCA export
+    "GET /accounting/arca/runs": Row("manager", shows_a=True),
+    "GET /accounting/arca/runs/{run_id}": Row("manager", by_id=True, shows_a=True),
+    "GET /accounting/iva/libro": Row("manager", query={"period": A_MONTH}, shows_a=True),
+    "POST /purchases/drafts": Row("manager", json={}),
+    "POST /prices/shelf": Row("manager", json={}),
+    "GET /packs/conversions": Row("manager"),
+    "POST /packs/conversions": Row("manager", json={"supplier_cuit": "30-00000000-0", "sku": "ISO-0001", "units": 6}),
 }
 """One row per route of the API (``METHOD path`` under /api/v1)."""
 
@@ -80,6 +94,7 @@ def routes() -> set[str]:
 class ShopA:
     invoice_id: int
     batch_id: str
+    run_id: int
     markers: tuple[str, ...]
     """Strings only shop A's data holds (CAE and CUIT of its invoices, its batch id)."""
 
@@ -125,7 +140,25 @@ def shop_a(live_server: LiveServer, api: httpx.Client) -> ShopA:
     batch_id = batch.json()["batch_id"]
     _wait_batch(api, live_server, batch_id)
     markers = (record["cae"], record["issuer_cuit"], "76097607367870", "27256107479", batch_id)
-    return ShopA(invoice_id=record["saved"]["invoice_id"], batch_id=batch_id, markers=markers)
+    return ShopA(
+        invoice_id=record["saved"]["invoice_id"], batch_id=batch_id, run_id=_arca_run(api, live_server), markers=markers
+    )
+
+
+def _arca_run(api: httpx.Client, live_server: LiveServer) -> int:
+    """A stored ARCA reconciliation of shop A's month: an export without A's invoice, which the run then lists
+    as missing in ARCA (so the run's report holds A's markers)."""
+    rng = random.Random(19)
+    row = row_from_invoice(sample_invoice(rng, bundled_catalog(), SampleOptions(letter="A")).truth())
+    export = export_bytes([row], generation="G3", file_type="xlsx")
+    answer = api.post(
+        "/accounting/arca/reconcile",
+        params={"period": A_MONTH},
+        headers=_bearer(live_server.token("manager", shop=SHOP_A)),
+        files={"file": ("Mis Comprobantes Recibidos.xlsx", export)},
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    return int(answer.json()["run_id"])
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -145,7 +178,9 @@ def _signed(live_server: LiveServer, *, retired: bool = False, secret: bytes | N
 def _call(api: httpx.Client, key: str, row: Row, a: ShopA, token: str | None, **query: str) -> httpx.Response:
     """Call the route of ``key`` as ``row`` says; a stream is read for :data:`STREAM_SECONDS` at most."""
     method, template = key.split(" ", 1)
-    path = template.format(invoice_id=a.invoice_id, batch_id=a.batch_id, page=1, name="demand-forecaster")
+    path = template.format(
+        invoice_id=a.invoice_id, batch_id=a.batch_id, run_id=a.run_id, page=1, name="demand-forecaster"
+    )
     request = api.build_request(
         method,
         path,

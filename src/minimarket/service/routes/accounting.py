@@ -13,10 +13,11 @@ from fastapi.responses import Response
 from minimarket.service.auth import Principal, Role
 from minimarket.service.dependencies import needs, runtime
 from minimarket.service.errors import ApiError, not_found
+from minimarket.service.schemas import AUTH, RunId, errors
 from minimarket.service.uploads import single_document
 from minimarket.store.db import session_scope
 
-router = APIRouter(tags=["contabilidad"])
+router = APIRouter(tags=["contabilidad"], responses=errors(*AUTH))
 
 _EXPORT_BODY = {
     "requestBody": {
@@ -51,6 +52,7 @@ def _period(text: str | None) -> Any:
 @router.post(
     "/accounting/arca/reconcile",
     openapi_extra=_EXPORT_BODY,
+    responses=errors(400, 413, 415, 422),
     summary="Conciliar «Mis Comprobantes Recibidos» de ARCA (CSV o XLSX) con las facturas cargadas",
 )
 async def reconcile(
@@ -78,7 +80,9 @@ async def reconcile(
     return await anyio.to_thread.run_sync(run)
 
 
-@router.get("/accounting/arca/runs", summary="Conciliaciones con ARCA guardadas (las últimas primero)")
+@router.get(
+    "/accounting/arca/runs", summary="Conciliaciones con ARCA guardadas (las últimas primero)", responses=errors(422)
+)
 def runs(
     request: Request,
     limit: int = Query(20, ge=1, le=200),
@@ -94,10 +98,10 @@ def runs(
 @router.get(
     "/accounting/arca/runs/{run_id}",
     summary="Una conciliación: el informe completo (JSON) o sus hallazgos en CSV (?format=csv)",
-    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}, **errors(404, 422)},
 )
 def run_report(
-    run_id: int,
+    run_id: RunId,
     request: Request,
     format: str = Query("json", pattern="^(json|csv)$", description="json o csv."),
     principal: Principal = Depends(needs(Role.MANAGER)),
@@ -124,7 +128,7 @@ def run_report(
 @router.get(
     "/accounting/iva/libro",
     summary="Libro IVA Digital, compras: los dos archivos de ancho fijo del período (JSON o ?format=zip)",
-    responses={200: {"content": {"application/json": {}, "application/zip": {}}}},
+    responses={200: {"content": {"application/json": {}, "application/zip": {}}}, **errors(422)},
 )
 def libro_iva(
     request: Request,

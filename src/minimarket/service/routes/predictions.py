@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat
 
 from minimarket.service import metrics as m
 from minimarket.service.auth import Principal, Role
@@ -217,7 +217,7 @@ async def inflation_update(
 class PriceQuery(BaseModel):
     review_days: int = Field(7, ge=1, le=90)
     min_excess_pp: float = Field(5.0, ge=0, le=100)
-    markups: dict[str, float] = Field(
+    markups: dict[str, StrictFloat] = Field(
         default_factory=dict, description="Margen % por categoría, p. ej. {'Lácteos': 30}."
     )
     default_markup: float | None = Field(None, ge=0, le=500)

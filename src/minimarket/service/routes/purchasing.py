@@ -8,14 +8,15 @@ from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat
 
 from minimarket.service.auth import Principal, Role
 from minimarket.service.dependencies import needs, runtime
 from minimarket.service.errors import ApiError
+from minimarket.service.schemas import AUTH, errors
 from minimarket.store.db import session_scope
 
-router = APIRouter(tags=["compras y precios"])
+router = APIRouter(tags=["compras y precios"], responses=errors(*AUTH))
 
 
 class DraftsQuery(BaseModel):
@@ -44,6 +45,7 @@ def _budget(text: str | None) -> Decimal | None:
 
 @router.post(
     "/purchases/drafts",
+    responses=errors(413, 422),
     summary="Órdenes de compra borrador por proveedor: días de pedido, mínimos, bultos y presupuesto semanal",
 )
 async def purchase_drafts(
@@ -75,14 +77,15 @@ class ShelfQuery(BaseModel):
     direction: Literal["nearest", "up"] = Field("nearest", description="Al más cercano o siempre hacia arriba.")
     review_days: int = Field(7, ge=1, le=90)
     min_excess_pp: float = Field(5.0, ge=0, le=100)
-    markups: dict[str, float] = Field(default_factory=dict, description="Margen % por categoría.")
-    min_margins: dict[str, float] = Field(
+    markups: dict[str, StrictFloat] = Field(default_factory=dict, description="Margen % por categoría.")
+    min_margins: dict[str, StrictFloat] = Field(
         default_factory=dict, description="Margen mínimo % sobre el costo por categoría, p. ej. {'Lácteos': 14}."
     )
 
 
 @router.post(
     "/prices/shelf",
+    responses=errors(413, 422),
     summary="Precios de góndola: redondeados, nunca bajo costo + margen mínimo, con el margen efectivo",
 )
 async def shelf_prices(
@@ -124,6 +127,7 @@ async def shelf_prices(
 
 @router.get(
     "/packs/conversions",
+    responses=errors(422),
     summary="Líneas de factura en unidades de góndola por proveedor, con los costos unitarios inverosímiles",
 )
 def pack_conversions(
@@ -145,7 +149,11 @@ class PackConfirmation(BaseModel):
     description: str | None = Field(None, max_length=500)
 
 
-@router.post("/packs/conversions", summary="Confirmar cuántas unidades trae el bulto de un proveedor")
+@router.post(
+    "/packs/conversions",
+    summary="Confirmar cuántas unidades trae el bulto de un proveedor",
+    responses=errors(413, 422),
+)
 def confirm_pack(
     body: PackConfirmation, request: Request, principal: Principal = Depends(needs(Role.MANAGER))
 ) -> dict[str, Any]:
