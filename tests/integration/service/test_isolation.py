@@ -74,7 +74,7 @@ MATRIX: dict[str, Row] = {
     "GET /models": Row("manager"),
     "POST /models/{name}/promote": Row("admin", json={"version": "999999", "reason": "matriz de aislamiento"}),
     "POST /accounting/arca/reconcile": Row("manager", multipart=True),  # refused: not an ARCA export
-    "GET /accounting/arca/runs": Row("manager", shows_a=True),
+    "GET /accounting/arca/runs": Row("manager"),
     "GET /accounting/arca/runs/{run_id}": Row("manager", by_id=True, shows_a=True),
     "GET /accounting/iva/libro": Row("manager", query={"period": A_MONTH}, shows_a=True),
     "POST /purchases/drafts": Row("manager", json={}),
