@@ -539,6 +539,16 @@ def _merge_codes(b: _Builder) -> None:
                     f"{_sentence(_FIELD_NAMES_ES.get(name, name))}: el OCR leyó {_show(name, printed.value)} y se tomó "
                     f"{_show(name, q)} del QR (una lectura OCR con {_OCR_SLIP_ES[name]}).",
                 )
+            elif name == "total" and printed.source == Source.OCR and _arithmetic_agrees(b, q):
+                b.set(name, to_cents(q), Source.QR, qr_conf)
+                kind = _misread_digits(printed.value, q)
+                slip = f" ({_REPAIR_ES[kind]})" if kind else ""
+                b.check(
+                    "repair_total",
+                    True,
+                    f"Importe total: el OCR leyó {_show(name, printed.value)} y se tomó {_show(name, q)}{slip}, "
+                    "porque el QR y la suma neto + IVA + otros tributos dan ese mismo importe.",
+                )
             elif printed.source == Source.OCR and _other_party(b, name, printed.value):
                 b.set(name, q, Source.QR, qr_conf)
                 b.check(
@@ -594,6 +604,24 @@ def _merge_codes(b: _Builder) -> None:
                 True,
                 f"Letra: el OCR leyó {current.value} y se tomó {letter} del tipo de comprobante del QR.",
             )
+
+
+def _printed_sum(b: _Builder) -> Decimal | None:
+    """net + exempt + untaxed + VAT + other taxes as read, or ``None`` without a net."""
+    net = b.get("net_amount")
+    if net is None:
+        return None
+    vat = sum((v.amount for v in b.get("vat") or []), Decimal("0"))
+    taxes = sum((t.amount for t in b.get("other_taxes") or []), Decimal("0"))
+    rest = (b.get("exempt_amount") or Decimal("0")) + (b.get("untaxed_amount") or Decimal("0"))
+    return Decimal(net) + rest + vat + taxes
+
+
+def _arithmetic_agrees(b: _Builder, qr_total: Any) -> bool:
+    """Whether the invoice's own arithmetic (net + VAT + other taxes, as read) gives the QR's total to the
+    cent: two independent readings then outvote an OCR reading of the printed total that differs from both."""
+    s = _printed_sum(b)
+    return s is not None and isinstance(qr_total, Decimal) and qr_total > 0 and abs(s - qr_total) <= Decimal("0.01")
 
 
 def _other_party(b: _Builder, name: str, value: Any) -> bool:
@@ -712,11 +740,19 @@ def _repair_totals(b: _Builder) -> None:
     options: list[tuple[str, Decimal, Decimal, str]] = []
     kind = plausible_misreading(total, s, allow)
     qr = b.ev.qr
-    if kind and not (qr is not None and qr.importe is not None and abs(qr.importe - total) <= Decimal("0.01")):
+    qr_confirms = qr is not None and qr.importe is not None and abs(qr.importe - total) <= Decimal("0.01")
+    if kind and not qr_confirms:
         options.append(("total", total, to_cents(s), kind))
+    # with the total confirmed by the QR, a VAT or net figure the other arithmetic also fixes may be any
+    # reading the arithmetic fixes to the cent (two digits blurred, one dropped): outvoted, not guessed
+    wide: set[str] = set()
     for name, value in parts:
         want = value - diff
         kind = plausible_misreading(value, want, allow)
+        if not kind and qr_confirms and not within and (name == "net_amount" or name.startswith("vat:")):
+            kind = _misread_digits(value, want)
+            if kind:
+                wide.add(name)
         if kind:
             options.append((name, value, to_cents(want), kind))
     # a repaired figure must keep the other constraints: VAT = base × rate, Σ items = net
@@ -740,6 +776,10 @@ def _repair_totals(b: _Builder) -> None:
                 and abs(opt[2] * vat[0].rate / 100 - vat[0].amount) > max(b.tolerance, Decimal("0.02"))
             ):
                 continue
+            by_items = items_sum is not None and abs(items_sum - opt[2]) <= items_tol
+            by_vat = len(vat) == 1 and vat[0].base == old_net and vat[0].rate > 0
+            if opt[0] in wide and not (by_items or by_vat):
+                continue  # a wide reading of the net needs the items or the VAT to confirm it
         checked.append(opt)
     if len(checked) != 1:
         return
@@ -761,6 +801,8 @@ def _repair_totals(b: _Builder) -> None:
         b.values[name].source = Source.COMPUTED
         b.values[name].confidence = min(b.values[name].confidence, 0.8)
         label = {"total": "importe total", "net_amount": "neto"}.get(name, name)
+        if name == "net_amount" and len(vat) == 1 and vat[0].base == old_net:  # the VAT's base was that net
+            vat[0] = VatLine(rate=vat[0].rate, base=new, amount=vat[0].amount)
     b.check(
         f"repair_{name.split(':')[0]}",
         True,

@@ -179,6 +179,53 @@ def test_ocr_reading_far_from_the_qr_stays_a_red_flag() -> None:
     assert result.status == Status.NEEDS_REVIEW
 
 
+def test_qr_and_arithmetic_outvote_an_ocr_reading_of_the_total() -> None:
+    """'$ 223.850,00' read for 228.250,00 (two digits off: no single slip explains it): the QR and net + VAT
+    both say 228.250,00, so the OCR reading is the one repaired, and the checks say so."""
+    result = run(t=totals(total="223850.00"), qr=qr_payload(), ocr=True)
+    assert result.total == Decimal("228250.00") and result.sources["total"] == "qr"
+    repair = check(result, "repair_total")
+    assert repair.ok and "el OCR leyó $ 223.850,00" in repair.detail and "el QR y la suma" in repair.detail
+    assert check(result, "qr_matches_printed").ok and check(result, "total_arithmetic").ok
+    assert result.status == Status.ACCEPTED
+
+
+def test_no_outvote_when_the_qr_and_the_arithmetic_disagree() -> None:
+    result = run(t=totals(total="223850.00"), qr=qr_payload(importe=Decimal("228300")), ocr=True)
+    assert result.total == Decimal("223850.00")
+    assert not [c for c in result.checks if c.name.startswith("repair")]
+    assert not check(result, "qr_matches_printed").ok and result.status == Status.NEEDS_REVIEW
+
+
+def test_no_outvote_of_a_text_layer_total_nor_without_a_net() -> None:
+    text = run(t=totals(total="223850.00"), qr=qr_payload())  # a text layer does not misread
+    assert text.total == Decimal("223850.00") and text.status == Status.NEEDS_REVIEW
+    no_net = totals(total="223850.00")
+    no_net.net = None
+    result = run(t=no_net, it=ItemsResult(), qr=qr_payload(), ocr=True)
+    assert result.total == Decimal("223850.00") and result.status == Status.NEEDS_REVIEW
+
+
+def test_a_vat_with_two_blurred_digits_is_repaired_when_the_qr_confirms_the_total() -> None:
+    """'39.618,04' for 39.613,64: beyond one slip, so only with the total confirmed by the QR (and the VAT
+    by base × rate) is it repaired; without the QR it stays for review."""
+    t = totals(vat="39618.04")
+    with_qr = run(t=t, qr=qr_payload(), ocr=True)
+    assert [v.amount for v in with_qr.vat] == [Decimal("39613.64")]
+    assert "dígitos mal leídos" in check(with_qr, "repair_vat").detail
+    assert with_qr.status == Status.ACCEPTED
+    alone = run(t=totals(vat="39618.04"), ocr=True)
+    assert [v.amount for v in alone.vat] == [Decimal("39618.04")] and alone.status == Status.NEEDS_REVIEW
+
+
+def test_a_net_with_a_dropped_digit_is_repaired_when_the_qr_and_the_items_confirm_it() -> None:
+    with_qr = run(t=totals(net="18863.36"), qr=qr_payload(), ocr=True)
+    assert with_qr.net_amount == Decimal("188636.36")
+    assert check(with_qr, "repair_net_amount").ok and with_qr.status == Status.ACCEPTED
+    alone = run(t=totals(net="18863.36"), ocr=True)
+    assert alone.net_amount == Decimal("18863.36") and alone.status == Status.NEEDS_REVIEW
+
+
 def test_qr_fills_what_the_print_lacks() -> None:
     result = run(h=header(issuer_cuit=None, cae=None), qr=qr_payload())
     assert result.issuer_cuit == "20315600449" and result.sources["issuer_cuit"] == "qr"
