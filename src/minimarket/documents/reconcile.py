@@ -26,11 +26,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from rapidfuzz.distance import Hamming, Levenshtein
-
 from minimarket.config import Settings, get_settings
 from minimarket.documents.fields import Found, HeaderFields
 from minimarket.documents.items import ItemsResult
+from minimarket.documents.misreads import (
+    FIGURE_SLIPS,
+    Repair,
+    Slip,
+    TieBreak,
+    code_misreading,
+    misread_digits,
+    only_fit,
+    plausible_misreading,
+    quantity_misreading,
+)
 from minimarket.documents.pages import PageSelection
 from minimarket.documents.totals import TotalCandidate, Totals
 from minimarket.domain.afip import DOCUMENT_TYPES, IvaCondition
@@ -186,91 +195,6 @@ def _same(name: str, a: Any, b: Any) -> bool:
 # --- repairs ---------------------------------------------------------------------------------------------
 
 
-def _digits(value: Decimal) -> tuple[str, int]:
-    """The printed digits of a decimal and how many of them are decimals ("7295.05" → ("729505", 2))."""
-    _sign, digits, exponent = abs(value).as_tuple()
-    text = "".join(str(d) for d in digits)
-    decimals = -int(exponent) if isinstance(exponent, int) and exponent < 0 else 0
-    if isinstance(exponent, int) and exponent > 0:
-        text += "0" * exponent
-    return text, decimals
-
-
-def plausible_misreading(
-    read: Decimal,
-    required: Decimal,
-    allow: tuple[str, ...] = ("separator", "digit", "truncated", "lost_digit"),
-) -> str | None:
-    """How ``read`` could be a misreading of ``required``: a misplaced or dropped decimal separator
-    ("separator"), one wrong digit ("digit"), a clipped last decimal ("truncated") or a lost leading digit
-    ("lost_digit"); ``None`` if none of them."""
-    if read == required or required < 0:
-        return None
-    r_digits, r_dec = _digits(read)
-    q = to_cents(required)
-    q_digits, q_dec = _digits(q)
-    if (
-        "separator" in allow
-        and r_digits.lstrip("0")
-        and r_digits.rstrip("0").lstrip("0") == q_digits.rstrip("0").lstrip("0")
-    ):
-        return "separator"
-    if (
-        "truncated" in allow
-        and r_dec == 1
-        and q_dec == 2
-        and q_digits.startswith(r_digits)
-        and len(q_digits) == len(r_digits) + 1
-    ):
-        return "truncated"
-    read_cents = _digits(to_cents(read))[0]
-    if "lost_digit" in allow and len(q_digits) == len(read_cents) + 1 and q_digits.endswith(read_cents):
-        return "lost_digit"
-    if "digit" in allow:
-        rc = _digits(to_cents(read))[0]
-        if len(rc) == len(q_digits) and sum(a != b for a, b in zip(rc, q_digits, strict=True)) == 1:
-            return "digit"
-    return None
-
-
-_REPAIR_ES = {
-    "separator": "separador decimal mal leído",
-    "digit": "un dígito mal leído",
-    "truncated": "último decimal cortado",
-    "lost_digit": "un dígito inicial perdido",
-    "digits": "dígitos mal leídos",
-}
-
-
-BLUR_CONFUSIONS = frozenset(frozenset(pair) for pair in ("08", "06", "09", "38", "39", "56", "58", "68", "89", "17"))
-"""Digits a blurred photo makes look alike (closed loops filled in, a 7's bar lost)."""
-
-
-def _misread_digits(read: Decimal, required: Decimal) -> str | None:
-    """Like :func:`plausible_misreading`, or one digit dropped or added anywhere, possibly next to a
-    misread one ("2" read as "11"), or two digits of a long figure that blur makes alike (:data:`BLUR_CONFUSIONS`):
-    used only where exact arithmetic fixes the value to the cent."""
-    kind = plausible_misreading(read, required)
-    if kind:
-        return kind
-    if required <= 0:
-        return None
-    a, b = _digits(to_cents(read))[0], _digits(to_cents(required))[0]
-    if abs(len(a) - len(b)) == 1 and Levenshtein.distance(a, b) <= 2:
-        return "digits"
-    if (
-        len(a) == len(b) >= 6
-        and Hamming.distance(a, b) == 2
-        and all(x == y or frozenset((x, y)) in BLUR_CONFUSIONS for x, y in zip(a, b, strict=True))
-    ):
-        return "digits"  # two blurred digits ("27708,16" for 27.788,15)
-    # the separator misplaced too ('$9.18234' for 59.182,34): all the digits read, not just to the cent
-    raw = _digits(read)[0].lstrip("0")
-    if raw != a and abs(len(raw) - len(b)) == 1 and Levenshtein.distance(raw, b) <= 1:
-        return "digits"
-    return None
-
-
 def _items_target(b: _Builder) -> Decimal | None:
     """What the items should add up to, as read so far: the net, else the total less other taxes."""
     net = b.get("net_amount")
@@ -333,43 +257,49 @@ def _repair_items(b: _Builder, items: list[LineItem]) -> None:
                 _restore_cents(b, n, item, p, a)
             continue
         disc = item.discount or Decimal("0")
-        options: list[tuple[str, Decimal, Decimal, str]] = []
-        kind = _misread_digits(a, q * p - disc)
-        if kind:
-            options.append(("amount", a, to_cents(q * p - disc), kind))
+        options: list[Repair] = []
+        slip = misread_digits(a, q * p - disc)
+        if slip:
+            options.append(Repair("amount", a, to_cents(q * p - disc), slip))
         if q:
             want = (a + disc) / q
-            kind = _misread_digits(p, want)
-            if kind and abs(to_cents(want) * q - disc - a) <= LINE_TOLERANCE:
-                options.append(("unit_price", p, to_cents(want), kind))
+            slip = misread_digits(p, want)
+            if slip and abs(to_cents(want) * q - disc - a) <= LINE_TOLERANCE:
+                options.append(Repair("unit_price", p, to_cents(want), slip))
         if p:
             want = ((a + disc) / p).quantize(QUANTITY_DECIMALS)
-            kind = plausible_misreading(q, want, ("separator",)) or _quantity_slip(q, want)
-            if kind and line_adds_up(want, p, a, item.discount):
-                options.append(("quantity", q, want.normalize(), kind))
-        strict = [o for o in options if o[3] != "digits"]
-        if len(options) > 1 and target is not None and all(i.amount is not None for i in items):
-            current = sum((i.amount for i in items if i.amount is not None), Decimal("0"))
-            adding_up = [o for o in options if abs(current + (o[2] - a if o[0] == "amount" else 0) - target) <= tol]
-            if adding_up:
-                options = adding_up
-        if len(options) > 1 and len(strict) == 1:
-            options = strict
-        lost = [o for o in options if o[3] == "separator" and (n - 1, o[0]) in unseparated]
-        if len(options) > 1 and len(lost) == 1:
-            options = lost
-        if len(options) > 1 and q == q.to_integral_value():
-            # a whole quantity is a short figure, rarely misread: the price or the amount is the suspect
-            options = [o for o in options if o[0] != "quantity"]
-        if len(options) == 1:
-            attr, old, new, kind = options[0]
-            setattr(item, attr, new)
+            slip = quantity_misreading(q, want)
+            if slip and line_adds_up(want, p, a, item.discount):
+                options.append(Repair("quantity", q, want.normalize(), slip))
+        repair = only_fit(options, tie_breaks=_item_tie_breaks(items, n, target, tol, unseparated))
+        if repair is not None:
+            setattr(item, repair.field, repair.new)
             b.check(
-                f"repair_item_{n}_{attr}",
+                f"repair_item_{n}_{repair.field}",
                 True,
-                f"Ítem {n}: se leyó {format_amount(old, 'ar', 4).rstrip('0').rstrip(',')} y se corrigió a "
-                f"{format_amount(new, 'ar')} ({_REPAIR_ES[kind]}), porque cantidad × precio unitario = importe.",
+                f"Ítem {n}: se leyó {format_amount(repair.old, 'ar', 4).rstrip('0').rstrip(',')} y se corrigió a "
+                f"{format_amount(repair.new, 'ar')} ({repair.slip.es}), porque cantidad × precio unitario = importe.",
             )
+
+
+def _item_tie_breaks(
+    items: list[LineItem], n: int, target: Decimal | None, tol: Decimal, unseparated: set[tuple[int, str]]
+) -> list[TieBreak]:
+    """How to choose between readings of item ``n`` that all fit its arithmetic, in order: the one with
+    which the items add up to the net; the one of a strict slip (not :attr:`Slip.DIGITS`); the one printed
+    without the separator its column's figures have; not a whole quantity (a short figure, rarely misread)."""
+    item = items[n - 1]
+    a = item.amount or Decimal("0")
+    q = item.quantity
+    out: list[TieBreak] = []
+    if target is not None and all(i.amount is not None for i in items):
+        current = sum((i.amount for i in items if i.amount is not None), Decimal("0"))
+        out.append(TieBreak(lambda r: abs(current + (r.new - a if r.field == "amount" else 0) - target) <= tol))
+    out.append(TieBreak(lambda r: r.slip != Slip.DIGITS, only_if_one=True))
+    out.append(TieBreak(lambda r: r.slip == Slip.SEPARATOR and (n - 1, r.field) in unseparated, only_if_one=True))
+    if q is not None and q == q.to_integral_value():
+        out.append(TieBreak(lambda r: r.field != "quantity"))
+    return out
 
 
 def _restore_cents(b: _Builder, n: int, item: LineItem, price: Decimal, amount: Decimal) -> None:
@@ -401,15 +331,6 @@ def _restore_figure_cents(b: _Builder, n: int, item: LineItem, attr: str, value:
         f"{format_amount(restored, 'ar')}, como imprime la tabla sus demás importes.",
     )
     return restored
-
-
-def _quantity_slip(read: Decimal, required: Decimal) -> str | None:
-    """A quantity read with one wrong digit and its decimal separator lost or misplaced ('1871' for
-    1,571 kg): the same number of digits, one of them different."""
-    a, b = _digits(read)[0].strip("0"), _digits(required)[0].strip("0")
-    if a and len(a) == len(b) and Hamming.distance(a, b) == 1 and read != required:
-        return "digits"
-    return None
 
 
 MAX_DEDUCED_QUANTITY = 10_000
@@ -541,8 +462,8 @@ def _merge_codes(b: _Builder) -> None:
                 )
             elif name == "total" and printed.source == Source.OCR and _arithmetic_agrees(b, q):
                 b.set(name, to_cents(q), Source.QR, qr_conf)
-                kind = _misread_digits(printed.value, q)
-                slip = f" ({_REPAIR_ES[kind]})" if kind else ""
+                kind = misread_digits(printed.value, q)
+                slip = f" ({kind.es})" if kind else ""
                 b.check(
                     "repair_total",
                     True,
@@ -652,13 +573,6 @@ _OCR_SLIP_ES = {
 }
 
 
-def _digit_slip(read: str, true: str) -> bool:
-    """``read`` is ``true`` with at most two digits misread, or one digit dropped or added."""
-    if len(read) == len(true):
-        return 0 < Hamming.distance(read, true) <= 2
-    return abs(len(read) - len(true)) == 1 and Levenshtein.distance(read, true) == 1
-
-
 def _ocr_misreading(name: str, read: Any, qr: Any) -> bool:
     """Whether an OCR'd field that disagrees with the QR is just an OCR slip of the QR's value (then the QR
     is taken; a larger difference stays a red flag). The small "Cód. 06" and the letter box are misread
@@ -666,9 +580,9 @@ def _ocr_misreading(name: str, read: Any, qr: Any) -> bool:
     if name == "afip_code":
         return qr in DOCUMENT_TYPES
     if name in ("issuer_cuit", "point_of_sale", "number", "cae", "receiver_doc_number"):
-        return _digit_slip(str(read).lstrip("0"), str(qr).lstrip("0"))
+        return code_misreading(str(read).lstrip("0"), str(qr).lstrip("0"))
     if name == "issue_date" and isinstance(read, dt.date) and isinstance(qr, dt.date):
-        return _digit_slip(read.strftime("%Y%m%d"), qr.strftime("%Y%m%d"))
+        return code_misreading(read.strftime("%Y%m%d"), qr.strftime("%Y%m%d"))
     if name == "total" and isinstance(read, Decimal) and isinstance(qr, Decimal):
         return plausible_misreading(read, qr) is not None
     return False
@@ -721,92 +635,94 @@ def _repair_totals(b: _Builder) -> None:
         return
     vat: list[VatLine] = b.get("vat") or []
     taxes: list[OtherTax] = b.get("other_taxes") or []
-    exempt = b.get("exempt_amount") or Decimal("0")
-    untaxed = b.get("untaxed_amount") or Decimal("0")
-    old_net = net
-    parts: list[tuple[str, Decimal]] = [("net_amount", net)]
-    parts += [(f"vat:{i}", line.amount) for i, line in enumerate(vat)]
-    parts += [(f"tax:{i}", tax.amount) for i, tax in enumerate(taxes)]
-    if b.get("exempt_amount") is not None:
-        parts.append(("exempt_amount", exempt))
-    if b.get("untaxed_amount") is not None:
-        parts.append(("untaxed_amount", untaxed))
-    s = sum((v for _, v in parts), Decimal("0"))
+    parts: list[tuple[str, int | None, Decimal]] = [("net_amount", None, net)]
+    parts += [("vat", i, line.amount) for i, line in enumerate(vat)]
+    parts += [("other_taxes", i, tax.amount) for i, tax in enumerate(taxes)]
+    parts += [(name, None, b.get(name)) for name in ("exempt_amount", "untaxed_amount") if b.get(name) is not None]
+    s = sum((v for _, _, v in parts), Decimal("0"))
     diff = s - total
     if diff == 0:
         return
     within = abs(diff) <= b.tolerance
-    allow: tuple[str, ...] = ("truncated",) if within else ("separator", "digit", "truncated", "lost_digit")
-    options: list[tuple[str, Decimal, Decimal, str]] = []
-    kind = plausible_misreading(total, s, allow)
+    allow = frozenset({Slip.TRUNCATED}) if within else FIGURE_SLIPS
+    options: list[Repair] = []
+    slip = plausible_misreading(total, s, allow)
     qr = b.ev.qr
     qr_confirms = qr is not None and qr.importe is not None and abs(qr.importe - total) <= Decimal("0.01")
-    if kind and not qr_confirms:
-        options.append(("total", total, to_cents(s), kind))
+    if slip and not qr_confirms:
+        options.append(Repair("total", total, to_cents(s), slip))
     # with the total confirmed by the QR, a VAT or net figure the other arithmetic also fixes may be any
     # reading the arithmetic fixes to the cent (two digits blurred, one dropped): outvoted, not guessed
-    wide: set[str] = set()
-    for name, value in parts:
+    wide: list[Repair] = []
+    for name, index, value in parts:
         want = value - diff
-        kind = plausible_misreading(value, want, allow)
-        if not kind and qr_confirms and not within and (name == "net_amount" or name.startswith("vat:")):
-            kind = _misread_digits(value, want)
-            if kind:
-                wide.add(name)
-        if kind:
-            options.append((name, value, to_cents(want), kind))
-    # a repaired figure must keep the other constraints: VAT = base × rate, Σ items = net
+        slip = plausible_misreading(value, want, allow)
+        if not slip and qr_confirms and not within and name in ("net_amount", "vat"):
+            slip = misread_digits(value, want)
+            if slip:
+                wide.append(Repair(name, value, to_cents(want), slip, index))
+                continue
+        if slip:
+            options.append(Repair(name, value, to_cents(want), slip, index))
+    repair = only_fit([*options, *wide], fits=lambda r: _keeps_the_other_checks(b, r, in_wide=r in wide))
+    if repair is not None:
+        _apply_totals_repair(b, repair)
+
+
+def _keeps_the_other_checks(b: _Builder, repair: Repair, in_wide: bool) -> bool:
+    """Whether a repaired total figure keeps the other constraints: VAT = base × rate, Σ items = net (a
+    wide reading of the net needs the items or its VAT to confirm it)."""
+    vat: list[VatLine] = b.get("vat") or []
+    near = max(b.tolerance, Decimal("0.02"))
+    if repair.field == "vat":
+        assert repair.index is not None
+        line = vat[repair.index]
+        return abs(line.base * line.rate / 100 - repair.new) <= near
+    if repair.field != "net_amount":
+        return True
     items = [i.amount for i in b.ev.items.items]
     items_sum = sum((a for a in items if a is not None), Decimal("0")) if items and None not in items else None
     items_tol = max(b.tolerance, Decimal("0.01") * len(items))
-    checked = []
-    for opt in options:
-        if opt[0].startswith("vat:"):
-            line = vat[int(opt[0].split(":")[1])]
-            if abs(line.base * line.rate / 100 - opt[2]) > max(b.tolerance, Decimal("0.02")):
-                continue
-        if opt[0] == "net_amount":
-            # a B or C invoice with no VAT: its net is the total less taxes whatever misread items say
-            stated = not vat and _letter(b) in ("B", "C")
-            if items_sum is not None and abs(items_sum - opt[2]) > items_tol and not stated:
-                continue
-            if (
-                len(vat) == 1
-                and vat[0].base == old_net
-                and abs(opt[2] * vat[0].rate / 100 - vat[0].amount) > max(b.tolerance, Decimal("0.02"))
-            ):
-                continue
-            by_items = items_sum is not None and abs(items_sum - opt[2]) <= items_tol
-            by_vat = len(vat) == 1 and vat[0].base == old_net and vat[0].rate > 0
-            if opt[0] in wide and not (by_items or by_vat):
-                continue  # a wide reading of the net needs the items or the VAT to confirm it
-        checked.append(opt)
-    if len(checked) != 1:
-        return
-    name, old, new, kind = checked[0]
-    label = "importe total"
-    if name.startswith("vat:"):
-        i = int(name.split(":")[1])
-        line = vat[i]
-        vat[i] = VatLine(rate=line.rate, base=line.base, amount=new)
+    # a B or C invoice with no VAT: its net is the total less taxes whatever misread items say
+    stated = not vat and _letter(b) in ("B", "C")
+    if items_sum is not None and abs(items_sum - repair.new) > items_tol and not stated:
+        return False
+    base_is_net = len(vat) == 1 and vat[0].base == repair.old
+    if base_is_net and abs(repair.new * vat[0].rate / 100 - vat[0].amount) > near:
+        return False
+    by_vat = base_is_net and vat[0].rate > 0
+    by_items = items_sum is not None and abs(items_sum - repair.new) <= items_tol
+    return not in_wide or by_items or by_vat
+
+
+def _apply_totals_repair(b: _Builder, repair: Repair) -> None:
+    vat: list[VatLine] = b.get("vat") or []
+    taxes: list[OtherTax] = b.get("other_taxes") or []
+    if repair.field == "vat":
+        assert repair.index is not None
+        line = vat[repair.index]
+        vat[repair.index] = VatLine(rate=line.rate, base=line.base, amount=repair.new)
         b.values["vat"].source = Source.COMPUTED
         label = f"IVA {format(line.rate.normalize(), 'f')} %"
-    elif name.startswith("tax:"):
-        i = int(name.split(":")[1])
-        tax = taxes[i]
-        taxes[i] = OtherTax(kind=tax.kind, amount=new, description=tax.description)
+        check = "repair_vat"
+    elif repair.field == "other_taxes":
+        assert repair.index is not None
+        tax = taxes[repair.index]
+        taxes[repair.index] = OtherTax(kind=tax.kind, amount=repair.new, description=tax.description)
         label = tax.description or "otro tributo"
+        check = "repair_tax"
     else:
-        b.values[name].value = new
-        b.values[name].source = Source.COMPUTED
-        b.values[name].confidence = min(b.values[name].confidence, 0.8)
-        label = {"total": "importe total", "net_amount": "neto"}.get(name, name)
-        if name == "net_amount" and len(vat) == 1 and vat[0].base == old_net:  # the VAT's base was that net
-            vat[0] = VatLine(rate=vat[0].rate, base=new, amount=vat[0].amount)
+        value = b.values[repair.field]
+        value.value, value.source = repair.new, Source.COMPUTED
+        value.confidence = min(value.confidence, 0.8)
+        label = {"total": "importe total", "net_amount": "neto"}.get(repair.field, repair.field)
+        check = f"repair_{repair.field}"
+        if repair.field == "net_amount" and len(vat) == 1 and vat[0].base == repair.old:  # its VAT's base
+            vat[0] = VatLine(rate=vat[0].rate, base=repair.new, amount=vat[0].amount)
     b.check(
-        f"repair_{name.split(':')[0]}",
+        check,
         True,
-        f"{_sentence(label)}: se leyó {_money(old)} y se corrigió a {_money(new)} ({_REPAIR_ES[kind]}), "
+        f"{_sentence(label)}: se leyó {_money(repair.old)} y se corrigió a {_money(repair.new)} ({repair.slip.es}), "
         "porque es la única lectura con la que neto + IVA + otros tributos = total.",
     )
 

@@ -13,7 +13,7 @@ from minimarket.documents.fields import Found, HeaderFields
 from minimarket.documents.items import ItemsResult
 from minimarket.documents.linetext import PageView
 from minimarket.documents.pages import PageInfo, PageSelection
-from minimarket.documents.reconcile import Evidence, plausible_misreading, reconcile
+from minimarket.documents.reconcile import Evidence, reconcile
 from minimarket.documents.totals import TotalCandidate, TotalRole, Totals
 from minimarket.domain.barcode import build_cae_barcode, parse_cae_barcode
 from minimarket.domain.invoice import ExtractedInvoice, LineItem, Status, TaxKind
@@ -594,21 +594,6 @@ def test_a_net_repair_must_agree_with_the_items() -> None:
     result = run(t=totals(total="228300.00"), qr=qr_payload(importe=Decimal("228300")))
     assert result.net_amount == Decimal("188636.36")
     assert not [c for c in result.checks if c.name.startswith("repair")]
-
-
-@pytest.mark.parametrize(
-    ("read", "required", "kind"),
-    [
-        ("7.29505", "7295.05", "separator"),
-        ("22825000", "228250.00", "separator"),
-        ("228850.00", "228250.00", "digit"),
-        ("2950.4", "2950.41", "truncated"),
-        ("513.60", "2513.60", "lost_digit"),
-        ("100.00", "250.00", None),
-    ],
-)
-def test_plausible_misreading(read: str, required: str, kind: str | None) -> None:
-    assert plausible_misreading(Decimal(read), Decimal(required)) == kind
 
 
 # --- type rules, dates, CAE ----------------------------------------------------------------
