@@ -34,6 +34,7 @@ from minimarket.documents.linetext import (
     normalize,
     read_figure,
 )
+from minimarket.documents.misreads import FIRST_LETTER_MISREADS, lost_separator
 from minimarket.domain.afip import VALID_VAT_RATES
 from minimarket.domain.invoice import LineItem
 from minimarket.domain.money import LINE_TOLERANCE, line_adds_up, to_cents
@@ -259,10 +260,6 @@ _FUZZY_VARIANTS: list[tuple[ColumnRole, str]] = sorted(
 )
 """Labels of four letters or more: short ones ("UN", "ART") are too easily something else one letter off."""
 
-_FIRST_LETTER_MISREADS = {"I": "TLJ1", "C": "GO", "O": "0QDC", "D": "O0", "P": "F", "U": "V", "B": "8"}
-"""Letters OCR reads a label's first letter as ("tmporte" for "Importe", "Godigo" for "Codigo")."""
-
-
 LONG_LABEL = 7
 """Letters from which a label may be two edits off ("Descrimpuión", "impone" for "Importe")."""
 
@@ -273,7 +270,7 @@ def _fuzzy_label(norm: str, pos: int) -> tuple[int, ColumnRole] | None:
     where it ends; ``None`` when none is, or when two roles fit equally."""
     found: list[tuple[int, int, ColumnRole]] = []
     for role, variant in _FUZZY_VARIANTS:
-        if norm[pos] != variant[0] and norm[pos] not in _FIRST_LETTER_MISREADS.get(variant[0], ""):
+        if norm[pos] != variant[0] and norm[pos] not in FIRST_LETTER_MISREADS.get(variant[0], ""):
             continue
         bare = variant.replace(" ", "")
         for size in range(len(variant) - 1, len(variant) + 3):
@@ -1040,8 +1037,8 @@ def _build_item(row: _Row) -> LineItem | None:
 
 
 def _lost_separator(cell: Cell | None) -> bool:
-    """A figure of three digits or more printed without a decimal separator (OCR often loses a comma)."""
-    return cell is not None and not re.search(r"\d[.,]\d", cell.text) and len(re.sub(r"\D", "", cell.text)) >= 3
+    """A cell's figure printed without a decimal separator (:func:`~minimarket.documents.misreads.lost_separator`)."""
+    return cell is not None and lost_separator(cell.text)
 
 
 _GROUP_OR_GRAMS = re.compile(r"^\d{1,3}[.,]\d{3}$")

@@ -112,9 +112,24 @@ def test_rate_with_percent_as_4() -> None:
 
 def test_slipped_separator_amount() -> None:
     assert slipped_separator_amount("45,660,63") == Decimal("45660.63")
-    assert slipped_separator_amount("1.234.567") is None
+    assert slipped_separator_amount("1.234.567.89") == Decimal("1234567.89")
+    assert slipped_separator_amount("19.110.5") is None
+    assert slipped_separator_amount("1.234.567") is None  # a valid whole number, not a slip
+    assert slipped_separator_amount("45,66,63") is None
 
 
-def test_lookalike_figure() -> None:
-    assert lookalike_figure("10SO97") == "105097"
-    assert lookalike_figure("TOTAL") is None
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10SO97", "105097"),
+        ("L3IG9S", "131695"),
+        ("$S634", "$5634"),
+        ("12,5O", "12,50"),
+        ("SOLO", None),
+        ("2100", None),
+        ("x10", None),
+        ("IKG", None),
+    ],
+)
+def test_lookalike_figure(text: str, expected: str | None) -> None:
+    assert lookalike_figure(text) == expected
