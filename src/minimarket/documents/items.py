@@ -34,7 +34,7 @@ from minimarket.documents.linetext import (
     normalize,
     read_figure,
 )
-from minimarket.documents.misreads import FIRST_LETTER_MISREADS, lost_separator
+from minimarket.documents.misreads import FIRST_LETTER_MISREADS, lost_separator, only_fit
 from minimarket.domain.afip import VALID_VAT_RATES
 from minimarket.domain.invoice import LineItem
 from minimarket.domain.money import LINE_TOLERANCE, line_adds_up, to_cents
@@ -1083,16 +1083,10 @@ def _lost_separators(
 
     if adds_up(*(c[0] for c in choices)) and (pct is None or pct <= 100):
         return quantity, price, pct, amount
-    found = [
-        (q, p, d, a)
-        for q in choices[0]
-        for p in choices[1]
-        for d in choices[2]
-        for a in choices[3]
-        if (q, p, d, a) != values and adds_up(q, p, d, a)
-    ]
-    if len(found) == 1:
-        q, p, d, a = found[0]
+    readings = [r for r in product(*choices) if r != values]
+    found = only_fit(readings, fits=lambda r: adds_up(*r))
+    if found is not None:
+        q, p, d, a = found
         return q, (p.quantize(Decimal("0.01")) if p != price and p is not None else p), d, a
     return quantity, price, (pct if pct is None or pct <= 100 else None), amount
 
