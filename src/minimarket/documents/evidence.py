@@ -56,6 +56,8 @@ class Evidence:
 
 @dataclass(slots=True)
 class FieldValue:
+    """A field's value with where it came from and how sure the reading is."""
+
     value: Any
     source: Source
     confidence: float

@@ -27,6 +27,7 @@ QR_FIELDS = (
     ("receiver_doc_type", "tipo_doc_rec"),
     ("receiver_doc_number", "nro_doc_rec"),
 )
+"""(invoice field, QR attribute)."""
 QR_COMPARED = ("issuer_cuit", "point_of_sale", "afip_code", "number", "issue_date", "total", "cae")
 BARCODE_FIELDS = (
     ("issuer_cuit", "cuit"),
@@ -35,6 +36,7 @@ BARCODE_FIELDS = (
     ("cae", "cae"),
     ("cae_due_date", "cae_due_date"),
 )
+"""(invoice field, CAE barcode attribute)."""
 
 
 def merge_codes(b: Builder) -> None:
