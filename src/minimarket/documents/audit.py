@@ -75,6 +75,9 @@ def _check_qr(b: Builder) -> None:
 
 
 def _check_items(b: Builder, items: list[LineItem]) -> None:
+    if not items:  # an invoice lists what it sells: none read is a misread detail, never a complete invoice
+        b.check("items_present", False, "No se leyó ningún ítem del detalle: cargalos o pedí otra copia.")
+        return
     bad = []
     for n, item in enumerate(items, start=1):
         q, p, a = item.quantity, item.unit_price, item.amount

@@ -8,7 +8,8 @@ quantity × price = amount; a dropped decimal separator; one misread digit in a 
 decimal), saying so in a check.
 
 Checks (``Check(name, ok, detail)``; details in Spanish, for the person who reviews the invoice):
-``cuit_check_digit``, ``qr_matches_printed``, ``barcode_matches_printed``, ``items_arithmetic``,
+``cuit_check_digit``, ``qr_matches_printed``, ``barcode_matches_printed``, ``items_present`` (no item read
+fails it), ``items_arithmetic``,
 ``items_sum_net``, ``vat_per_rate``, ``total_arithmetic``, ``type_rules``, ``date_not_future``,
 ``cae_format``, ``page_selection`` and one ``repair_*`` check per repair. A check that cannot be
 evaluated (no items, no QR...) is left out rather than reported as passed.

@@ -164,4 +164,16 @@ def test_a_total_nothing_confirms_needs_review() -> None:
     assert not c.ok and "no se leyó el neto" in c.detail
     assert unverified.status == Status.NEEDS_REVIEW
     by_qr = run(t=Totals(total=cand(TotalRole.TOTAL, "228250.00")), it=ItemsResult(), qr=qr_payload())
-    assert by_qr.status == Status.ACCEPTED
+    # the QR verifies the total; what still holds the invoice back is its detail, of which no item was read
+    assert {c.name for c in by_qr.checks if not c.ok} == {"items_present"}
+    assert by_qr.status == Status.NEEDS_REVIEW
+
+
+def test_an_invoice_whose_detail_was_not_read_needs_review() -> None:
+    """A scan whose totals, QR and key all agree but whose item table was lost is not a complete invoice."""
+    whole = run(qr=qr_payload())
+    assert whole.items and whole.status == Status.ACCEPTED
+    bare = run(it=ItemsResult(), qr=qr_payload())
+    c = check(bare, "items_present")
+    assert not c.ok and "ningún ítem" in c.detail
+    assert bare.status == Status.NEEDS_REVIEW
