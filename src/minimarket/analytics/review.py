@@ -48,6 +48,7 @@ CHECK_TITLES = {
     "cuit_check_digit": "El CUIT del emisor no es válido",
     "qr_matches_printed": "El código QR no coincide con lo impreso",
     "barcode_matches_printed": "El código de barras no coincide con lo impreso",
+    "items_present": "No se leyó ningún ítem",
     "items_arithmetic": "En algún ítem, cantidad × precio no da el importe",
     "items_sum_net": "La suma de los ítems no da el neto",
     "vat_per_rate": "El IVA no corresponde a su alícuota",
@@ -63,6 +64,7 @@ CHECK_TITLES = {
 _CHECK_FIELDS = {
     "cuit_check_digit": ("issuer_cuit",),
     "items_sum_net": ("net_amount", "items"),
+    "items_present": ("items",),
     "items_arithmetic": ("items",),
     "total_arithmetic": ("total", "net_amount"),
     "total_verified": ("total",),

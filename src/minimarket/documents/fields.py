@@ -31,6 +31,7 @@ from minimarket.documents.linetext import (
     number_tokens,
     second_reading_views,
 )
+from minimarket.documents.misreads import MISREAD_VENC, MISREAD_VTO
 from minimarket.domain.afip import DOCUMENT_TYPES, find_document_type, parse_iva_condition
 from minimarket.domain.numbers import NumberFormat
 
@@ -313,12 +314,6 @@ def _find_number(view: PageView, header_bottom: float, out: HeaderFields) -> Non
 _ISSUE_STRONG = ("EMISION", "EMITIDO", "FECHADEFACTURA", "FECHAFACTURA", "FECHACOMPROBANTE", "FECHAYHORA")
 
 
-_MISREAD_VTO = re.compile(r"(?<![A-Za-z])[VY][Il1|][O0](?![A-Za-z])", re.IGNORECASE)
-""""Vto." as OCR often reads it from a photo ("Vio.", "V1o."): the t's crossbar lost."""
-_MISREAD_VENC = re.compile(r"VEN\w{0,3}MIENTO")
-"""Squashed "Vencimiento" with its middle misread ("VENIIMIENTO")."""
-
-
 def _says_activities(context: str) -> bool:
     """Whether a squashed label is "(Inicio de) actividades", also as OCR misreads it ("ACTIUVEDADES")."""
     return "ACTIV" in context or (len(context) >= 9 and fuzz.partial_ratio("ACTIVIDADES", context) >= 80)
@@ -328,7 +323,7 @@ def _date_role(context: str, near_cae: bool) -> tuple[str, float]:
     """Classify a date by the squashed label text before it: (role, confidence). "Vencimiento" is
     recognised with one or two letters misread ("Veni imiento")."""
     c = context
-    if "VENC" not in c and _MISREAD_VENC.search(c):
+    if "VENC" not in c and MISREAD_VENC.search(c):
         c += "VENC"
     if ("CAE" in c or "CAI" in c) and ("VTO" in c or "VENC" in c or "VTA" in c):
         return "cae_due", 0.95
@@ -364,7 +359,7 @@ def _context_before(lt: LineText, offset: int) -> str:
     m = re.search(r"\d[\d/.\-:]*\s*(?=[^\d]*$)", before)
     if m:
         before = before[m.end() :]
-    return _squash(_MISREAD_VTO.sub("VTO", before[-45:]))
+    return _squash(MISREAD_VTO.sub("VTO", before[-45:]))
 
 
 def _label_above(view: PageView, lt: LineText, x0: float, x1: float) -> str:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from minimarket.config import Settings
+from minimarket.documents.evidence import Evidence
 from minimarket.documents.fields import extract_header, fill_from_second_readings
 from minimarket.documents.ingest import Document
 from minimarket.documents.items import extract_items
@@ -21,7 +22,7 @@ from minimarket.documents.layout import DocumentText
 from minimarket.documents.linetext import PageView, page_view, strip_accents
 from minimarket.documents.pages import PageSelection, select_pages
 from minimarket.documents.parts import LearnedParts
-from minimarket.documents.reconcile import Evidence, reconcile
+from minimarket.documents.reconcile import reconcile
 from minimarket.documents.totals import Totals, choose_totals, read_totals
 from minimarket.domain.barcode import BarcodeParseError, CaeBarcode, parse_cae_barcode
 from minimarket.domain.invoice import Check, ErrorInfo, ExtractedInvoice, Source, Status

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from minimarket.documents.layout import Line, PageText, Word
+from minimarket.documents.misreads import lookalike_figure, slipped_separator_amount
 from minimarket.domain.cuit import is_valid_cuit
 from minimarket.domain.numbers import NumberFormat, try_parse_amount
 
@@ -679,31 +680,6 @@ def number_tokens(lt: LineText, fmt: NumberFormat | None, start: int = 0, end: i
     if lt.line.conf < 0.999:
         tokens = merge_split_amounts(tokens, lt.height, fmt)
     return tokens
-
-
-_ONE_SEPARATOR_THROUGHOUT = re.compile(r"-?\d{1,3}(?P<sep>[.,])\d{3}(?:(?P=sep)\d{3})*(?P=sep)\d{2}")
-
-
-def slipped_separator_amount(text: str) -> Decimal | None:
-    """An OCR amount whose decimal separator was read as the thousands one, or the other way round:
-    "45,660,63" or "19.110.58" — groups of three, then two decimals, all behind the same mark. Only one
-    reading fits (no format puts two decimals after a thousands mark); ``None`` for anything else."""
-    if not _ONE_SEPARATOR_THROUGHOUT.fullmatch(text):
-        return None
-    return Decimal(re.sub(r"[.,]", "", text[:-3]) + "." + text[-2:])
-
-
-_LOOKALIKE_DIGITS = str.maketrans("OoQDSsIilL|BZzGbgT", "000055111118226697")
-_GARBLED_FIGURE = re.compile(r"^\$?[\dOoQDSsIilL|BZzGbgT][\dOoQDSsIilL|BZzGbgT.,]{2,}$")
-
-
-def lookalike_figure(text: str) -> str | None:
-    """A word OCR garbled from a figure, with its look-alike letters as digits ("10SO97" → "105097"): only
-    words of digits, separators and such letters, with at least one digit and one letter; ``None`` else."""
-    if not _GARBLED_FIGURE.match(text) or not any(c.isdigit() for c in text):
-        return None
-    figure = text.translate(_LOOKALIKE_DIGITS)
-    return figure if figure != text else None
 
 
 def read_figure(text: str, fmt: NumberFormat | None, ocr: bool) -> Decimal | None:

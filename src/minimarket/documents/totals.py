@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from minimarket.documents.linetext import LineText, NumberToken, PageView, number_tokens
+from minimarket.documents.misreads import rate_with_percent_as_4
 from minimarket.domain.afip import VALID_VAT_RATES
 from minimarket.domain.invoice import OtherTax, TaxKind, VatLine
 from minimarket.domain.money import to_cents
@@ -306,9 +307,6 @@ def _rate_of(text: str) -> Decimal | None:
     return rate if rate in VALID_VAT_RATES else None
 
 
-_RATE_PERCENT_AS_4 = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)4")
-
-
 def _rate_misread(lt: LineText, tokens: list[NumberToken], lb: TotalLabel) -> tuple[Decimal, NumberToken] | None:
     """A rate printed with its label whose "%" the OCR read as a 4 ("NETO GRAV. 214 189.548,40",
     "IVA 10,54 12.346,05"): the first figure after the label, a legal VAT rate followed by a 4, with the
@@ -316,11 +314,8 @@ def _rate_misread(lt: LineText, tokens: list[NumberToken], lb: TotalLabel) -> tu
     after = sorted((t for t in tokens if t.x0 >= lt.x_at(lb.raw_end) - 0.5), key=lambda t: t.x0)
     if len(after) < 2 or after[0].percent or after[1].value is None or after[1].percent:
         return None
-    m = _RATE_PERCENT_AS_4.fullmatch(after[0].text)
-    if m is None:
-        return None
-    rate = Decimal(m.group(1).replace(",", "."))
-    return (rate, after[0]) if rate > 0 and rate in VALID_VAT_RATES else None
+    rate = rate_with_percent_as_4(after[0].text)
+    return None if rate is None else (rate, after[0])
 
 
 def _inline_span(lt: LineText, tokens: list[NumberToken], x_from: float, x_to: float) -> list[NumberToken]:

@@ -33,22 +33,9 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from minimarket.documents.items import (
-    NUMERIC_ROLES,
-    Cell,
-    Column,
-    ColumnRole,
-    ItemsResult,
-    RowCells,
-    RowKind,
-    RuleCellAssigner,
-    RuleHeaderFinder,
-    RuleRowClassifier,
-    TableLayout,
-    amount_by_arithmetic,
-    extract_items,
-    row_adds_up,
-)
+from minimarket.documents.item_cells import Cell, RowCells, RuleCellAssigner, row_adds_up
+from minimarket.documents.item_columns import NUMERIC_ROLES, Column, ColumnRole, RuleHeaderFinder, TableLayout
+from minimarket.documents.items import ItemsResult, RowKind, RuleRowClassifier, amount_by_arithmetic, extract_items
 from minimarket.documents.linetext import LineText, PageView, normalize
 from minimarket.domain.afip import VALID_VAT_RATES
 from minimarket.domain.invoice import LineItem

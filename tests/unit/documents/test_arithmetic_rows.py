@@ -8,7 +8,7 @@ from minimarket.documents.arithmetic_rows import items_by_arithmetic
 from minimarket.documents.items import extract_items
 from minimarket.documents.layout import Word
 from minimarket.documents.linetext import PageView, line_texts, regroup_lines
-from tests.unit.documents.test_items import with_second_readings, words_at
+from tests.unit.documents.items_cases import with_second_readings, words_at
 
 TICKET = [
     (100, [(20, "CANT, A Y UNIT, [VIVA] — IMPORTE")]),

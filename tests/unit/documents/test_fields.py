@@ -9,7 +9,7 @@ import pytest
 from minimarket.documents.fields import extract_header
 from minimarket.documents.layout import Word
 from minimarket.documents.linetext import PageView, find_cuits, find_dates, line_texts, regroup_lines
-from tests.unit.documents.test_items import with_second_readings
+from tests.unit.documents.items_cases import with_second_readings
 
 CW = 5.0  # character width in points
 H = 8.0  # word height

@@ -89,13 +89,7 @@ def test_an_ocr_amount_with_one_separator_throughout_reads_with_two_decimals() -
     from decimal import Decimal
 
     from minimarket.documents.layout import Line
-    from minimarket.documents.linetext import LineText, number_tokens, slipped_separator_amount
-
-    assert slipped_separator_amount("45,660,63") == Decimal("45660.63")
-    assert slipped_separator_amount("1.234.567.89") == Decimal("1234567.89")
-    assert slipped_separator_amount("19.110.5") is None
-    assert slipped_separator_amount("1.234.567") is None  # a valid whole number, not a slip
-    assert slipped_separator_amount("45,66,63") is None
+    from minimarket.documents.linetext import LineText, number_tokens
 
     def values(conf: float) -> list[Decimal | None]:
         line = Line(
@@ -127,25 +121,6 @@ def test_a_line_read_again_takes_the_chosen_second_readings_and_keeps_the_first(
     assert again.words[1].alts == ("3.578,84", "3.576,84") and line.raw == "6 3.578,84 21.4l3,64"
     second = line.read_again({1: 1})
     assert second.raw == "6 3.576,84 21.4l3,64" and second.words[1].alts == ("3.578,84", "3.578,94")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("10SO97", "105097"),
-        ("L3IG9S", "131695"),
-        ("$S634", "$5634"),
-        ("12,5O", "12,50"),
-        ("SOLO", None),
-        ("2100", None),
-        ("x10", None),
-        ("IKG", None),
-    ],
-)
-def test_lookalike_figure(text: str, expected: str | None) -> None:
-    from minimarket.documents.linetext import lookalike_figure
-
-    assert lookalike_figure(text) == expected
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from minimarket.documents.items import Cell, extract_items
+from minimarket.documents.item_cells import Cell
+from minimarket.documents.items import extract_items
 from minimarket.documents.layout import Word
 from minimarket.documents.linetext import PageView, line_texts, regroup_lines
 from minimarket.learning.line_classifier import (
@@ -128,7 +129,7 @@ def test_learned_models_generalise_to_new_documents(train_docs: list[ReadDoc], h
 
 
 def test_columns_are_inferred_when_the_header_row_is_unreadable(heldout_docs: list[ReadDoc]) -> None:
-    from minimarket.documents.items import RuleHeaderFinder
+    from minimarket.documents.item_columns import RuleHeaderFinder
     from minimarket.documents.layout import PageText
 
     doc = next(d for d in heldout_docs if d.layout == "erp_ruled" and len(d.truth.items) >= 2)
@@ -192,7 +193,7 @@ def test_a_row_that_adds_up_keeps_its_rule_cells_when_the_cell_model_breaks_it()
     its amount): rows whose rule cells add up keep them; the model still decides rows that do not add up."""
     from sklearn.dummy import DummyClassifier
 
-    from minimarket.documents.items import row_adds_up
+    from minimarket.documents.item_cells import row_adds_up
 
     view = _page(
         [
