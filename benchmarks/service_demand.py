@@ -141,13 +141,13 @@ def main() -> None:
 
 
 def _skus(server: LocalServer) -> list[str]:
-    from sqlalchemy import distinct, select
+    from sqlalchemy import select
 
     from minimarket.store.db import session_scope
     from minimarket.store.models import Sale
 
     with session_scope(url=server.database_url) as session:
-        return sorted(session.scalars(select(distinct(Sale.sku))))
+        return sorted(session.scalars(select(Sale.sku).distinct()))
 
 
 if __name__ == "__main__":

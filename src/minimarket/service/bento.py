@@ -25,6 +25,7 @@ from minimarket import redact
 from minimarket.config import get_settings
 from minimarket.service.app import PrintablePath, create_app
 from minimarket.service.bento_models import packing
+from minimarket.service.dependency_calls import call_once_more_if_dropped, dropped_connection
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 redact.install()  # every process of the service imports this module: no token or secret reaches its logs
@@ -127,8 +128,9 @@ class MinimarketApi:
     async def _read(self, path: str, name: str) -> dict[str, Any]:
         from minimarket.service.batch_runner import ReaderBusy
 
+        request = [ReadRequest(path=path, name=name)]
         try:
-            answers = await self.reader.to_async.read([ReadRequest(path=path, name=name)])
+            answers = await call_once_more_if_dropped(lambda: self.reader.to_async.read(request), "reader")
         except Exception as exc:
             if _unavailable(exc):
                 raise ReaderBusy(str(exc)) from exc
@@ -136,7 +138,20 @@ class MinimarketApi:
         return dict(answers[0])
 
     async def _forecast(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        answers = await self.forecaster.to_async.forecast([DemandItem(**r) for r in requests])
+        from minimarket.service.errors import ApiError
+
+        items = [DemandItem(**r) for r in requests]
+        try:
+            answers = await call_once_more_if_dropped(lambda: self.forecaster.to_async.forecast(items), "forecaster")
+        except Exception as exc:
+            if _unavailable(exc):
+                raise ApiError(
+                    503,
+                    "busy",
+                    "El pronóstico de demanda está ocupado; reintente en unos segundos.",
+                    {"Retry-After": "2"},
+                ) from exc
+            raise
         return [dict(a) for a in answers]
 
     def __is_ready__(self) -> bool:
@@ -149,10 +164,9 @@ MinimarketApi.add_asgi_middleware(PrintablePath)  # type: ignore[attr-defined]  
 def _unavailable(exc: Exception) -> bool:
     """Whether the reader could not take the request (starting: its client has no endpoints yet; overloaded;
     connection refused)."""
-    import httpx
     from bentoml.exceptions import ServiceUnavailable
 
-    if isinstance(exc, ServiceUnavailable | httpx.TransportError | ConnectionError | AttributeError):
+    if isinstance(exc, ServiceUnavailable | AttributeError) or dropped_connection(exc):
         return True
     status = getattr(exc, "error_code", None)
     return getattr(status, "value", status) in (502, 503)
