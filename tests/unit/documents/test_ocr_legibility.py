@@ -1,0 +1,100 @@
+"""The cheap estimates that gate the expensive passes: orientation re-reads, deblurring, the QR ladder's
+deconvolved rung."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import zxingcpp
+
+from minimarket.documents import codes
+from minimarket.documents.codes import looks_like_qr
+from minimarket.documents.ocr.deblur import Blur, motion_kernel
+from minimarket.documents.ocr.legibility import (
+    ILLEGIBLE_MEAN_CONF,
+    STRONG_BLUR,
+    looks_upright,
+    upright_hits,
+    worth_deblurring,
+)
+from minimarket.documents.ocr.tesseract import OcrWord
+
+
+def _words(*texts: str, conf: float = 80.0) -> list[OcrWord]:
+    return [OcrWord(text, 10, 20 * i, 90, 20 * i + 15, conf) for i, text in enumerate(texts)]
+
+
+def test_words_only_an_upright_page_yields_are_counted() -> None:
+    words = _words("FACTURA", "IMPORTE:", "Total", "14/02/2023", "1.234,56", "30-71234567-8", "garbage", "VAI")
+    assert upright_hits(words, enough=10) == 6
+    assert upright_hits(words) == 3  # counting stops once it is enough
+    assert upright_hits(_words("FACTURA", "TOTAL", "IVA", conf=40.0)) == 0  # unsure readings do not count
+
+
+def test_three_such_words_make_a_poor_reading_upright() -> None:
+    assert looks_upright(_words("FACTURA", "IMPORTE", "TOTAL", "Piar", "um"))
+    assert not looks_upright(_words("FACTURA", "TOTAL", "um"))
+    # what an upside-down page reads as: reversed words and figures, never the vocabulary
+    assert not looks_upright(_words("VAI", "00'0", "sepepiun", "SESOY", "£Z0Z/Z0/8T", conf=90.0))
+
+
+@pytest.mark.parametrize(
+    ("mean_conf", "strengths", "expected"),
+    [
+        (ILLEGIBLE_MEAN_CONF - 1, [], True),  # reads poorly: out of focus is tried even without a motion peak
+        (ILLEGIBLE_MEAN_CONF + 5, [3.5, 3.2], False),  # reads fairly, no clear motion: not worth it
+        (ILLEGIBLE_MEAN_CONF + 5, [], False),
+        (ILLEGIBLE_MEAN_CONF + 5, [STRONG_BLUR + 3, 4.0], True),  # reads fairly but a hand clearly moved
+    ],
+)
+def test_deblurring_is_worth_it_when_the_reading_is_poor_or_the_blur_clear(
+    mean_conf: float, strengths: list[float], expected: bool
+) -> None:
+    blurs = [Blur(6, 30.0, strength=s) for s in strengths]
+    assert worth_deblurring(mean_conf, blurs) is expected
+
+
+def _page_with(region: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    page = np.full((900, 700), 235, np.uint8)
+    h, w = region.shape
+    page[300 : 300 + h, 200 : 200 + w] = region
+    return page, (180, 280, w + 40, h + 40)
+
+
+def _qr(scale: int = 3) -> np.ndarray:
+    url = "https://www.afip.gob.ar/fe/qr/?p=" + "eyJ2ZXIiOjEsImZlY2hhIjoiMjAyNi0wMi0xMSJ9" * 3
+    return np.array(zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode).to_image(scale=scale))
+
+
+def test_a_qr_looks_like_a_qr_even_blurred() -> None:
+    page, box = _page_with(_qr())
+    assert looks_like_qr(page, box)
+    smeared = cv2.filter2D(page, -1, motion_kernel(7, 75))
+    assert looks_like_qr(smeared, box)
+
+
+def test_text_and_smudges_do_not_look_like_a_qr() -> None:
+    text = np.full((240, 240), 235, np.uint8)
+    for row in range(20, 240, 24):
+        cv2.putText(text, "CAE 7572182974", (4, row), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 30, 1, cv2.LINE_AA)
+    page, box = _page_with(text)
+    assert not looks_like_qr(page, box)
+    rng = np.random.default_rng(3)
+    smudge = cv2.GaussianBlur(rng.integers(90, 200, (240, 240)).astype(np.uint8), (0, 0), 6)
+    page, box = _page_with(smudge)
+    assert not looks_like_qr(page, box)
+    assert not looks_like_qr(page, (0, 0, 0, 0))
+
+
+def test_no_deconvolution_without_a_qr_like_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page with printed text and no code: the ladder's last rung neither estimates a blur nor deconvolves."""
+    calls: list[str] = []
+    monkeypatch.setattr(codes, "deconvolve", lambda *args, **kwargs: calls.append("deconvolve"))
+    monkeypatch.setattr(codes, "blur_candidates", lambda *args, **kwargs: calls.append("blur") or [])
+    page = np.full((1400, 1000), 235, np.uint8)
+    for row in range(100, 1300, 40):
+        cv2.putText(page, "FACTURA 0003-00109710 CUIT 30-85288156-5", (40, row), cv2.FONT_HERSHEY_SIMPLEX, 0.55, 30, 1)
+    smeared = cv2.filter2D(page, -1, motion_kernel(7, 75))
+    assert codes.find_codes(smeared, 0) == []
+    assert calls == []
