@@ -3,6 +3,8 @@ deconvolved rung."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -98,3 +100,49 @@ def test_no_deconvolution_without_a_qr_like_region(monkeypatch: pytest.MonkeyPat
     smeared = cv2.filter2D(page, -1, motion_kernel(7, 75))
     assert codes.find_codes(smeared, 0) == []
     assert calls == []
+
+
+# --- the gates in the OCR engine (Tesseract and preprocessing stood in for) --------------------------------
+
+
+def _engine_reading(
+    monkeypatch: pytest.MonkeyPatch, words: list[OcrWord], strengths: list[float]
+) -> tuple[list[str], object]:
+    """``ocr_page`` of a phone photo that reads as ``words`` and whose picture shows motion peaks of
+    ``strengths``: which expensive passes ran, and the page."""
+    from minimarket.documents.ocr import engine
+    from minimarket.documents.ocr.preprocess import PreparedPage
+
+    passes: list[str] = []
+    photo = PreparedPage(image=np.full((800, 600), 255, np.uint8), dpi=220.0, steps=["perspective"])
+    monkeypatch.setattr(engine, "preprocess", lambda *args, **kwargs: photo)
+    monkeypatch.setattr(engine, "image_to_words", lambda *args, **kwargs: words)
+    monkeypatch.setattr(engine, "blur_candidates", lambda gray: [Blur(6, 30.0, strength=s) for s in strengths])
+    monkeypatch.setattr(engine, "second_readings", lambda image, words: [()] * len(words))
+    monkeypatch.setattr(engine, "_fix_orientation", lambda p, w, *args: passes.append("orientation") or (p, w))
+    monkeypatch.setattr(engine, "_try_deblurred", lambda *args: passes.append("deblur") or args[2:4])
+    page = engine.ocr_page(np.full((900, 700), 255, np.uint8))
+    return passes, page
+
+
+def _reading(mean_conf: float, vocabulary: int = 3) -> list[OcrWord]:
+    words = _words("FACTURA", "IMPORTE", "TOTAL", "CUIT")[:vocabulary]
+    return [*(replace(w, conf=mean_conf) for w in words), *_words(*["Ciente"] * 12, conf=mean_conf)]
+
+
+def test_a_poor_reading_with_invoice_words_is_not_turned(monkeypatch: pytest.MonkeyPatch) -> None:
+    passes, _ = _engine_reading(monkeypatch, _reading(55.0, vocabulary=3), [])
+    assert "orientation" not in passes
+    passes, _ = _engine_reading(monkeypatch, _reading(55.0, vocabulary=2), [])
+    assert "orientation" in passes
+
+
+@pytest.mark.parametrize(
+    ("mean_conf", "strengths", "deblurred"),
+    [(76.0, [3.5], False), (76.0, [STRONG_BLUR + 2], True), (65.0, [], True), (85.0, [STRONG_BLUR + 2], False)],
+)
+def test_a_photo_is_deblurred_only_when_it_may_pay(
+    monkeypatch: pytest.MonkeyPatch, mean_conf: float, strengths: list[float], deblurred: bool
+) -> None:
+    passes, _ = _engine_reading(monkeypatch, _reading(mean_conf), strengths)
+    assert ("deblur" in passes) is deblurred
