@@ -4,6 +4,7 @@ deconvolved rung."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -12,13 +13,12 @@ import zxingcpp
 
 from minimarket.documents import codes
 from minimarket.documents.codes import looks_like_qr
-from minimarket.documents.ocr.deblur import Blur, motion_kernel
+from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, motion_kernel
 from minimarket.documents.ocr.legibility import (
     ILLEGIBLE_MEAN_CONF,
-    STRONG_BLUR,
+    deblur_kernels,
     looks_upright,
     upright_hits,
-    worth_deblurring,
 )
 from minimarket.documents.ocr.tesseract import OcrWord
 
@@ -41,20 +41,14 @@ def test_three_such_words_make_a_poor_reading_upright() -> None:
     assert not looks_upright(_words("VAI", "00'0", "sepepiun", "SESOY", "£Z0Z/Z0/8T", conf=90.0))
 
 
-@pytest.mark.parametrize(
-    ("mean_conf", "strengths", "expected"),
-    [
-        (ILLEGIBLE_MEAN_CONF - 1, [], True),  # reads poorly: out of focus is tried even without a motion peak
-        (ILLEGIBLE_MEAN_CONF + 5, [3.5, 3.2], False),  # reads fairly, no clear motion: not worth it
-        (ILLEGIBLE_MEAN_CONF + 5, [], False),
-        (ILLEGIBLE_MEAN_CONF + 5, [STRONG_BLUR + 3, 4.0], True),  # reads fairly but a hand clearly moved
-    ],
-)
-def test_deblurring_is_worth_it_when_the_reading_is_poor_or_the_blur_clear(
-    mean_conf: float, strengths: list[float], expected: bool
-) -> None:
-    blurs = [Blur(6, 30.0, strength=s) for s in strengths]
-    assert worth_deblurring(mean_conf, blurs) is expected
+def test_the_blurs_tried_follow_how_poorly_a_photo_reads() -> None:
+    motion = [Blur(5, 30.0, strength=3.5), Blur(4, 30.0, strength=3.2)]
+    # reads poorly: every motion the picture shows and the out-of-focus blur
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF - 1, motion) == [*motion, OUT_OF_FOCUS]
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF - 1, []) == [OUT_OF_FOCUS]
+    # reads fairly: the motions only, even weak ones (a short blur shows a weak peak); none, nothing
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, motion) == motion
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, []) == []
 
 
 def _page_with(region: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -92,8 +86,16 @@ def test_text_and_smudges_do_not_look_like_a_qr() -> None:
 def test_no_deconvolution_without_a_qr_like_region(monkeypatch: pytest.MonkeyPatch) -> None:
     """A page with printed text and no code: the ladder's last rung neither estimates a blur nor deconvolves."""
     calls: list[str] = []
-    monkeypatch.setattr(codes, "deconvolve", lambda *args, **kwargs: calls.append("deconvolve"))
-    monkeypatch.setattr(codes, "blur_candidates", lambda *args, **kwargs: calls.append("blur") or [])
+
+    def deconvolve(*args: object, **kwargs: object) -> None:
+        calls.append("deconvolve")
+
+    def blur_candidates(*args: object, **kwargs: object) -> list[Blur]:
+        calls.append("blur")
+        return []
+
+    monkeypatch.setattr(codes, "deconvolve", deconvolve)
+    monkeypatch.setattr(codes, "blur_candidates", blur_candidates)
     page = np.full((1400, 1000), 235, np.uint8)
     for row in range(100, 1300, 40):
         cv2.putText(page, "FACTURA 0003-00109710 CUIT 30-85288156-5", (40, row), cv2.FONT_HERSHEY_SIMPLEX, 0.55, 30, 1)
@@ -107,20 +109,29 @@ def test_no_deconvolution_without_a_qr_like_region(monkeypatch: pytest.MonkeyPat
 
 def _engine_reading(
     monkeypatch: pytest.MonkeyPatch, words: list[OcrWord], strengths: list[float]
-) -> tuple[list[str], object]:
+) -> tuple[list[object], object]:
     """``ocr_page`` of a phone photo that reads as ``words`` and whose picture shows motion peaks of
     ``strengths``: which expensive passes ran, and the page."""
     from minimarket.documents.ocr import engine
     from minimarket.documents.ocr.preprocess import PreparedPage
 
-    passes: list[str] = []
+    passes: list[object] = []
     photo = PreparedPage(image=np.full((800, 600), 255, np.uint8), dpi=220.0, steps=["perspective"])
     monkeypatch.setattr(engine, "preprocess", lambda *args, **kwargs: photo)
     monkeypatch.setattr(engine, "image_to_words", lambda *args, **kwargs: words)
     monkeypatch.setattr(engine, "blur_candidates", lambda gray: [Blur(6, 30.0, strength=s) for s in strengths])
     monkeypatch.setattr(engine, "second_readings", lambda image, words: [()] * len(words))
-    monkeypatch.setattr(engine, "_fix_orientation", lambda p, w, *args: passes.append("orientation") or (p, w))
-    monkeypatch.setattr(engine, "_try_deblurred", lambda *args: passes.append("deblur") or args[2:4])
+
+    def turn(prepared: object, read: object, *args: object) -> tuple[object, object]:
+        passes.append("orientation")
+        return prepared, read
+
+    def deblur(*args: Any) -> tuple[object, object]:
+        passes.append(("deblur", len(args[-1])))
+        return args[2], args[3]
+
+    monkeypatch.setattr(engine, "_fix_orientation", turn)
+    monkeypatch.setattr(engine, "_try_deblurred", deblur)
     page = engine.ocr_page(np.full((900, 700), 255, np.uint8))
     return passes, page
 
@@ -138,11 +149,11 @@ def test_a_poor_reading_with_invoice_words_is_not_turned(monkeypatch: pytest.Mon
 
 
 @pytest.mark.parametrize(
-    ("mean_conf", "strengths", "deblurred"),
-    [(76.0, [3.5], False), (76.0, [STRONG_BLUR + 2], True), (65.0, [], True), (85.0, [STRONG_BLUR + 2], False)],
+    ("mean_conf", "strengths", "kernels"),
+    [(76.0, [3.5], 1), (76.0, [], 0), (65.0, [], 1), (65.0, [8.0, 4.0], 3), (85.0, [8.0], 0)],
 )
 def test_a_photo_is_deblurred_only_when_it_may_pay(
-    monkeypatch: pytest.MonkeyPatch, mean_conf: float, strengths: list[float], deblurred: bool
+    monkeypatch: pytest.MonkeyPatch, mean_conf: float, strengths: list[float], kernels: int
 ) -> None:
     passes, _ = _engine_reading(monkeypatch, _reading(mean_conf), strengths)
-    assert ("deblur" in passes) is deblurred
+    assert [p for p in passes if p != "orientation"] == ([("deblur", kernels)] if kernels else [])

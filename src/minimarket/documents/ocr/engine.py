@@ -23,7 +23,7 @@ from minimarket.documents.ingest import DocumentError
 from minimarket.documents.layout import PageText, TextOrigin, Word, group_lines
 from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, blur_candidates, deconvolve
 from minimarket.documents.ocr.figures import lines_adding_up, second_readings
-from minimarket.documents.ocr.legibility import looks_upright, worth_deblurring
+from minimarket.documents.ocr.legibility import deblur_kernels, looks_upright
 from minimarket.documents.ocr.preprocess import PreparedPage, preprocess, rotate90, shrink, to_gray
 from minimarket.documents.ocr.tesseract import DEFAULT_PSM, Deadline, OcrWord, image_to_words
 
@@ -102,9 +102,9 @@ def ocr_page(
         if not fixed_geometry and not _looks_right(words):
             prepared, words = _fix_orientation(prepared, words, lang, psm, deadline)
         if not fixed_geometry and settings.ocr_deblur and _may_be_blurred(prepared, words):
-            blurs = blur_candidates(to_gray(image))
-            if worth_deblurring(reading_score(words)[1], blurs):
-                prepared, words = _try_deblurred(image, dpi, prepared, words, tuned, psm, deadline, lang, blurs)
+            kernels = deblur_kernels(reading_score(words)[1], blur_candidates(to_gray(image)))
+            if kernels:
+                prepared, words = _try_deblurred(image, dpi, prepared, words, tuned, psm, deadline, lang, kernels)
     except DocumentError as exc:
         if exc.code != "timeout":
             raise
@@ -240,8 +240,8 @@ well (measured on the synthetic scans), so a scan is never deblurred."""
 
 
 def _may_be_blurred(prepared: PreparedPage, words: list[OcrWord]) -> bool:
-    """A phone photo that reads with little confidence (then :func:`~.legibility.worth_deblurring` decides
-    from how little and from the blur its picture shows)."""
+    """A phone photo that reads with little confidence (then :func:`~.legibility.deblur_kernels` decides
+    which blurs to try from how little and from the blur its picture shows)."""
     return PHOTO_STEP in prepared.steps and reading_score(words)[1] < SHARP_MEAN_CONF
 
 
@@ -256,8 +256,8 @@ def _try_deblurred(
     lang: str,
     blurs: list[Blur] | None = None,
 ) -> tuple[PreparedPage, list[OcrWord]]:
-    """The page made again from the picture with its blur taken out, for each blur the picture may show
-    (``blurs``, :func:`~minimarket.documents.ocr.deblur.blur_candidates` when not given, then an
+    """The page made again from the picture with its blur taken out, for each of ``blurs`` (by default
+    each blur the picture may show, :func:`~minimarket.documents.ocr.deblur.blur_candidates`, then an
     out-of-focus one), the sheet
     straightened where it was found in the picture as taken, and read again if it reads clearly better
     (:func:`_reread_if_better`: a wrong kernel can make confident words out of ringing while it breaks
@@ -275,8 +275,8 @@ def _try_deblurred(
             sharp = replace(sharp, image=rotate90(sharp.image, turn), rotation=prepared.rotation)
         return replace(sharp, steps=[*sharp.steps, blur.name])
 
-    motions = blur_candidates(gray) if blurs is None else blurs
-    versions = (deblurred(blur) for blur in [*motions, OUT_OF_FOCUS])
+    kernels = [*blur_candidates(gray), OUT_OF_FOCUS] if blurs is None else blurs
+    versions = (deblurred(blur) for blur in kernels)
     return _reread_if_better(prepared, words, versions, DEBLUR_MARGIN, lang, psm, deadline)
 
 

@@ -2,9 +2,9 @@
 
 The OCR engine's first reading of a page decides almost everything: a page whose reading carries words only
 an upright page yields is not read at other orientations (:func:`looks_upright`); a phone photo is read
-again deblurred only when its reading is poor *and* its picture shows a blur worth taking out
-(:func:`worth_deblurring`: the words' mean confidence and the strength of the cepstral blur peak, which
-:func:`~minimarket.documents.ocr.deblur.blur_candidates` measures in a tenth of a Tesseract pass).
+again deblurred with the out-of-focus kernel only when it reads poorly, and with the motion blurs its picture
+shows (:func:`~minimarket.documents.ocr.deblur.blur_candidates`, a tenth of a Tesseract pass) when it reads
+fairly (:func:`deblur_kernels`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from minimarket.documents.ocr.deblur import Blur
+from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur
 from minimarket.documents.ocr.tesseract import OcrWord
 
 INVOICE_WORDS = frozenset(
@@ -97,19 +97,17 @@ def looks_upright(words: Iterable[OcrWord]) -> bool:
 
 
 ILLEGIBLE_MEAN_CONF = 72.0
-"""Mean confidence of a photo's real words under which it is read again deblurred whatever its picture
-shows (an out-of-focus photo shows no motion peak: the Gaussian kernel is tried)."""
-STRONG_BLUR = 6.0
-"""Cepstral peak (robust z-score) from which a photo reading between :data:`ILLEGIBLE_MEAN_CONF` and the
-engine's ``SHARP_MEAN_CONF`` is read again deblurred. On 30 photos of a calibration seed (101) and the 6 of
-the throughput set, every deblurred reading that was kept came from a photo that read under 72 or showed a
-peak of 8.6 or more; photos that read 72-80 with a peak under 6 (3.5, 4.5, 5.5) never kept one, at 1.3-3 s
-each."""
+"""Mean confidence of a photo's real words under which every blur is tried, the out-of-focus one included.
+Above it (and under the engine's ``SHARP_MEAN_CONF``) only the motion blurs the picture shows are: on 30
+photos of each of two calibration seeds (101, 5151) and the 6 of the throughput set, the out-of-focus kernel
+was kept once, on a photo reading 71, while motion kernels were kept from photos reading up to 79 with peaks as
+weak as 3.5 (a 4-pixel blur). A photo reading 72-80 whose picture shows no motion is not read again."""
 
 
-def worth_deblurring(mean_conf: float, blurs: Sequence[Blur]) -> bool:
-    """Whether a photo whose real words read at ``mean_conf`` and whose picture shows the motion ``blurs``
-    (strongest first) may read better deblurred: when it reads poorly, or fairly but with a clear motion."""
+def deblur_kernels(mean_conf: float, blurs: Sequence[Blur]) -> list[Blur]:
+    """The blurs worth taking out of a photo whose real words read at ``mean_conf`` and whose picture shows
+    the motion ``blurs`` (strongest first): all of them and an out-of-focus one when it reads poorly, the
+    motions alone when it reads fairly (none: it is not read again)."""
     if mean_conf < ILLEGIBLE_MEAN_CONF:
-        return True
-    return bool(blurs) and max(blur.strength for blur in blurs) >= STRONG_BLUR
+        return [*blurs, OUT_OF_FOCUS]
+    return list(blurs)
