@@ -3,7 +3,8 @@
 :func:`find_codes` climbs a ladder of attempts, cheapest first, and stops at the first rung that finds
 something: the image as given; a downscaled copy (phone photos are large, zxing likes modules of a few
 pixels); an upscaled copy (small embedded images); binarised copies (uneven light); and finally crops
-around candidate regions (square, dense, high-contrast blobs) tried at several sizes. Only raw text is
+around candidate regions (square, dense, high-contrast blobs) tried at several sizes; last, and only
+where a candidate looks like a QR code (:func:`looks_like_qr`), those crops deconvolved. Only raw text is
 returned; parsing is :mod:`minimarket.domain.qr` / :mod:`minimarket.domain.barcode`'s job.
 """
 
@@ -194,10 +195,14 @@ def _decode_candidates(gray: np.ndarray, effort: int) -> list[Found]:
 
 
 def _decode_deblurred(gray: np.ndarray) -> list[Found]:
-    """The square candidate regions deconvolved with an out-of-focus blur, then with each motion blur the
-    picture may show and its
-    neighbours (one pixel longer or shorter, a few degrees either way: the estimate is rough, zxing is the
-    judge), lightly regularised (modules want sharp edges more than quiet paper), at two sizes."""
+    """The square candidate regions that look like a QR code (:func:`looks_like_qr`) deconvolved with an
+    out-of-focus blur, then with each motion blur the picture may show and its neighbours (one pixel longer
+    or shorter, a few degrees either way: the estimate is rough, zxing is the judge), lightly regularised
+    (modules want sharp edges more than quiet paper), at two sizes. Nothing is deconvolved, and the blur is
+    not even estimated, on a page with no QR-like region (an invoice with a barcode or no code at all)."""
+    regions = [box for box in candidate_regions(gray, max_regions=4, square_only=True)[:3] if looks_like_qr(gray, box)]
+    if not regions:
+        return []
     blurs = blur_candidates(gray, limit=2)
     near = dict.fromkeys(
         Blur(blur.length + dl, (blur.angle + da) % 180)
@@ -207,7 +212,7 @@ def _decode_deblurred(gray: np.ndarray) -> list[Found]:
         if blur.length + dl >= 2
     )
     variants = [OUT_OF_FOCUS, *near]
-    for x, y, w, h in candidate_regions(gray, max_regions=4, square_only=True)[:3]:
+    for x, y, w, h in regions:
         crop = gray[y : y + h, x : x + w]
         side = max(crop.shape[:2])
         for blur in variants:
@@ -217,6 +222,35 @@ def _decode_deblurred(gray: np.ndarray) -> list[Found]:
                 if found:
                     return found
     return []
+
+
+QR_MIN_CONTRAST = 140.0
+"""Gray levels between the dark and the light of a QR region (its 5th and 95th percentiles): black modules on
+white paper, even blurred. The QR codes of the OCR throughput set (8 real renders, 6 synthetic scans, 6 photos;
+blurred ones included) gave 176-223; the other square candidates (a table's texture around a photographed
+sheet, a letterhead, a block of text) 82-132."""
+QR_MIN_EDGES = 0.2
+"""Share of a QR region's pixels on a strong edge, across and along (modules are small squares): those QR
+codes gave 0.25-0.40 each way, the other candidates 0.07-0.22 at least one way."""
+
+
+def looks_like_qr(gray: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether the region ``box`` (x, y, w, h) of ``gray`` looks like a QR code: contrasted and dense in edges
+    both ways (measured on a copy 200 pixels across, in well under a millisecond)."""
+    x, y, w, h = box
+    crop = gray[y : y + h, x : x + w]
+    if crop.size == 0:
+        return False
+    factor = 200 / max(crop.shape[:2])
+    small = _resize(crop, factor) if factor < 1 else crop
+    low, high = np.percentile(small, [5, 95])
+    contrast = float(high - low)
+    if contrast < QR_MIN_CONTRAST:
+        return False
+    pixels = small.astype(np.float32)
+    across = float((np.abs(cv2.Sobel(pixels, cv2.CV_32F, 1, 0)) > 0.5 * contrast).mean())
+    along = float((np.abs(cv2.Sobel(pixels, cv2.CV_32F, 0, 1)) > 0.5 * contrast).mean())
+    return min(across, along) >= QR_MIN_EDGES
 
 
 def _sharpen(gray: np.ndarray, sigma: float = 2.0, amount: float = 0.8) -> np.ndarray:

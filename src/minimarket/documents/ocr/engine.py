@@ -1,11 +1,12 @@
 """OCR of one page image: preprocessing, Tesseract, orientation fix, boxes converted to points.
 
 Orientation is settled cheaply first: :func:`~minimarket.documents.ocr.preprocess.preprocess` turns
-pages whose text runs vertically. Only when the first reading looks wrong (few confident words, no
+pages whose text runs vertically. Only when the first reading looks wrong (few confident words, hardly any
 invoice vocabulary: typically an upside-down page) is a band across the middle of the page read at the
 other three orientations, and the page read again at the one that reads clearly better. A phone photo
-that still reads with little confidence is tried with its blur taken out (:mod:`.deblur`), and read again
-deblurred only when that reads clearly better.
+that still reads with little confidence, or with some and a clear motion blur, is tried with its blur
+taken out (:mod:`.deblur`), and read again deblurred only when that reads clearly better. What decides
+is cheap (:mod:`.legibility`): a page that reads well is read once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from minimarket.documents.ingest import DocumentError
 from minimarket.documents.layout import PageText, TextOrigin, Word, group_lines
 from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, blur_candidates, deconvolve
 from minimarket.documents.ocr.figures import lines_adding_up, second_readings
+from minimarket.documents.ocr.legibility import deblur_kernels, looks_upright
 from minimarket.documents.ocr.preprocess import PreparedPage, preprocess, rotate90, shrink, to_gray
 from minimarket.documents.ocr.tesseract import DEFAULT_PSM, Deadline, OcrWord, image_to_words
 
@@ -63,81 +65,11 @@ def _better(a: list[OcrWord], b: list[OcrWord]) -> bool:
     return (ca * ma) > (cb * mb)
 
 
-_INVOICE_WORDS = frozenset(
-    [
-        "factura",
-        "facturas",
-        "cuit",
-        "iva",
-        "total",
-        "subtotal",
-        "importe",
-        "fecha",
-        "cantidad",
-        "precio",
-        "descripcion",
-        "descripción",
-        "cae",
-        "punto",
-        "venta",
-        "comprobante",
-        "responsable",
-        "inscripto",
-        "monotributo",
-        "condicion",
-        "condición",
-        "neto",
-        "domicilio",
-        "cliente",
-        "codigo",
-        "código",
-        "unitario",
-        "bonificacion",
-        "bonificación",
-        "vencimiento",
-        "original",
-        "duplicado",
-        "nota",
-        "credito",
-        "crédito",
-        "debito",
-        "débito",
-        "remito",
-        "pesos",
-        "ingresos",
-        "brutos",
-        "razon",
-        "razón",
-        "social",
-        "inicio",
-        "actividades",
-        "alicuota",
-        "alícuota",
-    ]
-)
-_UPRIGHT_PATTERNS = re.compile(r"^(\d{1,2}/\d{1,2}/\d{2,4}|\d{2}-\d{8}-\d|\d{1,3}([.,]\d{3})*[.,]\d{2}|\d{4,5}-\d{8})$")
-
-
-def _looks_upright(words: list[OcrWord]) -> bool:
-    """Words only an upright page yields: invoice vocabulary, dates, CUITs, amounts (upside-down text
-    reads as short low-confidence garbage, never as "FACTURA" or "14/02/2023")."""
-    hits = 0
-    for word in words:
-        if word.conf < 50:
-            continue
-        token = word.text.strip(".:;,()[]$").lower()
-        if token in _INVOICE_WORDS or _UPRIGHT_PATTERNS.match(token):
-            hits += 1
-            if hits >= 4:
-                return True
-    return False
-
-
 def _looks_right(words: list[OcrWord]) -> bool:
     """A reading worth keeping without asking OSD: confident words, or words typical of an upright
     invoice even when the picture is poor."""
     count, mean = reading_score(words)
-    return (count >= MIN_GOOD_WORDS and mean >= GOOD_MEAN_CONF) or _looks_upright(words)
+    return (count >= MIN_GOOD_WORDS and mean >= GOOD_MEAN_CONF) or looks_upright(words)
 
 
 def ocr_page(
@@ -170,7 +102,9 @@ def ocr_page(
         if not fixed_geometry and not _looks_right(words):
             prepared, words = _fix_orientation(prepared, words, lang, psm, deadline)
         if not fixed_geometry and settings.ocr_deblur and _may_be_blurred(prepared, words):
-            prepared, words = _try_deblurred(image, dpi, prepared, words, tuned, psm, deadline, lang)
+            kernels = deblur_kernels(reading_score(words)[1], blur_candidates(to_gray(image)))
+            if kernels:
+                prepared, words = _try_deblurred(image, dpi, prepared, words, tuned, psm, deadline, lang, kernels)
     except DocumentError as exc:
         if exc.code != "timeout":
             raise
@@ -306,7 +240,8 @@ well (measured on the synthetic scans), so a scan is never deblurred."""
 
 
 def _may_be_blurred(prepared: PreparedPage, words: list[OcrWord]) -> bool:
-    """A phone photo that reads with little confidence."""
+    """A phone photo that reads with little confidence (then :func:`~.legibility.deblur_kernels` decides
+    which blurs to try from how little and from the blur its picture shows)."""
     return PHOTO_STEP in prepared.steps and reading_score(words)[1] < SHARP_MEAN_CONF
 
 
@@ -319,9 +254,11 @@ def _try_deblurred(
     psm: int,
     deadline: Deadline,
     lang: str,
+    blurs: list[Blur] | None = None,
 ) -> tuple[PreparedPage, list[OcrWord]]:
-    """The page made again from the picture with its blur taken out, for each blur the picture may show
-    (:func:`~minimarket.documents.ocr.deblur.blur_candidates`, then an out-of-focus one), the sheet
+    """The page made again from the picture with its blur taken out, for each of ``blurs`` (by default
+    each blur the picture may show, :func:`~minimarket.documents.ocr.deblur.blur_candidates`, then an
+    out-of-focus one), the sheet
     straightened where it was found in the picture as taken, and read again if it reads clearly better
     (:func:`_reread_if_better`: a wrong kernel can make confident words out of ringing while it breaks
     figures, hence also the item lines that must still add up). Every candidate is read: the cepstrum often
@@ -338,7 +275,8 @@ def _try_deblurred(
             sharp = replace(sharp, image=rotate90(sharp.image, turn), rotation=prepared.rotation)
         return replace(sharp, steps=[*sharp.steps, blur.name])
 
-    versions = (deblurred(blur) for blur in [*blur_candidates(gray), OUT_OF_FOCUS])
+    kernels = [*blur_candidates(gray), OUT_OF_FOCUS] if blurs is None else blurs
+    versions = (deblurred(blur) for blur in kernels)
     return _reread_if_better(prepared, words, versions, DEBLUR_MARGIN, lang, psm, deadline)
 
 

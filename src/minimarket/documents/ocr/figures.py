@@ -101,13 +101,20 @@ class FigureReading:
 
 @dataclass(frozen=True, slots=True)
 class WordImage:
-    """A word's crop prepared for reading: darkness (paper 0), the digits' rows and the cut candidates."""
+    """A word's crop prepared for reading: darkness (paper 0), the digits' rows and the cut candidates; and
+    what every piece's features and blank test need, measured once for the word (a word has hundreds of
+    candidate pieces): the rows pieces are taken from (from ``band_top``) scaled to the darkest pixel, the
+    darkest of each column within the digits' rows, and the profile level of blank paper."""
 
     dark: np.ndarray
     top: int
     bottom: int
     profile: np.ndarray
     cuts: list[int]
+    band: np.ndarray
+    band_top: int
+    core_ink: np.ndarray
+    blank_level: float
 
     @property
     def digit_height(self) -> int:
@@ -145,37 +152,68 @@ def word_image(crop: np.ndarray) -> WordImage | None:
     inner = profile[first + 1 : last - 1]
     minima = (inner <= profile[first : last - 2]) & (inner <= profile[first + 2 : last])
     cuts.update(int(i) + first + 1 for i in np.flatnonzero(minima))
-    return WordImage(dark, top, bottom, profile, sorted(cuts))
+    band_top = max(0, top - max(1, int(0.1 * height)))
+    band = dark[band_top : min(dark.shape[0], bottom + int(0.3 * height))] / float(dark.max())
+    core_ink = band[top - band_top : bottom - band_top].max(axis=0)
+    blank_level = BLANK * float(profile.max())
+    return WordImage(dark, top, bottom, profile, sorted(cuts), band, band_top, core_ink, blank_level)
 
 
 def piece_features(word: WordImage, a: int, b: int) -> np.ndarray:
     """Pixels of columns [a, b) scaled to the cell (height from the digit height) and where its ink lies."""
-    height = word.digit_height
-    y0 = max(0, word.top - max(1, int(0.1 * height)))
-    y1 = min(word.dark.shape[0], word.bottom + int(0.3 * height))
-    darkest = float(word.dark.max())
-    piece = word.dark[y0:y1, a:b] / darkest
-    h, w = piece.shape
-    nw = max(1, min(CELL_W, round(w * CELL_H / h)))
-    cell = np.zeros((CELL_H, CELL_W), np.float32)
-    x = (CELL_W - nw) // 2
-    cell[:, x : x + nw] = cv2.resize(piece, (nw, CELL_H), interpolation=cv2.INTER_AREA)
-    cols = np.flatnonzero(piece[word.top - y0 : word.bottom - y0].max(axis=0) > 0.25)
-    rows = np.flatnonzero(piece.max(axis=1) > 0.35)
-    geometry = [
-        (b - a) / height,
-        (cols[-1] - cols[0] + 1) / height if cols.size else 0.0,
-        (rows[0] + y0 - word.top) / height if rows.size else 0.0,
-        (rows[-1] + 1 + y0 - word.top) / height if rows.size else 0.0,
-        cols[0] / (b - a) if cols.size else 0.0,
-        (b - a - 1 - cols[-1]) / (b - a) if cols.size else 0.0,
-    ]
-    return np.concatenate([cell.ravel(), np.asarray(geometry, np.float32)])
+    return pieces_features(word, [(a, b)])[0]
+
+
+def pieces_features(word: WordImage, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """:func:`piece_features` of every span (columns [a, b)) of the word, one row each: the cells one by
+    one, where the ink lies for all of them at once (from running counts over the word's columns)."""
+    band, height = word.band, word.digit_height
+    rows_total, columns = band.shape
+    features = np.zeros((len(spans), CELL_H * CELL_W + 6), np.float32)
+    if not spans:
+        return features
+    cells = features[:, : CELL_H * CELL_W].reshape(len(spans), CELL_H, CELL_W)
+    for k, (a, b) in enumerate(spans):
+        nw = max(1, min(CELL_W, round((b - a) * CELL_H / rows_total)))
+        x = (CELL_W - nw) // 2
+        cells[k, :, x : x + nw] = cv2.resize(band[:, a:b], (nw, CELL_H), interpolation=cv2.INTER_AREA)
+    starts = np.array([a for a, _ in spans])
+    ends = np.array([b for _, b in spans])
+    widths = (ends - starts).astype(np.float64)
+    # columns with ink in the digits' rows: the first at or after a, the last before b
+    index = np.arange(columns)
+    inked = word.core_ink > 0.25
+    next_ink = np.minimum.accumulate(np.where(inked, index, columns)[::-1])[::-1]
+    last_ink = np.maximum.accumulate(np.where(inked, index, -1))
+    first_col, last_col = next_ink[starts], last_ink[ends - 1]
+    has_cols = first_col < ends
+    first_col, last_col = (first_col - starts).astype(np.float64), (last_col - starts).astype(np.float64)
+    # rows with ink anywhere in [a, b)
+    running = np.zeros((rows_total, columns + 1), np.int32)
+    np.cumsum(band > 0.35, axis=1, out=running[:, 1:])
+    hit = (running[:, ends] - running[:, starts]) > 0
+    has_rows = hit.any(axis=0)
+    first_row = hit.argmax(axis=0).astype(np.float64)
+    last_row = (rows_total - 1 - hit[::-1].argmax(axis=0)).astype(np.float64)
+    shift = word.band_top - word.top
+    geometry = np.stack(
+        [
+            widths / height,
+            np.where(has_cols, (last_col - first_col + 1) / height, 0.0),
+            np.where(has_rows, (first_row + shift) / height, 0.0),
+            np.where(has_rows, (last_row + 1 + shift) / height, 0.0),
+            np.where(has_cols, first_col / widths, 0.0),
+            np.where(has_cols, (widths - 1 - last_col) / widths, 0.0),
+        ],
+        axis=1,
+    )
+    features[:, CELL_H * CELL_W :] = geometry
+    return features
 
 
 def is_blank(word: WordImage, a: int, b: int) -> bool:
     """Whether columns [a, b) of the word are paper between characters."""
-    return float(word.profile[a:b].max()) < BLANK * float(word.profile.max())
+    return float(word.profile[a:b].max()) < word.blank_level
 
 
 def candidate_pieces(word: WordImage) -> list[tuple[int, int]]:
@@ -214,8 +252,8 @@ def read_word_alternatives(
         return []
     cuts = word.cuts
     inked = [not is_blank(word, cuts[i], cuts[j]) for i, j in pieces]
-    features = [piece_features(word, cuts[i], cuts[j]) for (i, j), ink in zip(pieces, inked, strict=True) if ink]
-    proba = model.predict_proba(np.asarray(features, np.float32)) if features else np.zeros((0, len(model.classes)))
+    spans = [(cuts[i], cuts[j]) for (i, j), ink in zip(pieces, inked, strict=True) if ink]
+    proba = model.predict_proba(pieces_features(word, spans)) if spans else np.zeros((0, len(model.classes)))
     if GARBAGE in model.classes:
         proba[:, model.classes.index(GARBAGE)] = 0.0
     if allowed is not None:
