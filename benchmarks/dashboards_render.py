@@ -3,10 +3,11 @@ years of sales. Prints JSON.
 
 A real Voila (``minimarket dashboards serve``) on a seeded store, a real headless Chromium (Debian's) that opens
 each page and waits until every widget of it is drawn (the business panel: its 8 charts, the KPI row and the
-purchase orders; the review page: the queue and the selected invoice; the models page; the landing page's
-links). "Cold": a server without preheated kernels (each page starts a kernel and runs its notebook). "Preheated":
-``--preheat`` (a kernel per dashboard has already run it; the review and landing pages are never preheated, they
-must show the store as it is now). Goals (issue 18): under 5 s preheated, under 15 s cold.
+purchase orders; the review page: the queue and the selected invoice; the models page; the landing page's links;
+the accountant's page: its Libro IVA files, shelf prices and packs). "Cold": a server without preheated kernels
+(each page starts a kernel and runs its notebook). "Preheated": ``--preheat`` (a kernel per dashboard has already
+run it; the review and landing pages are never preheated, they must show the store as it is now).
+Goals (issue 18): under 5 s preheated, under 15 s cold.
 
     python benchmarks/dashboards_render.py [--invoices 10000] [--days 730] [--repeat 2]
 """
@@ -35,13 +36,16 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 COMPLETE = {
-    "index.ipynb": "document.querySelectorAll('a.mm-link').length === 3",
+    "index.ipynb": "document.querySelectorAll('a.mm-link').length === 4",
     "analytics.ipynb": "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 8"
     " && document.querySelector('.mm-kpi-row .mm-kpi') !== null"
     " && document.querySelector('.mm-orders table, .mm-orders .mm-notice') !== null",
     "review.ipynb": "document.querySelector('.mm-review .mm-field, .mm-review .mm-empty') !== null"
     " && document.querySelectorAll('.mm-queue option').length > 0",
     "models.ipynb": "document.querySelector('.mm-models h2') !== null",
+    "accounting.ipynb": "document.querySelectorAll('.mm-libro a.mm-download').length === 2"
+    " && document.querySelector('.mm-shelf table.mm-table, .mm-shelf .mm-notice') !== null"
+    " && document.querySelector('.mm-packs') !== null",
 }
 """When a page counts as completely rendered: every widget the manager needs is in the page."""
 
@@ -90,6 +94,7 @@ BUILDERS = {
     "analytics.ipynb": "minimarket.dashboards.panel:business_panel",
     "review.ipynb": "minimarket.dashboards.review:review_desk",
     "models.ipynb": "minimarket.dashboards.models:models_board",
+    "accounting.ipynb": "minimarket.dashboards.accounting:accountant_desk",
 }
 """The package function each notebook calls (its one cell besides the parameters)."""
 
