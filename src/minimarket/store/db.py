@@ -124,7 +124,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def current_revision(url: str | None = None) -> str | None:
-    with get_engine(url).connect() as connection:
+    """The schema revision, read without the write lock (a backup must not wait behind a busy writer)."""
+    with get_engine(url).connect().execution_options(**{READ_ONLY: True}) as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
