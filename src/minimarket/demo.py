@@ -365,6 +365,48 @@ def _plans(session: Session) -> list[_SupplierPlan]:
     return plans
 
 
+CHAIN_BRANCHES = ("centro", "norte", "sur")
+"""The shops of a demo chain: ``<chain>-centro``, ``<chain>-norte`` and ``<chain>-sur``."""
+
+
+def seed_demo_chain(
+    settings: Settings,
+    chain: str,
+    *,
+    invoices: int = DEFAULT_INVOICES,
+    samples: bool = True,
+    sales_days: int = 730,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """A demo chain of three shops (:data:`CHAIN_BRANCHES`), each seeded by :func:`seed_demo_shop` with a
+    different number of invoices (all, 3/4, 1/2) so that the per-shop figures differ; the sample invoices go to
+    the first shop only. Safe to run again."""
+    from minimarket.store.chains import create_chain, join_chain
+    from minimarket.store.db import ensure_shop, session_scope
+
+    say = progress or (lambda _message: None)
+    with session_scope(url=settings.sqlalchemy_url, all_shops=True) as session:
+        found, _created = create_chain(session, chain, f"Cadena {chain}")
+        code = found.code
+    reports = []
+    for index, branch in enumerate(CHAIN_BRANCHES):
+        shop = f"{code}-{branch}"[:40]
+        with session_scope(url=settings.sqlalchemy_url, all_shops=True) as session:
+            ensure_shop(session, shop, f"{found.name} {branch.capitalize()}")
+            join_chain(session, shop, code)
+        say(f"comercio {shop}")
+        report = seed_demo_shop(
+            settings,
+            shop=shop,
+            invoices=invoices * (4 - index) // 4,
+            samples=samples and index == 0,
+            sales_days=sales_days,
+            progress=progress,
+        )
+        reports.append(report.as_dict())
+    return {"chain": code, "shops": reports}
+
+
 def generate_invoices(
     session: Session,
     count: int,

@@ -43,3 +43,68 @@ def list_cmd() -> None:
             for s in session.scalars(select(Shop).order_by(Shop.code))
         ]
     print_json(rows)
+
+
+chain_app = typer.Typer(help="Chains of shops: create and list them.", no_args_is_help=True)
+app.add_typer(chain_app, name="chain")
+
+
+@chain_app.command("create")
+def chain_create_cmd(
+    code: str = typer.Argument(..., help="Chain code: 1-40 letters, digits, '.', '_' or '-' (e.g. cadena-sur)."),
+    name: str | None = typer.Option(None, "--name", help="The chain's name as people read it."),
+) -> None:
+    """Create a chain (nothing happens if it exists already); prints its code and name."""
+    from minimarket.store.chains import create_chain
+    from minimarket.store.db import InvalidShopCode, session_scope
+
+    try:
+        with session_scope(all_shops=True) as session:
+            chain, created = create_chain(session, code, name)
+            result = {"code": chain.code, "name": chain.name, "created": created}
+    except InvalidShopCode as exc:
+        fail(str(exc).replace("código de comercio", "código de cadena"), 2)
+    print_json(result)
+
+
+@chain_app.command("list")
+def chain_list_cmd() -> None:
+    """Every chain: code, name and its shops."""
+    from minimarket.store.chains import list_chains
+    from minimarket.store.db import session_scope
+
+    with session_scope(all_shops=True) as session:
+        rows = [info.as_json() for info in list_chains(session)]
+    print_json(rows)
+
+
+@app.command("join")
+def join_cmd(
+    shop: str = typer.Argument(..., help="Shop code."),
+    chain: str = typer.Option(..., "--chain", help="Chain code (minimarket shop chain create)."),
+) -> None:
+    """Put SHOP in a chain (a shop is in one chain at most: joining another moves it)."""
+    from minimarket.store.chains import join_chain
+    from minimarket.store.db import InvalidShopCode, session_scope
+
+    try:
+        with session_scope(all_shops=True) as session:
+            joined = join_chain(session, shop, chain)
+            result = {"shop": joined.code, "chain": chain.strip()}
+    except (InvalidShopCode, LookupError) as exc:
+        fail(str(exc), 2)
+    print_json(result)
+
+
+@app.command("leave")
+def leave_cmd(shop: str = typer.Argument(..., help="Shop code.")) -> None:
+    """Take SHOP out of its chain."""
+    from minimarket.store.chains import leave_chain
+    from minimarket.store.db import InvalidShopCode, session_scope
+
+    try:
+        with session_scope(all_shops=True) as session:
+            left = leave_chain(session, shop)
+    except (InvalidShopCode, LookupError) as exc:
+        fail(str(exc), 2)
+    print_json({"shop": shop.strip(), "left": left})

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from minimarket import __version__
 from minimarket.service import metrics as m
 from minimarket.service.auth import AuthError
-from minimarket.service.dependencies import caller, known_query
+from minimarket.service.dependencies import CHAIN_PREFIX, SHOP_HEADER, caller, known_query
 from minimarket.service.errors import (
     ApiError,
     error_body,
@@ -234,7 +234,7 @@ def _add_fallback_route(app: FastAPI) -> None:
 
 def create_app() -> FastAPI:
     """The API application; ``app.state.runtime`` is set by the service when it starts."""
-    from minimarket.service.routes import accounting, batches, events, invoices, predictions, purchasing
+    from minimarket.service.routes import accounting, batches, chain, events, invoices, predictions, purchasing
 
     app = FastAPI(
         title="minimarket API",
@@ -275,6 +275,7 @@ def create_app() -> FastAPI:
         events.router,
         accounting.router,
         purchasing.router,
+        chain.router,
     ):
         app.include_router(router)
     _add_fallback_route(app)
@@ -291,4 +292,38 @@ def create_app() -> FastAPI:
         return 1024 * 1024
 
     app.add_middleware(ApiMiddleware, limit_for=limit_for)
+    _document_shop_header(app)
     return app
+
+
+def _document_shop_header(app: FastAPI) -> None:
+    """The OpenAPI schema lists the ``X-Minimarket-Shop`` header on the routes that accept it: every GET of a
+    shop (a chain token chooses its member shop with it), not the chain routes nor the writes."""
+    build = app.openapi
+    documented = False
+
+    def openapi() -> dict[str, Any]:
+        nonlocal documented
+        schema = build()
+        if documented:
+            return schema
+        documented = True
+        for path, operations in schema.get("paths", {}).items():
+            get = operations.get("get")
+            if get is None or path.startswith(CHAIN_PREFIX):
+                continue
+            get.setdefault("parameters", []).append(
+                {
+                    "name": SHOP_HEADER,
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 64},
+                    "description": (
+                        "Solo con un token de cadena (obligatorio entonces): el comercio de la cadena a consultar, "
+                        "por su código o su id. Con un token de comercio no se envía."
+                    ),
+                }
+            )
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,10 +1,11 @@
-"""Bearer tokens of the HTTP API: HS256 JWTs with a ``kid`` header, one shop and one role each.
+"""Bearer tokens of the HTTP API: HS256 JWTs with a ``kid`` header, one role and one scope each: a shop
+(claim ``shop``) or, for managers and admins of a chain, a chain (claim ``chain``).
 
 Keys live in ``var/secrets/jwt_keys.json`` (mode 0600), generated on first use: there is no default secret.
 :meth:`KeyRing.rotate` makes a new current key and keeps the previous one, which is still accepted for
 ``Settings.key_grace_days`` so tokens signed before a rotation keep working until they are re-issued.
 Verification checks the signature (HS256 only, never ``alg: none``), ``aud``, ``exp``, ``iat``, the role and
-the shop.
+the scope.
 """
 
 from __future__ import annotations
@@ -48,12 +49,18 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who calls: the token's subject, role and shop."""
+    """Who calls: the token's subject, role and shop. A chain token has ``chain`` set; its ``shop`` is empty
+    until the request chooses a member shop (header ``X-Minimarket-Shop``)."""
 
     subject: str
     role: Role
     shop: str
     token_id: str
+    chain: str | None = None
+
+    @property
+    def scope(self) -> str:
+        return f"cadena {self.chain}" if self.chain else f"comercio {self.shop}"
 
 
 class AuthError(Exception):
@@ -197,22 +204,31 @@ def create_token(
     ring: KeyRing,
     *,
     role: Role | str,
-    shop: str,
+    shop: str | None = None,
+    chain: str | None = None,
     audience: str,
     ttl: dt.timedelta,
     subject: str | None = None,
 ) -> str:
-    """A signed token for ``role`` in ``shop`` valid for ``ttl``."""
+    """A signed token for ``role`` in ``shop`` (or, for manager and admin, in a whole ``chain``) valid for
+    ``ttl``."""
     role = Role(role)
-    if not valid_shop_code(shop):
-        raise ValueError(f"código de comercio inválido {shop!r}: letras, números, '-', '_' o '.', hasta 64")
+    if (shop is None) == (chain is None):
+        raise ValueError("un token lleva un comercio o una cadena (uno de los dos)")
+    scope = shop if chain is None else chain
+    assert scope is not None
+    what = "comercio" if chain is None else "cadena"
+    if not valid_shop_code(scope):
+        raise ValueError(f"código de {what} inválido {scope!r}: letras, números, '-', '_' o '.', hasta 64")
+    if chain is not None and not role.allows(Role.MANAGER):
+        raise ValueError("solo los roles manager y admin pueden tener alcance de cadena (--chain)")
     if ttl.total_seconds() <= 0:
         raise ValueError("la duración del token debe ser positiva")
     now = dt.datetime.now(dt.UTC)
     claims = {
-        "sub": subject or f"{role.value}@{shop}",
+        "sub": subject or f"{role.value}@{scope}",
         "role": role.value,
-        "shop": shop,
+        ("shop" if chain is None else "chain"): scope,
         "aud": audience,
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
@@ -247,7 +263,7 @@ def verify_token(ring: KeyRing, token: str, *, audience: str) -> Principal:
             key.secret,
             algorithms=[ALGORITHM],
             audience=audience,
-            options={"require": ["exp", "iat", "aud", "sub", "role", "shop"]},
+            options={"require": ["exp", "iat", "aud", "sub", "role"]},
         )
     except jwt.ExpiredSignatureError:
         raise _unauthorized("El token venció: pida uno nuevo.", "token_expired") from None
@@ -265,10 +281,20 @@ def verify_token(ring: KeyRing, token: str, *, audience: str) -> Principal:
         role = Role(claims["role"])
     except ValueError:
         raise _unauthorized(f"Rol desconocido {claims['role']!r}.") from None
+    token_id = str(claims.get("jti", ""))
+    if ("shop" in claims) == ("chain" in claims):
+        raise _unauthorized("El token debe llevar un comercio ('shop') o una cadena ('chain'), uno de los dos.")
+    if "chain" in claims:
+        chain = str(claims["chain"])
+        if not valid_shop_code(chain):
+            raise _unauthorized("Código de cadena inválido en el token.")
+        if not role.allows(Role.MANAGER):
+            raise _unauthorized("Un token de cadena debe tener rol manager o admin.")
+        return Principal(subject=str(claims["sub"]), role=role, shop="", token_id=token_id, chain=chain)
     shop = str(claims["shop"])
     if not valid_shop_code(shop):
         raise _unauthorized("Código de comercio inválido en el token.")
-    return Principal(subject=str(claims["sub"]), role=role, shop=shop, token_id=str(claims.get("jti", "")))
+    return Principal(subject=str(claims["sub"]), role=role, shop=shop, token_id=token_id)
 
 
 def require(principal: Principal, role: Role) -> None:

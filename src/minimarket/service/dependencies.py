@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+import anyio
 from fastapi import Depends, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,7 +21,13 @@ from minimarket.service.errors import ApiError
 from minimarket.service.runtime import ApiRuntime
 from minimarket.store.db import session_scope
 
-__all__ = ["BEARER", "caller", "known_query", "needs", "runtime", "shop_scope"]
+__all__ = ["BEARER", "SHOP_HEADER", "caller", "chain_manager", "known_query", "needs", "runtime", "shop_scope"]
+
+SHOP_HEADER = "X-Minimarket-Shop"
+"""With a chain token, the member shop a read (GET) route works on: its code or its numeric id."""
+CHAIN_PREFIX = "/chain/"
+"""The routes of a whole chain: a chain token reads them without :data:`SHOP_HEADER`."""
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def runtime(request: Request) -> ApiRuntime:
@@ -66,7 +73,11 @@ def _unknown_shop(shop: str) -> AuthError:
 BEARER = HTTPBearer(
     auto_error=False,
     bearerFormat="JWT",
-    description="Un token de `minimarket token create --role R` (client, manager o admin; un comercio).",
+    description=(
+        "Un token de `minimarket token create --role R` (client, manager o admin) con un comercio (`--shop`) "
+        "o, para manager y admin, una cadena (`--chain`): entonces las rutas GET eligen el comercio con el "
+        f"encabezado `{SHOP_HEADER}`."
+    ),
 )
 """Documents the bearer scheme in the OpenAPI; :func:`caller` reads and checks the header itself."""
 
@@ -92,10 +103,81 @@ async def caller(request: Request, _documented: HTTPAuthorizationCredentials | N
     wait = rt.limits.hit("token", principal.token_id or principal.subject)
     if wait is not None:
         raise _too_many("token", wait)
-    if not await rt.shop_exists(principal.shop):
-        m.AUTH_FAILURES.labels(code="unknown_shop").inc()
-        raise _unknown_shop(principal.shop)
+    if principal.chain is not None:
+        principal = await _chain_principal(rt, request, principal)
+    else:
+        if not await rt.shop_exists(principal.shop):
+            m.AUTH_FAILURES.labels(code="unknown_shop").inc()
+            raise _unknown_shop(principal.shop)
+        chosen = request.headers.get(SHOP_HEADER)
+        if chosen is not None and chosen.strip() != principal.shop:
+            m.AUTH_FAILURES.labels(code="shop_header_refused").inc()
+            raise AuthError(
+                403,
+                "shop_header_refused",
+                f"El encabezado {SHOP_HEADER} elige un comercio solo con un token de cadena; su token es del "
+                f"comercio «{principal.shop}» y trabaja únicamente sobre él.",
+            )
     request.state.principal = principal
+    return principal
+
+
+async def _chain_principal(rt: ApiRuntime, request: Request, principal: Principal) -> Principal:
+    """A chain token on this request: the chain routes take it as it is; a read route gets the member shop of
+    :data:`SHOP_HEADER`; any other route refuses it (a chain token never writes)."""
+    from dataclasses import replace
+
+    from minimarket.service.runtime import chain_exists, chain_shop
+
+    chain = principal.chain or ""
+    path = str(getattr(request.scope.get("route"), "path", ""))
+    if path.startswith(CHAIN_PREFIX):
+        if not await anyio.to_thread.run_sync(chain_exists, rt.settings.sqlalchemy_url, chain):
+            m.AUTH_FAILURES.labels(code="unknown_chain").inc()
+            raise AuthError(
+                403,
+                "unknown_chain",
+                f"La cadena «{chain}» de su token no existe en este servidor; un administrador la crea con "
+                f"«minimarket shop chain create {chain}» y emite el token de nuevo.",
+            )
+        return principal
+    if request.method.upper() not in READ_METHODS:
+        m.AUTH_FAILURES.labels(code="chain_read_only").inc()
+        raise AuthError(
+            403,
+            "chain_read_only",
+            "Un token de cadena solo consulta (GET); para modificar datos use un token del comercio "
+            "(minimarket token create --shop CODIGO).",
+        )
+    chosen = (request.headers.get(SHOP_HEADER) or "").strip()
+    if not chosen:
+        raise ApiError(
+            400,
+            "shop_header_missing",
+            f"Con un token de cadena, indique el comercio en el encabezado «{SHOP_HEADER}: <código o id>» "
+            f"(los comercios de la cadena: GET /api/v1/chain/shops).",
+        )
+    code = await anyio.to_thread.run_sync(chain_shop, rt.settings.sqlalchemy_url, chain, chosen[:64])
+    if code is None:
+        m.AUTH_FAILURES.labels(code="shop_not_in_chain").inc()
+        raise ApiError(404, "not_found", f"El comercio «{chosen[:64]}» no existe o no pertenece a su cadena.")
+    return replace(principal, shop=code)
+
+
+async def chain_manager(principal: Principal = Depends(caller)) -> Principal:
+    """The caller of a chain route: a chain token of role manager or higher (403 otherwise)."""
+    try:
+        require(principal, Role.MANAGER)
+        if principal.chain is None:
+            raise AuthError(
+                403,
+                "chain_only",
+                "Esta ruta es de las cadenas: necesita un token de cadena (minimarket token create --role manager "
+                "--chain CODIGO); su token es de un comercio.",
+            )
+    except AuthError as exc:
+        m.AUTH_FAILURES.labels(code=exc.code).inc()
+        raise
     return principal
 
 

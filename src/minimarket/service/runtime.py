@@ -152,6 +152,27 @@ def _find_shop(url: str, code: str) -> bool:
             return False
 
 
+def chain_shop(url: str, chain: str, ref: str) -> str | None:
+    """The code of the shop ``ref`` (code or id) if it belongs to ``chain``; None otherwise (never says which)."""
+    from minimarket.store.chains import member_shop
+    from minimarket.store.db import session_scope
+
+    with session_scope(url=url, all_shops=True, read_only=True) as session:
+        shop = member_shop(session, chain, ref)
+        return shop.code if shop is not None else None
+
+
+def chain_exists(url: str, chain: str) -> bool:
+    from minimarket.store.chains import find_chain
+    from minimarket.store.db import InvalidShopCode, session_scope
+
+    with session_scope(url=url, all_shops=True, read_only=True) as session:
+        try:
+            return find_chain(session, chain) is not None
+        except InvalidShopCode:
+            return False
+
+
 def champion_versions(settings: Settings) -> dict[str, str]:
     """The champion version of every model (``FALLBACK`` for a model without one)."""
     from pathlib import Path

@@ -42,8 +42,19 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
 
 
+class Chain(Base):
+    """A chain of shops: its managers read every member shop (per shop and as a whole), never write."""
+
+    __tablename__ = "chains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Shop(Base):
-    """A shop (tenant). The single-shop case uses the default shop."""
+    """A shop (tenant). The single-shop case uses the default shop. A shop belongs to at most one chain."""
 
     __tablename__ = "shops"
 
@@ -51,6 +62,7 @@ class Shop(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    chain_id: Mapped[int | None] = mapped_column(ForeignKey("chains.id", ondelete="SET NULL"), index=True)
 
 
 class ShopOwned:
