@@ -55,6 +55,7 @@ def shop_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
     from minimarket.demo import SYNTHETIC_PREFIX, seed_demo_shop
     from minimarket.forecast.inflation import InflationData
     from minimarket.forecast.inflation_mlflow import train_and_register
+    from minimarket.store.chains import create_chain, join_chain
     from minimarket.store.db import dispose_engines, session_scope
     from minimarket.store.models import Invoice
 
@@ -72,6 +73,9 @@ def shop_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
     dispose_engines()
     try:
         seed_demo_shop(get_settings(), invoices=400, sales_days=180)
+        with session_scope(all_shops=True) as session:  # the shop is in a chain: the Cadena page and its card
+            create_chain(session, "cadena-demo", "Cadena Demo")
+            join_chain(session, get_settings().default_shop_code, "cadena-demo")
         with session_scope() as session:  # a generated invoice waiting: its misread figure is known
             waiting = [e for e in review_queue(session) if e.issue_date != "—" and e.label.startswith("A 0")]
             generated = session.scalars(
@@ -132,6 +136,8 @@ def _no_error(page: Any) -> None:
         ("review.ipynb", r"Facturas a revisar\. \d+ facturas esperan revisión\."),
         ("models.ipynb", r"Modelos\. Pronóstico de inflación: campeón versión 1\."),
         ("accounting.ipynb", r"Contador y compras — Mi almacén\. .*Libro IVA: \d+ meses con facturas\."),
+        ("chain.ipynb", r"Cadena — Cadena Demo\. Comercios: 1 · Facturas: [\d.]+ · Compras: \$ [\d.]+,\d\d"),
+        ("index.ipynb", r"Paneles del comercio: .*Cadena \(Cadena «cadena-demo»\)\."),
     ],
 )
 def test_every_page_renders_its_spanish_summary_without_an_execution_error(

@@ -73,14 +73,23 @@ class LocalServer:
     def settings(self) -> Settings:
         return Settings(var_dir=self.state)
 
-    def token(self, role: str = "client", shop: str = "default", ttl_days: float = 1.0, **kwargs: Any) -> str:
+    def token(
+        self,
+        role: str = "client",
+        shop: str = "default",
+        ttl_days: float = 1.0,
+        chain: str | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """A token of ``shop``, or of ``chain`` when it is given."""
         from minimarket.service.auth import KeyRing, create_token
 
         settings = self.settings
         return create_token(
             KeyRing.load_or_create(settings),
             role=role,
-            shop=shop,
+            shop=None if chain else shop,
+            chain=chain,
             audience=settings.jwt_audience,
             ttl=dt.timedelta(days=ttl_days),
             **kwargs,

@@ -16,6 +16,7 @@ __all__ = [
     "ChainInfo",
     "UnknownChain",
     "chain_members",
+    "chain_of_shop",
     "create_chain",
     "find_chain",
     "join_chain",
@@ -117,4 +118,10 @@ def member_shop(session: Session, chain_code: str, ref: str) -> Shop | None:
     query = select(Shop).join(Chain, Shop.chain_id == Chain.id).where(Chain.code == chain_code)
     by_id = ref.isdigit() and len(ref) <= 18
     query = query.where(Shop.id == int(ref) if by_id else Shop.code == ref)
+    return session.scalars(query).one_or_none()
+
+
+def chain_of_shop(session: Session, shop_code: str) -> str | None:
+    """The code of the chain shop ``shop_code`` belongs to, or None."""
+    query = select(Chain.code).join(Shop, Shop.chain_id == Chain.id).where(Shop.code == shop_code.strip())
     return session.scalars(query).one_or_none()

@@ -25,12 +25,16 @@ import pytest
 from minimarket.catalog import bundled_catalog
 from minimarket.service.app import api_routes, create_app
 from minimarket.service.auth import KeyRing
+from minimarket.store.chains import create_chain, join_chain
+from minimarket.store.db import session_scope
 from minimarket.synth.arca import export_bytes, row_from_invoice
 from minimarket.synth.invoices.sample import SampleOptions, sample_invoice
 
 from .conftest import SAMPLES, LiveServer, create_shop
 
 SHOP_A, SHOP_B = "iso-a", "iso-b"
+CHAIN_X, CHAIN_Y = "iso-x", "iso-y"
+"""Shop A is in chain X, shop B in chain Y."""
 ROLES = ("client", "manager", "admin")
 STREAM_SECONDS = 1.0
 A_PDF, A_BATCH_PDF = SAMPLES / "factura_a.pdf", SAMPLES / "factura_c.pdf"
@@ -52,6 +56,8 @@ class Row:
     shows_a: bool = False
     """Shop A's own answer holds A's markers: the control that the leak check would see a leak."""
     query: dict[str, str] = field(default_factory=dict)
+    chain: bool = False
+    """A chain route: a chain token's only, a shop token gets 403."""
 
 
 MATRIX: dict[str, Row] = {
@@ -81,6 +87,8 @@ MATRIX: dict[str, Row] = {
     "POST /prices/shelf": Row("manager", json={}),
     "GET /packs/conversions": Row("manager"),
     "POST /packs/conversions": Row("manager", json={"supplier_cuit": "30-00000000-0", "sku": "ISO-0001", "units": 6}),
+    "GET /chain/shops": Row("manager", chain=True),
+    "GET /chain/summary": Row("manager", chain=True),
 }
 """One row per route of the API (``METHOD path`` under /api/v1)."""
 
@@ -122,6 +130,10 @@ def shop_a(live_server: LiveServer, api: httpx.Client) -> ShopA:
     """Shop A with a stored invoice, a finished batch and its notification; shop B exists and is empty."""
     create_shop(live_server, SHOP_A)
     create_shop(live_server, SHOP_B)
+    with session_scope(url=live_server.database_url, all_shops=True) as session:
+        for chain, shop in ((CHAIN_X, SHOP_A), (CHAIN_Y, SHOP_B)):
+            create_chain(session, chain)
+            join_chain(session, shop, chain)
     client = live_server.token("client", shop=SHOP_A)
     saved = api.post(
         "/invoices/extract",
@@ -175,7 +187,9 @@ def _signed(live_server: LiveServer, *, retired: bool = False, secret: bytes | N
     return jwt.encode(body, secret or key.secret, "HS256", headers={"kid": key.kid})
 
 
-def _call(api: httpx.Client, key: str, row: Row, a: ShopA, token: str | None, **query: str) -> httpx.Response:
+def _call(
+    api: httpx.Client, key: str, row: Row, a: ShopA, token: str | None, shop: str | None = None, **query: str
+) -> httpx.Response:
     """Call the route of ``key`` as ``row`` says; a stream is read for :data:`STREAM_SECONDS` at most."""
     method, template = key.split(" ", 1)
     path = template.format(
@@ -184,7 +198,7 @@ def _call(api: httpx.Client, key: str, row: Row, a: ShopA, token: str | None, **
     request = api.build_request(
         method,
         path,
-        headers=_bearer(token) if token else {},
+        headers={**(_bearer(token) if token else {}), **({"X-Minimarket-Shop": shop} if shop else {})},
         params={**row.query, **query},
         json=row.json,
         files={"file": ("doc.pdf", b"%PDF-1.4 not really a pdf")} if row.multipart else None,
@@ -241,6 +255,9 @@ def test_isolation(key: str, live_server: LiveServer, api: httpx.Client, shop_a:
         below = live_server.token(ROLES[role - 1], shop=SHOP_A)
         _refused(_call(api, key, row, shop_a, below), 403, "forbidden")
     _refused(_call(api, key, row, shop_a, live_server.token(row.role, shop="iso-nadie")), 403, "unknown_shop")
+    if row.chain:
+        _chain_route(api, key, row, shop_a, live_server)
+        return
 
     other = _call(api, key, row, shop_a, live_server.token(row.role, shop=SHOP_B))
     if row.by_id:
@@ -254,5 +271,53 @@ def test_isolation(key: str, live_server: LiveServer, api: httpx.Client, shop_a:
 
     own = _call(api, key, row, shop_a, live_server.token(row.role, shop=SHOP_A))
     assert own.status_code < 500 and own.status_code not in (401, 403, 404), own.text[:300]
+    if row.shows_a:
+        assert any(marker in own.text for marker in shop_a.markers), own.text[:300]
+
+
+def _chain_route(api: httpx.Client, key: str, row: Row, a: ShopA, live_server: LiveServer) -> None:
+    """A chain route: shop tokens are refused (even A's, even with the header); chain X sees shop A, chain Y
+    does not; a chain that does not exist is refused."""
+    for shop in (SHOP_A, SHOP_B):
+        _refused(_call(api, key, row, a, live_server.token("admin", shop=shop)), 403, "chain_only")
+    _refused(_call(api, key, row, a, live_server.token("manager", chain="iso-nadie")), 403, "unknown_chain")
+    crossing = _call(api, key, row, a, live_server.token("manager", chain=CHAIN_Y), shop=SHOP_A)
+    assert crossing.status_code == 200, crossing.text[:300]
+    assert SHOP_A not in crossing.text and CHAIN_X not in crossing.text, crossing.text[:300]
+    _no_data_of_a(crossing, a)
+    own = _call(api, key, row, a, live_server.token("manager", chain=CHAIN_X))
+    assert own.status_code == 200 and SHOP_A in own.text and SHOP_B not in own.text, own.text[:300]
+
+
+SHOP_ROUTES = sorted(k for k, row in MATRIX.items() if not row.chain)
+
+
+@pytest.mark.parametrize("key", SHOP_ROUTES)
+def test_chain_tokens(key: str, live_server: LiveServer, api: httpx.Client, shop_a: ShopA) -> None:
+    """A chain token reads (GET) one of its shops chosen by X-Minimarket-Shop and never writes; another chain's
+    token cannot reach shop A through the header; a shop token cannot point the header elsewhere."""
+    row = MATRIX[key]
+    role = "admin" if row.role == "admin" else "manager"
+    x, y = live_server.token(role, chain=CHAIN_X), live_server.token(role, chain=CHAIN_Y)
+    _refused(
+        _call(api, key, row, shop_a, live_server.token(row.role, shop=SHOP_B), shop=SHOP_A), 403, "shop_header_refused"
+    )
+    if not key.startswith("GET "):
+        _refused(_call(api, key, row, shop_a, x, shop=SHOP_A), 403, "chain_read_only")
+        return
+    missing = _call(api, key, row, shop_a, x)
+    _refused(missing, 400, "shop_header_missing")
+    assert "X-Minimarket-Shop" in missing.json()["error"]["message"]
+    outside = _call(api, key, row, shop_a, y, shop=SHOP_A)
+    nowhere = _call(api, key, row, shop_a, y, shop="iso-nadie")
+    _refused(outside, 404, "not_found")
+    _refused(nowhere, 404, "not_found")
+    assert outside.json()["error"]["message"].replace(SHOP_A, "?") == nowhere.json()["error"]["message"].replace(
+        "iso-nadie", "?"
+    )  # the answer does not say whether the shop exists
+    _no_data_of_a(outside, shop_a)
+    _refused(_call(api, key, row, shop_a, x, shop=SHOP_B), 404, "not_found")
+    own = _call(api, key, row, shop_a, x, shop=SHOP_A)
+    assert own.status_code < 500 and own.status_code not in (400, 401, 403, 404), own.text[:300]
     if row.shows_a:
         assert any(marker in own.text for marker in shop_a.markers), own.text[:300]
