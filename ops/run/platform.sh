@@ -2,6 +2,7 @@
 # `make run`: the platform on this machine, in the foreground.
 #   1. seeds a demo shop once (bundled catalog, the sample invoices extracted and saved, synthetic sales, CPI):
 #      `minimarket demo seed` when the command exists, else the same steps with the existing commands;
+#      with MINIMARKET_DEMO_CHAIN=NAME also a demo chain of 3 shops (`minimarket demo seed --chain NAME`);
 #   2. trains the small demand model when the registry has no champion (bounded: 40 products, 400 days);
 #   3. starts the API (port 3000) and, when `make dashboards` exists, the dashboards (port 8866),
 #      prints their URLs and a manager token; Ctrl-C stops both.
@@ -21,6 +22,10 @@ if [ ! -f "$DEMO/.seeded" ]; then
   if "$MM" demo --help >/dev/null 2>&1; then
     say "sembrando el comercio de demostración (minimarket demo seed)"
     "$MM" demo seed
+    if [ -n "${MINIMARKET_DEMO_CHAIN:-}" ]; then
+      say "sembrando la cadena de demostración «$MINIMARKET_DEMO_CHAIN» (3 comercios)"
+      "$MM" demo seed --chain "$MINIMARKET_DEMO_CHAIN" --invoices 400 --no-samples
+    fi
   else
     say "sembrando el comercio de demostración: catálogo, facturas de muestra, ventas sintéticas"
     "$MM" db upgrade >/dev/null

@@ -188,7 +188,7 @@ def _signed(live_server: LiveServer, *, retired: bool = False, secret: bytes | N
 
 
 def _call(
-    api: httpx.Client, key: str, row: Row, a: ShopA, token: str | None, shop: str | None = None, **query: str
+    api: httpx.Client, key: str, row: Row, a: ShopA, token: str | None, header: str | None = None, **query: str
 ) -> httpx.Response:
     """Call the route of ``key`` as ``row`` says; a stream is read for :data:`STREAM_SECONDS` at most."""
     method, template = key.split(" ", 1)
@@ -198,7 +198,7 @@ def _call(
     request = api.build_request(
         method,
         path,
-        headers={**(_bearer(token) if token else {}), **({"X-Minimarket-Shop": shop} if shop else {})},
+        headers={**(_bearer(token) if token else {}), **({"X-Minimarket-Shop": header} if header else {})},
         params={**row.query, **query},
         json=row.json,
         files={"file": ("doc.pdf", b"%PDF-1.4 not really a pdf")} if row.multipart else None,
@@ -281,7 +281,7 @@ def _chain_route(api: httpx.Client, key: str, row: Row, a: ShopA, live_server: L
     for shop in (SHOP_A, SHOP_B):
         _refused(_call(api, key, row, a, live_server.token("admin", shop=shop)), 403, "chain_only")
     _refused(_call(api, key, row, a, live_server.token("manager", chain="iso-nadie")), 403, "unknown_chain")
-    crossing = _call(api, key, row, a, live_server.token("manager", chain=CHAIN_Y), shop=SHOP_A)
+    crossing = _call(api, key, row, a, live_server.token("manager", chain=CHAIN_Y), header=SHOP_A)
     assert crossing.status_code == 200, crossing.text[:300]
     assert SHOP_A not in crossing.text and CHAIN_X not in crossing.text, crossing.text[:300]
     _no_data_of_a(crossing, a)
@@ -300,24 +300,26 @@ def test_chain_tokens(key: str, live_server: LiveServer, api: httpx.Client, shop
     role = "admin" if row.role == "admin" else "manager"
     x, y = live_server.token(role, chain=CHAIN_X), live_server.token(role, chain=CHAIN_Y)
     _refused(
-        _call(api, key, row, shop_a, live_server.token(row.role, shop=SHOP_B), shop=SHOP_A), 403, "shop_header_refused"
+        _call(api, key, row, shop_a, live_server.token(row.role, shop=SHOP_B), header=SHOP_A),
+        403,
+        "shop_header_refused",
     )
     if not key.startswith("GET "):
-        _refused(_call(api, key, row, shop_a, x, shop=SHOP_A), 403, "chain_read_only")
+        _refused(_call(api, key, row, shop_a, x, header=SHOP_A), 403, "chain_read_only")
         return
     missing = _call(api, key, row, shop_a, x)
     _refused(missing, 400, "shop_header_missing")
     assert "X-Minimarket-Shop" in missing.json()["error"]["message"]
-    outside = _call(api, key, row, shop_a, y, shop=SHOP_A)
-    nowhere = _call(api, key, row, shop_a, y, shop="iso-nadie")
+    outside = _call(api, key, row, shop_a, y, header=SHOP_A)
+    nowhere = _call(api, key, row, shop_a, y, header="iso-nadie")
     _refused(outside, 404, "not_found")
     _refused(nowhere, 404, "not_found")
     assert outside.json()["error"]["message"].replace(SHOP_A, "?") == nowhere.json()["error"]["message"].replace(
         "iso-nadie", "?"
     )  # the answer does not say whether the shop exists
     _no_data_of_a(outside, shop_a)
-    _refused(_call(api, key, row, shop_a, x, shop=SHOP_B), 404, "not_found")
-    own = _call(api, key, row, shop_a, x, shop=SHOP_A)
+    _refused(_call(api, key, row, shop_a, x, header=SHOP_B), 404, "not_found")
+    own = _call(api, key, row, shop_a, x, header=SHOP_A)
     assert own.status_code < 500 and own.status_code not in (400, 401, 403, 404), own.text[:300]
     if row.shows_a:
         assert any(marker in own.text for marker in shop_a.markers), own.text[:300]

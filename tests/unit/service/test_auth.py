@@ -83,3 +83,30 @@ def test_create_token_checks_its_input(tmp_path) -> None:
         _token(ring, role="root")
     with pytest.raises(ValueError):
         _token(ring, days=0)
+
+
+def test_chain_tokens_carry_a_chain_and_no_shop(tmp_path) -> None:
+    ring = KeyRing.load_or_create(Settings(var_dir=tmp_path))
+    token = create_token(ring, role="manager", chain="sur", audience=AUD, ttl=dt.timedelta(days=1))
+    principal = verify_token(ring, token, audience=AUD)
+    assert principal.chain == "sur" and principal.shop == "" and principal.role is Role.MANAGER
+    assert verify_token(ring, _token(ring, "manager", "almacen-sur"), audience=AUD).chain is None
+    with pytest.raises(ValueError, match="solo los roles manager y admin"):
+        create_token(ring, role="client", chain="sur", audience=AUD, ttl=dt.timedelta(days=1))
+    with pytest.raises(ValueError, match="uno de los dos"):
+        create_token(ring, role="manager", shop="a", chain="sur", audience=AUD, ttl=dt.timedelta(days=1))
+
+
+def test_the_shop_header_is_documented_on_the_read_routes_only() -> None:
+    from minimarket.service.app import create_app
+
+    paths = create_app().openapi()["paths"]
+
+    def documented(path: str, method: str) -> bool:
+        return any(p["name"] == "X-Minimarket-Shop" for p in paths[path][method].get("parameters", []))
+
+    assert documented("/invoices", "get") and documented("/invoices/{invoice_id}", "get")
+    assert not documented("/invoices/extract", "post") and not documented("/chain/shops", "get")
+    assert sum(documented(p, "get") for p in paths if "get" in paths[p]) == len(
+        [p for p in paths if "get" in paths[p] and not p.startswith("/chain/")]
+    )
