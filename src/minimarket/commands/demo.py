@@ -16,6 +16,7 @@ def seed_cmd(
     ),
     samples: bool = typer.Option(True, "--samples/--no-samples", help="Read and save the sample invoices."),
     shop: str | None = ShopOption,
+    sales_days: int = typer.Option(730, "--sales-days", min=30, max=3650, help="Days of synthetic sales history."),
     chain: str | None = typer.Option(
         None, "--chain", help="Seed a demo chain of this name: three shops (<chain>-centro, -norte, -sur) in it."
     ),
@@ -35,6 +36,7 @@ def seed_cmd(
                 chain,
                 invoices=invoices,
                 samples=samples,
+                sales_days=sales_days,
                 progress=lambda step: typer.echo(f"demo: {step}…", err=True),
             )
         except ValueError as exc:
@@ -46,6 +48,7 @@ def seed_cmd(
         shop=shop,
         invoices=invoices,
         samples=samples,
+        sales_days=sales_days,
         progress=lambda step: typer.echo(f"demo: {step}…", err=True),
     )
     print_json(report.as_dict())
