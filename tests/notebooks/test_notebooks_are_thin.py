@@ -43,10 +43,11 @@ def test_a_dashboard_only_composes_package_functions(path: Path) -> None:
     assert not [word for word in NOT_IN_A_DASHBOARD if word in lowered], body
 
 
-def test_the_dashboards_are_the_four_pages_served() -> None:
+def test_the_dashboards_are_the_pages_served() -> None:
     assert [p.name for p in DASHBOARDS] == [
         "accounting.ipynb",
         "analytics.ipynb",
+        "chain.ipynb",
         "index.ipynb",
         "models.ipynb",
         "review.ipynb",
