@@ -31,15 +31,21 @@ def create_cmd(
 
 @app.command("list")
 def list_cmd() -> None:
-    """Every shop: code, name, created."""
+    """Every shop: code, name, created, and its chain (null when it is in none)."""
     from sqlalchemy import select
 
     from minimarket.store.db import session_scope
-    from minimarket.store.models import Shop
+    from minimarket.store.models import Chain, Shop
 
     with session_scope(all_shops=True) as session:
+        chains = dict(session.execute(select(Chain.id, Chain.code)).tuples().all())
         rows = [
-            {"code": s.code, "name": s.name, "created_at": s.created_at.isoformat() if s.created_at else None}
+            {
+                "code": s.code,
+                "name": s.name,
+                "created_at": s.created_at.isoformat() if s.created_at else None,
+                "chain": chains.get(s.chain_id) if s.chain_id is not None else None,
+            }
             for s in session.scalars(select(Shop).order_by(Shop.code))
         ]
     print_json(rows)

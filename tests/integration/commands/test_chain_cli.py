@@ -24,6 +24,7 @@ def test_chain_create_join_list_leave() -> None:
     _ok("shop", "create", "sur-1")
     assert json.loads(_ok("shop", "join", "sur-1", "--chain", "sur")) == {"shop": "sur-1", "chain": "sur"}
     assert json.loads(_ok("shop", "chain", "list")) == [{"code": "sur", "name": "Cadena Sur", "shops": ["sur-1"]}]
+    assert {s["code"]: s["chain"] for s in json.loads(_ok("shop", "list"))}["sur-1"] == "sur"
     assert json.loads(_ok("shop", "leave", "sur-1")) == {"shop": "sur-1", "left": "sur"}
     assert json.loads(_ok("shop", "chain", "list"))[0]["shops"] == []
 
