@@ -247,11 +247,25 @@ def test_models_and_landing_pages(browser: Any, voila: str) -> None:
     page.close()
     page = _open(browser, f"{voila}/", height=700)
     links = page.locator("a.mm-link")
-    assert links.all_inner_texts() == ["Panel del negocio", "Facturas a revisar", "Modelos", "Contador y compras"]
+    assert links.all_inner_texts() == [  # the shop is in a chain: the Cadena card is there
+        "Panel del negocio",
+        "Facturas a revisar",
+        "Modelos",
+        "Contador y compras",
+        "Cadena",
+    ]
     assert "esperando revisión" in page.inner_text(".mm-landing")
     page.screenshot(path=str(SCREENSHOTS / "inicio.png"))
     links.nth(1).click()
     page.wait_for_selector(".mm-review", timeout=PAGE_TIMEOUT_MS)
+    page.close()
+    page = _open(browser, f"{voila}/voila/render/chain.ipynb", height=1400)
+    page.wait_for_selector("text=Por comercio")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1")
+    text = page.inner_text(".mm-chain")
+    assert "Cadena Demo" in text and "Principales proveedores" in text and "$ " in text
+    _no_error(page)
+    page.screenshot(path=str(SCREENSHOTS / "cadena.png"))
     page.close()
 
 
