@@ -82,7 +82,9 @@ class ApiRuntime:
         return cls(
             settings=settings,
             keys=KeyRing.load_or_create(settings),
-            limits=RateLimits(settings.rate_limit_per_minute, settings.rate_limit_per_minute_ip),
+            limits=RateLimits(
+                settings.rate_limit_per_minute, settings.rate_limit_per_minute_ip, settings.rate_limit_storage
+            ),
             documents=documents,
             read=read,
             forecast=forecast,
