@@ -29,6 +29,7 @@ from minimarket.config import Settings
 from minimarket.domain.invoice import ExtractedInvoice
 from minimarket.service import callbacks
 from minimarket.service import metrics as m
+from minimarket.service.batch_signals import notify
 from minimarket.service.uploads import DocumentStore
 from minimarket.store import batches as repo
 from minimarket.store.db import session_scope
@@ -242,6 +243,7 @@ class BatchRunner:
             finished = repo.expire(session, item.batch_id, message)
             if finished is not None:
                 self._on_finished(session, finished)
+            notify(session, item.batch_id)
 
     def _commit(
         self, item: repo.WorkItem, invoice: dict[str, Any] | None, failure: dict[str, Any] | None, seconds: float
@@ -288,6 +290,7 @@ class BatchRunner:
                 )
             if finished is not None:
                 self._on_finished(session, finished)
+            notify(session, item.batch_id)
 
     def _on_finished(self, session: Any, batch: Any) -> None:
         view = repo.batch_view(batch, results=False)

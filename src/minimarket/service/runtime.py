@@ -17,6 +17,7 @@ from minimarket.config import Settings
 from minimarket.service import metrics as m
 from minimarket.service.auth import KeyRing
 from minimarket.service.batch_runner import BatchRunner, ReadFn
+from minimarket.service.batch_signals import BatchSignals, libpq_conninfo
 from minimarket.service.ratelimit import RateLimits
 from minimarket.service.uploads import DocumentStore
 
@@ -64,6 +65,8 @@ class ApiRuntime:
     read: ReadFn
     forecast: ForecastFn
     runner: BatchRunner
+    signals: BatchSignals | None = None
+    """Batch progress notifications across replicas (PostgreSQL); None on SQLite (SSE streams poll)."""
     models: dict[str, str] = field(default_factory=dict)
     cache: TimedCache = field(default_factory=lambda: TimedCache(seconds=600.0))
     _watch: asyncio.Task[None] | None = None
@@ -89,6 +92,7 @@ class ApiRuntime:
             read=read,
             forecast=forecast,
             runner=BatchRunner(settings, read, documents, concurrency, reader_ready),
+            signals=_signals(settings),
         )
 
     async def start(self) -> None:
@@ -96,11 +100,15 @@ class ApiRuntime:
 
         await anyio.to_thread.run_sync(ensure_database, self.settings.sqlalchemy_url)
         await self.runner.start()
+        if self.signals is not None:
+            await self.signals.start()
         await self.refresh_models()
         self._watch = asyncio.create_task(self._watch_models(), name="watch-models")
 
     async def stop(self) -> None:
         await self.runner.stop()
+        if self.signals is not None:
+            await self.signals.stop()
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -142,6 +150,11 @@ class ApiRuntime:
                 await self.refresh_models()
             except Exception:
                 log.exception("cannot read the registry's champions")
+
+
+def _signals(settings: Settings) -> BatchSignals | None:
+    conninfo = libpq_conninfo(settings.sqlalchemy_url)
+    return BatchSignals(conninfo) if conninfo else None
 
 
 def _find_shop(url: str, code: str) -> bool:
