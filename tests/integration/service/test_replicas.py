@@ -53,19 +53,18 @@ def _replica(state: Path, name: str, database: str, redis: str) -> LocalServer:
 
 
 def _counts(url: str, batch_id: str) -> tuple[int, int, int]:
-    """Invoices stored, distinct invoice files stored, and documents of the batch done."""
+    """Invoices stored, distinct invoice files stored, and documents of the batch done: one statement, so one
+    snapshot while replica B keeps committing."""
+    invoices = select(func.count(Invoice.id)).scalar_subquery()
+    distinct = select(func.count(func.distinct(Invoice.sha256))).scalar_subquery()
+    done = (
+        select(func.count(BatchDocument.id))
+        .where(BatchDocument.batch_id == batch_id, BatchDocument.status == "done")
+        .scalar_subquery()
+    )
     with session_scope(url=url, all_shops=True) as session:
-        invoices = int(session.scalar(select(func.count(Invoice.id))) or 0)
-        distinct = int(session.scalar(select(func.count(func.distinct(Invoice.sha256)))) or 0)
-        done = int(
-            session.scalar(
-                select(func.count(BatchDocument.id)).where(
-                    BatchDocument.batch_id == batch_id, BatchDocument.status == "done"
-                )
-            )
-            or 0
-        )
-    return invoices, distinct, done
+        row = session.execute(select(invoices, distinct, done)).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 @pytest.fixture(scope="module")
