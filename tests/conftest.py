@@ -136,6 +136,81 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(datadir, ignore_errors=True)
 
 
+@pytest.fixture
+def pg_database(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new, empty database on the session's PostgreSQL server, made the store of this test."""
+    import uuid
+
+    import psycopg
+
+    from minimarket.config import get_settings
+    from minimarket.store.db import dispose_engines
+
+    name = f"mm_{uuid.uuid4().hex[:12]}"
+    conninfo = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    monkeypatch.setenv("MINIMARKET_DATABASE_URL", url)
+    get_settings.cache_clear()
+    dispose_engines()
+    yield url
+    dispose_engines()
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real ``redis-server`` on a free loopback port, in a temp folder, without persistence, for the session."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: run `make test` (it installs it) or apt-get install redis-server")
+    folder = Path(tempfile.mkdtemp(prefix="mm-redis-"))
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(folder),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        client.close()
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # --- notebooks: run the way `pytest --nbmake` does, with papermill-injected small parameters ------------
 
 

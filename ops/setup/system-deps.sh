@@ -18,6 +18,7 @@ for group in "$@"; do
       ;;
     test)
       have_pg || need+=(postgresql)
+      command -v redis-server >/dev/null || need+=(redis-server)  # shared rate limits across replicas
       ;;
     browser)
       command -v chromium >/dev/null || need+=(chromium chromium-driver)

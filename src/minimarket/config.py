@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -52,6 +52,34 @@ class Settings(BaseSettings):
     var_dir: Path | None = Field(default=None, description="Runtime state (database, uploads, jobs).")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite file by default.")
     mlflow_uri: str | None = Field(default=None, description="MLflow tracking URI; local SQLite by default.")
+
+    # --- several API replicas on one PostgreSQL (issue 23) ------------------------------------------
+    db_pool_size: int = Field(default=5, ge=1, le=200, description="PostgreSQL: connections kept per process.")
+    db_max_overflow: int = Field(default=10, ge=0, le=200, description="PostgreSQL: extra connections at peaks.")
+    db_pool_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="PostgreSQL: longest wait for a free pooled connection."
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit windows live: 'memory://' (one replica) or 'redis://host:port/db' (shared).",
+    )
+    batch_lease_seconds: float = Field(
+        default=30.0,
+        ge=2,
+        le=3600,
+        description="A replica's claim on a batch document; renewed while it works, taken over when it lapses.",
+    )
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_limit_storage(cls, value: str) -> str:
+        value = value.strip()
+        if value == "memory://" or value.startswith(("redis://", "rediss://")):
+            return value
+        raise ValueError(
+            f"MINIMARKET_RATE_LIMIT_STORAGE={value!r} is not accepted: use 'memory://' (one replica) or "
+            "'redis://host:port/db' (several replicas sharing their limits)"
+        )
 
     # --- tenancy ---------------------------------------------------------------------------------
     default_shop_code: str = "default"

@@ -47,3 +47,31 @@ def test_reader_workers_default_to_one_per_core(monkeypatch: pytest.MonkeyPatch)
     assert Settings().reader_workers == cpu_cores() >= 1
     monkeypatch.setenv("MINIMARKET_READER_WORKERS", "3")
     assert Settings().reader_workers == 3
+
+
+def test_replica_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINIMARKET_DB_POOL_SIZE", "7")
+    monkeypatch.setenv("MINIMARKET_DB_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("MINIMARKET_DB_POOL_TIMEOUT_SECONDS", "12.5")
+    monkeypatch.setenv("MINIMARKET_RATE_LIMIT_STORAGE", " redis://127.0.0.1:6379/2 ")
+    monkeypatch.setenv("MINIMARKET_BATCH_LEASE_SECONDS", "45")
+    s = Settings()
+    assert (s.db_pool_size, s.db_max_overflow, s.db_pool_timeout_seconds) == (7, 0, 12.5)
+    assert s.rate_limit_storage == "redis://127.0.0.1:6379/2"
+    assert s.batch_lease_seconds == 45
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("MINIMARKET_RATE_LIMIT_STORAGE", "memcached://x", "redis://host:port/db"),
+        ("MINIMARKET_DB_POOL_SIZE", "0", "greater than or equal to 1"),
+        ("MINIMARKET_BATCH_LEASE_SECONDS", "1", "greater than or equal to 2"),
+    ],
+)
+def test_bad_replica_settings_are_clear_errors(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=says):
+        Settings()

@@ -43,7 +43,10 @@ QUICK_ARGS: dict[str, list[str]] = {
 }
 """Small arguments for scripts without ``--quick``."""
 
-QUICK_SKIP = {"dashboards_render": "Voila + Chromium on 10,000 invoices: full runs only"}
+QUICK_SKIP = {
+    "dashboards_render": "Voila + Chromium on 10,000 invoices: full runs only",
+    "replicas": "two real servers and a PostgreSQL cluster start: full runs only",
+}
 FULL_TIMEOUT = 3600.0
 QUICK_TIMEOUT = 150.0
 

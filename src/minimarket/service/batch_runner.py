@@ -1,8 +1,11 @@
 """The background worker of batch jobs: reads pending documents through the reader service, stores each
 result in one transaction, finishes batches, and delivers their callbacks with retries and backoff.
 
-It runs in the API front (one process). On start it resumes what a previous process left: documents that
-were being read go back to pending, and unfinished batches get their budget again.
+It runs in the API front of every replica. Each document it reads is leased to it (``claimed_by``,
+``lease_until``) and the lease is renewed while it works; on PostgreSQL several replicas share the work and a
+replica that dies leaves leases that lapse, after which another replica takes its documents over. On SQLite
+(one replica) a start puts every document left running back to pending at once. Unfinished batches get
+their budget again at each start.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +29,7 @@ from minimarket.config import Settings
 from minimarket.domain.invoice import ExtractedInvoice
 from minimarket.service import callbacks
 from minimarket.service import metrics as m
+from minimarket.service.batch_signals import notify
 from minimarket.service.uploads import DocumentStore
 from minimarket.store import batches as repo
 from minimarket.store.db import session_scope
@@ -95,6 +102,9 @@ class BatchRunner:
         self._delivering: set[str] = set()
         self._commit_lock = threading.Lock()
         self._callback_tasks: set[asyncio.Task[None]] = set()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        """This replica's name on the documents it claims."""
+        self._renewed_at = time.monotonic()
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -117,13 +127,15 @@ class BatchRunner:
 
     def _resume(self) -> int:
         with session_scope(all_shops=True) as session:
-            return repo.resume_interrupted(session, self.settings.batch_budget_seconds)
+            single = session.get_bind().dialect.name == "sqlite"
+            return repo.resume_interrupted(session, self.settings.batch_budget_seconds, all_running=single)
 
     # --- the loop --------------------------------------------------------------------------------------
 
     async def _loop(self) -> None:
         while True:
             try:
+                await self._renew()
                 await self._fill()
                 await self._callbacks()
                 waiting, age = await anyio.to_thread.run_sync(self._backlog)
@@ -136,6 +148,17 @@ class BatchRunner:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+
+    async def _renew(self) -> None:
+        """Renew the leases of the documents being read, a few times per lease."""
+        if not self._inflight or time.monotonic() - self._renewed_at < self.settings.batch_lease_seconds / 3:
+            return
+        self._renewed_at = time.monotonic()
+        await anyio.to_thread.run_sync(self._renew_leases, set(self._inflight))
+
+    def _renew_leases(self, ids: set[int]) -> int:
+        with session_scope(all_shops=True) as session:
+            return repo.renew_leases(session, ids, owner=self.owner, lease_seconds=self.settings.batch_lease_seconds)
 
     def _backlog(self) -> tuple[int, float]:
         """Documents waiting, and seconds since the oldest batch with documents waiting was accepted."""
@@ -160,7 +183,9 @@ class BatchRunner:
 
     def _claim(self, limit: int, skip: frozenset[int]) -> list[repo.WorkItem]:
         with session_scope(all_shops=True) as session:
-            return repo.claim_pending(session, limit, skip)
+            return repo.claim_pending(
+                session, limit, skip, owner=self.owner, lease_seconds=self.settings.batch_lease_seconds
+            )
 
     async def _process(self, item: repo.WorkItem) -> None:
         try:
@@ -207,16 +232,8 @@ class BatchRunner:
         m.record_extraction(invoice, seconds)
 
     def _release(self, item: repo.WorkItem) -> None:
-        from sqlalchemy import update
-
-        from minimarket.store.models import BatchDocument
-
         with session_scope(item.shop, create_shop=False) as session:
-            session.execute(
-                update(BatchDocument)
-                .where(BatchDocument.id == item.document_id, BatchDocument.status == repo.RUNNING)
-                .values(status=repo.PENDING)
-            )
+            repo.release(session, item.document_id, owner=self.owner)
 
     def _expire(self, item: repo.WorkItem) -> None:
         message = (
@@ -226,6 +243,7 @@ class BatchRunner:
             finished = repo.expire(session, item.batch_id, message)
             if finished is not None:
                 self._on_finished(session, finished)
+            notify(session, item.batch_id)
 
     def _commit(
         self, item: repo.WorkItem, invoice: dict[str, Any] | None, failure: dict[str, Any] | None, seconds: float
@@ -254,9 +272,13 @@ class BatchRunner:
         from minimarket.store.models import BatchDocument
 
         with session_scope(item.shop, create_shop=False) as session:
-            status = session.scalar(select(BatchDocument.status).where(BatchDocument.id == item.document_id))
-            if status != repo.RUNNING:
-                return  # expired meanwhile
+            row = session.execute(
+                select(BatchDocument.status, BatchDocument.claimed_by)
+                .where(BatchDocument.id == item.document_id)
+                .with_for_update()
+            ).one_or_none()
+            if row is None or row.status != repo.RUNNING or row.claimed_by not in (None, self.owner):
+                return  # expired meanwhile, or taken over by another replica after this one's lease lapsed
             if failure is not None:
                 finished = repo.finish_document(session, item.document_id, status=repo.FAILED, result=failure)
             else:
@@ -268,6 +290,7 @@ class BatchRunner:
                 )
             if finished is not None:
                 self._on_finished(session, finished)
+            notify(session, item.batch_id)
 
     def _on_finished(self, session: Any, batch: Any) -> None:
         view = repo.batch_view(batch, results=False)

@@ -152,3 +152,10 @@ def set_model_version(model: str, version: str | None, fallback: str) -> None:
 def page() -> str:
     """The registry in Prometheus' text format (outside a BentoML server)."""
     return exposition().decode("utf-8")
+
+
+RATE_LIMIT_STORAGE_ERRORS = Counter(
+    "minimarket_rate_limit_storage_errors",
+    "Rate-limit checks let through because the shared storage (Redis) did not answer (the limiter fails open).",
+    registry=REGISTRY,
+)

@@ -17,6 +17,7 @@ from minimarket.config import Settings
 from minimarket.service import metrics as m
 from minimarket.service.auth import KeyRing
 from minimarket.service.batch_runner import BatchRunner, ReadFn
+from minimarket.service.batch_signals import BatchSignals, libpq_conninfo
 from minimarket.service.ratelimit import RateLimits
 from minimarket.service.uploads import DocumentStore
 
@@ -64,6 +65,8 @@ class ApiRuntime:
     read: ReadFn
     forecast: ForecastFn
     runner: BatchRunner
+    signals: BatchSignals | None = None
+    """Batch progress notifications across replicas (PostgreSQL); None on SQLite (SSE streams poll)."""
     models: dict[str, str] = field(default_factory=dict)
     cache: TimedCache = field(default_factory=lambda: TimedCache(seconds=600.0))
     _watch: asyncio.Task[None] | None = None
@@ -82,11 +85,14 @@ class ApiRuntime:
         return cls(
             settings=settings,
             keys=KeyRing.load_or_create(settings),
-            limits=RateLimits(settings.rate_limit_per_minute, settings.rate_limit_per_minute_ip),
+            limits=RateLimits(
+                settings.rate_limit_per_minute, settings.rate_limit_per_minute_ip, settings.rate_limit_storage
+            ),
             documents=documents,
             read=read,
             forecast=forecast,
             runner=BatchRunner(settings, read, documents, concurrency, reader_ready),
+            signals=_signals(settings),
         )
 
     async def start(self) -> None:
@@ -94,11 +100,15 @@ class ApiRuntime:
 
         await anyio.to_thread.run_sync(ensure_database, self.settings.sqlalchemy_url)
         await self.runner.start()
+        if self.signals is not None:
+            await self.signals.start()
         await self.refresh_models()
         self._watch = asyncio.create_task(self._watch_models(), name="watch-models")
 
     async def stop(self) -> None:
         await self.runner.stop()
+        if self.signals is not None:
+            await self.signals.stop()
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -140,6 +150,11 @@ class ApiRuntime:
                 await self.refresh_models()
             except Exception:
                 log.exception("cannot read the registry's champions")
+
+
+def _signals(settings: Settings) -> BatchSignals | None:
+    conninfo = libpq_conninfo(settings.sqlalchemy_url)
+    return BatchSignals(conninfo) if conninfo else None
 
 
 def _find_shop(url: str, code: str) -> bool:

@@ -88,10 +88,16 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def resume_interrupted(session: Session, budget_seconds: float) -> int:
+def resume_interrupted(session: Session, budget_seconds: float, *, all_running: bool = True) -> int:
     """After a restart: documents left running go back to pending, and unfinished batches get their budget
-    again from now. Returns how many documents are pending. (Session over all shops.)"""
-    session.execute(update(BatchDocument).where(BatchDocument.status == RUNNING).values(status=PENDING))
+    again from now. Returns how many documents are pending. (Session over all shops.)
+
+    With ``all_running=False`` (several replicas on one PostgreSQL) only documents whose lease lapsed, or that
+    no replica claims, go back: another live replica may be reading the others."""
+    condition = BatchDocument.status == RUNNING
+    if not all_running:
+        condition = condition & (BatchDocument.lease_until.is_(None) | (BatchDocument.lease_until < utcnow()))
+    session.execute(update(BatchDocument).where(condition).values(status=PENDING, claimed_by=None, lease_until=None))
     deadline = utcnow() + dt.timedelta(seconds=budget_seconds)
     session.execute(update(Batch).where(Batch.status != FINISHED).values(deadline_at=deadline))
     return int(session.scalar(select(func.count(BatchDocument.id)).where(BatchDocument.status == PENDING)) or 0)
@@ -114,21 +120,47 @@ def oldest_waiting(session: Session) -> dt.datetime | None:
     return _aware(value) if value is not None else None
 
 
-def claim_pending(session: Session, limit: int, skip: set[int] | frozenset[int] = frozenset()) -> list[WorkItem]:
-    """Up to ``limit`` pending documents, oldest batch first, marked running. (Session over all shops.)"""
-    statement = (
+def claim_pending(
+    session: Session,
+    limit: int,
+    skip: set[int] | frozenset[int] = frozenset(),
+    *,
+    owner: str = "local",
+    lease_seconds: float = 30.0,
+) -> list[WorkItem]:
+    """Up to ``limit`` documents to read, oldest batch first, claimed by ``owner`` until a lease of
+    ``lease_seconds``: pending ones, and running ones whose lease lapsed (their replica died). On PostgreSQL
+    the rows are locked ``FOR UPDATE SKIP LOCKED``, so replicas claiming at once never take the same document.
+    (Session over all shops.)"""
+    now = utcnow()
+    claimable = (BatchDocument.status == PENDING) | (
+        (BatchDocument.status == RUNNING) & BatchDocument.lease_until.is_not(None) & (BatchDocument.lease_until < now)
+    )
+    ids = select(BatchDocument.id).join(Batch, BatchDocument.batch_id == Batch.id).where(claimable)
+    if skip:
+        ids = ids.where(BatchDocument.id.not_in(skip))
+    ids = ids.order_by(Batch.created_at, BatchDocument.position).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = ids.with_for_update(of=BatchDocument, skip_locked=True)
+    chosen = list(session.scalars(ids).all())
+    if not chosen:
+        return []
+    lease_until = now + dt.timedelta(seconds=lease_seconds)
+    session.execute(
+        update(BatchDocument)
+        .where(BatchDocument.id.in_(chosen))
+        .values(status=RUNNING, claimed_by=owner, lease_until=lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(
         select(BatchDocument, Batch, Shop.code)
         .join(Batch, BatchDocument.batch_id == Batch.id)
         .join(Shop, Shop.id == Batch.shop_id)
-        .where(BatchDocument.status == PENDING)
+        .where(BatchDocument.id.in_(chosen))
         .order_by(Batch.created_at, BatchDocument.position)
-        .limit(limit + len(skip))
-    )
+    ).all()
     items: list[WorkItem] = []
-    for doc, batch, shop in session.execute(statement).all():
-        if doc.id in skip or len(items) >= limit:
-            continue
-        doc.status = RUNNING
+    for doc, batch, shop in rows:
         if batch.status == QUEUED:
             batch.status = "running"
         items.append(
@@ -145,6 +177,33 @@ def claim_pending(session: Session, limit: int, skip: set[int] | frozenset[int] 
         )
     session.flush()
     return items
+
+
+def renew_leases(session: Session, document_ids: list[int] | set[int], *, owner: str, lease_seconds: float) -> int:
+    """Extend ``owner``'s leases on the documents it is still reading; how many it still holds."""
+    if not document_ids:
+        return 0
+    result = session.execute(
+        update(BatchDocument)
+        .where(
+            BatchDocument.id.in_(list(document_ids)),
+            BatchDocument.status == RUNNING,
+            BatchDocument.claimed_by == owner,
+        )
+        .values(lease_until=utcnow() + dt.timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def release(session: Session, document_id: int, *, owner: str | None = None) -> None:
+    """Give a running document back (pending, unclaimed): it could not be read now."""
+    statement = update(BatchDocument).where(BatchDocument.id == document_id, BatchDocument.status == RUNNING)
+    if owner is not None:
+        statement = statement.where(BatchDocument.claimed_by == owner)
+    session.execute(
+        statement.values(status=PENDING, claimed_by=None, lease_until=None).execution_options(synchronize_session=False)
+    )
 
 
 def finish_document(

@@ -27,6 +27,9 @@ from minimarket.store.models import Shop, ShopOwned
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
+MIGRATION_LOCK_KEY = 0x6D6D_6D69_6772
+"""PostgreSQL advisory lock held (for the transaction) while migrations run: replicas migrate one at a time."""
+
 _engines: dict[str, Engine] = {}
 _upgraded: set[str] = set()
 _lock = threading.Lock()
@@ -102,7 +105,14 @@ def get_engine(url: str | None = None) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = create_engine(resolved, pool_pre_ping=True)
+            settings = get_settings()
+            engine = create_engine(
+                resolved,
+                pool_pre_ping=True,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+                pool_timeout=settings.db_pool_timeout_seconds,
+            )
         _engines[resolved] = engine
         return engine
 
@@ -139,6 +149,9 @@ def upgrade_database(url: str | None = None, revision: str = "head") -> str | No
     config = alembic_config(resolved)
     engine = get_engine(resolved)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # several replicas starting together: one migrates, the others wait here and then find it done
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     if revision == "head":

@@ -370,6 +370,10 @@ class BatchDocument(ShopOwned, Base):
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"))
     seconds: Mapped[float | None] = mapped_column()
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    """The replica reading this document while it is ``running``."""
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """Until when the claim holds; a ``running`` document whose lease lapsed is taken over by another replica."""
 
     batch: Mapped[Batch] = relationship(back_populates="documents")
 

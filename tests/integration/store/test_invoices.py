@@ -1,4 +1,4 @@
-"""Idempotent invoice storage, audit trail and shop scoping on a real SQLite file."""
+"""Idempotent invoice storage, audit trail and shop scoping on a real SQLite file (shop scoping on PostgreSQL too)."""
 
 from __future__ import annotations
 
@@ -113,6 +113,15 @@ def test_rejected_extraction_is_not_stored() -> None:
         save_extracted(session, bad)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store of the test: the default SQLite file, or a fresh PostgreSQL database (several replicas)."""
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_database")
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("backend")
 def test_shops_do_not_see_each_other() -> None:
     with session_scope("almacen-norte") as session:
         norte = save_extracted(session, _invoice())
@@ -126,6 +135,7 @@ def test_shops_do_not_see_each_other() -> None:
         assert len(session.scalars(select(Invoice)).all()) == 2
 
 
+@pytest.mark.usefixtures("backend")
 def test_writing_into_another_shop_is_refused() -> None:
     with session_scope("almacen-norte") as session:
         outcome = save_extracted(session, _invoice())

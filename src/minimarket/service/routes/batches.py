@@ -250,7 +250,10 @@ async def batch_events(
                 yield {"id": str(finished_count), "event": kind, "data": json.dumps(payload, ensure_ascii=False)}
                 if kind == "finished":
                     return
-            await asyncio.sleep(rt.settings.events_poll_seconds)
+            if rt.signals is not None:  # woken by the replica that stored a result; the poll stays the fallback
+                await rt.signals.wait(batch_id, max(rt.settings.events_poll_seconds, 2.0))
+            else:
+                await asyncio.sleep(rt.settings.events_poll_seconds)
 
     return EventSourceResponse(stream(), ping=15)
 
