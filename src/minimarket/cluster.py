@@ -69,8 +69,19 @@ def dask_client(settings: Settings, scheduler: str | None = None, *, workers: in
             yield client
         return
     from distributed import Client
+    from distributed.comm import parse_address
+    from distributed.comm.registry import backends
 
     timeout = settings.dask_connect_timeout_seconds
+    try:
+        protocol, _ = parse_address(address)
+    except ValueError:
+        protocol = ""
+    if protocol not in backends:
+        raise ClusterUnavailable(
+            f"{address!r} no es una dirección de planificador de Dask; use tcp://servidor:8786 "
+            f"(protocolos: {', '.join(sorted(backends))})"
+        )
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:

@@ -96,3 +96,10 @@ def test_dask_scheduler_needs_dask(folder: Path) -> None:
     result = runner.invoke(app, ["extract", str(folder), "--dask-scheduler", "tcp://127.0.0.1:8786"])
     assert result.exit_code == 2
     assert "--dask-scheduler va con --dask" in result.stderr
+
+
+def test_a_malformed_scheduler_address_is_a_clear_error(folder: Path) -> None:
+    result = runner.invoke(app, ["extract", str(folder), "--dask", "--dask-scheduler", "nonsense://x"])
+    assert result.exit_code == 2
+    assert "'nonsense://x' no es una dirección de planificador de Dask; use tcp://servidor:8786" in result.stderr
+    assert "Traceback" not in result.output
