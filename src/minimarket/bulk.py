@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +88,13 @@ def _describe(outcome: Any) -> dict[str, Any]:
     return data
 
 
-def save_record(record: dict[str, Any], shop: str | None, *, author: str = "cli") -> dict[str, Any]:
+Describe = Callable[[BaseException], str]
+"""A door's one-line message for an error (the CLI's names a busy or unreachable database in Spanish)."""
+
+
+def save_record(
+    record: dict[str, Any], shop: str | None, *, author: str = "cli", describe: Describe | None = None
+) -> dict[str, Any]:
     """Store one extracted invoice; what happened as JSON (``created`` / ``duplicate_of`` / ``message``, or
     ``error`` when it could not be stored: a database problem must not lose the other documents)."""
     from minimarket.store.db import session_scope
@@ -103,8 +109,10 @@ def save_record(record: dict[str, Any], shop: str | None, *, author: str = "cli"
     except Exception as exc:
         from minimarket.redact import redact
 
-        first = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
         log.error("saving %s failed: %s", record.get("source_file"), type(exc).__name__)
+        if describe is not None:
+            return {"error": f"no se pudo guardar: {describe(exc)}"}
+        first = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
         return {"error": redact(f"no se pudo guardar: {first[:300]}")}
 
 
@@ -117,6 +125,7 @@ def extract_records(
     save: bool = False,
     shop: str | None = None,
     author: str = "cli",
+    describe: Describe | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One extracted-invoice JSON per file, in order: read by ``workers`` local processes or on the Dask
     ``client``'s workers (the same records either way). With ``save`` each readable record is stored as it
@@ -139,5 +148,5 @@ def extract_records(
             result = next(results)
         record: dict[str, Any] = result.to_json_dict()
         if save and record["status"] != "rejected":
-            record["saved"] = save_record(record, shop, author=author)
+            record["saved"] = save_record(record, shop, author=author, describe=describe)
         yield record

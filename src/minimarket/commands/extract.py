@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from minimarket.commands.common import ShopOption, fail
+from minimarket.commands.common import ShopOption, describe_failure, fail
 
 
 def extract_cmd(
@@ -121,7 +121,14 @@ def extract_cmd(
             tqdm(total=len(files), unit="doc", file=sys.stderr, disable=not progress or len(files) < 2, leave=False)
         )
         records = extract_records(
-            reader, files, workers=workers or cpu_cores(), client=client, save=save, shop=shop, author="cli"
+            reader,
+            files,
+            workers=workers or cpu_cores(),
+            client=client,
+            save=save,
+            shop=shop,
+            author="cli",
+            describe=lambda exc: describe_failure(exc)[0],
         )
         for record in records:
             counts[record["status"]] = counts.get(record["status"], 0) + 1
