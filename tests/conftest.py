@@ -235,3 +235,12 @@ def run_notebook(name: str, tmp_path: Path, timeout: int = 600, **parameters: An
 def notebook() -> Any:
     """:func:`run_notebook`, as a fixture for the tests in this folder."""
     return run_notebook
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[Any]:
+    """A LocalCluster of two worker processes on loopback (one thread each) and its client, for the session."""
+    from minimarket.cluster import local_cluster
+
+    with local_cluster(2) as client:
+        yield client

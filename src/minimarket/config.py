@@ -142,6 +142,21 @@ class Settings(BaseSettings):
     events_poll_seconds: float = Field(default=1.0, gt=0, description="How often an SSE stream looks for new events.")
     champion_poll_seconds: float = Field(default=30.0, gt=0, description="How often the service looks for promotions.")
 
+    # --- Dask (issue 23): bulk extraction and per-shop backtests on a cluster ---------------------------
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="Address of a Dask scheduler (tcp://host:8786) for --dask; none: a LocalCluster on this machine.",
+    )
+    dask_connect_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="How long --dask waits for the scheduler before giving up."
+    )
+    dask_workers: int = Field(
+        default_factory=cpu_cores,
+        ge=1,
+        le=64,
+        description="Worker processes of the LocalCluster (one reader and one thread each; default: one per core).",
+    )
+
     # --- forecasting / pricing -------------------------------------------------------------------------
     inflation_guard_factor: float = 1.5
     inflation_hard_min_pct: float = -5.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -74,6 +74,19 @@ def backtest_cmd(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON result (the default output)."),
     verbose: bool = typer.Option(False, "--verbose", help="Let Prophet, cmdstanpy and statsforecast log at INFO."),
+    per_store: bool = typer.Option(
+        False, "--per-store", help='With --store-col: one backtest (and auto\'s selection) per store, under "stores".'
+    ),
+    dask: bool = typer.Option(
+        False,
+        "--dask",
+        help="With --per-store: one task per store on a Dask cluster (LocalCluster or --dask-scheduler).",
+    ),
+    dask_scheduler: str | None = typer.Option(
+        None,
+        "--dask-scheduler",
+        help="With --dask: a running scheduler (tcp://host:8786; default MINIMARKET_DASK_SCHEDULER).",
+    ),
 ) -> None:
     """Backtest every model on the CSV: WAPE, MASE, bias, fit time and (models with quantiles) the share of
     actuals inside P10-P90, per model over the folds. ``auto`` redoes its per-segment selection inside each
@@ -81,9 +94,11 @@ def backtest_cmd(
 
     Returns (negative quantities) are netted into their day; a day whose net is negative counts as 0.
     Series with a single selling period cannot be evaluated: they are skipped and counted in the JSON.
+
+    With --per-store each store is backtested on its own (a store without enough history gets an "error"),
+    one store per task with --dask; the results are the same as without --dask (timings aside).
     """
-    from minimarket.forecast.demand import DemandDataError, backtest, build_panel, quiet_library_logs
-    from minimarket.forecast.demand_models import make_models
+    from minimarket.forecast.demand import quiet_library_logs
     from minimarket.sales_csv import guess_quantity_column, read_header
 
     quiet_library_logs(verbose)
@@ -99,7 +114,75 @@ def backtest_cmd(
                 "para contar cada fila como una unidad).",
                 err=True,
             )
+    if per_store and not store_col:
+        fail("--per-store va con --store-col (la columna de la sucursal)", 2)
+    if (dask or dask_scheduler) and not per_store:
+        fail("--dask y --dask-scheduler van con --per-store", 2)
     frame, table = _load(sales, date_col, sku_col, qty_col, store_col, price_col, drop_duplicates, date_format)
+    if per_store:
+        payload = _per_store(frame, price_col, freq, gaps, horizon, folds, models, dask, dask_scheduler)
+    else:
+        payload = _pooled_backtest(frame, store_col, price_col, freq, gaps, horizon, folds, models, verbose)
+    payload["quantity_column"] = qty_col
+    payload["quantity_column_detected"] = detected
+    payload["units"] = f"column {qty_col!r}" if qty_col else "one unit per row"
+    payload["rows"] = len(table)
+    payload["returns_rows"] = table.returns
+    payload["duplicates_dropped"] = table.duplicates_dropped
+    print_json(payload)
+
+
+def _per_store(
+    frame: pd.DataFrame,
+    price_col: str | None,
+    freq: str,
+    gaps: str,
+    horizon: int,
+    folds: int,
+    models: str | None,
+    dask: bool,
+    dask_scheduler: str | None,
+) -> dict[str, Any]:
+    import contextlib
+
+    from minimarket.forecast.demand import DemandDataError
+    from minimarket.forecast.demand_shops import backtest_shops, panels_by_shop
+
+    names = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    try:
+        panels = panels_by_shop(
+            frame, shop_col="store", price_col="unit_price" if price_col else None, freq=freq.upper(), gaps=gaps
+        )
+        with contextlib.ExitStack() as stack:
+            client = None
+            if dask:
+                from minimarket.cluster import ClusterUnavailable, dask_client
+                from minimarket.config import get_settings
+
+                try:
+                    client = stack.enter_context(dask_client(get_settings(), dask_scheduler))
+                except ClusterUnavailable as exc:
+                    fail(str(exc), 2)
+            stores = backtest_shops(panels, horizon=horizon, folds=folds, models=names, client=client)
+    except DemandDataError as exc:
+        fail(str(exc), 2)
+    return {"horizon": horizon, "folds": folds, "freq": freq.upper(), "stores": stores}
+
+
+def _pooled_backtest(
+    frame: pd.DataFrame,
+    store_col: str | None,
+    price_col: str | None,
+    freq: str,
+    gaps: str,
+    horizon: int,
+    folds: int,
+    models: str | None,
+    verbose: bool,
+) -> dict[str, Any]:
+    from minimarket.forecast.demand import DemandDataError, backtest, build_panel
+    from minimarket.forecast.demand_models import make_models
+
     try:
         panel = build_panel(
             frame,
@@ -113,14 +196,7 @@ def backtest_cmd(
         result = backtest(panel, horizon=horizon, folds=folds, models=chosen)
     except DemandDataError as exc:
         fail(str(exc), 2)
-    payload = result.to_json()
-    payload["quantity_column"] = qty_col
-    payload["quantity_column_detected"] = detected
-    payload["units"] = f"column {qty_col!r}" if qty_col else "one unit per row"
-    payload["rows"] = len(table)
-    payload["returns_rows"] = table.returns
-    payload["duplicates_dropped"] = table.duplicates_dropped
-    print_json(payload)
+    return result.to_json()
 
 
 @app.command("train")

@@ -1,19 +1,20 @@
 """``minimarket extract``: read invoices (PDF, photos, scans) into checked JSON.
 
 Exit codes: 0 every document was read (``accepted`` or ``needs_review``), 1 at least one document was
-``rejected`` (or could not be saved with ``--save``), 2 usage error (no documents to read, bad option).
+``rejected`` (or could not be saved with ``--save``), 2 usage error (no documents to read, bad option, a Dask
+scheduler that cannot be reached).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from minimarket.commands.common import ShopOption, fail
+from minimarket.commands.common import ShopOption, describe_failure, fail
 
 
 def extract_cmd(
@@ -45,6 +46,18 @@ def extract_cmd(
     rules_only: bool = typer.Option(
         False, "--rules-only", help="Read with the rules alone, without the registered invoice-extractor champion."
     ),
+    dask: bool = typer.Option(
+        False,
+        "--dask",
+        help="Read on a Dask cluster: a LocalCluster of --workers processes, or the --dask-scheduler's workers.",
+    ),
+    dask_scheduler: str | None = typer.Option(
+        None,
+        "--dask-scheduler",
+        help="With --dask: address of a running scheduler (tcp://host:8786; default MINIMARKET_DASK_SCHEDULER). "
+        "Its workers must see the same paths.",
+        show_default=False,
+    ),
 ) -> None:
     """Read invoices into the extracted-invoice JSON: fields, items, totals, checks and status.
 
@@ -53,7 +66,10 @@ def extract_cmd(
 
     A bad file gives an error record (status "rejected") and the rest go on.
 
-    With --save each record also carries "saved": {invoice_id, created, duplicate_of, message}.
+    With --save each record also carries "saved": {invoice_id, created, duplicate_of, message}; files already
+    stored are not read again (their stored record is printed), so a stopped run resumes where it stopped.
+
+    With --dask the documents are read on a Dask cluster (same records, same order).
 
     The registered invoice-extractor champion is used when there is one (unless --rules-only).
 
@@ -61,10 +77,13 @@ def extract_cmd(
     """
     from tqdm import tqdm
 
+    from minimarket.bulk import extract_records
     from minimarket.config import cpu_cores, get_settings
     from minimarket.documents.batch import expand_paths
     from minimarket.documents.invoice_reader import InvoiceReader
 
+    if dask_scheduler and not dask:
+        fail("--dask-scheduler va con --dask", 2)
     if save:
         from minimarket.commands.common import shop_session
 
@@ -88,31 +107,44 @@ def extract_cmd(
     compact = jsonl if jsonl is not None else not sys.stdout.isatty()
     counts = {"accepted": 0, "needs_review": 0, "rejected": 0}
     saved = {"stored": 0, "duplicate": 0, "failed": 0}
-    bar = tqdm(total=len(files), unit="doc", file=sys.stderr, disable=not progress or len(files) < 2, leave=False)
     failed = False
-    try:
-        for result in reader.extract_many(files, workers=workers or cpu_cores()):
-            record: dict[str, Any] = result.to_json_dict()
+    with contextlib.ExitStack() as stack:
+        client = None
+        if dask:
+            from minimarket.cluster import ClusterUnavailable, dask_client
+
+            try:
+                client = stack.enter_context(dask_client(settings, dask_scheduler, workers=workers))
+            except ClusterUnavailable as exc:
+                fail(str(exc), 2)
+        bar = stack.enter_context(
+            tqdm(total=len(files), unit="doc", file=sys.stderr, disable=not progress or len(files) < 2, leave=False)
+        )
+        records = extract_records(
+            reader,
+            files,
+            workers=workers or cpu_cores(),
+            client=client,
+            save=save,
+            shop=shop,
+            author="cli",
+            describe=lambda exc: describe_failure(exc)[0],
+        )
+        for record in records:
             counts[record["status"]] = counts.get(record["status"], 0) + 1
-            if save and record["status"] != "rejected":
-                outcome = _save(result, shop)
-                record["saved"] = outcome
+            outcome = record.get("saved")
+            if outcome is not None:
                 if "error" in outcome:
                     saved["failed"] += 1
                     failed = True
                 else:
                     saved["stored" if outcome["created"] else "duplicate"] += 1
             text = json.dumps(record, ensure_ascii=False, indent=None if compact else 2)
-            if bar.disable:
-                sys.stdout.write(text + "\n")
-            else:
+            if not bar.disable:
                 bar.clear()
-                sys.stdout.write(text + "\n")
-                sys.stdout.flush()
-                bar.update(1)
+            sys.stdout.write(text + "\n")
             sys.stdout.flush()
-    finally:
-        bar.close()
+            bar.update(1)
     summary = (
         f"{len(files)} documento(s): {counts['accepted']} aceptado(s), {counts['needs_review']} para revisar, "
         f"{counts['rejected']} rechazado(s)"
@@ -125,31 +157,3 @@ def extract_cmd(
         typer.echo(summary, err=True)
     if counts["rejected"] or failed:
         raise typer.Exit(1)
-
-
-def _save(result: Any, shop: str | None) -> dict[str, Any]:
-    """Store one extracted invoice; what happened as JSON (``created`` / ``duplicate_of`` or ``error``)."""
-    from minimarket.commands.common import shop_session
-    from minimarket.store.invoices import InvoiceNotStorable, save_extracted
-
-    try:
-        with shop_session(shop) as session:
-            outcome = save_extracted(session, result, author="cli")
-        data = outcome.as_dict()
-        data["message"] = (
-            f"guardada (id {outcome.invoice_id})"
-            if outcome.created
-            else f"duplicada de la factura {outcome.invoice_id} "
-            + (
-                "(mismo archivo)"
-                if outcome.duplicate_of == "sha256"
-                else "(mismo emisor, tipo, punto de venta y número)"
-            )
-        )
-        return data
-    except InvoiceNotStorable as exc:
-        return {"error": str(exc)}
-    except Exception as exc:  # a database problem must not lose the other documents' output
-        from minimarket.commands.common import describe_failure
-
-        return {"error": f"no se pudo guardar: {describe_failure(exc)[0]}"}

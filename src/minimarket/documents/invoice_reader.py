@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from minimarket.config import Settings
 from minimarket.documents.batch import Limits, expand_paths, extract_files
@@ -29,6 +30,9 @@ from minimarket.documents.ocr.engine import OcrSettings
 from minimarket.documents.parts import LearnedParts
 from minimarket.documents.reader import read_document
 from minimarket.domain.invoice import ExtractedInvoice
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +132,14 @@ class InvoiceReader:
 
     # --- many documents -----------------------------------------------------------------------------------
 
-    def extract_many(self, paths: Iterable[str | Path], workers: int = 1) -> Iterator[ExtractedInvoice]:
+    def extract_many(
+        self, paths: Iterable[str | Path], workers: int = 1, *, client: Client | None = None
+    ) -> Iterator[ExtractedInvoice]:
         """Extract every path (folders expanded by :func:`~minimarket.documents.batch.expand_paths`), in
-        order, ``workers`` processes at a time; each worker process receives this reader once. A bad file
-        yields its error record and the rest go on; a document over ``Settings.extract_timeout_seconds``
-        yields a ``timeout`` record."""
+        order, ``workers`` processes at a time, or on the workers of the Dask ``client`` when given; each
+        worker process receives this reader once. A bad file yields its error record and the rest go on; a
+        document over ``Settings.extract_timeout_seconds`` yields a ``timeout`` record. The records are the
+        same either way."""
         settings = self.settings
         budget = settings.extract_timeout_seconds
         # OCR stops cleanly within the document's budget; the alarm is the backstop for everything else
@@ -140,7 +147,13 @@ class InvoiceReader:
             settings.model_copy(update={"ocr_timeout_seconds": min(settings.ocr_timeout_seconds, budget)})
         )
         files = [str(p) for p in expand_paths(paths)]
-        yield from extract_files(capped, files, workers, Limits(budget, settings.ocr_timeout_seconds))
+        limits = Limits(budget, settings.ocr_timeout_seconds)
+        if client is not None:
+            from minimarket.documents.dask_pool import extract_files_dask
+
+            yield from extract_files_dask(client, capped, files, limits)
+            return
+        yield from extract_files(capped, files, workers, limits)
 
 
 def _source_name(document: Document | str | Path | bytes, name: str | None) -> str:
