@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install (or explain how to install) the system packages minimarket needs.
 # Usage: ops/setup/system-deps.sh GROUP...   groups: base (OCR), test (PostgreSQL), browser (Chromium),
-#        ops (docker-compose to validate the compose file, promtool and amtool for the alert rules)
+#        ops (docker-compose to validate the compose file, promtool and amtool for the alert rules, nginx for
+#        ops/nginx/nginx.conf)
 # Fast when everything is present: it only checks. Installs with apt-get when run as root; otherwise it
 # prints the exact command to run and exits 1.
 set -euo pipefail
@@ -29,6 +30,7 @@ for group in "$@"; do
         || need+=(docker-compose)
       command -v promtool >/dev/null || need+=(prometheus)
       command -v amtool >/dev/null || need+=(prometheus-alertmanager)
+      command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
       ;;
     *) echo "system-deps.sh: unknown group '$group' (use base, test, browser, ops)" >&2; exit 2 ;;
   esac
@@ -56,6 +58,6 @@ cat >&2 <<MSG
 minimarket needs these system packages, which are not installed: ${need[*]}
 Install them, then run make again:
   Debian/Ubuntu:  sudo apt-get install -y ${need[*]}
-  macOS (brew):   brew install tesseract tesseract-lang postgresql chromium docker-compose prometheus alertmanager
+  macOS (brew):   brew install tesseract tesseract-lang postgresql chromium docker-compose prometheus alertmanager nginx
 MSG
 exit 1

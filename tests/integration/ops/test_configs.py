@@ -167,6 +167,7 @@ def test_compose_needs_every_secret_and_has_no_default_password(tmp_path: Path) 
 def test_compose_config_validates_with_secrets(tmp_path: Path) -> None:
     values = {name: secrets.token_hex(12) for name in _env_names()}
     values["MINIMARKET_CPI_FEED"] = "/var/lib/minimarket/inbox/cpi.csv"
+    values.update(MINIMARKET_API_REPLICAS="2", MINIMARKET_DASK_WORKERS="2")
     env_file = tmp_path / "test.env"
     env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")
     quiet = _compose(env_file, "config", "--quiet")
@@ -174,6 +175,7 @@ def test_compose_config_validates_with_secrets(tmp_path: Path) -> None:
     resolved = yaml.safe_load(_compose(env_file, "config").stdout)
     services: dict[str, Any] = resolved["services"]
     expected = {"api", "dashboards", "scheduler", "mlflow", "postgres", "prometheus", "alertmanager", "grafana"}
+    expected |= {"nginx", "redis", "dask-scheduler", "dask-worker"}  # scaling (issue 23)
     assert set(services) == expected
     targets = set(re.findall(r"^FROM \S+ AS (\S+)$", DOCKERFILE.read_text(), re.MULTILINE))
     for name, service in services.items():
@@ -196,6 +198,43 @@ def test_compose_config_validates_with_secrets(tmp_path: Path) -> None:
     mounts = " ".join(str(v) for v in services["scheduler"]["volumes"])
     assert "/backups" in mounts and "/mlartifacts" in mounts and "/var/lib/minimarket" in mounts
     assert services["api"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    _check_scaling(services, values)
+
+
+def _check_scaling(services: dict[str, Any], values: dict[str, str]) -> None:
+    """N api replicas behind nginx only, sharing Redis, PostgreSQL and the state volume; MLflow on PostgreSQL."""
+    api = services["api"]
+    assert api["deploy"]["replicas"] == 2 and "ports" not in api, "replicas are reached through nginx only"
+    assert api["depends_on"]["redis"]["condition"] == "service_healthy"
+    env = api["environment"]
+    assert env["MINIMARKET_RATE_LIMIT_STORAGE"] == "redis://redis:6379/0" and env["FORWARDED_ALLOW_IPS"]
+    for name in ("DB_POOL_SIZE", "DB_MAX_OVERFLOW", "DB_POOL_TIMEOUT_SECONDS", "BATCH_LEASE_SECONDS"):
+        assert int(env[f"MINIMARKET_{name}"]) > 0, name
+    nginx = services["nginx"]
+    assert any("ops/nginx/nginx.conf:/etc/nginx/nginx.conf" in str(v) for v in nginx["volumes"])
+    assert [str(p if isinstance(p, str) else f"{p.get('host_ip')}:{p.get('published')}") for p in nginx["ports"]]
+    assert "api" in nginx["depends_on"] and services["redis"]["healthcheck"]
+    mlflow_url = services["mlflow"]["environment"]["MLFLOW_BACKEND_STORE_URI"]
+    assert mlflow_url.startswith("postgresql+psycopg://mlflow:") and mlflow_url.endswith("@postgres:5432/mlflow")
+    assert values["POSTGRES_PASSWORD"] in env["MINIMARKET_DATABASE_URL"].split("@")[0]
+    assert "10-mlflow.sh" in " ".join(str(v) for v in services["postgres"]["volumes"])
+    state = "minimarket-var:/var/lib/minimarket"
+    for name in ("api", "dashboards", "scheduler", "dask-worker"):
+        assert any(state in str(v) or ("minimarket-var" in str(v) and "/var/lib/minimarket" in str(v))
+                   for v in services[name]["volumes"]), name  # fmt: skip
+    for name in ("dask-scheduler", "dask-worker"):
+        assert services[name]["profiles"] == ["dask"] and services[name]["image"] == api["image"], name
+    assert "tcp://dask-scheduler:8786" in services["dask-worker"]["entrypoint"]
+
+
+def test_compose_scales_the_api_with_an_env_value(tmp_path: Path) -> None:
+    values = {name: secrets.token_hex(12) for name in _env_names()}
+    values.update(MINIMARKET_API_REPLICAS="4", MINIMARKET_DASK_WORKERS="3")
+    env_file = tmp_path / "test.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")
+    resolved = yaml.safe_load(_compose(env_file, "config").stdout)
+    assert resolved["services"]["api"]["deploy"]["replicas"] == 4
+    assert resolved["services"]["dask-worker"]["deploy"]["replicas"] == 3
 
 
 def test_hadolint_passes_and_every_image_runs_unprivileged_with_a_healthcheck() -> None:
