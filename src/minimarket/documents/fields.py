@@ -672,9 +672,29 @@ def _settle_name(name: str, letter: str | None, ocr: bool) -> tuple[str, str]:
         else:
             doubts.append(f"letra suelta «{words[-2]}» antes de la forma jurídica")
     settled = " ".join(words)
-    if ocr and _STRAY_GLYPHS.search(settled) and not doubts:
-        doubts.append("caracteres extraños en el nombre")
+    if ocr and not doubts:
+        doubts += _ocr_doubts(words)
     return settled, "; ".join(doubts)
+
+
+_CONNECTORS = frozenset({"de", "del", "la", "las", "los", "y", "e", "el", "da", "do", "dos", "di"})
+
+
+def _ocr_doubts(words: list[str]) -> list[str]:
+    """What makes an OCR'd name doubtful although it reads as words: a stray glyph, a lone letter ("Rubén
+    G Gauna"), a word split off its capital ("H éctor"), a name cut after a connector ("Mayorista del")."""
+    doubts = []
+    if _STRAY_GLYPHS.search(" ".join(words)):
+        doubts.append("caracteres extraños en el nombre")
+    lone = [w for w in words if len(w) == 1 and w.isalpha() and w.casefold() not in _CONNECTORS]
+    if lone:
+        doubts.append(f"letra suelta «{lone[0]}»")
+    split = [w for w in words[1:] if w[0].islower() and w.casefold() not in _CONNECTORS]
+    if split:
+        doubts.append(f"palabra partida «{split[0]}»")
+    if len(words) > 1 and words[-1].casefold() in _CONNECTORS:
+        doubts.append(f"el nombre termina en «{words[-1]}»: falta su continuación")
+    return doubts
 
 
 def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) -> None:

@@ -161,3 +161,21 @@ def test_a_sure_issuer_name_adds_no_check() -> None:
     result = run(h=h)
     assert all(c.name != "issuer_name_legible" for c in result.checks)
     assert result.status == Status.ACCEPTED
+
+
+@pytest.mark.parametrize(
+    ("read", "doubt"),
+    [
+        ("H éctor Rubén G Gauna", "letra suelta"),  # a capital split off its word, a stray letter
+        ("Héctor Rubén éctor Gauna", "palabra partida"),
+        ("Golosinera Mayorista del", "falta su continuación"),  # the second line lost
+    ],
+)
+def test_an_ocr_name_that_reads_as_words_can_still_be_doubtful(read: str, doubt: str) -> None:
+    assert doubt in issuer_name([(40, read)]).doubt
+
+
+@pytest.mark.parametrize("name", ["Héctor Rubén Gauna", "Fiambres y Quesos Don Atilio S.R.L.", "Casa de la Empanada"])
+def test_a_plain_ocr_name_is_sure(name: str) -> None:
+    found = issuer_name([(40, name)])
+    assert found.value == name and not found.doubt
