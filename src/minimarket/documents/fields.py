@@ -541,7 +541,7 @@ _NOT_A_NAME = re.compile(
 
 _ADDRESS_LINE = re.compile(
     r"^(?:AV|AVDA|AVENIDA|CALLE|RUTA|CAMINO|BV|BOULEVARD|PASAJE|PJE|DIAGONAL|DIAG|CIUDAD AUTONOMA)\b|\bKM \d|"
-    r"\b\d{2,5} (?:-|PISO|DTO)"
+    r"\b\d{2,5} (?:-|PISO|DTO)|\b(?:NAVE|PUESTO|LOCAL|PISO|DEPTO|DTO|OFICINA|GALPON|PARCELA|LOTE) \d"
 )
 """An address line ("Av. Juan B. Justo 7420 - CABA", "Ruta 6 km 12 - Cañuelas", "Ciudad Autónoma de Buenos
 Aires" wrapped from the line above), never a business name."""
@@ -658,6 +658,11 @@ def _settle_name(name: str, letter: str | None, ocr: bool) -> tuple[str, str]:
     """A name as read, its legal form repaired (:func:`legal_form_misreading`), and why it stays doubtful
     (empty when it does not): an unreadable legal form, a lone letter boxed before it, a stray glyph."""
     words = name.split()
+    # a box border and the box's letter read after the legal form ("San Cayetano S.R.L. —B")
+    while len(words) > 2 and re.fullmatch(rf"[{re.escape(_BORDER)}]*[A-Z]?", words[-1]) and (
+        _LEGAL_SUFFIX.fullmatch(words[-2]) or re.fullmatch(rf"[{re.escape(_BORDER)}]+[A-Z]?", words[-1])
+    ):
+        words.pop()
     if not words:
         return name, ""
     form, sure = legal_form_misreading(words[-1])
@@ -694,6 +699,11 @@ def _ocr_doubts(words: list[str]) -> list[str]:
         doubts.append(f"palabra partida «{split[0]}»")
     if len(words) > 1 and words[-1].casefold() in _CONNECTORS:
         doubts.append(f"el nombre termina en «{words[-1]}»: falta su continuación")
+    elif len(words) > 1 and len(words[-1]) <= 2 and not _LEGAL_SUFFIX.fullmatch(words[-1]):
+        doubts.append(f"palabra final dudosa «{words[-1]}»")
+    dotted = [w for w in words if re.search(r"[^\W\d_]{2}\.[^\W\d_]", w)]
+    if dotted:
+        doubts.append(f"punto dentro de una palabra «{dotted[0]}»")
     return doubts
 
 
@@ -733,6 +743,7 @@ def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) 
         if receiver:
             limit = min(limit, min(f.y for f in receiver) - 1)
         taken: list[LineText] = []  # continuation lines joined to the name above them
+        addresses: list[LineText] = []  # address lines: what is under them in their column is address too
         for lt in view.lines:
             if lt.y0 > limit:
                 break
@@ -741,6 +752,11 @@ def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) 
             chunk = lt.segment(0)
             chunk = _NAME_STOP.split(chunk, maxsplit=1)[0]
             chunk = re.sub(r"\s+[ABCEM]$", "", chunk.strip())  # the boxed letter printed beside the name
+            if _ADDRESS_LINE.search(normalize(chunk)):
+                addresses.append(lt)
+                continue
+            if any(a.y0 < lt.y0 and abs(a.x0 - lt.x0) <= 2 * max(a.height, 1.0) for a in addresses):
+                continue  # the address's locality wrapped under it ("Av. Maipú 2240" / "Vicente López")
             name = _clean_name(chunk)
             if not name or len(name.split()) < 2 or _NOT_A_NAME.match(normalize(name)) or name[0].isdigit():
                 continue

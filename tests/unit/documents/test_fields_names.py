@@ -179,3 +179,35 @@ def test_an_ocr_name_that_reads_as_words_can_still_be_doubtful(read: str, doubt:
 def test_a_plain_ocr_name_is_sure(name: str) -> None:
     found = issuer_name([(40, name)])
     assert found.value == name and not found.doubt
+
+
+def test_a_box_border_and_letter_after_the_legal_form_are_dropped() -> None:
+    found = issuer_name([(40, "Mayorista San Cayetano S.R.L. —B")])
+    assert found.value == "Mayorista San Cayetano S.R.L."
+    assert not found.doubt
+
+
+@pytest.mark.parametrize(
+    ("read", "doubt"),
+    [
+        ("DISTRIBUIDORA TARACAT.ERA NORTE S.A.", "punto dentro de una palabra"),
+        ("Mónica Beatriz Ferreyra Cc", "palabra final dudosa"),
+    ],
+)
+def test_more_ocr_names_that_are_doubtful(read: str, doubt: str) -> None:
+    assert doubt in issuer_name([(40, read)]).doubt
+
+
+def test_a_market_stall_address_is_no_name() -> None:
+    found = issuer_name([(40, "Mónica Beatriz Ferreyra"), (70, "Mercado Central, Nave 4, Puesto 112, Tapiales")])
+    assert found.value == "Mónica Beatriz Ferreyra"
+
+
+def test_the_locality_under_an_address_is_no_name() -> None:
+    # the business name lost by OCR: the locality wrapped under the address must not take its place
+    words = [Word("AV.", 40, 60, 55, 68, OCR_CONF), Word("MAIPÚ", 60, 60, 85, 68, OCR_CONF)]
+    words += [Word("2240", 90, 60, 110, 68, OCR_CONF)]
+    words += [Word("VICENTE", 40, 74, 75, 86, OCR_CONF), Word("LÓPEZ", 80, 74, 105, 86, OCR_CONF)]
+    words += centred("C.U.I.T.: 33-64699233-3", 120, h=H * 0.8)
+    view = PageView(0, 600, 842, line_texts(regroup_lines(words), 0))
+    assert extract_header([view]).issuer_name is None
