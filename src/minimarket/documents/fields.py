@@ -659,8 +659,10 @@ def _settle_name(name: str, letter: str | None, ocr: bool) -> tuple[str, str]:
     (empty when it does not): an unreadable legal form, a lone letter boxed before it, a stray glyph."""
     words = name.split()
     # a box border and the box's letter read after the legal form ("San Cayetano S.R.L. —B")
-    while len(words) > 2 and re.fullmatch(rf"[{re.escape(_BORDER)}]*[A-Z]?", words[-1]) and (
-        _LEGAL_SUFFIX.fullmatch(words[-2]) or re.fullmatch(rf"[{re.escape(_BORDER)}]+[A-Z]?", words[-1])
+    while (
+        len(words) > 2
+        and re.fullmatch(rf"[{re.escape(_BORDER)}]*[A-Z]?", words[-1])
+        and (_LEGAL_SUFFIX.fullmatch(words[-2]) or re.fullmatch(rf"[{re.escape(_BORDER)}]+[A-Z]?", words[-1]))
     ):
         words.pop()
     if not words:
