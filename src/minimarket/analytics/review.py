@@ -56,6 +56,7 @@ CHECK_TITLES = {
     "type_rules": "La letra de la factura no corresponde al emisor o al receptor",
     "date_not_future": "La fecha de emisión es posterior a hoy",
     "cae_format": "El CAE no tiene 14 dígitos",
+    "issuer_name_legible": "El nombre del emisor no se leyó con certeza",
     "page_selection": "No está claro qué página es la factura",
     "key_fields": "Faltan datos clave",
     "legible": "Casi no se pudo leer",
@@ -72,6 +73,7 @@ _CHECK_FIELDS = {
     "type_rules": ("invoice_type", "afip_code"),
     "date_not_future": ("issue_date",),
     "cae_format": ("cae",),
+    "issuer_name_legible": ("issuer_name",),
 }
 HEADER = (
     "issuer_name",

@@ -260,6 +260,16 @@ def _check_cae(b: Builder) -> None:
     )
 
 
+def _check_issuer_name(b: Builder) -> None:
+    """A business name read with a doubt (an unreadable legal form, a stray glyph) goes to review: a wrong
+    name must never be accepted. Only said when there is a doubt."""
+    found = b.ev.header.issuer_name
+    name = b.get("issuer_name")
+    if found is None or not found.doubt or name != found.value:
+        return
+    b.check("issuer_name_legible", False, f"El nombre del emisor «{name}» no se leyó con certeza: {found.doubt}.")
+
+
 def _check_pages(b: Builder) -> None:
     sel = b.ev.selection
     if b.ev.pages_total <= 1 and not sel.copies and not sel.extra:
@@ -324,5 +334,6 @@ def check_all(b: Builder, items: list[LineItem]) -> Status:
     _check_type(b)
     _check_dates(b)
     _check_cae(b)
+    _check_issuer_name(b)
     _check_pages(b)
     return _status(b)

@@ -31,7 +31,7 @@ from minimarket.documents.linetext import (
     number_tokens,
     second_reading_views,
 )
-from minimarket.documents.misreads import MISREAD_VENC, MISREAD_VTO
+from minimarket.documents.misreads import MISREAD_VENC, MISREAD_VTO, legal_form_misreading
 from minimarket.domain.afip import DOCUMENT_TYPES, find_document_type, parse_iva_condition
 from minimarket.domain.numbers import NumberFormat
 
@@ -47,6 +47,8 @@ class Found(Generic[T]):
     page: int = 0
     y: float = 0.0
     note: str = ""
+    doubt: str = ""
+    """Why the reading is not sure (said in Spanish by the audit), empty when it is."""
 
 
 @dataclass(slots=True)
@@ -539,7 +541,7 @@ _NOT_A_NAME = re.compile(
 
 _ADDRESS_LINE = re.compile(
     r"^(?:AV|AVDA|AVENIDA|CALLE|RUTA|CAMINO|BV|BOULEVARD|PASAJE|PJE|DIAGONAL|DIAG|CIUDAD AUTONOMA)\b|\bKM \d|"
-    r"\b\d{2,5} (?:-|PISO|DTO)"
+    r"\b\d{2,5} (?:-|PISO|DTO)|\b(?:NAVE|PUESTO|LOCAL|PISO|DEPTO|DTO|OFICINA|GALPON|PARCELA|LOTE) \d"
 )
 """An address line ("Av. Juan B. Justo 7420 - CABA", "Ruta 6 km 12 - Cañuelas", "Ciudad Autónoma de Buenos
 Aires" wrapped from the line above), never a business name."""
@@ -552,8 +554,14 @@ def _misread_title(name: str) -> bool:
     return any(Levenshtein.distance(squashed, title, score_cutoff=1) <= 1 for title in _TITLES)
 
 
+_BORDER = "—–-|_"
+"""Glyphs a box border around a printed name is read as (dashes, a bar, an underscore)."""
+_BORDER_BEFORE_LAST = re.compile(rf"\s+[{re.escape(_BORDER)}]+\s+(?=S\S{{0,7}}$|(?:LTDA|HNOS)\.?$)", re.IGNORECASE)
+
+
 def _clean_name(text: str) -> str | None:
-    text = re.sub(r"\s+", " ", text).strip(" :-|,")
+    text = re.sub(r"\s+", " ", text).strip(f" :,{_BORDER}")
+    text = _BORDER_BEFORE_LAST.sub(" ", text)  # a box border before the legal form ("Oeste — S.R.L.")
     if text.endswith(".") and not re.search(
         r"\b(?:[A-Z]\.){1,4}$|\b(?:S\.?A|S\.?R\.?L|S\.?A\.?S|S\.?H|HNOS|CIA|LTDA)\.$", text
     ):
@@ -609,27 +617,96 @@ _NAME_STOP = re.compile(
 _NAME_CONNECTOR = re.compile(r"\b(?:DE|DEL|LA|LAS|LOS|Y|E|EL)$", re.IGNORECASE)
 
 
-def _with_legal_suffix(view: PageView, lt: LineText, name: str, size: float | None = None) -> str:
+def _with_legal_suffix(
+    view: PageView, lt: LineText, name: str, size: float | None = None, x1: float | None = None
+) -> tuple[str, LineText | None]:
     """A business name wrapped over two lines ("Golosinera Mayorista del" / "Oeste S.A.", or only its
-    "S.A." on the next line) gets its second line back: same left edge, same type size."""
+    "S.A." on the next line) gets its second line back: same left edge or same centre, same type size.
+    Returns the name and the continuation line it took (``None`` when there was none)."""
     if _LEGAL_SUFFIX.search(name.split()[-1] if name.split() else ""):
-        return name
+        return name, None
     h = max(size or lt.height, 1.0)
+    centre = (lt.x0 + (x1 if x1 is not None else lt.x1)) / 2
     for other in view.lines:
         if other.cy <= lt.cy or other.cy - lt.cy > 1.8 * h:
             continue
-        if abs(other.x0 - lt.x0) > 2 * h:
-            continue
         rest = re.sub(r"\s+[ABCEM]$", "", _NAME_STOP.split(other.segment(0), maxsplit=1)[0].strip())
+        rest = rest.strip(f" :,{_BORDER}")
+        rest_words = [w for w, start in zip(other.words, other.starts, strict=True) if start < len(rest)]
+        rest_x1 = rest_words[-1].x1 if rest_words else other.x1
+        left = abs(other.x0 - lt.x0) <= 2 * h
+        centred = abs((other.x0 + rest_x1) / 2 - centre) <= 2 * h
+        if not (left or centred):
+            continue
         m = _LEGAL_SUFFIX.match(rest)
-        if m:
-            return f"{name} {m.group(0).strip()}"
-        same_size = abs(other.height - h) <= 0.15 * h
+        if m and left:
+            return f"{name} {m.group(0).strip()}", other
+        same_size = abs(other.height - h) <= 0.2 * h
         words = rest.split()
-        joins = _NAME_CONNECTOR.search(name) or (words and _LEGAL_SUFFIX.search(words[-1]))
+        ends_legal = bool(words) and legal_form_misreading(words[-1]) != (words[-1], True)
+        joins = _NAME_CONNECTOR.search(name) or (words and (_LEGAL_SUFFIX.search(words[-1]) or ends_legal))
         if same_size and words and joins and len(words) <= 4:
-            return f"{name} {rest}"
-    return name
+            return f"{name} {rest}", other
+    return name, None
+
+
+_STRAY_GLYPHS = re.compile(r"[^\w\s.,&'()\-°ºª]|_")
+"""A glyph no business name has (a bar, a slash, a dollar sign, a box border's dash run): OCR noise."""
+
+
+def _settle_name(name: str, letter: str | None, ocr: bool) -> tuple[str, str]:
+    """A name as read, its legal form repaired (:func:`legal_form_misreading`), and why it stays doubtful
+    (empty when it does not): an unreadable legal form, a lone letter boxed before it, a stray glyph."""
+    words = name.split()
+    # a box border and the box's letter read after the legal form ("San Cayetano S.R.L. —B")
+    while (
+        len(words) > 2
+        and re.fullmatch(rf"[{re.escape(_BORDER)}]*[A-Z]?", words[-1])
+        and (_LEGAL_SUFFIX.fullmatch(words[-2]) or re.fullmatch(rf"[{re.escape(_BORDER)}]+[A-Z]?", words[-1]))
+    ):
+        words.pop()
+    if not words:
+        return name, ""
+    form, sure = legal_form_misreading(words[-1])
+    words[-1] = form
+    doubts = []
+    if not sure:
+        doubts.append(f"forma jurídica ilegible «{form}»")
+    if _LEGAL_SUFFIX.fullmatch(form) and len(words) >= 3 and re.fullmatch(r"[A-Z]", words[-2]):
+        # a lone capital before the legal form: the invoice's boxed letter printed over the name
+        if letter is not None and words[-2] == letter:
+            del words[-2]
+        else:
+            doubts.append(f"letra suelta «{words[-2]}» antes de la forma jurídica")
+    settled = " ".join(words)
+    if ocr and not doubts:
+        doubts += _ocr_doubts(words)
+    return settled, "; ".join(doubts)
+
+
+_CONNECTORS = frozenset({"de", "del", "la", "las", "los", "y", "e", "el", "da", "do", "dos", "di"})
+
+
+def _ocr_doubts(words: list[str]) -> list[str]:
+    """What makes an OCR'd name doubtful although it reads as words: a stray glyph, a lone letter ("Rubén
+    G Gauna"), a word split off its capital ("H éctor"), a name cut after a connector ("Mayorista del")."""
+    doubts = []
+    if _STRAY_GLYPHS.search(" ".join(words)):
+        doubts.append("caracteres extraños en el nombre")
+    lone = [w for w in words if len(w) == 1 and w.isalpha() and w.casefold() not in _CONNECTORS]
+    if lone:
+        doubts.append(f"letra suelta «{lone[0]}»")
+    split = [w for w in words[1:] if w[0].islower() and w.casefold() not in _CONNECTORS]
+    if split:
+        doubts.append(f"palabra partida «{split[0]}»")
+    if len(words) > 1 and words[-1].casefold() in _CONNECTORS:
+        doubts.append(f"el nombre termina en «{words[-1]}»: falta su continuación")
+    elif len(words) > 1 and len(words[-1]) <= 2 and not _LEGAL_SUFFIX.fullmatch(words[-1]):
+        doubts.append(f"palabra final dudosa «{words[-1]}»")
+    dotted = [w for w in words if re.search(r"[^\W\d_]{2}\.[^\W\d_]", w)]
+    if dotted:
+        doubts.append(f"punto dentro de una palabra «{dotted[0]}»")
+    return doubts
 
 
 def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) -> None:
@@ -638,6 +715,7 @@ def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) 
     receiver_start = _receiver_start(view, out)
     issuer: list[Found[str]] = []
     receiver: list[Found[str]] = []
+    letter = out.invoice_type.value if out.invoice_type is not None else None
     for lt in view.lines:
         if lt.y0 > header_bottom:
             break
@@ -657,7 +735,8 @@ def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) 
                 # no issuer CUIT printed: a "Razón Social" just above the receiver's document is the receiver's
                 receiver_like = receiver_like or receiver_start - lt.y0 < 6 * max(lt.height, 1.0)
             target = receiver if receiver_like else issuer
-            target.append(Found(value, _conf(lt, 0.85), view.index, lt.y0, "label"))
+            value, doubt = _settle_name(value, letter, lt.line.conf < 0.999)
+            target.append(Found(value, _conf(lt, 0.85), view.index, lt.y0, "label", doubt))
     if not issuer:
         # the tallest letters-only text at the top, above the issuer's CUIT (a printed business name)
         limit = issuer_y + 2 * view.median_height if issuer_y is not None else min(header_bottom, view.height * 0.3)
@@ -665,12 +744,21 @@ def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) 
             limit = min(limit, receiver_start - 1)
         if receiver:
             limit = min(limit, min(f.y for f in receiver) - 1)
+        taken: list[LineText] = []  # continuation lines joined to the name above them
+        addresses: list[LineText] = []  # address lines: what is under them in their column is address too
         for lt in view.lines:
             if lt.y0 > limit:
                 break
+            if any(lt is t for t in taken):
+                continue
             chunk = lt.segment(0)
             chunk = _NAME_STOP.split(chunk, maxsplit=1)[0]
             chunk = re.sub(r"\s+[ABCEM]$", "", chunk.strip())  # the boxed letter printed beside the name
+            if _ADDRESS_LINE.search(normalize(chunk)):
+                addresses.append(lt)
+                continue
+            if any(a.y0 < lt.y0 and abs(a.x0 - lt.x0) <= 2 * max(a.height, 1.0) for a in addresses):
+                continue  # the address's locality wrapped under it ("Av. Maipú 2240" / "Vicente López")
             name = _clean_name(chunk)
             if not name or len(name.split()) < 2 or _NOT_A_NAME.match(normalize(name)) or name[0].isdigit():
                 continue
@@ -680,8 +768,12 @@ def _find_names(views: list[PageView], header_bottom: float, out: HeaderFields) 
             heights = sorted(w.height for w in chunk_words) or [lt.height]
             size = heights[len(heights) // 2]
             score = 0.45 + min(0.2, 0.05 * size / max(view.median_height, 1.0))
-            name = _with_legal_suffix(view, lt, name, size)
-            issuer.append(Found(name, _conf(lt, score), view.index, lt.y0, "top text"))
+            name, continuation = _with_legal_suffix(view, lt, name, size, chunk_words[-1].x1 if chunk_words else None)
+            if continuation is not None:
+                taken.append(continuation)
+            ocr = lt.line.conf < 0.999 or (continuation is not None and continuation.line.conf < 0.999)
+            name, doubt = _settle_name(name, letter, ocr)
+            issuer.append(Found(name, _conf(lt, score), view.index, lt.y0, "top text", doubt))
     out.issuer_name = _best(issuer)
     if receiver:
         out.receiver_name = max(receiver, key=lambda f: (f.confidence, -f.y))

@@ -128,6 +128,39 @@ def lost_separator(text: str) -> bool:
     return not re.search(r"\d[.,]\d", text) and len(re.sub(r"\D", "", text)) >= 3
 
 
+# --- legal forms of a business name ------------------------------------------------------------------------
+
+LEGAL_FORMS = {"SRL": "S.R.L.", "SA": "S.A.", "SAS": "S.A.S.", "SH": "S.H.", "SCS": "S.C.S.", "SAIC": "S.A.I.C."}
+"""The dotted legal forms that end a business name, by their letters."""
+
+_LEGAL_FORM_CUT = {"SR": "S.R.L."}
+"""A dotted legal form with its last letter lost ("S.R." is only ever an "S.R.L." cut short)."""
+
+_LEGAL_FORM_NOISE = re.compile(r"[$'`´,;:!]")
+"""Specks OCR reads inside a dotted legal form ("S$.R.L.")."""
+
+_LEGAL_FORM_LIKE = re.compile(r"^S[^A-Za-z0-9\s][^\s]{0,7}$")
+"""A last word that starts like a dotted legal form ("S.", "S$", "S./"): an S and a mark."""
+
+
+def legal_form_misreading(word: str) -> tuple[str, bool]:
+    """A business name's last word read as a dotted legal form, repaired: ``(word, sure)``.
+
+    "S.R.L" / "S.A" (final dot lost) → "S.R.L." / "S.A."; "S.R." → "S.R.L."; "S$.R.L." → "S.R.L."; a word
+    that starts like a legal form but reads as none ("S./") comes back unchanged and not sure. Anything
+    else (no dots, "Hnos.", a plain word) comes back unchanged and sure."""
+    if not _LEGAL_FORM_LIKE.match(word):
+        return word, True
+    cleaned = _LEGAL_FORM_NOISE.sub("", word)
+    if not re.fullmatch(r"(?:[A-Za-z]\.?)+", cleaned) or "." not in cleaned:
+        return word, False
+    letters = cleaned.replace(".", "").upper()
+    form = LEGAL_FORMS.get(letters) or _LEGAL_FORM_CUT.get(letters)
+    if form is None:
+        return word, False
+    return (word if word.upper() == form else form), True
+
+
 # --- the rules -----------------------------------------------------------------------------------------------
 
 

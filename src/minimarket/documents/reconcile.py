@@ -11,7 +11,8 @@ Checks (``Check(name, ok, detail)``; details in Spanish, for the person who revi
 ``cuit_check_digit``, ``qr_matches_printed``, ``barcode_matches_printed``, ``items_present`` (no item read
 fails it), ``items_arithmetic``,
 ``items_sum_net``, ``vat_per_rate``, ``total_arithmetic``, ``type_rules``, ``date_not_future``,
-``cae_format``, ``page_selection`` and one ``repair_*`` check per repair. A check that cannot be
+``cae_format``, ``issuer_name_legible`` (only when the name read from OCR stays doubtful: it fails),
+``page_selection`` and one ``repair_*`` check per repair. A check that cannot be
 evaluated (no items, no QR...) is left out rather than reported as passed.
 
 Status: ``accepted`` only when the key fields (type, AFIP code, point of sale, number, date, issuer CUIT,
