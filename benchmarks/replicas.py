@@ -13,16 +13,12 @@ with 2 shared cores the second replica can add at most one core's worth of API f
 from __future__ import annotations
 
 import argparse
-import contextlib
-import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -30,50 +26,11 @@ from typing import Any
 import httpx
 
 from minimarket.bench.figures import emit, figure, quick_arg, with_figures
+from minimarket.bench.postgres import throwaway_postgres
 from minimarket.client import MinimarketClient
-from minimarket.service.local import LocalServer, free_port, server_env
+from minimarket.service.local import LocalServer, server_env
 
 QUERIES = ("yerba", "aceite", "arroz", "fideos", "azucar", "leche")
-
-
-@contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """A PostgreSQL cluster in a temp folder on a free loopback port (as ``postgres`` when run as root)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or [shutil.which("initdb") or ""]
-    bindir = Path(found[-1]).resolve().parent
-    folder = Path(tempfile.mkdtemp(prefix="mm-bench-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    initdb = [*as_user, str(bindir / "initdb"), "-D", str(folder / "data"), "-U", "minimarket", "-A", "trust"]
-    subprocess.run([*initdb, "-E", "UTF8"], check=True, capture_output=True)
-    server = subprocess.Popen(
-        [*as_user, str(bindir / "postgres"), "-D", str(folder / "data"), "-p", str(port), "-k", str(folder),
-         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=100"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        import psycopg
-
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                psycopg.connect(f"host=127.0.0.1 port={port} user=minimarket dbname=postgres").close()
-                break
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
-        yield f"postgresql+psycopg://minimarket@127.0.0.1:{port}/postgres"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _replica(state: Path, name: str, database: str) -> LocalServer:

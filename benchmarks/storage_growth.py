@@ -14,13 +14,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import glob
-import os
 import random
-import shutil
-import socket
 import sqlite3
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -31,6 +26,7 @@ from typing import Any
 from sqlalchemy import text
 
 from minimarket.bench.figures import emit, figure, quick_arg, with_figures
+from minimarket.bench.postgres import throwaway_postgres
 from minimarket.catalog import bundled_products, bundled_suppliers
 from minimarket.config import REPO_ROOT
 from minimarket.domain.invoice import ExtractedInvoice, LineItem, Status, VatLine
@@ -41,52 +37,14 @@ DEV_SET = REPO_ROOT.parent / "shared" / "data" / "invoices"
 TABLES = ("invoices", "invoice_items", "invoice_events", "stock_movements")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """A PostgreSQL server in a temp folder on loopback (as the tests' ``postgres_url``); its URL."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or [shutil.which("initdb") or ""]
-    if not found[-1]:
-        raise SystemExit("PostgreSQL is not installed (ops/setup/system-deps.sh test)")
-    bindir = Path(found[-1]).resolve().parent
-    folder = Path(tempfile.mkdtemp(prefix="mm-storage-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = folder / "data", _free_port()
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "minimarket", "-A", "trust",
-                    "-E", "UTF8"], check=True, capture_output=True)  # fmt: skip
-    server = subprocess.Popen(
-        [*as_user, str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(folder),
-         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"postgresql+psycopg://minimarket@127.0.0.1:{port}/postgres"
-    try:
-        import psycopg
-
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                psycopg.connect(f"host=127.0.0.1 port={port} user=minimarket dbname=postgres").close()
-                break
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.3)
-        yield url
-    finally:
-        dispose_engines()
-        server.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(timeout=30)
-        shutil.rmtree(folder, ignore_errors=True)
+def _postgres() -> Iterator[str]:
+    """A throw-away cluster whose engines are disposed before it stops."""
+    with throwaway_postgres() as url:
+        try:
+            yield url
+        finally:
+            dispose_engines()
 
 
 def _invoices(n: int, items: int, seed: int) -> Iterator[ExtractedInvoice]:
@@ -183,7 +141,7 @@ def main() -> None:
     if args.quick:
         args.invoices = 200
     result: dict[str, Any] = {"benchmark": "storage_growth"}
-    with throwaway_postgres() as url:
+    with _postgres() as url:
         result["postgresql"] = measure(url, args.invoices, args.items, args.seed)
     with tempfile.TemporaryDirectory(prefix="mm-storage-sqlite-") as tmp:
         result["sqlite"] = measure(f"sqlite:///{Path(tmp) / 'minimarket.db'}", args.invoices, args.items, args.seed)
