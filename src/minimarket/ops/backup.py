@@ -126,6 +126,16 @@ def sqlite_integrity(path: Path) -> str:
     return "ok" if text == "ok" else text[:500]
 
 
+def _sqlite_revision(path: Path) -> str | None:
+    """The Alembic revision stamped in a SQLite file, read-only (``None`` before the first migration)."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        try:
+            row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.OperationalError:  # no alembic_version table: never migrated
+            return None
+    return str(row[0]) if row else None
+
+
 def _sqlite_copy(source: Path, target: Path) -> None:
     """A consistent copy of a live SQLite database (the online backup API), written to ``target``."""
     if not source.is_file():
@@ -287,13 +297,18 @@ def create_backup(settings: Settings, *, now: dt.datetime | None = None) -> Back
     _private_dir(root)
     name, partial = _claim_name(root, f"{PREFIX}{moment:%Y%m%dT%H%M%SZ}")
     try:
+        database = _database_part(_database(settings.sqlalchemy_url), partial, "database")
+        if database["kind"] == "sqlite":  # the copy's revision: the snapshot's, and the copy passed its check
+            revision = _sqlite_revision(partial / database["file"])
+        else:
+            revision = current_revision(settings.sqlalchemy_url)
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "name": name,
             "created_at": moment.isoformat(),
             "minimarket_version": __version__,
-            "schema_revision": current_revision(settings.sqlalchemy_url),
-            "database": _database_part(_database(settings.sqlalchemy_url), partial, "database"),
+            "schema_revision": revision,
+            "database": database,
         }
         tracking = mlflow_database(settings)
         manifest["mlflow"] = _database_part(tracking, partial, "mlflow") if tracking else None

@@ -155,6 +155,22 @@ def test_a_corrupted_live_database_is_restored_from_the_backup(shop: Path) -> No
     _invoke("db", "upgrade")
 
 
+@pytest.mark.parametrize("where", [0.2, 0.35, 0.55, 0.6, 0.75])
+def test_a_database_damaged_anywhere_is_refused_with_a_clear_error(shop: Path, where: float) -> None:
+    """Wherever the damage lands (schema pages, the revision table, data), ``backup create`` says the database
+    is damaged and leaves no partial backup; it never fails with a raw driver error."""
+    from minimarket.store.db import dispose_engines
+
+    dispose_engines()
+    database = shop / "minimarket.db"
+    with database.open("r+b") as fh:
+        fh.seek(int(database.stat().st_size * where))
+        fh.write(b"\xde\xad\xbe\xef" * 4096)
+    failed = runner.invoke(app, ["backup", "create"])
+    assert failed.exit_code != 0 and "dañada" in failed.output and "Traceback" not in failed.output
+    assert list_backups(get_settings()) == []
+
+
 def test_a_damaged_backup_fails_verification_and_is_not_restored(shop: Path, tmp_path: Path) -> None:
     settings = get_settings()
     backup = create_backup(settings)
