@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     # --- service -----------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 3000
+    api_keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        le=3600,
+        description="Seconds an idle client connection stays open: longer than a client's or a proxy's own idle "
+        "time (nginx: 60 s), so the client closes first and never writes into a connection the server just closed.",
+    )
     rate_limit_per_minute: int = 120
     request_timeout_seconds: float = 120.0
     # --- service (issue 17; owned by minimarket.service) ---------------------------------------------

@@ -46,6 +46,8 @@ def serve_cmd(
         host or settings.api_host,
         "--port",
         str(port or settings.api_port),
+        "--timeout-keep-alive",
+        str(settings.api_keep_alive_seconds),
     ]
     typer.echo(f"minimarket API: http://{host or settings.api_host}:{port or settings.api_port}/api/v1/docs", err=True)
     sys.stdout.flush()

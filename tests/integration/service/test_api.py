@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import http.client
 import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -81,6 +83,25 @@ def test_health_openapi_and_metrics_need_no_token(live_server: LiveServer) -> No
     paths = set(spec["paths"])
     assert {"/invoices/extract", "/invoices/batch", "/invoices", "/predict/demand", "/events"} <= paths
     assert httpx.get(live_server.url + "/api/v1/docs").status_code == 200
+
+
+def test_an_idle_connection_outlives_a_client_pause(live_server: LiveServer) -> None:
+    """A client program that pauses between requests (the load scenario's 6 s) reuses its connection: the server
+    keeps it open past uvicorn's default of 5 s, so the client never writes into a connection the server has just
+    closed (a connection reset under load)."""
+    connection = http.client.HTTPConnection("127.0.0.1", live_server.port, timeout=10)
+    try:
+        connection.request("GET", "/livez")
+        first = connection.getresponse()
+        first.read()
+        socket = connection.sock
+        time.sleep(6)
+        connection.request("GET", "/livez")  # on a closed connection: RemoteDisconnected
+        second = connection.getresponse()
+        second.read()
+        assert first.status == second.status == 200 and connection.sock is socket
+    finally:
+        connection.close()
 
 
 def test_extract_is_the_json_the_cli_prints(client: MinimarketClient) -> None:
