@@ -258,7 +258,7 @@ class MinimarketClient:
     def promote(self, name: str, version: str, reason: str) -> dict[str, Any]:
         return dict(self._json("POST", f"/models/{name}/promote", json={"version": version, "reason": reason}))
 
-    # --- the accountant and the buyer (issue 22) ------------------------------------------------------------------
+    # --- the accountant and the buyer -------------------------------------------------------------------
 
     def reconcile_arca(self, export: Document, *, period: str | None = None, save: bool = True) -> dict[str, Any]:
         """Reconcile an ARCA "Mis Comprobantes Recibidos" export (CSV or XLSX) with the shop's invoices."""

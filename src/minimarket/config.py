@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite file by default.")
     mlflow_uri: str | None = Field(default=None, description="MLflow tracking URI; local SQLite by default.")
 
-    # --- several API replicas on one PostgreSQL (issue 23) ------------------------------------------
+    # --- several API replicas on one PostgreSQL -------------------------------------------
     db_pool_size: int = Field(default=5, ge=1, le=200, description="PostgreSQL: connections kept per process.")
     db_max_overflow: int = Field(default=10, ge=0, le=200, description="PostgreSQL: extra connections at peaks.")
     db_pool_timeout_seconds: float = Field(
@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = 120
     request_timeout_seconds: float = 120.0
-    # --- service (issue 17; owned by minimarket.service) ---------------------------------------------
+    # --- service (owned by minimarket.service) ----------------------------------------------
     rate_limit_per_minute_ip: int = Field(default=600, ge=1, description="Requests a minute from one address.")
     reader_workers: int = Field(
         default_factory=cpu_cores,
@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     events_poll_seconds: float = Field(default=1.0, gt=0, description="How often an SSE stream looks for new events.")
     champion_poll_seconds: float = Field(default=30.0, gt=0, description="How often the service looks for promotions.")
 
-    # --- Dask (issue 23): bulk extraction and per-shop backtests on a cluster ---------------------------
+    # --- Dask: bulk extraction and per-shop backtests on a cluster ---------------------------
     dask_scheduler: str | None = Field(
         default=None,
         description="Address of a Dask scheduler (tcp://host:8786) for --dask; none: a LocalCluster on this machine.",
@@ -182,7 +182,7 @@ class Settings(BaseSettings):
     default_service_level: float = Field(default=0.95, gt=0.5, lt=1.0)
     default_markup_pct: float = Field(default=35.0, ge=0.0, le=500.0)
     default_min_margin_pct: float = Field(
-        default=10.0, ge=0.0, le=500.0, description="Least a shelf price earns over cost (issue 22), in percent."
+        default=10.0, ge=0.0, le=500.0, description="Least a shelf price earns over cost, in percent."
     )
     shelf_price_rule: Literal["10", "50", "100", "9", "90", "99"] = Field(
         default="10", description="The shop's precio redondo: multiples of 10, 50 or 100, or ending in 9, 90 or 99."
@@ -198,7 +198,7 @@ class Settings(BaseSettings):
     # --- monitoring --------------------------------------------------------------------------------
     drift_threshold: float = 0.5
 
-    # --- operations (issue 20; owned by minimarket.ops) ----------------------------------------------
+    # --- operations (owned by minimarket.ops) -----------------------------------------------
     pipelines_dir: Path | None = Field(default=None, description="Scheduled pipelines (default pipelines/).")
     schedule_timezone: str = Field(
         default="America/Argentina/Buenos_Aires", description="Zone of a pipeline's cron line unless it names one."

@@ -106,7 +106,7 @@ class Supplier(_CatalogModel):
     number_format: Literal["ar", "us"] | None = None
     """How the supplier prints amounts: "ar" 1.234,56 or "us" 1,234.56."""
     min_order_amount: Decimal | None = Field(default=None, ge=0)
-    """The least the supplier takes in one order, in pesos net of VAT (issue 22)."""
+    """The least the supplier takes in one order, in pesos net of VAT."""
     min_order_packs: int | None = Field(default=None, ge=0, le=10_000)
     """The least the supplier takes in one order, in boxes (bultos)."""
 

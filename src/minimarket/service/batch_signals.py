@@ -1,4 +1,4 @@
-"""Batch progress across API replicas: PostgreSQL ``LISTEN``/``NOTIFY`` (issue 23).
+"""Batch progress across API replicas: PostgreSQL ``LISTEN``/``NOTIFY``.
 
 The replica that stores a document's result notifies channel :data:`CHANNEL` with the batch id in the same
 transaction (:func:`notify`, delivered on commit). Every replica listens on one connection

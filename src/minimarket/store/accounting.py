@@ -1,4 +1,4 @@
-"""The store's side of the accountant's work (issue 22): the stored invoices as the reconciliation and the Libro
+"""The store's side of the accountant's work: the stored invoices as the reconciliation and the Libro
 IVA see them, and the reconciliation runs kept per shop."""
 
 from __future__ import annotations

@@ -393,7 +393,7 @@ class Notification(ShopOwned, Base):
 
 
 class ReconciliationRun(ShopOwned, Base):
-    """One reconciliation of ARCA's "Mis Comprobantes Recibidos" with the stored invoices (issue 22): the file,
+    """One reconciliation of ARCA's "Mis Comprobantes Recibidos" with the stored invoices: the file,
     the period, the counts and the whole report."""
 
     __tablename__ = "reconciliation_runs"
@@ -413,7 +413,7 @@ class ReconciliationRun(ShopOwned, Base):
 
 
 class PackConversion(ShopOwned, Base):
-    """A person's confirmation of how many shelf units one invoiced unit of a supplier's product is (issue 22):
+    """A person's confirmation of how many shelf units one invoiced unit of a supplier's product is:
     "YERBA X 1KG x10" from this supplier is 10 units of YER-0001."""
 
     __tablename__ = "pack_conversions"
