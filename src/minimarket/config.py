@@ -129,6 +129,13 @@ class Settings(BaseSettings):
         le=64,
         description="Reader processes of the service (one reader each; default: one per core).",
     )
+    reader_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the readers' CPU priority is than the API's: OCR yields the cores to reads "
+        "(search, alerts, dashboards) and still takes every idle cycle.",
+    )
     extract_max_batch: int = Field(default=4, ge=2, description="Adaptive batching: documents a reader takes at once.")
     extract_max_latency_ms: int = Field(default=60_000, ge=10, description="Adaptive batching: longest wait + work.")
     demand_max_batch: int = Field(default=64, ge=2, description="Adaptive batching: demand requests served together.")

@@ -57,7 +57,9 @@ class InvoiceReaderService:
     def __init__(self) -> None:
         from minimarket.service.readers import ReaderHolder
 
-        self.holder = ReaderHolder(get_settings())
+        settings = get_settings()
+        os.nice(settings.reader_niceness)  # bulk OCR must not stretch the API's short reads
+        self.holder = ReaderHolder(settings)
 
     @bentoml.api(
         batchable=True,

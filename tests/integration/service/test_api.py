@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import httpx
+import psutil
 import pytest
 from sqlalchemy import func, select
 
@@ -102,6 +103,20 @@ def test_an_idle_connection_outlives_a_client_pause(live_server: LiveServer) -> 
         assert first.status == second.status == 200 and connection.sock is socket
     finally:
         connection.close()
+
+
+def test_readers_yield_the_cores_to_the_api(live_server: LiveServer) -> None:
+    """The reader processes (OCR) run at a lower CPU priority than the API process, so a search or an alert is
+    not stretched by bulk extraction; the forecaster (a short read too) keeps the API's."""
+    assert live_server.process is not None
+    processes = {}
+    for process in psutil.Process(live_server.process.pid).children(recursive=True):
+        command = process.cmdline()
+        if "--service-name" in command:
+            processes.setdefault(command[command.index("--service-name") + 1], []).append(process.nice())
+    api = processes["minimarket"][0]
+    assert processes["invoice_reader"] and all(nice == api + 10 for nice in processes["invoice_reader"])
+    assert processes["demand_forecaster"] == [api]
 
 
 def test_extract_is_the_json_the_cli_prints(client: MinimarketClient) -> None:
