@@ -72,7 +72,7 @@ def _known_record(path: str, invoice_id: int, sha256: str, shop: str | None, aut
             raise LookupError(sha256)
         invoice_id, record = found
         record["source_file"] = path
-        outcome = record_duplicate_upload(session, invoice_id, path, sha256, author=author)
+        outcome = record_duplicate_upload(session, invoice_id, path, sha256, author=author, status=record["status"])
     record["saved"] = _describe(outcome)
     return record
 

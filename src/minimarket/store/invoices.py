@@ -315,11 +315,13 @@ def stored_by_hash(session: Session, sha256: str) -> tuple[int, dict[str, Any]] 
 
 
 def record_duplicate_upload(
-    session: Session, invoice_id: int, source_file: str, sha256: str, *, author: str
+    session: Session, invoice_id: int, source_file: str, sha256: str, *, author: str, status: str | None = None
 ) -> SaveOutcome:
     """The same file sent again (found by :func:`stored_by_hash`): a ``duplicate_seen`` event, as
-    :func:`save_extracted` records it, without reading the document again."""
-    status = session.scalar(select(Invoice.status).where(Invoice.id == invoice_id))
+    :func:`save_extracted` records it, without reading the document again. ``status`` is the invoice's status
+    as :func:`stored_by_hash` read it in this same transaction (read again when not given)."""
+    if status is None:
+        status = session.scalar(select(Invoice.status).where(Invoice.id == invoice_id))
     session.add(
         InvoiceEvent(
             invoice_id=invoice_id,

@@ -66,10 +66,10 @@ class GlyphModel:
     def save(self, path: Path) -> None:
         np.savez_compressed(
             path,
-            w_hidden=self.w_hidden.astype(np.float32),
-            b_hidden=self.b_hidden.astype(np.float32),
-            w_out=self.w_out.astype(np.float32),
-            b_out=self.b_out.astype(np.float32),
+            w_hidden=_flush_subnormals(self.w_hidden),
+            b_hidden=_flush_subnormals(self.b_hidden),
+            w_out=_flush_subnormals(self.w_out),
+            b_out=_flush_subnormals(self.b_out),
             classes=np.array(self.classes),
         )
 
@@ -77,12 +77,20 @@ class GlyphModel:
     def load(cls, path: Path) -> GlyphModel:
         with np.load(path, allow_pickle=False) as data:
             return cls(
-                data["w_hidden"],
-                data["b_hidden"],
-                data["w_out"],
-                data["b_out"],
+                _flush_subnormals(data["w_hidden"]),
+                _flush_subnormals(data["b_hidden"]),
+                _flush_subnormals(data["w_out"]),
+                _flush_subnormals(data["b_out"]),
                 tuple(str(c) for c in data["classes"]),
             )
+
+
+def _flush_subnormals(weights: np.ndarray) -> np.ndarray:
+    """``weights`` as float32 with the subnormal ones (under 1.2e-38 in magnitude, worth nothing to a score)
+    set to zero: the bundled model had 6,091 of them, and a matrix product through subnormals runs some
+    40 times slower on x86 (43 ms instead of 1 ms for a word's 400 pieces)."""
+    weights = np.asarray(weights, np.float32)
+    return np.where(np.abs(weights) < np.finfo(np.float32).tiny, np.float32(0.0), weights)
 
 
 @lru_cache(maxsize=1)

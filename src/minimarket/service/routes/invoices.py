@@ -117,7 +117,9 @@ def _known(rt: Any, principal: Principal, sha: str, name: str, save: bool) -> di
         invoice_id, record = found
         record["source_file"] = name
         if save:
-            outcome = record_duplicate_upload(session, invoice_id, name, sha, author=principal.subject)
+            outcome = record_duplicate_upload(
+                session, invoice_id, name, sha, author=principal.subject, status=record["status"]
+            )
             record["saved"] = outcome.as_dict()
     return record
 
