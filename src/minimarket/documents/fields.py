@@ -689,7 +689,8 @@ _CONNECTORS = frozenset({"de", "del", "la", "las", "los", "y", "e", "el", "da", 
 
 def _ocr_doubts(words: list[str]) -> list[str]:
     """What makes an OCR'd name doubtful although it reads as words: a stray glyph, a lone letter ("Rubén
-    G Gauna"), a word split off its capital ("H éctor"), a name cut after a connector ("Mayorista del")."""
+    G Gauna"), a word split off its capital ("H éctor"), a name cut after a connector ("Mayorista del") or
+    starting with one (the tail of an address, "DE BUENOS AIRES")."""
     doubts = []
     if _STRAY_GLYPHS.search(" ".join(words)):
         doubts.append("caracteres extraños en el nombre")
@@ -699,6 +700,8 @@ def _ocr_doubts(words: list[str]) -> list[str]:
     split = [w for w in words[1:] if w[0].islower() and w.casefold() not in _CONNECTORS]
     if split:
         doubts.append(f"palabra partida «{split[0]}»")
+    if len(words) > 1 and words[0].casefold() in _CONNECTORS:
+        doubts.append(f"el nombre empieza en «{words[0]}»: falta su comienzo")
     if len(words) > 1 and words[-1].casefold() in _CONNECTORS:
         doubts.append(f"el nombre termina en «{words[-1]}»: falta su continuación")
     elif len(words) > 1 and len(words[-1]) <= 2 and not _LEGAL_SUFFIX.fullmatch(words[-1]):

@@ -169,6 +169,7 @@ def test_a_sure_issuer_name_adds_no_check() -> None:
         ("H éctor Rubén G Gauna", "letra suelta"),  # a capital split off its word, a stray letter
         ("Héctor Rubén éctor Gauna", "palabra partida"),
         ("Golosinera Mayorista del", "falta su continuación"),  # the second line lost
+        ("DE BUENOS AIRES", "falta su comienzo"),  # an address's tail taken for the name
     ],
 )
 def test_an_ocr_name_that_reads_as_words_can_still_be_doubtful(read: str, doubt: str) -> None:
