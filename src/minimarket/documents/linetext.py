@@ -153,25 +153,40 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _norm_char(raw: str, i: int) -> str:
-    """The normalised form of ``raw[i]`` ('' to drop it, ' ' for a separator)."""
-    ch = raw[i]
+_CHAR_FORMS: dict[str, tuple[str, bool]] = {}
+"""Characters seen so far (up to :data:`_CHAR_FORMS_SIZE`): normalised form, kept only between two digits."""
+_CHAR_FORMS_SIZE = 8192
+
+
+def _char_form(ch: str) -> tuple[str, bool]:
+    """The normalised form of ``ch`` ('' to drop it, ' ' for a separator) and whether that form holds only
+    between two digits (a decimal or thousands separator; a separator ' ' elsewhere). Cached per character."""
+    form = _CHAR_FORMS.get(ch)
+    if form is None:
+        form = _compute_char_form(ch)
+        if len(_CHAR_FORMS) < _CHAR_FORMS_SIZE:
+            _CHAR_FORMS[ch] = form
+    return form
+
+
+def _compute_char_form(ch: str) -> tuple[str, bool]:
     if ch.isspace():
-        return " "
+        return " ", False
     ch = _DEGREE.get(ch, ch)
     base = strip_accents(ch).upper()
     if not base:
-        return ""
-    if base.isalnum():
-        return base
-    if base in _KEEP_SYMBOLS:
-        return base
-    if base in _NUMERIC_PUNCT:
-        before = raw[i - 1] if i > 0 else ""
-        after = raw[i + 1] if i + 1 < len(raw) else ""
-        if before.isdigit() and after.isdigit():
-            return base
-    return " "
+        return "", False
+    if base.isalnum() or base in _KEEP_SYMBOLS:
+        return base, False
+    return (base, True) if base in _NUMERIC_PUNCT else (" ", False)
+
+
+def _norm_char(raw: str, i: int) -> str:
+    """The normalised form of ``raw[i]`` ('' to drop it, ' ' for a separator)."""
+    base, between_digits = _char_form(raw[i])
+    if between_digits and not (0 < i < len(raw) - 1 and raw[i - 1].isdigit() and raw[i + 1].isdigit()):
+        return " "
+    return base
 
 
 def normalize(text: str) -> str:
@@ -246,8 +261,12 @@ class LineText:
         self.raw = " ".join(pieces)
         norm_chars: list[str] = []
         norm2raw: list[int] = []
-        for i in range(len(self.raw)):
-            out = _norm_char(self.raw, i)
+        raw = self.raw
+        last = len(raw) - 1
+        for i, raw_ch in enumerate(raw):
+            out, between_digits = _CHAR_FORMS.get(raw_ch) or _char_form(raw_ch)
+            if between_digits and not (0 < i < last and raw[i - 1].isdigit() and raw[i + 1].isdigit()):
+                out = " "
             for ch in out:
                 if ch == " " and (not norm_chars or norm_chars[-1] == " "):
                     continue
