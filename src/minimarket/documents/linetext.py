@@ -14,6 +14,7 @@ tells where its value starts on the page.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 import unicodedata
@@ -458,41 +459,49 @@ def regroup_lines(words: Iterable[Word]) -> list[Line]:
     ordered = sorted((w for w in words if w.text.strip()), key=lambda w: (w.cy, w.x0))
     lines: list[list[Word]] = []
     centres: list[float] = []
-    heights: list[float] = []
+    heights: list[float] = []  # the median of each line's word heights
+    sorted_heights: list[list[float]] = []
     solid: list[bool] = []
     for word in ordered:
         best: int | None = None
         best_dy = 0.0
         has_text = _has_alnum(word.text)
+        cy, height, x0, x1 = word.cy, word.height, word.x0, word.x1
         for i in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
-            pick = min if has_text and solid[i] else max
-            h = max(pick(heights[i], word.height), 1.0)
-            dy = abs(word.cy - centres[i])
-            if dy > 0.5 * h:
-                continue
-            if any(
-                _overlap(word.x0, word.x1, o.x0, o.x1) > 0.3 * max(min(word.x1 - word.x0, o.x1 - o.x0), 0.5)
-                for o in lines[i]
-            ):
+            h = max(min(heights[i], height) if has_text and solid[i] else max(heights[i], height), 1.0)
+            dy = abs(cy - centres[i])
+            if dy > 0.5 * h or _overlaps_one(x0, x1, lines[i]):
                 continue
             if best is None or dy < best_dy:
                 best, best_dy = i, dy
         if best is None:
             lines.append([word])
-            centres.append(word.cy)
-            heights.append(word.height)
+            centres.append(cy)
+            heights.append(height)
+            sorted_heights.append([height])
             solid.append(has_text)
         else:
             solid[best] = solid[best] or has_text
             lines[best].append(word)
             n = len(lines[best])
-            centres[best] = (centres[best] * (n - 1) + word.cy) / n
-            hs = sorted(w.height for w in lines[best])
+            centres[best] = (centres[best] * (n - 1) + cy) / n
+            hs = sorted_heights[best]
+            bisect.insort(hs, height)
             heights[best] = hs[len(hs) // 2]
     lines = _merge_level_lines(lines, centres)
     result = [Line(sorted(line, key=lambda w: w.x0)) for line in lines]
     result.sort(key=lambda line: ((line.y0 + line.y1) / 2, line.x0))
     return result
+
+
+def _overlaps_one(x0: float, x1: float, words: list[Word]) -> bool:
+    """Whether the span ``x0``-``x1`` overlaps one of ``words`` by over 0.3 of the narrower (at least 0.5 pt)."""
+    width = x1 - x0
+    for o in words:
+        overlap = min(x1, o.x1) - max(x0, o.x0)
+        if overlap > 0 and overlap > 0.3 * max(min(width, o.x1 - o.x0), 0.5):
+            return True
+    return False
 
 
 SAME_LEVEL = 0.25
