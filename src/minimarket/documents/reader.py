@@ -183,20 +183,22 @@ class _PdfReader:
 
     def _region_codes(self, page: pdfium.PdfPage, index: int) -> list[DecodedCode]:
         """Codes of the page's vector-drawn code regions (:func:`~minimarket.documents.pdf.vector_code_regions`),
-        each rendered alone at :data:`CODE_SEARCH_DPI`; nothing unless every region held one (a region that
-        yields nothing sends the page to the whole-page render, which finds what these regions find and
-        whatever else is there)."""
+        each rendered alone at :data:`CODE_SEARCH_DPI`. Nothing unless every region held a code or a QR was
+        read: then the page goes to the whole-page render, which finds what these regions find and whatever
+        else is there (a region is the same raster as that part of the whole render, so once the QR is read,
+        a barcode its region did not give is not worth rendering the page for)."""
         found: dict[tuple[str, str], DecodedCode] = {}
+        missed = False
         for box in vector_code_regions(page):
             x0, y0, x1, y1 = box
             if (x1 - x0) * (y1 - y0) * (CODE_SEARCH_DPI / 72.0) ** 2 > self.settings.max_image_pixels:
                 return []
-            raster = render(page, CODE_SEARCH_DPI, crop=box)
-            codes = find_codes(raster, index, "region", effort=QUICK)
-            if not codes:
-                return []
+            codes = find_codes(render(page, CODE_SEARCH_DPI, crop=box), index, "region", effort=QUICK)
+            missed = missed or not codes
             for code in codes:
                 found.setdefault((code.kind, code.text), code)
+        if missed and not any(kind == "qr" for kind, _ in found):
+            return []
         return list(found.values())
 
     def _add_background_words(self, text: PageText, image: EmbeddedImage) -> int:
