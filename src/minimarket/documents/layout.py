@@ -111,7 +111,8 @@ class DecodedCode:
     text: str
     page: int
     where: str = "render"
-    """``render`` (decoded from the rendered page), ``embedded`` (from an image inside the PDF) or ``image``."""
+    """``render`` (decoded from the rendered page), ``region`` (from a render of the region of a page where a
+    code is drawn with vector paths), ``embedded`` (from an image inside the PDF) or ``image``."""
     corners: tuple[tuple[float, float], ...] | None = None
     """Where the code is in the pixels of the image it was decoded from (four corners), when known."""
 

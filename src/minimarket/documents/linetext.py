@@ -14,6 +14,7 @@ tells where its value starts on the page.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 import unicodedata
@@ -153,25 +154,40 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _norm_char(raw: str, i: int) -> str:
-    """The normalised form of ``raw[i]`` ('' to drop it, ' ' for a separator)."""
-    ch = raw[i]
+_CHAR_FORMS: dict[str, tuple[str, bool]] = {}
+"""Characters seen so far (up to :data:`_CHAR_FORMS_SIZE`): normalised form, kept only between two digits."""
+_CHAR_FORMS_SIZE = 8192
+
+
+def _char_form(ch: str) -> tuple[str, bool]:
+    """The normalised form of ``ch`` ('' to drop it, ' ' for a separator) and whether that form holds only
+    between two digits (a decimal or thousands separator; a separator ' ' elsewhere). Cached per character."""
+    form = _CHAR_FORMS.get(ch)
+    if form is None:
+        form = _compute_char_form(ch)
+        if len(_CHAR_FORMS) < _CHAR_FORMS_SIZE:
+            _CHAR_FORMS[ch] = form
+    return form
+
+
+def _compute_char_form(ch: str) -> tuple[str, bool]:
     if ch.isspace():
-        return " "
+        return " ", False
     ch = _DEGREE.get(ch, ch)
     base = strip_accents(ch).upper()
     if not base:
-        return ""
-    if base.isalnum():
-        return base
-    if base in _KEEP_SYMBOLS:
-        return base
-    if base in _NUMERIC_PUNCT:
-        before = raw[i - 1] if i > 0 else ""
-        after = raw[i + 1] if i + 1 < len(raw) else ""
-        if before.isdigit() and after.isdigit():
-            return base
-    return " "
+        return "", False
+    if base.isalnum() or base in _KEEP_SYMBOLS:
+        return base, False
+    return (base, True) if base in _NUMERIC_PUNCT else (" ", False)
+
+
+def _norm_char(raw: str, i: int) -> str:
+    """The normalised form of ``raw[i]`` ('' to drop it, ' ' for a separator)."""
+    base, between_digits = _char_form(raw[i])
+    if between_digits and not (0 < i < len(raw) - 1 and raw[i - 1].isdigit() and raw[i + 1].isdigit()):
+        return " "
+    return base
 
 
 def normalize(text: str) -> str:
@@ -246,8 +262,12 @@ class LineText:
         self.raw = " ".join(pieces)
         norm_chars: list[str] = []
         norm2raw: list[int] = []
-        for i in range(len(self.raw)):
-            out = _norm_char(self.raw, i)
+        raw = self.raw
+        last = len(raw) - 1
+        for i, raw_ch in enumerate(raw):
+            out, between_digits = _CHAR_FORMS.get(raw_ch) or _char_form(raw_ch)
+            if between_digits and not (0 < i < last and raw[i - 1].isdigit() and raw[i + 1].isdigit()):
+                out = " "
             for ch in out:
                 if ch == " " and (not norm_chars or norm_chars[-1] == " "):
                     continue
@@ -439,41 +459,49 @@ def regroup_lines(words: Iterable[Word]) -> list[Line]:
     ordered = sorted((w for w in words if w.text.strip()), key=lambda w: (w.cy, w.x0))
     lines: list[list[Word]] = []
     centres: list[float] = []
-    heights: list[float] = []
+    heights: list[float] = []  # the median of each line's word heights
+    sorted_heights: list[list[float]] = []
     solid: list[bool] = []
     for word in ordered:
         best: int | None = None
         best_dy = 0.0
         has_text = _has_alnum(word.text)
+        cy, height, x0, x1 = word.cy, word.height, word.x0, word.x1
         for i in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
-            pick = min if has_text and solid[i] else max
-            h = max(pick(heights[i], word.height), 1.0)
-            dy = abs(word.cy - centres[i])
-            if dy > 0.5 * h:
-                continue
-            if any(
-                _overlap(word.x0, word.x1, o.x0, o.x1) > 0.3 * max(min(word.x1 - word.x0, o.x1 - o.x0), 0.5)
-                for o in lines[i]
-            ):
+            h = max(min(heights[i], height) if has_text and solid[i] else max(heights[i], height), 1.0)
+            dy = abs(cy - centres[i])
+            if dy > 0.5 * h or _overlaps_one(x0, x1, lines[i]):
                 continue
             if best is None or dy < best_dy:
                 best, best_dy = i, dy
         if best is None:
             lines.append([word])
-            centres.append(word.cy)
-            heights.append(word.height)
+            centres.append(cy)
+            heights.append(height)
+            sorted_heights.append([height])
             solid.append(has_text)
         else:
             solid[best] = solid[best] or has_text
             lines[best].append(word)
             n = len(lines[best])
-            centres[best] = (centres[best] * (n - 1) + word.cy) / n
-            hs = sorted(w.height for w in lines[best])
+            centres[best] = (centres[best] * (n - 1) + cy) / n
+            hs = sorted_heights[best]
+            bisect.insort(hs, height)
             heights[best] = hs[len(hs) // 2]
     lines = _merge_level_lines(lines, centres)
     result = [Line(sorted(line, key=lambda w: w.x0)) for line in lines]
     result.sort(key=lambda line: ((line.y0 + line.y1) / 2, line.x0))
     return result
+
+
+def _overlaps_one(x0: float, x1: float, words: list[Word]) -> bool:
+    """Whether the span ``x0``-``x1`` overlaps one of ``words`` by over 0.3 of the narrower (at least 0.5 pt)."""
+    width = x1 - x0
+    for o in words:
+        overlap = min(x1, o.x1) - max(x0, o.x0)
+        if overlap > 0 and overlap > 0.3 * max(min(width, o.x1 - o.x0), 0.5):
+            return True
+    return False
 
 
 SAME_LEVEL = 0.25

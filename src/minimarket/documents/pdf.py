@@ -306,26 +306,33 @@ def render_page(
     """
     page = pdf[index]
     try:
-        render_crop = (0.0, 0.0, 0.0, 0.0)
-        if crop is not None:
-            width, height = page_size(page)
-            left, top, right, bottom = crop
-            render_crop = (max(0.0, left), max(0.0, height - bottom), max(0.0, width - right), max(0.0, top))
-        bitmap = page.render(
-            scale=dpi / 72.0,
-            crop=render_crop,
-            grayscale=grayscale,
-            fill_color=(255, 255, 255, 255),
-            may_draw_forms=False,
-        )
-        array = bitmap.to_numpy()
-        if grayscale and array.ndim == 3:
-            array = array[..., 0]
-        elif not grayscale and array.ndim == 3 and array.shape[2] == 4:
-            array = array[..., :3]
-        return np.ascontiguousarray(array).copy()
+        return render(page, dpi, grayscale, crop)
     finally:
         page.close()
+
+
+def render(
+    page: pdfium.PdfPage, dpi: float, grayscale: bool = True, crop: tuple[float, float, float, float] | None = None
+) -> np.ndarray:
+    """Rasterise an open ``page`` (see :func:`render_page`)."""
+    render_crop = (0.0, 0.0, 0.0, 0.0)
+    if crop is not None:
+        width, height = page_size(page)
+        left, top, right, bottom = crop
+        render_crop = (max(0.0, left), max(0.0, height - bottom), max(0.0, width - right), max(0.0, top))
+    bitmap = page.render(
+        scale=dpi / 72.0,
+        crop=render_crop,
+        grayscale=grayscale,
+        fill_color=(255, 255, 255, 255),
+        may_draw_forms=False,
+    )
+    array = bitmap.to_numpy()
+    if grayscale and array.ndim == 3:
+        array = array[..., 0]
+    elif not grayscale and array.ndim == 3 and array.shape[2] == 4:
+        array = array[..., :3]
+    return np.ascontiguousarray(array).copy()
 
 
 # --- embedded images ---------------------------------------------------------------------------------
@@ -393,3 +400,66 @@ def _bitmap_to_array(bitmap: pdfium.PdfBitmap) -> np.ndarray | None:
             bgr = bgr[..., ::-1]
         return np.ascontiguousarray(bgr).copy()
     return None
+
+
+# --- codes drawn as vector paths ----------------------------------------------------------------------
+
+VECTOR_QR_MIN_SEGMENTS = 100
+"""Path segments of one path object drawn as a QR code's modules (a 21×21 QR draws well over a hundred)."""
+VECTOR_CODE_MIN_SIDE = 20.0
+"""Points: smaller square paths are icons or bullets, not a QR code."""
+VECTOR_CODE_MAX_SIDE = 300.0
+"""Points (about 10 cm): larger square paths are drawings, not a QR code."""
+BARCODE_MIN_BARS = 20
+"""Thin, equally tall path objects side by side that make a barcode (an Interleaved 2 of 5 CAE has 100+)."""
+BARCODE_MAX_BAR_WIDTH = 4.0
+"""Points: the widest bar of a printed barcode."""
+
+
+def vector_code_regions(page: pdfium.PdfPage) -> list[tuple[float, float, float, float]]:
+    """Regions of the page (left, top, right, bottom in display points, quiet zone included) where a code
+    is drawn with vector paths, not as an image: a square path object with a QR's many module segments, and
+    rows of thin bars of the same height (a barcode drawn bar by bar). Rendering only these regions finds
+    such codes for a fraction of the cost of rendering the whole page."""
+    matrix = _page_to_display(page)
+    regions: list[tuple[float, float, float, float, float]] = []  # user-space box + margin
+    bars: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=4):
+        try:
+            left, bottom, right, top = obj.get_bounds()
+        except (pdfium.PdfiumError, AttributeError, TypeError, ValueError):
+            continue
+        width, height = right - left, top - bottom
+        if width <= 0 or height <= 0:
+            continue
+        if (
+            min(width, height) >= VECTOR_CODE_MIN_SIDE
+            and max(width, height) <= VECTOR_CODE_MAX_SIDE
+            and 0.8 <= width / height <= 1.25
+            and pdfium_c.FPDFPath_CountSegments(obj.raw) >= VECTOR_QR_MIN_SEGMENTS
+        ):
+            regions.append((left, bottom, right, top, max(4.0, 0.1 * max(width, height))))
+        elif width <= BARCODE_MAX_BAR_WIDTH and height >= max(8.0, 3 * width):
+            bars.setdefault((round(bottom), round(top)), []).append((left, bottom, right, top))
+    for row in bars.values():
+        regions.extend((*box, 10.0) for box in _bar_runs(row))
+    out = []
+    for left, bottom, right, top, margin in regions:
+        pts = np.array([[left, bottom, 1.0], [right, top, 1.0]]) @ matrix.T
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
+        out.append((float(x0 - margin), float(y0 - margin), float(x1 + margin), float(y1 + margin)))
+    return out
+
+
+def _bar_runs(bars: list[tuple[float, float, float, float]]) -> Iterator[tuple[float, float, float, float]]:
+    """Boxes of runs of at least :data:`BARCODE_MIN_BARS` bars, each within a few bar widths of the last."""
+    bars.sort()
+    run: list[tuple[float, float, float, float]] = []
+    for bar in [*bars, None]:
+        if bar is not None and (not run or bar[0] - run[-1][2] <= 3 * BARCODE_MAX_BAR_WIDTH):
+            run.append(bar)
+            continue
+        if len(run) >= BARCODE_MIN_BARS:
+            yield (run[0][0], min(b[1] for b in run), max(b[2] for b in run), max(b[3] for b in run))
+        run = [bar] if bar is not None else []

@@ -10,8 +10,9 @@ PDF pages:
 - without one → rendered once at ``Settings.render_dpi``; that raster serves both code decoding and OCR.
 
 Codes are looked for where they are cheapest first: images embedded in the page (a clean QR bitmap
-decodes in a millisecond), then a moderate-resolution render of text pages; the expensive ladder runs on
-scans and photos, and on text pages only when the whole document yielded nothing.
+decodes in a millisecond), then the regions of a text page where a code is drawn with vector paths
+(rendered alone: a few milliseconds), then a moderate-resolution render of the whole text page; the
+expensive ladder runs on scans and photos, and on text pages only when the whole document yielded nothing.
 
 Image documents (PNG, JPEG, TIFF, WebP) are decoded with their EXIF orientation, searched for codes and
 OCR'd. Warnings (Spanish, for the shop's manager) say what is worth knowing about the reading.
@@ -27,10 +28,19 @@ from minimarket.documents.codes import FULL, MEDIUM, QUICK, blank_codes, find_co
 from minimarket.documents.ingest import Document, DocumentError, decode_image, open_pdf
 from minimarket.documents.layout import DecodedCode, DocumentText, PageText, TextOrigin, Word, group_lines
 from minimarket.documents.ocr.engine import OcrSettings, ocr_page
-from minimarket.documents.pdf import EmbeddedImage, TextQuality, embedded_images, read_text_layer, render_page
+from minimarket.documents.pdf import (
+    EmbeddedImage,
+    TextQuality,
+    embedded_images,
+    read_text_layer,
+    render,
+    render_page,
+    vector_code_regions,
+)
 
 CODE_SEARCH_DPI = 200
-"""Resolution of the render of a text page when its embedded images held no code."""
+"""Resolution of the render of a text page (or of its vector-drawn code regions) when its embedded images
+held no code."""
 BACKGROUND_MIN_COVER = 0.5
 """An embedded image covering at least this share of the page is a scan / page background."""
 BACKGROUND_MIN_INK = 0.01
@@ -129,6 +139,8 @@ class _PdfReader:
             backgrounds = [image for image in images if image.area >= BACKGROUND_MIN_COVER * page_area]
             for image in backgrounds:
                 _ = image.pixels  # decode now, while the page is open (they may be searched or OCR'd)
+            if quality.usable and not codes and not backgrounds and self._hard_search:
+                codes = self._region_codes(page, index)
         finally:
             page.close()
         if quality.usable:
@@ -168,6 +180,26 @@ class _PdfReader:
                         "(membrete escaneado)."
                     )
         return text, codes
+
+    def _region_codes(self, page: pdfium.PdfPage, index: int) -> list[DecodedCode]:
+        """Codes of the page's vector-drawn code regions (:func:`~minimarket.documents.pdf.vector_code_regions`),
+        each rendered alone at :data:`CODE_SEARCH_DPI`. Nothing unless every region held a code or a QR was
+        read: then the page goes to the whole-page render, which finds what these regions find and whatever
+        else is there (a region is the same raster as that part of the whole render, so once the QR is read,
+        a barcode its region did not give is not worth rendering the page for)."""
+        found: dict[tuple[str, str], DecodedCode] = {}
+        missed = False
+        for box in vector_code_regions(page):
+            x0, y0, x1, y1 = box
+            if (x1 - x0) * (y1 - y0) * (CODE_SEARCH_DPI / 72.0) ** 2 > self.settings.max_image_pixels:
+                return []
+            codes = find_codes(render(page, CODE_SEARCH_DPI, crop=box), index, "region", effort=QUICK)
+            missed = missed or not codes
+            for code in codes:
+                found.setdefault((code.kind, code.text), code)
+        if missed and not any(kind == "qr" for kind, _ in found):
+            return []
+        return list(found.values())
 
     def _add_background_words(self, text: PageText, image: EmbeddedImage) -> int:
         """OCR a page-background picture and add the words the text layer does not already have."""

@@ -72,3 +72,12 @@ def test_cuit_and_total_are_read(readings: list[tuple[object, DocumentText]]) ->
         if truth.issuer_cuit in digits and total in digits:
             found += 1
     assert found >= len(readings) - 1
+
+
+def test_vector_drawn_codes_of_a_text_pdf_are_read_from_their_regions() -> None:
+    from minimarket.catalog import bundled_catalog
+
+    generated = synth.make_document(bundled_catalog(), SEED, 0, "pdf")
+    text = read_document(load_document(generated.data, name=generated.name))
+    assert sorted((code.kind, code.where) for code in text.codes) == [("i2of5", "region"), ("qr", "region")]
+    assert generated.spec.qr_text in {code.text for code in text.codes}

@@ -17,9 +17,12 @@ from minimarket.documents.layout import PageText, TextOrigin
 from minimarket.documents.pdf import (
     SCANNER_TEXT_CONF,
     embedded_images,
+    page_size,
     read_text_layer,
+    render,
     render_page,
     text_quality,
+    vector_code_regions,
 )
 
 REAL_INVOICES = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "invoices"
@@ -201,3 +204,27 @@ def test_embedded_images_are_decoded_with_their_boxes() -> None:
     assert len({image.key for image in images}) == len(images)
     with pytest.raises(RuntimeError, match="page is open"):
         _ = lazy[0].pixels  # a closed page is never touched (pdfium would crash)
+
+
+def test_codes_drawn_as_vector_paths_are_found_in_their_regions() -> None:
+    synth = pytest.importorskip("minimarket.synth.invoices.dataset", reason="the synthetic generator is absent")
+    from minimarket.catalog import bundled_catalog
+    from minimarket.documents.codes import QUICK, find_codes
+
+    catalog = bundled_catalog()
+    # seed 5: document 0 draws a QR and a CAE barcode, document 8 only the barcode (all vector paths)
+    for index, kinds in ((0, ["i2of5", "qr"]), (8, ["i2of5"])):
+        generated = synth.make_document(catalog, 5, index, "pdf")
+        with pdfium.PdfDocument(generated.data) as pdf:
+            page = pdf[0]
+            regions = vector_code_regions(page)
+            found = {
+                (c.kind, c.text) for box in regions for c in find_codes(render(page, 200, crop=box), 0, "x", QUICK)
+            }
+            width, height = page_size(page)
+            page.close()
+        assert sorted(kind for kind, _ in found) == kinds, generated.name
+        assert len(regions) == len(kinds)
+        assert all(-20 <= x0 < x1 <= width + 20 and -20 <= y0 < y1 <= height + 20 for x0, y0, x1, y1 in regions)
+        if generated.spec.qr_text:
+            assert ("qr", generated.spec.qr_text) in found
