@@ -46,26 +46,36 @@ def _documents(folder: Path, n: int, seed: int) -> list[Path]:
     return sorted(folder.glob("*.pdf"))
 
 
-def _cli_run(files: list[Path], workers: int) -> tuple[float, list[str]]:
+def _cli_run(files: list[Path], workers: int) -> tuple[float, list[float], list[str]]:
+    """The CLI on ``files``: total seconds, the moment each JSON line came out (from the start), the statuses."""
     started = time.perf_counter()
-    out = subprocess.run(
+    moments: list[float] = []
+    statuses: list[str] = []
+    with subprocess.Popen(
         [sys.executable, "-m", "minimarket.cli", "extract", *map(str, files), "--jsonl", "--no-progress",
          "--workers", str(workers)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
-    )  # fmt: skip
-    return time.perf_counter() - started, [json.loads(line)["status"] for line in out.stdout.splitlines()]
+    ) as process:  # fmt: skip
+        assert process.stdout is not None
+        for line in process.stdout:
+            moments.append(time.perf_counter() - started)
+            statuses.append(json.loads(line)["status"])
+    return time.perf_counter() - started, moments, statuses
 
 
 def _cli(files: list[Path], workers: int) -> dict[str, float]:
-    """The CLI on every file, and on one file: the difference is what the documents cost beyond start-up."""
-    one, _ = _cli_run(files[:1], workers)
-    elapsed, statuses = _cli_run(files, workers)
+    """The CLI on every file. After start-up: the documents printed after the first ``workers`` records (read side
+    by side with the first) over the time from the first record to the last (start-up, a second or more, is paid
+    once and would swamp 40 fast documents)."""
+    elapsed, moments, statuses = _cli_run(files, workers)
+    between = moments[-1] - moments[0] if len(moments) > 1 else 0.0
     return {
         "seconds": round(elapsed, 2),
         "documents_per_second": round(len(files) / elapsed, 2),
-        "one_document_seconds": round(one, 2),
-        "documents_per_second_after_start": round((len(files) - 1) / max(elapsed - one, 1e-6), 2),
+        "first_record_seconds": round(moments[0], 2) if moments else 0.0,
+        "documents_per_second_after_start": round((len(moments) - workers) / between, 2) if between > 0 else 0.0,
         "accepted": statuses.count("accepted"),
     }
 
