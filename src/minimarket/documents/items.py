@@ -1,7 +1,7 @@
 """Line items: find the items table by its header row, give each column a role from its label, cut the
 rows by geometry and join wrapped descriptions.
 
-Three replaceable steps (rules today, a learned model later, see issue 4):
+Three replaceable steps (rules, or the learned parts of an :class:`InvoiceReader`):
 
 1. :class:`HeaderFinder` finds the header row and its columns (:class:`TableLayout`);
 2. :class:`CellAssigner` puts every token of a line into a column (:class:`RowCells`);
