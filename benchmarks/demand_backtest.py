@@ -156,9 +156,13 @@ def run(dataset: str, args: argparse.Namespace) -> dict[str, Any]:
     return row
 
 
+DATASETS = ("synthetic", "dominicks", "aus_retail", "translog")
+"""The public and generated datasets a full run backtests (``csv`` is a shop's own file, by name only)."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("datasets", nargs="*", choices=["synthetic", "dominicks", "aus_retail", "translog", "csv"])
+    parser.add_argument("datasets", nargs="*", help=f"some of {', '.join(DATASETS)}, csv (default: all but csv)")
     parser.add_argument("--csv")
     parser.add_argument("--date-col", default="date")
     parser.add_argument("--sku-col", default="sku")
@@ -173,8 +177,12 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--no-time-selection", dest="time_selection", action="store_false")
     args = parser.parse_args()
+    # checked here, not by `choices`: Python 3.11's argparse refuses an empty `nargs="*"` list against choices
+    unknown = sorted(set(args.datasets) - {*DATASETS, "csv"})
+    if unknown:
+        parser.error(f"unknown dataset(s) {', '.join(unknown)}: choose from {', '.join(DATASETS)}, csv")
     quiet_library_logs()
-    datasets = args.datasets or ["synthetic", "dominicks", "aus_retail", "translog"]
+    datasets = args.datasets or list(DATASETS)
     result: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "load_average": os.getloadavg()}}
     for dataset in datasets:
         try:
