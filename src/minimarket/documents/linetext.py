@@ -182,17 +182,20 @@ def _compute_char_form(ch: str) -> tuple[str, bool]:
     return (base, True) if base in _NUMERIC_PUNCT else (" ", False)
 
 
-def _norm_char(raw: str, i: int) -> str:
-    """The normalised form of ``raw[i]`` ('' to drop it, ' ' for a separator)."""
-    base, between_digits = _char_form(raw[i])
-    if between_digits and not (0 < i < len(raw) - 1 and raw[i - 1].isdigit() and raw[i + 1].isdigit()):
-        return " "
-    return base
+def _normalised(raw: str) -> Iterator[tuple[int, str]]:
+    """Each character's index in ``raw`` and its normalised form ('' to drop it, ' ' for a separator; a decimal
+    or thousands separator only between two digits)."""
+    last = len(raw) - 1
+    for i, ch in enumerate(raw):
+        form, between_digits = _CHAR_FORMS.get(ch) or _char_form(ch)  # the dict first: this loop is hot
+        if between_digits and not (0 < i < last and raw[i - 1].isdigit() and raw[i + 1].isdigit()):
+            form = " "
+        yield i, form
 
 
 def normalize(text: str) -> str:
     """Label-matching form of ``text`` (see the module docstring), spaces collapsed."""
-    return " ".join("".join(_norm_char(text, i) for i in range(len(text))).split())
+    return " ".join("".join(form for _, form in _normalised(text)).split())
 
 
 def label(*variants: str) -> re.Pattern[str]:
@@ -262,12 +265,7 @@ class LineText:
         self.raw = " ".join(pieces)
         norm_chars: list[str] = []
         norm2raw: list[int] = []
-        raw = self.raw
-        last = len(raw) - 1
-        for i, raw_ch in enumerate(raw):
-            out, between_digits = _CHAR_FORMS.get(raw_ch) or _char_form(raw_ch)
-            if between_digits and not (0 < i < last and raw[i - 1].isdigit() and raw[i + 1].isdigit()):
-                out = " "
+        for i, out in _normalised(self.raw):
             for ch in out:
                 if ch == " " and (not norm_chars or norm_chars[-1] == " "):
                     continue
