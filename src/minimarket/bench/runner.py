@@ -38,7 +38,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "figure_reader": ["--words", "4", "--photos", "1"],
     "inflation_backtest": ["--no-prophet", "--no-sensitivity"],
     "extract_accuracy": ["--synth-n", "2"],
-    "learned_vs_rules": ["--n", "2", "--kinds", "pdf"],
+    "learned_vs_rules": ["--n", "2", "--kinds", "pdf", "--train-sizes", "2,1,10", "--train-grid", "default"],
     "demand_backtest": ["synthetic", "--folds", "1", "--prophet-series", "-1"],
 }
 """Small arguments for scripts without ``--quick``."""
