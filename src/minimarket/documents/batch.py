@@ -143,22 +143,34 @@ def extract_files(reader: DocumentReader, files: list[str], workers: int, limits
     yield from _pooled(reader, files, workers, limits)
 
 
+IN_FLIGHT_PER_WORKER = 8
+"""Documents handed to the pool ahead of the one whose record is due next, per worker: one slow photo at the
+head must not leave the other workers idle while the records are still given in order."""
+
+
 def _pooled(reader: DocumentReader, files: list[str], workers: int, limits: Limits) -> Iterator[ExtractedInvoice]:
     hard_limit = limits.budget + HARD_TIMEOUT_GRACE
+    window = max(IN_FLIGHT_PER_WORKER * workers, 16)
+    finished: dict[int, dict[str, Any]] = {}  # read by a pool that was then restarted: not read twice
     pending = list(enumerate(files))
     while pending:
         executor = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(reader,))
-        window = max(2 * workers, 4)
         futures: dict[int, Future[dict[str, Any]]] = {}
         queue = list(pending)
         restart_from: int | None = None
         try:
-            cursor = 0
+            cursor = ahead = 0  # the record due next; the next document to hand to the pool
             while cursor < len(queue):
-                while len(futures) < window and cursor + len(futures) < len(queue):
-                    index, path = queue[cursor + len(futures)]
-                    futures[index] = executor.submit(_extract_in_worker, path, limits)
+                while len(futures) < window and ahead < len(queue):
+                    index, path = queue[ahead]
+                    if index not in finished:
+                        futures[index] = executor.submit(_extract_in_worker, path, limits)
+                    ahead += 1
                 index, path = queue[cursor]
+                if index in finished:
+                    yield ExtractedInvoice.model_validate(finished.pop(index))
+                    cursor += 1
+                    continue
                 future = futures.pop(index)
                 try:
                     data = future.result(timeout=hard_limit)
@@ -182,12 +194,22 @@ def _pooled(reader: DocumentReader, files: list[str], workers: int, limits: Limi
                 pending = []
         finally:
             if restart_from is not None:
+                finished.update(_harvest(futures))
                 _kill_workers(executor)
                 executor.shutdown(wait=False, cancel_futures=True)
                 pending = queue[restart_from:]
             else:
                 executor.shutdown(wait=True)
                 pending = []
+
+
+def _harvest(futures: dict[int, Future[dict[str, Any]]]) -> dict[int, dict[str, Any]]:
+    """The records of the futures that finished cleanly (kept when their pool is restarted)."""
+    return {
+        index: future.result()
+        for index, future in futures.items()
+        if future.done() and not future.cancelled() and future.exception() is None
+    }
 
 
 def _kill_workers(executor: ProcessPoolExecutor) -> None:
