@@ -34,7 +34,6 @@ from minimarket.store.db import dispose_engines, get_engine, session_scope, upgr
 from minimarket.store.invoices import save_extracted
 
 DEV_SET = REPO_ROOT.parent / "shared" / "data" / "invoices"
-TABLES = ("invoices", "invoice_items", "invoice_events", "stock_movements")
 
 
 @contextlib.contextmanager
@@ -83,8 +82,11 @@ def _size(url: str) -> dict[str, int]:
         conn.execute(text("VACUUM ANALYZE"))
         conn.execute(text("CHECKPOINT"))
         sizes = {"database": int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())}
-        for table in TABLES:
-            sizes[table] = int(conn.execute(text(f"SELECT pg_total_relation_size('{table}')")).scalar_one())
+        rows = conn.execute(text(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
+        ))  # fmt: skip
+        sizes.update({str(name): int(size) for name, size in rows})
     return sizes
 
 
@@ -117,9 +119,10 @@ def measure(url: str, n: int, items: int, seed: int) -> dict[str, Any]:
         "insert_seconds": round(seconds, 2),
         "invoices_per_second": round(n / seconds, 1),
     }
-    tables = {k: round(v / n, 1) for k, v in grown.items() if k != "database"}
+    tables = {k: round(v / n, 1) for k, v in sorted(grown.items(), key=lambda kv: -kv[1]) if k != "database" and v}
     if tables:
         result["bytes_per_invoice_by_table"] = tables
+        result["bytes_per_invoice_outside_tables"] = round(grown["database"] / n - sum(tables.values()), 1)
     return result
 
 
