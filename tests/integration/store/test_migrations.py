@@ -48,7 +48,8 @@ def test_sqlite_file_upgrade_and_wal(isolated_state) -> None:
 
 
 @pytest.mark.postgres
-def test_postgresql_upgrade_and_downgrade(postgres_url: str) -> None:
+def test_postgresql_upgrade_and_downgrade(pg_database: str) -> None:
+    postgres_url = pg_database  # a database of its own: other tests add shops to the server's
     _check_schema(postgres_url)
     from alembic import command
 

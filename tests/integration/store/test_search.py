@@ -127,3 +127,30 @@ def test_cli_list_text_percent_is_literal() -> None:
     assert [row["id"] for row in json.loads(out.output)["invoices"]] == [ids[2]]
     everything = json.loads(CliRunner().invoke(app, ["invoices", "list"]).output)
     assert everything["total"] == 3
+
+
+@pytest.mark.postgres
+def test_postgresql_writes_an_invoices_search_document_once_per_statement(pg_database: str) -> None:
+    from sqlalchemy import text
+
+    from minimarket.store.db import upgrade_database
+
+    postgres_url = pg_database
+    upgrade_database(postgres_url)
+    items = [
+        LineItem(description=f"GALLETITAS SURTIDO {n}", quantity=Decimal(1), unit_price=Decimal(10),
+                 amount=Decimal(10))
+        for n in range(10)
+    ]  # fmt: skip
+    invoice = _invoice(40, *ISSUERS[0][:2], "x", "100").model_copy(update={"items": items, "sha256": "e" * 64})
+    with session_scope("rewrites", url=postgres_url) as session:
+        save_extracted(session, invoice)
+        session.flush()
+        written = session.execute(
+            text("SELECT n_tup_ins FROM pg_stat_xact_user_tables WHERE relname = 'invoice_search'")
+        ).scalar_one()
+    # the invoice's statement and its items' statement: not once per item (11 for 10 items before)
+    assert written <= 2
+    with session_scope("rewrites", url=postgres_url) as session:
+        page = search(session, SearchQuery(text="galletitas surtido 7"))
+        assert [row.sha256 for row in page.invoices] == ["e" * 64]
