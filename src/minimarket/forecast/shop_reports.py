@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from minimarket.forecast.policies import ShopPolicies, load_policies
 from minimarket.forecast.reorder import ReorderPolicy, advise
 from minimarket.pricing import compound_pct, price_rise_flag, realised_inflation_pct, suggested_price
+
+if TYPE_CHECKING:
+    from minimarket.forecast.alerts_cache import AlertsCache
+    from minimarket.store.stock import AlertProduct
 
 DEFAULT_LEAD_TIME_DAYS = 7
 
@@ -24,18 +28,45 @@ def skipped_row(sku: str, exc: BaseException) -> dict[str, str]:
     return {"sku": sku, "reason": f"valor almacenado inválido ({type(exc).__name__}); revise el producto"}
 
 
-def stock_alerts(session: Session, policy: ReorderPolicy | None = None, *, include_all: bool = False) -> dict[str, Any]:
-    """SKUs at or below their reorder point, grouped by supplier as draft purchase orders."""
-    from minimarket.store.stock import daily_sales, products_with_suppliers, stock_levels
+def stock_alerts(
+    session: Session,
+    policy: ReorderPolicy | None = None,
+    *,
+    include_all: bool = False,
+    cache: AlertsCache | None = None,
+) -> dict[str, Any]:
+    """SKUs at or below their reorder point, grouped by supplier as draft purchase orders.
+
+    With ``cache``, a report built from the same rows (:mod:`minimarket.forecast.alerts_cache`) is answered
+    from it; any write to the sales, stock movements, products or suppliers makes the next call recompute."""
+    from minimarket.forecast.alerts_cache import fingerprint, report_key
+    from minimarket.store.stock import alert_products
 
     rules = policy or ReorderPolicy()
+    products = alert_products(session)
+    if cache is None:
+        return _stock_alerts(session, rules, products, include_all)
+    key, mark = report_key(session, rules, include_all), fingerprint(session, products)
+    report = cache.get(key, mark)
+    if report is None:
+        report = _stock_alerts(session, rules, products, include_all)
+        cache.put(key, mark, report)
+    return report
+
+
+def _stock_alerts(
+    session: Session, rules: ReorderPolicy, products: list[AlertProduct], include_all: bool
+) -> dict[str, Any]:
+    from minimarket.store.stock import daily_sales, stock_levels
+
     levels = stock_levels(session)
     as_of, sales = daily_sales(session, days=rules.history_days)
     orders: dict[str, dict[str, Any]] = {}
     skipped: list[dict[str, str]] = []
-    for product, supplier in products_with_suppliers(session):
+    for product in products:
+        has_supplier = product.supplier_id is not None
         try:
-            lead = supplier.lead_time_days if supplier and supplier.lead_time_days else DEFAULT_LEAD_TIME_DAYS
+            lead = product.lead_time_days if has_supplier and product.lead_time_days else DEFAULT_LEAD_TIME_DAYS
             history = sales.get(product.sku)
             if history is None and product.sku not in levels:
                 continue
@@ -53,12 +84,12 @@ def stock_alerts(session: Session, policy: ReorderPolicy | None = None, *, inclu
                 continue
             cost = product.cost or Decimal(0)
             line_cost = (cost * advice.suggested_qty).quantize(Decimal("0.01"))  # a stored 1e32 fails here
-            key = supplier.cuit if supplier else "sin-proveedor"
+            key = str(product.supplier_cuit) if has_supplier else "sin-proveedor"
             order = orders.setdefault(
                 key,
                 {
-                    "supplier_cuit": supplier.cuit if supplier else None,
-                    "supplier_name": supplier.name if supplier else "Sin proveedor asignado",
+                    "supplier_cuit": product.supplier_cuit if has_supplier else None,
+                    "supplier_name": product.supplier_name if has_supplier else "Sin proveedor asignado",
                     "lead_time_days": lead,
                     "items": [],
                     "estimated_cost": Decimal(0),
