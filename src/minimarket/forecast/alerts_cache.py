@@ -4,10 +4,13 @@ built from, and served only while a new read of that fingerprint is equal.
 A report is filed under its database, shop, policy and options (:func:`report_key`); its fingerprint
 (:func:`fingerprint`) is the active products with their suppliers (read in full: a few hundred small rows) and
 the counts and last ids of the sales and stock movements (:func:`minimarket.store.stock.movement_marks`; those
-tables only grow). Any write that changes a report's input
-changes its fingerprint, whichever process made it. Read the fingerprint *before* the rows a report is built
-from: a write landing in between then files the newer report under the older fingerprint, which is never read
-again (the marks only grow), instead of an older report under the newer one.
+tables only grow). Any write that changes a report's input changes its fingerprint, whichever process made it.
+The demand profiles (the sales side, no stock) are kept too, under :func:`demand_fingerprint`: after a stock
+movement alone only the stock side is recomputed.
+
+Read the fingerprint *before* the rows a report is built from: a write landing in between then files the newer
+report under the older fingerprint, which is never read again (the marks only grow), instead of an older report
+under the newer one.
 """
 
 from __future__ import annotations
@@ -42,9 +45,18 @@ def report_key(session: Session, policy: ReorderPolicy, *options: Hashable) -> t
     return (url, session.info.get("shop_id"), policy_key(policy), *options)
 
 
-def fingerprint(session: Session, products: Sequence[AlertProduct]) -> tuple[Hashable, ...]:
+Fingerprint = tuple[tuple[int, int, int, int], tuple[AlertProduct, ...]]
+
+
+def fingerprint(session: Session, products: Sequence[AlertProduct]) -> Fingerprint:
     """What the report is computed from, as one comparable value (``products`` as just read in this session)."""
-    return (movement_marks(session), tuple(products))
+    return movement_marks(session), tuple(products)
+
+
+def demand_fingerprint(mark: Fingerprint) -> tuple[Hashable, ...]:
+    """The part of ``mark`` the demand profiles depend on: the sales' marks and the catalog."""
+    marks, catalog = mark
+    return marks[:2], catalog
 
 
 @dataclasses.dataclass
@@ -54,6 +66,7 @@ class AlertsCache:
 
     max_entries: int = 256
     _entries: OrderedDict[Hashable, tuple[Hashable, dict[str, Any]]] = dataclasses.field(default_factory=OrderedDict)
+    _shared: OrderedDict[Hashable, tuple[Hashable, object]] = dataclasses.field(default_factory=OrderedDict)
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def get(self, key: Hashable, mark: Hashable) -> dict[str, Any] | None:
@@ -75,6 +88,21 @@ class AlertsCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
+    def get_shared(self, key: Hashable, mark: Hashable) -> object | None:
+        """Like :meth:`get`, for an immutable value: the stored object itself."""
+        with self._lock:
+            entry = self._shared.get(key)
+            return entry[1] if entry is not None and entry[0] == mark else None
+
+    def put_shared(self, key: Hashable, mark: Hashable, value: object) -> None:
+        """Like :meth:`put`, for an immutable value (kept as is, not copied)."""
+        with self._lock:
+            self._shared[key] = (mark, value)
+            self._shared.move_to_end(key)
+            while len(self._shared) > self.max_entries:
+                self._shared.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._shared.clear()
