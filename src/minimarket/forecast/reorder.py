@@ -82,22 +82,39 @@ def lead_time_demand_quantile(
     return max(0.0, mean * lead_time + z * std * math.sqrt(lead_time)), "normal"
 
 
-def advise(
-    sku: str,
+@dataclass(frozen=True)
+class DemandProfile:
+    """What the advice takes from the sales history alone (no stock): the unrounded reorder point and mean."""
+
+    lead_time_days: int
+    service_level: float
+    reorder_point: float
+    mean: float
+    method: str
+
+
+def demand_profile(
     daily_sales: np.ndarray,
-    stock: float,
     *,
     lead_time_days: int,
     category: str | None = None,
-    pack_size: int = 1,
     policy: ReorderPolicy | None = None,
-) -> ReorderAdvice:
-    """Reorder advice for one SKU from its recent daily sales (zeros included) and current stock."""
+) -> DemandProfile:
+    """The reorder point and mean daily demand of a SKU from its recent daily sales (zeros included)."""
     rules = policy or ReorderPolicy()
     level = rules.service_level(category)
     history = np.asarray(daily_sales, dtype=float)[-rules.history_days :]
     rop, method = lead_time_demand_quantile(history, lead_time_days, level, rules.min_windows)
     mean = float(np.nanmean(history)) if history.size else 0.0
+    return DemandProfile(lead_time_days, level, rop, mean, method)
+
+
+def advice_from(
+    sku: str, profile: DemandProfile, stock: float, *, pack_size: int = 1, policy: ReorderPolicy | None = None
+) -> ReorderAdvice:
+    """Reorder advice for one SKU from its demand profile and current stock."""
+    rules = policy or ReorderPolicy()
+    rop, mean = profile.reorder_point, profile.mean
     order_up_to = rop + mean * rules.review_period_days
     needs = stock <= rop and order_up_to > 0
     qty = 0
@@ -110,12 +127,28 @@ def advise(
         sku=sku,
         stock=float(stock),
         daily_demand=round(mean, 4),
-        lead_time_days=lead_time_days,
-        service_level=level,
+        lead_time_days=profile.lead_time_days,
+        service_level=profile.service_level,
         reorder_point=round(rop, 2),
         order_up_to=round(order_up_to, 2),
         suggested_qty=qty,
         days_of_cover=None if cover is None else round(cover, 1),
         needs_order=needs,
-        method=method,
+        method=profile.method,
     )
+
+
+def advise(
+    sku: str,
+    daily_sales: np.ndarray,
+    stock: float,
+    *,
+    lead_time_days: int,
+    category: str | None = None,
+    pack_size: int = 1,
+    policy: ReorderPolicy | None = None,
+) -> ReorderAdvice:
+    """Reorder advice for one SKU from its recent daily sales (zeros included) and current stock."""
+    rules = policy or ReorderPolicy()
+    profile = demand_profile(daily_sales, lead_time_days=lead_time_days, category=category, policy=rules)
+    return advice_from(sku, profile, stock, pack_size=pack_size, policy=rules)

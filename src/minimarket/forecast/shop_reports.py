@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from minimarket.forecast.policies import ShopPolicies, load_policies
-from minimarket.forecast.reorder import ReorderPolicy, advise
+from minimarket.forecast.reorder import DemandProfile, ReorderPolicy, advice_from, demand_profile
 from minimarket.pricing import compound_pct, price_rise_flag, realised_inflation_pct, suggested_price
+
+if TYPE_CHECKING:
+    from minimarket.forecast.alerts_cache import AlertsCache
+    from minimarket.store.stock import AlertProduct
 
 DEFAULT_LEAD_TIME_DAYS = 7
 
@@ -21,44 +26,110 @@ BAD_STORED_VALUE = (ArithmeticError, ValueError, TypeError)
 
 def skipped_row(sku: str, exc: BaseException) -> dict[str, str]:
     """A product left out of a report because one of its stored values cannot be computed with."""
-    return {"sku": sku, "reason": f"valor almacenado inválido ({type(exc).__name__}); revise el producto"}
+    return _skipped(sku, type(exc).__name__)
 
 
-def stock_alerts(session: Session, policy: ReorderPolicy | None = None, *, include_all: bool = False) -> dict[str, Any]:
-    """SKUs at or below their reorder point, grouped by supplier as draft purchase orders."""
-    from minimarket.store.stock import daily_sales, products_with_suppliers, stock_levels
+def _skipped(sku: str, error: str) -> dict[str, str]:
+    return {"sku": sku, "reason": f"valor almacenado inválido ({error}); revise el producto"}
 
-    rules = policy or ReorderPolicy()
-    levels = stock_levels(session)
+
+@dataclass(frozen=True)
+class ShopDemand:
+    """The sales side of a shop's alerts (no stock; immutable): the last sale day, the SKUs with sales in the
+    window, and per product (in the order given) its demand profile or the name of the error its values raise."""
+
+    as_of: dt.date
+    sold: frozenset[str]
+    profiles: tuple[DemandProfile | str, ...]
+
+
+def shop_demand(session: Session, rules: ReorderPolicy, products: Sequence[AlertProduct]) -> ShopDemand:
+    """Demand profiles of ``products`` from the last ``rules.history_days`` days of sales."""
+    from minimarket.store.stock import daily_sales
+
     as_of, sales = daily_sales(session, days=rules.history_days)
-    orders: dict[str, dict[str, Any]] = {}
-    skipped: list[dict[str, str]] = []
-    for product, supplier in products_with_suppliers(session):
+    profiles: list[DemandProfile | str] = []
+    for product in products:
         try:
-            lead = supplier.lead_time_days if supplier and supplier.lead_time_days else DEFAULT_LEAD_TIME_DAYS
             history = sales.get(product.sku)
-            if history is None and product.sku not in levels:
-                continue
-            stock = float(levels.get(product.sku, Decimal(0)))
-            advice = advise(
-                product.sku,
+            profile: DemandProfile | str = demand_profile(
                 history if history is not None else [],  # type: ignore[arg-type]
-                stock,
-                lead_time_days=lead,
+                lead_time_days=_lead_time(product),
                 category=product.category,
-                pack_size=product.pack_size,
                 policy=rules,
             )
+        except BAD_STORED_VALUE as exc:
+            profile = type(exc).__name__
+        profiles.append(profile)
+    return ShopDemand(as_of, frozenset(sales), tuple(profiles))
+
+
+def _lead_time(product: AlertProduct) -> int:
+    has_supplier = product.supplier_id is not None
+    return product.lead_time_days if has_supplier and product.lead_time_days else DEFAULT_LEAD_TIME_DAYS
+
+
+def stock_alerts(
+    session: Session,
+    policy: ReorderPolicy | None = None,
+    *,
+    include_all: bool = False,
+    cache: AlertsCache | None = None,
+) -> dict[str, Any]:
+    """SKUs at or below their reorder point, grouped by supplier as draft purchase orders.
+
+    With ``cache``, a report built from the same rows (:mod:`minimarket.forecast.alerts_cache`) is answered
+    from it; any write to the sales, stock movements, products or suppliers makes the next call recompute (after
+    a stock movement alone, from the cached demand profiles)."""
+    from minimarket.forecast.alerts_cache import demand_fingerprint, fingerprint, report_key
+    from minimarket.store.stock import alert_products
+
+    rules = policy or ReorderPolicy()
+    products = alert_products(session)
+    if cache is None:
+        return _stock_alerts(session, rules, products, include_all, shop_demand(session, rules, products))
+    key, mark = report_key(session, rules, include_all), fingerprint(session, products)
+    report = cache.get(key, mark)
+    if report is None:
+        demand_key, demand_mark = report_key(session, rules, "demand"), demand_fingerprint(mark)
+        demand = cache.get_shared(demand_key, demand_mark)
+        if not isinstance(demand, ShopDemand):
+            demand = shop_demand(session, rules, products)
+            cache.put_shared(demand_key, demand_mark, demand)
+        report = _stock_alerts(session, rules, products, include_all, demand)
+        cache.put(key, mark, report)
+    return report
+
+
+def _stock_alerts(
+    session: Session, rules: ReorderPolicy, products: Sequence[AlertProduct], include_all: bool, demand: ShopDemand
+) -> dict[str, Any]:
+    from minimarket.store.stock import stock_levels
+
+    levels = stock_levels(session)
+    orders: dict[str, dict[str, Any]] = {}
+    skipped: list[dict[str, str]] = []
+    for product, profile in zip(products, demand.profiles, strict=True):
+        has_supplier = product.supplier_id is not None
+        try:
+            lead = _lead_time(product)
+            if product.sku not in demand.sold and product.sku not in levels:
+                continue
+            stock = float(levels.get(product.sku, Decimal(0)))
+            if isinstance(profile, str):
+                skipped.append(_skipped(product.sku, profile))
+                continue
+            advice = advice_from(product.sku, profile, stock, pack_size=product.pack_size, policy=rules)
             if not advice.needs_order and not include_all:
                 continue
             cost = product.cost or Decimal(0)
             line_cost = (cost * advice.suggested_qty).quantize(Decimal("0.01"))  # a stored 1e32 fails here
-            key = supplier.cuit if supplier else "sin-proveedor"
+            key = str(product.supplier_cuit) if has_supplier else "sin-proveedor"
             order = orders.setdefault(
                 key,
                 {
-                    "supplier_cuit": supplier.cuit if supplier else None,
-                    "supplier_name": supplier.name if supplier else "Sin proveedor asignado",
+                    "supplier_cuit": product.supplier_cuit if has_supplier else None,
+                    "supplier_name": product.supplier_name if has_supplier else "Sin proveedor asignado",
                     "lead_time_days": lead,
                     "items": [],
                     "estimated_cost": Decimal(0),
@@ -90,7 +161,7 @@ def stock_alerts(session: Session, policy: ReorderPolicy | None = None, *, inclu
         order["estimated_cost"] = str(order["estimated_cost"].quantize(Decimal("0.01")))
         order["items"].sort(key=lambda i: (i["days_of_cover"] is None, i["days_of_cover"] or 0))
     return {
-        "as_of": as_of.isoformat(),
+        "as_of": demand.as_of.isoformat(),
         "review_period_days": rules.review_period_days,
         "suppliers": suppliers,
         "n_items": sum(len(o["items"]) for o in suppliers),

@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 
 from minimarket.config import Settings
+from minimarket.forecast.alerts_cache import AlertsCache
 from minimarket.service import metrics as m
 from minimarket.service.auth import KeyRing
 from minimarket.service.batch_runner import BatchRunner, ReadFn
@@ -69,6 +70,8 @@ class ApiRuntime:
     """Batch progress notifications across replicas (PostgreSQL); None on SQLite (SSE streams poll)."""
     models: dict[str, str] = field(default_factory=dict)
     cache: TimedCache = field(default_factory=lambda: TimedCache(seconds=600.0))
+    alerts: AlertsCache = field(default_factory=AlertsCache)
+    """Stock-alert reports, each served while the rows it was built from are unchanged."""
     _watch: asyncio.Task[None] | None = None
     _shops: set[str] = field(default_factory=set)
 

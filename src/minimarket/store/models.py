@@ -202,6 +202,7 @@ class Sale(ShopOwned, Base):
     __tablename__ = "sales"
     __table_args__ = (
         Index("ix_sales_shop_sku_date", "shop_id", "sku", "date"),
+        Index("ix_sales_shop_date_sku_qty", "shop_id", "date", "sku", "quantity"),  # covers the alerts' daily sums
         UniqueConstraint("shop_id", "row_key", name="uq_sales_row_key"),
     )
 
@@ -235,7 +236,7 @@ class StockMovement(ShopOwned, Base):
     __tablename__ = "stock_movements"
     __table_args__ = (
         UniqueConstraint("shop_id", "idempotency_key"),
-        Index("ix_stock_shop_sku", "shop_id", "sku"),
+        Index("ix_stock_shop_sku_qty", "shop_id", "sku", "quantity"),  # covers the stock levels' sums
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,7 @@ appear once.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -34,6 +35,14 @@ def publish(session: Session, kind: str, payload: dict[str, Any], *, dedupe_key:
     except IntegrityError:
         return None
     return row.id
+
+
+def seen(session: Session, dedupe_keys: Collection[str]) -> set[str]:
+    """Which of ``dedupe_keys`` the session's shop already has a notification for (a read: no write lock)."""
+    if not dedupe_keys:
+        return set()
+    statement = select(Notification.dedupe_key).where(Notification.dedupe_key.in_(list(dedupe_keys)))
+    return {key for key in session.scalars(statement) if key is not None}
 
 
 def since(session: Session, last_id: int, limit: int = 100, kinds: tuple[str, ...] | None = None) -> list[Notification]:

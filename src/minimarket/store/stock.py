@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Float, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from minimarket.pricing import CostObservation
@@ -27,8 +28,9 @@ def daily_sales(session: Session, *, days: int, end: dt.date | None = None) -> t
     if last is None:
         return dt.date.today(), {}
     first = last - dt.timedelta(days=days - 1)
+    # the sum as a plain float: float(Decimal(str(x))) == x, so no per-row Decimal (SQLite sums text as floats)
     rows = session.execute(
-        select(Sale.sku, Sale.date, func.sum(Sale.quantity))
+        select(Sale.sku, Sale.date, type_coerce(func.sum(Sale.quantity), Float))
         .where(Sale.date >= first, Sale.date <= last)
         .group_by(Sale.sku, Sale.date)
     )
@@ -36,6 +38,52 @@ def daily_sales(session: Session, *, days: int, end: dt.date | None = None) -> t
     for sku, date, qty in rows:
         out[sku][(date - first).days] += max(0.0, float(qty))
     return last, dict(out)
+
+
+class AlertProduct(NamedTuple):
+    """An active product and its supplier as the stock alerts read them (plain values, no ORM objects)."""
+
+    sku: str
+    name: str
+    category: str
+    pack_size: int
+    cost: Decimal | None
+    supplier_id: int | None
+    supplier_cuit: str | None
+    supplier_name: str | None
+    lead_time_days: int | None
+
+
+def alert_products(session: Session) -> list[AlertProduct]:
+    """Active products with their supplier's CUIT, name and lead time, by SKU (the alerts' catalog rows)."""
+    statement = (
+        select(
+            Product.sku,
+            Product.name,
+            Product.category,
+            Product.pack_size,
+            Product.cost,
+            Supplier.id,
+            Supplier.cuit,
+            Supplier.name,
+            Supplier.lead_time_days,
+        )
+        .select_from(Product)
+        .outerjoin(Supplier, Product.supplier_id == Supplier.id)
+        .where(Product.active)
+        .order_by(Product.sku)
+    )
+    return [AlertProduct(*row) for row in session.execute(statement)]
+
+
+def movement_marks(session: Session) -> tuple[int, int, int, int]:
+    """How many sales and stock movements there are and their last ids. Both tables only grow (a correction is a
+    new movement; no row is updated or deleted), so equal marks mean the same rows."""
+    marks = []
+    for table in (Sale, StockMovement):  # one aggregate per query: SQLite answers a lone max(id) from the index
+        marks.append(int(session.scalar(select(func.count()).select_from(table)) or 0))
+        marks.append(int(session.scalar(select(func.max(table.id))) or 0))
+    return marks[0], marks[1], marks[2], marks[3]
 
 
 def products_with_suppliers(session: Session) -> list[tuple[Product, Supplier | None]]:

@@ -70,35 +70,54 @@ def _policy(rt: Any) -> Any:
 )
 def stock_alerts(request: Request, principal: Principal = Depends(needs(Role.MANAGER))) -> dict[str, Any]:
     from minimarket.forecast.shop_reports import stock_alerts as alerts
+    from minimarket.store.notifications import seen
 
     rt = runtime(request)
     with shop_scope(rt, principal.shop, read_only=True) as session:
-        report = alerts(session, _policy(rt))
-    _publish_low_stock(rt, principal.shop, report)
+        report = alerts(session, _policy(rt), cache=rt.alerts)
+        low = {_low_stock_key(item, report): (order, item) for order, item in _needing_order(report)}
+        known = seen(session, low.keys())
+        new = [pair for key, pair in low.items() if key not in known]
+    if new:  # the write transaction (SQLite's write lock) only when there is something to announce
+        _publish_low_stock(rt, principal.shop, report, new)
     return report
 
 
-def _publish_low_stock(rt: Any, shop: str, report: dict[str, Any]) -> None:
+def _needing_order(report: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(purchase order, item) for every item of ``report`` that needs ordering."""
+    return [
+        (order, item)
+        for order in report.get("suppliers", [])
+        for item in order.get("items", [])
+        if item.get("needs_order")
+    ]
+
+
+def _low_stock_key(item: dict[str, Any], report: dict[str, Any]) -> str:
+    return f"low_stock:{item['sku']}:{report.get('as_of')}"
+
+
+def _publish_low_stock(
+    rt: Any, shop: str, report: dict[str, Any], items: list[tuple[dict[str, Any], dict[str, Any]]]
+) -> None:
     from minimarket.store.notifications import publish
 
     with shop_scope(rt, shop) as session:
-        for order in report.get("suppliers", []):
-            for item in order.get("items", []):
-                if item.get("needs_order"):
-                    publish(
-                        session,
-                        "low_stock",
-                        {
-                            "sku": item["sku"],
-                            "name": item.get("name"),
-                            "stock": item.get("stock"),
-                            "reorder_point": item.get("reorder_point"),
-                            "supplier_name": order.get("supplier_name"),
-                            "message": f"Stock bajo de {item.get('name') or item['sku']}: pedir "
-                            f"{item.get('suggested_qty')} a {order.get('supplier_name')}.",
-                        },
-                        dedupe_key=f"low_stock:{item['sku']}:{report.get('as_of')}",
-                    )
+        for order, item in items:
+            publish(
+                session,
+                "low_stock",
+                {
+                    "sku": item["sku"],
+                    "name": item.get("name"),
+                    "stock": item.get("stock"),
+                    "reorder_point": item.get("reorder_point"),
+                    "supplier_name": order.get("supplier_name"),
+                    "message": f"Stock bajo de {item.get('name') or item['sku']}: pedir "
+                    f"{item.get('suggested_qty')} a {order.get('supplier_name')}.",
+                },
+                dedupe_key=_low_stock_key(item, report),
+            )
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
