@@ -1,7 +1,7 @@
 """search documents rewritten once per statement on PostgreSQL
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 
 The row triggers of 0003 rewrote an invoice's search document once for the invoice and once for each of its
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
