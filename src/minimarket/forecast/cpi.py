@@ -124,6 +124,21 @@ def _cpi_path(name: str, folder: Path | None) -> Path:
     return path
 
 
+def bundled_stamps(folder: Path | None = None) -> tuple[Path, tuple[tuple[int, int] | None, ...]]:
+    """The CPI folder and, per file, its modification time and size (None: missing): what decides whether
+    a cached reading of the files is still current."""
+    where = (folder or get_settings().cpi_dir).resolve()
+    stamps: list[tuple[int, int] | None] = []
+    for name in (NATIONAL_FILE, DIVISIONS_FILE):
+        try:
+            stat = (where / name).stat()
+        except FileNotFoundError:
+            stamps.append(None)
+        else:
+            stamps.append((stat.st_mtime_ns, stat.st_size))
+    return where, tuple(stamps)
+
+
 def load_national_cpi(folder: Path | None = None) -> pd.DataFrame:
     """National headline CPI indexed by monthly ``Period``: ``index``, ``pct``, ``pct_published``, ``source``."""
     frame = pd.read_csv(_cpi_path(NATIONAL_FILE, folder), dtype={"month": str, "source": str})

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -111,14 +113,8 @@ class InflationData:
     def bundled(cls, overrides: Mapping[str, float] | None = None, folder: Any = None) -> InflationData:
         """The bundled INDEC files, with ``overrides`` (``{"YYYY-MM": pct}``) replacing or extending
         the headline (observations recorded through the monthly update)."""
-        headline = cpi.headline_series(folder)
-        try:
-            table = cpi.precise_component_table(cpi.load_division_cpi(folder))
-            table["trim"] = cpi.trimmed_mean_inflation(table)
-            components = table[[c for c in LEVELS if c in table.columns]]
-        except FileNotFoundError:
-            components = pd.DataFrame()
-        data = cls(headline, components)
+        headline, components = _bundled_series(*cpi.bundled_stamps(folder))
+        data = cls(headline.copy(), components.copy())
         for month, pct in sorted((overrides or {}).items()):
             data = data.with_observation(month, pct)
         return data
@@ -274,3 +270,18 @@ def components_huber() -> HuberDirect:
 
 def lags_huber() -> HuberDirect:
     return HuberDirect(name="lags_huber", month_dummies=True, extra_lag=True)
+
+
+@lru_cache(maxsize=4)
+def _bundled_series(folder: Path, stamps: tuple[tuple[int, int] | None, ...]) -> tuple[pd.Series, pd.DataFrame]:
+    """Headline and components of the INDEC files in ``folder``, read again only when a file's modification
+    time or size (``stamps``, from :func:`cpi.bundled_stamps`) changed. Callers get copies."""
+    del stamps  # part of the cache key only
+    headline = cpi.headline_series(folder)
+    try:
+        table = cpi.precise_component_table(cpi.load_division_cpi(folder))
+        table["trim"] = cpi.trimmed_mean_inflation(table)
+        components = table[[c for c in LEVELS if c in table.columns]]
+    except FileNotFoundError:
+        components = pd.DataFrame()
+    return headline, components

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -211,3 +213,20 @@ def test_registry_names_are_unique_and_buildable():
     ]
     with pytest.raises(ValueError, match="unknown inflation model"):
         make_models(["nope"])
+
+
+def test_bundled_data_is_read_again_when_a_file_changes_and_callers_get_copies(tmp_path: Path) -> None:
+    import shutil
+
+    from minimarket.config import get_settings
+
+    for name in (cpi.NATIONAL_FILE, cpi.DIVISIONS_FILE):
+        shutil.copy(get_settings().cpi_dir / name, tmp_path / name)
+    first = InflationData.bundled(folder=tmp_path)
+    first.headline.iloc[-1] = -99.0  # a caller's edit must not reach the next caller
+    again = InflationData.bundled(folder=tmp_path)
+    assert again.headline.iloc[-1] != -99.0
+    national = tmp_path / cpi.NATIONAL_FILE
+    lines = national.read_text(encoding="utf-8").splitlines()
+    national.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # the last month withdrawn
+    assert InflationData.bundled(folder=tmp_path).last_month == again.last_month - 1
