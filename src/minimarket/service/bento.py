@@ -26,6 +26,7 @@ from minimarket.config import get_settings
 from minimarket.service.app import PrintablePath, create_app
 from minimarket.service.bento_models import packing
 from minimarket.service.dependency_calls import call_once_more_if_dropped, dropped_connection
+from minimarket.service.dispatch import CloseAfterResponse, ReadSlots
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 redact.install()  # every process of the service imports this module: no token or secret reaches its logs
@@ -59,7 +60,7 @@ class InvoiceReaderService:
 
         settings = get_settings()
         os.nice(settings.reader_niceness)  # bulk OCR must not stretch the API's short reads
-        self.holder = ReaderHolder(settings)
+        self.holder = ReaderHolder(settings, watch=True)
 
     @bentoml.api(
         batchable=True,
@@ -106,6 +107,7 @@ class MinimarketApi:
     def __init__(self) -> None:
         self.settings = get_settings()
         self.runtime: Any = None
+        self.read_slots = ReadSlots(self.settings.reader_workers)
 
     @bentoml.on_startup
     async def start(self) -> None:
@@ -132,7 +134,9 @@ class MinimarketApi:
 
         request = [ReadRequest(path=path, name=name)]
         try:
-            answers = await call_once_more_if_dropped(lambda: self.reader.to_async.read(request), "reader")
+            answers = await self.read_slots.run(
+                lambda: call_once_more_if_dropped(lambda: self.reader.to_async.read(request), "reader")
+            )
         except Exception as exc:
             if _unavailable(exc):
                 raise ReaderBusy(str(exc)) from exc
@@ -161,6 +165,7 @@ class MinimarketApi:
 
 
 MinimarketApi.add_asgi_middleware(PrintablePath)  # type: ignore[attr-defined]  # the decorator made it a Service
+InvoiceReaderService.add_asgi_middleware(CloseAfterResponse)  # type: ignore[attr-defined]  # reads spread evenly
 
 
 def _unavailable(exc: Exception) -> bool:
