@@ -136,8 +136,9 @@ class Settings(BaseSettings):
         description="How much lower the readers' CPU priority is than the API's: OCR yields the cores to reads "
         "(search, alerts, dashboards) and still takes every idle cycle.",
     )
-    extract_max_batch: int = Field(default=4, ge=2, description="Adaptive batching: documents a reader takes at once.")
-    extract_max_latency_ms: int = Field(default=60_000, ge=10, description="Adaptive batching: longest wait + work.")
+    extract_max_batch: int = Field(
+        default=4, ge=2, description="Documents of batch jobs sent at once per reader process (they wait in the API)."
+    )
     demand_max_batch: int = Field(default=64, ge=2, description="Adaptive batching: demand requests served together.")
     demand_max_latency_ms: int = Field(default=5_000, ge=10)
     batch_budget_seconds: float = Field(default=300.0, gt=0, description="Total time a batch job may take.")

@@ -1,8 +1,11 @@
 """The BentoML services (``bentoml serve minimarket.service.bento:MinimarketApi``; ``minimarket serve``).
 
 * :class:`InvoiceReaderService` — ``Settings.reader_workers`` processes, one reader each (built at start-up,
-  rebuilt when the ``invoice-extractor`` champion changes). Its ``read`` API is batchable: concurrent
-  extractions and batch documents are grouped by BentoML's adaptive batching and share the workers.
+  rebuilt when the ``invoice-extractor`` champion changes). Its ``read`` API takes one document: the API
+  keeps one read in flight per reader process (:mod:`minimarket.service.dispatch`), and single extractions and
+  batch documents share them in order. It is not batchable: a batch would be read one document after another
+  in one process anyway, and BentoML's adaptive batching cost a reader its polling (a 1 ms timer while a batch
+  runs) and its waits for a batch to fill, while the other readers idled (see docs/SCALING.md).
 * :class:`DemandForecasterService` — the demand model; its batchable ``forecast`` serves concurrent
   ``predict/demand`` requests with one model call.
 * :class:`MinimarketApi` — the HTTP API (FastAPI mounted at ``/api/v1``; one process, which also runs the
@@ -52,6 +55,9 @@ class DemandItem(BaseModel):
     name="invoice_reader",
     workers=SETTINGS.reader_workers,
     traffic={"timeout": SETTINGS.extract_timeout_seconds * SETTINGS.extract_max_batch + 60},
+    # every read has a connection of its own (CloseAfterResponse): the API's client need not renew its session
+    # every 100 requests, which closed the connections of the reads in flight (read twice, after a drop)
+    runner_connection={"max_requests": 2**31 - 1, "max_age": 365 * 24 * 3600.0},
 )
 @packing("invoice-extractor")
 class InvoiceReaderService:
@@ -62,13 +68,9 @@ class InvoiceReaderService:
         os.nice(settings.reader_niceness)  # bulk OCR must not stretch the API's short reads
         self.holder = ReaderHolder(settings, watch=True)
 
-    @bentoml.api(
-        batchable=True,
-        max_batch_size=SETTINGS.extract_max_batch,
-        max_latency_ms=SETTINGS.extract_max_latency_ms,
-    )
-    def read(self, requests: list[ReadRequest]) -> list[dict[str, Any]]:
-        return [self.holder.read(r.path, r.name) for r in requests]
+    @bentoml.api
+    def read(self, document: ReadRequest) -> dict[str, Any]:
+        return self.holder.read(document.path, document.name)
 
 
 @bentoml.service(name="demand_forecaster", workers=1, traffic={"timeout": 300})
@@ -132,16 +134,16 @@ class MinimarketApi:
     async def _read(self, path: str, name: str) -> dict[str, Any]:
         from minimarket.service.batch_runner import ReaderBusy
 
-        request = [ReadRequest(path=path, name=name)]
+        request = ReadRequest(path=path, name=name)
         try:
-            answers = await self.read_slots.run(
+            answer = await self.read_slots.run(
                 lambda: call_once_more_if_dropped(lambda: self.reader.to_async.read(request), "reader")
             )
         except Exception as exc:
             if _unavailable(exc):
                 raise ReaderBusy(str(exc)) from exc
             raise
-        return dict(answers[0])
+        return dict(answer)
 
     async def _forecast(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
         from minimarket.service.errors import ApiError
