@@ -2,7 +2,9 @@
 
 * :class:`InvoiceReaderService` — ``Settings.reader_workers`` processes, one reader each (built at start-up,
   rebuilt when the ``invoice-extractor`` champion changes). Its ``read`` API is batchable: concurrent
-  extractions and batch documents are grouped by BentoML's adaptive batching and share the workers.
+  extractions and batch documents are grouped by BentoML's adaptive batching and share the workers; each answer
+  closes its connection and the API keeps at most ``reader_workers × extract_max_batch`` reads in flight, so
+  the reads spread over the workers (:mod:`minimarket.service.dispatch`).
 * :class:`DemandForecasterService` — the demand model; its batchable ``forecast`` serves concurrent
   ``predict/demand`` requests with one model call.
 * :class:`MinimarketApi` — the HTTP API (FastAPI mounted at ``/api/v1``; one process, which also runs the
@@ -26,6 +28,7 @@ from minimarket.config import get_settings
 from minimarket.service.app import PrintablePath, create_app
 from minimarket.service.bento_models import packing
 from minimarket.service.dependency_calls import call_once_more_if_dropped, dropped_connection
+from minimarket.service.dispatch import CloseAfterResponse, ReadSlots
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 redact.install()  # every process of the service imports this module: no token or secret reaches its logs
@@ -51,6 +54,9 @@ class DemandItem(BaseModel):
     name="invoice_reader",
     workers=SETTINGS.reader_workers,
     traffic={"timeout": SETTINGS.extract_timeout_seconds * SETTINGS.extract_max_batch + 60},
+    # every read has a connection of its own (CloseAfterResponse): the API's client need not renew its session
+    # every 100 requests, which closed the connections of the reads in flight (read twice, after a drop)
+    runner_connection={"max_requests": 2**31 - 1, "max_age": 365 * 24 * 3600.0},
 )
 @packing("invoice-extractor")
 class InvoiceReaderService:
@@ -59,7 +65,7 @@ class InvoiceReaderService:
 
         settings = get_settings()
         os.nice(settings.reader_niceness)  # bulk OCR must not stretch the API's short reads
-        self.holder = ReaderHolder(settings)
+        self.holder = ReaderHolder(settings, watch=True)
 
     @bentoml.api(
         batchable=True,
@@ -106,6 +112,8 @@ class MinimarketApi:
     def __init__(self) -> None:
         self.settings = get_settings()
         self.runtime: Any = None
+        # as many reads in flight as the readers can batch: a queue forms in the API, not behind one reader
+        self.read_slots = ReadSlots(self.settings.reader_workers * self.settings.extract_max_batch)
 
     @bentoml.on_startup
     async def start(self) -> None:
@@ -132,7 +140,9 @@ class MinimarketApi:
 
         request = [ReadRequest(path=path, name=name)]
         try:
-            answers = await call_once_more_if_dropped(lambda: self.reader.to_async.read(request), "reader")
+            answers = await self.read_slots.run(
+                lambda: call_once_more_if_dropped(lambda: self.reader.to_async.read(request), "reader")
+            )
         except Exception as exc:
             if _unavailable(exc):
                 raise ReaderBusy(str(exc)) from exc
@@ -161,6 +171,7 @@ class MinimarketApi:
 
 
 MinimarketApi.add_asgi_middleware(PrintablePath)  # type: ignore[attr-defined]  # the decorator made it a Service
+InvoiceReaderService.add_asgi_middleware(CloseAfterResponse)  # type: ignore[attr-defined]  # reads spread evenly
 
 
 def _unavailable(exc: Exception) -> bool:

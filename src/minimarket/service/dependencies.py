@@ -189,10 +189,11 @@ def _query_names(dependant: Any) -> set[str]:
     return names
 
 
-def known_query(request: Request) -> None:
+async def known_query(request: Request) -> None:
     """Refuse query parameters the route does not take (a typo such as ``?stauts=`` is a 422, not ignored).
 
-    Raised as a validation error, so that a request without a valid token is still a 401 first."""
+    Raised as a validation error, so that a request without a valid token is still a 401 first. Async: it only
+    looks at the request, and every request of every route runs it (a sync one took a worker thread each time)."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None or getattr(route, "path", "") == "/{path:path}":

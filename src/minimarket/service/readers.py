@@ -73,33 +73,54 @@ def _registry_version(settings: Settings) -> str | None:
 
 
 class ReaderHolder:
-    """One reader, rebuilt when the registry's champion changes (checked at most every ``poll`` seconds)."""
+    """One reader, rebuilt when the registry's champion changes (:meth:`refresh` looks for one).
 
-    def __init__(self, settings: Settings, poll_seconds: float | None = None) -> None:
+    With ``watch``, a thread of its own looks every ``poll`` seconds, so a read never waits for the registry
+    (the first look after the tracking store changed loads MLflow's client: seconds of work that held up a
+    read, and every read queued behind it, while the read itself looked)."""
+
+    def __init__(self, settings: Settings, poll_seconds: float | None = None, *, watch: bool = False) -> None:
         self.settings = settings
         self.poll_seconds = settings.champion_poll_seconds if poll_seconds is None else poll_seconds
         self._lock = threading.Lock()
-        self.version = champion_version(settings)
-        self.reader = build_reader(settings)
-        self._checked = time.monotonic()
+        version = champion_version(settings)
+        self._current: tuple[Reader, str | None] = (build_reader(settings), version)
+        self._stop = threading.Event()
+        if watch:
+            threading.Thread(target=self._watch, name="champion-watch", daemon=True).start()
+
+    @property
+    def reader(self) -> Reader:
+        return self._current[0]
+
+    @property
+    def version(self) -> str | None:
+        return self._current[1]
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.refresh()
+            except Exception:  # the reader in use stays; the next look tries again
+                log.exception("cannot look for a new invoice-extractor champion")
+
+    def stop(self) -> None:
+        """Stop looking for new champions."""
+        self._stop.set()
 
     def refresh(self, force: bool = False) -> bool:
-        """Rebuild the reader if the champion changed; True if it did."""
+        """Rebuild the reader if the champion changed (or ``force``); True if it did."""
         with self._lock:
-            if not force and time.monotonic() - self._checked < self.poll_seconds:
-                return False
-            self._checked = time.monotonic()
             version = champion_version(self.settings)
             if version == self.version and not force:
                 return False
             log.info("invoice-extractor champion %s -> %s: rebuilding the reader", self.version, version)
-            self.reader = build_reader(self.settings)
-            self.version = version
+            self._current = (build_reader(self.settings), version)
             return True
 
     def read(self, path: str, name: str) -> dict[str, Any]:
         """Extract one stored document; its JSON record and how long it took."""
-        self.refresh()
+        reader, version = self._current
         started = time.perf_counter()
-        result = self.reader.extract(path, name=name)
-        return {"invoice": result.to_json_dict(), "seconds": time.perf_counter() - started, "model": self.version}
+        result = reader.extract(path, name=name)
+        return {"invoice": result.to_json_dict(), "seconds": time.perf_counter() - started, "model": version}

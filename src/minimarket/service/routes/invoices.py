@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, Literal
 
 import anyio
@@ -30,7 +31,7 @@ from minimarket.service.schemas import (
     StoredInvoice,
     errors,
 )
-from minimarket.service.uploads import check_document, single_document
+from minimarket.service.uploads import Upload, check_document, single_document
 
 router = APIRouter(tags=["facturas"], responses=errors(*AUTH))
 
@@ -83,8 +84,7 @@ async def extract_invoice(
     rt = runtime(request)
     upload = await single_document(request)
     check_document(upload, rt.settings)
-    sha, path = await anyio.to_thread.run_sync(rt.documents.put, upload.data)
-    known = await anyio.to_thread.run_sync(_known, rt, principal, sha, upload.name, save)
+    path, known = await anyio.to_thread.run_sync(_store, rt, principal, upload, save)
     if known is not None:  # the same file was stored before: answered from the store, not read again
         return JSONResponse(known)
     timeout = min(rt.settings.request_timeout_seconds, rt.settings.extract_timeout_seconds + 10)
@@ -103,6 +103,12 @@ async def extract_invoice(
     if save and status == 200 and record.get("status") != "rejected":
         record.update(await anyio.to_thread.run_sync(_save, rt, principal, record))
     return JSONResponse(record, status_code=status)
+
+
+def _store(rt: Any, principal: Principal, upload: Upload, save: bool) -> tuple[Path, dict[str, Any] | None]:
+    """The document kept by its hash, and its stored record if this shop has it already (one worker thread)."""
+    sha, path = rt.documents.put(upload.data)
+    return path, _known(rt, principal, sha, upload.name, save)
 
 
 def _known(rt: Any, principal: Principal, sha: str, name: str, save: bool) -> dict[str, Any] | None:
