@@ -118,7 +118,7 @@ def main() -> None:
                 token = server.token("client")
                 skus = [f"{sku}" for sku in _skus(server)]
                 wanted = [skus[i % len(skus)] for i in range(args.requests)]
-                _run(server.url, token, wanted[:5], 1)  # warm up (model loaded, caches)
+                _run(server.url, token, skus, 1)  # warm up: model loaded, every SKU's history cached, for both runs
                 one_at_a_time = _run(server.url, token, wanted, 1)
                 before = _batch_sizes(server.url)
                 batched = _run(server.url, token, wanted, args.concurrency)
