@@ -204,7 +204,7 @@ def _future_periods(panel: Panel, horizon: int) -> pd.DatetimeIndex:
     last = panel.periods[-1]
     step = {"D": pd.Timedelta(days=1), "W": pd.Timedelta(days=7)}.get(panel.freq)
     if step is not None:
-        return pd.DatetimeIndex([last + step * k for k in range(1, horizon + 1)])
+        return pd.DatetimeIndex(last + step * np.arange(1, horizon + 1))
     return pd.DatetimeIndex([last + pd.DateOffset(months=k) for k in range(1, horizon + 1)])
 
 
@@ -341,6 +341,9 @@ def origin_features(
 
 
 BASELINE_FEATURE = FEATURE_NAMES.index("mean_4season")
+_CALENDARS: dict[tuple[str, int, str, bytes], np.ndarray] = {}
+"""Calendar rows of recent panels' periods and horizons (a service forecasts the same days request after
+request): read-only arrays, the oldest dropped beyond 32."""
 
 
 def _baseline(x: np.ndarray) -> np.ndarray:
@@ -387,8 +390,16 @@ class GlobalGBM:
         return _baseline(x) if self.relative_target else np.zeros(len(x))
 
     def _calendar(self, panel: Panel) -> np.ndarray:
-        periods = pd.DatetimeIndex(panel.periods.append(_future_periods(panel, self.horizon)))
-        return _calendar(periods, panel.freq)
+        key = (panel.freq, self.horizon, str(panel.periods.dtype), panel.periods.asi8.tobytes())
+        found = _CALENDARS.get(key)
+        if found is None:
+            periods = pd.DatetimeIndex(panel.periods.append(_future_periods(panel, self.horizon)))
+            found = _calendar(periods, panel.freq)
+            found.flags.writeable = False
+            if len(_CALENDARS) >= 32:
+                _CALENDARS.pop(next(iter(_CALENDARS)))
+            _CALENDARS[key] = found
+        return found
 
     def training_set(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(self.seed)

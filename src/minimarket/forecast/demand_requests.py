@@ -13,6 +13,7 @@ they are (:class:`SalesStamp`), so a repeated SKU costs no sales query and no pa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
@@ -80,6 +81,7 @@ def _last_sale_date(session: Session) -> dt.date | None:
     return session.scalar(select(func.max(Sale.date)))
 
 
+@functools.lru_cache(maxsize=64)
 def shop_calendar(last_sale: dt.date) -> pd.DatetimeIndex:
     """The days a shop's SKUs are forecast from: the ``HISTORY_DAYS`` days up to its last sale."""
     return pd.date_range(end=pd.Timestamp(last_sale), periods=HISTORY_DAYS, freq="D")
