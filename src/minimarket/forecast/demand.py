@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -342,6 +343,7 @@ def origin_features(
 
 BASELINE_FEATURE = FEATURE_NAMES.index("mean_4season")
 _CALENDARS: dict[tuple[str, int, str, bytes], np.ndarray] = {}
+_CALENDARS_LOCK = threading.Lock()
 """Calendar rows of recent panels' periods and horizons (a service forecasts the same days request after
 request): read-only arrays, the oldest dropped beyond 32."""
 
@@ -396,9 +398,10 @@ class GlobalGBM:
             periods = pd.DatetimeIndex(panel.periods.append(_future_periods(panel, self.horizon)))
             found = _calendar(periods, panel.freq)
             found.flags.writeable = False
-            if len(_CALENDARS) >= 32:
-                _CALENDARS.pop(next(iter(_CALENDARS)))
-            _CALENDARS[key] = found
+            with _CALENDARS_LOCK:
+                if len(_CALENDARS) >= 32:
+                    _CALENDARS.pop(next(iter(_CALENDARS)))
+                _CALENDARS[key] = found
         return found
 
     def training_set(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:

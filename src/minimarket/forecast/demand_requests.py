@@ -98,9 +98,10 @@ class _Row:
 class HistoryCache:
     """Per shop, each SKU's panel row on the shop's calendar, valid while the shop's :class:`SalesStamp` holds.
 
-    At most ``max_rows`` rows are kept (least recently used shops go first); safe to share between threads."""
+    At most ``max_rows`` rows are kept (a row is ``HISTORY_DAYS`` floats, 3 KB; least recently used shops go
+    first); safe to share between threads."""
 
-    def __init__(self, max_rows: int = 50_000) -> None:
+    def __init__(self, max_rows: int = 10_000) -> None:
         self.max_rows = max_rows
         self._lock = threading.Lock()
         self._shops: OrderedDict[tuple[str, bool], tuple[SalesStamp, dict[str, _Row]]] = OrderedDict()
@@ -152,7 +153,7 @@ def _new_rows(session: Session, skus: list[str], periods: pd.DatetimeIndex, uses
     except DemandDataError:
         return rows
     for i, sku in enumerate(panel.series):
-        rows[sku] = _Row(panel.values[i], None if panel.prices is None else panel.prices[i])
+        rows[sku] = _Row(panel.values[i].copy(), None if panel.prices is None else panel.prices[i].copy())
     return rows
 
 
