@@ -473,8 +473,13 @@ class GlobalGBM:
         ordered = np.sort(np.stack([preds[q] for q in sorted(preds)]), axis=0)
         return {q: ordered[i] for i, q in enumerate(sorted(preds))}
 
+    @property
+    def point_quantile(self) -> float:
+        """The quantile :meth:`predict` gives: P50, or the lowest fitted one without it."""
+        return 0.5 if 0.5 in self.models else sorted(self.models)[0]
+
     def predict(self, panel: Panel) -> np.ndarray:
-        return self.predict_quantiles(panel)[0.5 if 0.5 in self.models else sorted(self.models)[0]]
+        return self.predict_quantiles(panel)[self.point_quantile]
 
 
 @dataclass
