@@ -22,7 +22,9 @@ Models:
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -93,6 +95,7 @@ def build_panel(
     freq: str = "D",
     min_sales: int = 2,
     gaps: str = "zero",
+    periods: pd.DatetimeIndex | None = None,
 ) -> Panel:
     """Aggregate raw sales rows into a panel.
 
@@ -105,6 +108,10 @@ def build_panel(
     export has no row for a day without sales: 0 sold) or ``"missing"`` (a panel data set where an
     absent row means "not recorded", e.g. a store's closed or unreported week: left unknown, never
     scored, and ignored by the features).
+
+    ``periods``: the panel's periods (rows outside them are left out); by default every period from the
+    first to the last sale. A fixed range makes each series' row independent of the other series given
+    (a SKU forecast alone or among others gets the same row, hence the same forecast).
     """
     if gaps not in ("zero", "missing"):
         raise DemandDataError(f"unknown gaps mode {gaps!r}; accepted: zero, missing")
@@ -134,11 +141,16 @@ def build_panel(
     frame = pd.DataFrame({"series": key.to_numpy(), "period": period.to_numpy(), "qty": qty.to_numpy(float)})
     if price_col:
         frame["price"] = pd.to_numeric(sales[price_col], errors="coerce").to_numpy(float)
+    if periods is not None:
+        frame = frame[frame["period"].isin(periods)]
+        if frame.empty:
+            raise DemandDataError(f"no sales rows from {periods[0].date()} to {periods[-1].date()}")
     grouped = frame.groupby(["series", "period"], sort=True)
     net = grouped["qty"].sum().clip(lower=0.0)
-    periods = pd.date_range(frame["period"].min(), frame["period"].max(), freq=PANDAS_FREQ[freq])
-    if freq == "W":
-        periods = pd.date_range(frame["period"].min(), frame["period"].max(), freq="7D")
+    if periods is None:
+        periods = pd.date_range(frame["period"].min(), frame["period"].max(), freq=PANDAS_FREQ[freq])
+        if freq == "W":
+            periods = pd.date_range(frame["period"].min(), frame["period"].max(), freq="7D")
     wide = net.unstack("period").reindex(columns=periods)
     selling = (wide > 0).sum(axis=1)
     skipped = {
@@ -163,19 +175,37 @@ def build_panel(
 # features
 
 
-def _holiday_flags(periods: pd.DatetimeIndex) -> np.ndarray:
+@functools.cache
+def _holiday_days(years: tuple[int, ...]) -> np.ndarray:
+    """Argentina's holidays of ``years`` as ``datetime64[D]`` (built once per set of years: a forecast of the
+    same days asks again and again)."""
     import holidays
 
-    years = sorted(set(periods.year) | {periods.year.max() + 1})
-    ar = holidays.country_holidays("AR", years=years)
-    return np.array([d.date() in ar for d in periods], dtype=float)
+    ar = holidays.country_holidays("AR", years=list(years))
+    return np.array(sorted(ar.keys()), dtype="datetime64[D]")
+
+
+def _holiday_flags(periods: pd.DatetimeIndex) -> np.ndarray:
+    years = tuple(sorted(set(periods.year) | {periods.year.max() + 1}))
+    days = periods.to_numpy().astype("datetime64[D]")
+    return np.isin(days, _holiday_days(years)).astype(float)
+
+
+@functools.cache
+def _openmp() -> Any:
+    """One threadpoolctl controller for scikit-learn's OpenMP (inspecting the loaded libraries costs ~10 ms,
+    as much as a forecast of a few series: done once per process, not at every call)."""
+    import sklearn.ensemble  # noqa: F401  # loads the OpenMP runtime the controller must see
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _future_periods(panel: Panel, horizon: int) -> pd.DatetimeIndex:
     last = panel.periods[-1]
     step = {"D": pd.Timedelta(days=1), "W": pd.Timedelta(days=7)}.get(panel.freq)
     if step is not None:
-        return pd.DatetimeIndex([last + step * k for k in range(1, horizon + 1)])
+        return pd.DatetimeIndex(last + step * np.arange(1, horizon + 1))
     return pd.DatetimeIndex([last + pd.DateOffset(months=k) for k in range(1, horizon + 1)])
 
 
@@ -312,6 +342,10 @@ def origin_features(
 
 
 BASELINE_FEATURE = FEATURE_NAMES.index("mean_4season")
+_CALENDARS: dict[tuple[str, int, str, bytes], np.ndarray] = {}
+_CALENDARS_LOCK = threading.Lock()
+"""Calendar rows of recent panels' periods and horizons (a service forecasts the same days request after
+request): read-only arrays, the oldest dropped beyond 32."""
 
 
 def _baseline(x: np.ndarray) -> np.ndarray:
@@ -358,8 +392,17 @@ class GlobalGBM:
         return _baseline(x) if self.relative_target else np.zeros(len(x))
 
     def _calendar(self, panel: Panel) -> np.ndarray:
-        periods = pd.DatetimeIndex(panel.periods.append(_future_periods(panel, self.horizon)))
-        return _calendar(periods, panel.freq)
+        key = (panel.freq, self.horizon, str(panel.periods.dtype), panel.periods.asi8.tobytes())
+        found = _CALENDARS.get(key)
+        if found is None:
+            periods = pd.DatetimeIndex(panel.periods.append(_future_periods(panel, self.horizon)))
+            found = _calendar(periods, panel.freq)
+            found.flags.writeable = False
+            with _CALENDARS_LOCK:
+                if len(_CALENDARS) >= 32:
+                    _CALENDARS.pop(next(iter(_CALENDARS)))
+                _CALENDARS[key] = found
+        return found
 
     def training_set(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(self.seed)
@@ -387,7 +430,6 @@ class GlobalGBM:
 
     def fit(self, panel: Panel) -> GlobalGBM:
         from sklearn.ensemble import HistGradientBoostingRegressor
-        from threadpoolctl import threadpool_limits
 
         self.freq = panel.freq
         x, y = self.training_set(panel)
@@ -408,7 +450,7 @@ class GlobalGBM:
                 early_stopping=False,
                 random_state=self.seed,
             )
-            with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            with _openmp().limit(limits=self.n_threads, user_api="openmp"):
                 model.fit(x, y)
             self.models[q] = model
         return self
@@ -423,18 +465,21 @@ class GlobalGBM:
         if self.dead_columns is not None and len(self.dead_columns) == x.shape[1]:
             x[:, self.dead_columns] = 0.0
         n = panel.n_series
-        from threadpoolctl import threadpool_limits
-
         preds = {}
         for q, model in self.models.items():
-            with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            with _openmp().limit(limits=self.n_threads, user_api="openmp"):
                 ratio = np.clip(self._offset(x) + model.predict(x), 0.0, None)
             preds[q] = ratio.reshape(len(leads), n).T * scale[:, None]
         ordered = np.sort(np.stack([preds[q] for q in sorted(preds)]), axis=0)
         return {q: ordered[i] for i, q in enumerate(sorted(preds))}
 
+    @property
+    def point_quantile(self) -> float:
+        """The quantile :meth:`predict` gives: P50, or the lowest fitted one without it."""
+        return 0.5 if 0.5 in self.models else sorted(self.models)[0]
+
     def predict(self, panel: Panel) -> np.ndarray:
-        return self.predict_quantiles(panel)[0.5 if 0.5 in self.models else sorted(self.models)[0]]
+        return self.predict_quantiles(panel)[self.point_quantile]
 
 
 @dataclass

@@ -326,21 +326,43 @@ class AutoDemand:
         n, h = panel.n_series, self.horizon
         out = {q: np.zeros((n, h)) for q in QUANTILES}
         noise = _noise(panel.values, panel.freq)
-        for segment in sorted(set(labels.tolist())):
-            choice = self.choices.get(segment) or min(self.choices.values(), key=lambda c: -c.n_series)
-            rows = np.flatnonzero(labels == segment)
-            sub = _subpanel(panel, rows)
-            if choice.members == ("global_gbm",) and self.gbm.models and self.intervals == "model":
-                quantiles = self.gbm.predict_quantiles(sub)
+        plan = {
+            segment: (
+                self.choices.get(segment) or min(self.choices.values(), key=lambda c: -c.n_series),
+                np.flatnonzero(labels == segment),
+            )
+            for segment in sorted(set(labels.tolist()))
+        }
+        gbm = self._gbm_once(panel, [rows for choice, rows in plan.values() if "global_gbm" in choice.members])
+        for choice, rows in plan.values():
+            if choice.members == ("global_gbm",) and gbm is not None and self.intervals == "model":
                 for q in QUANTILES:
-                    out[q][rows] = quantiles[q]
+                    out[q][rows] = gbm[q][rows]
                 continue
-            got = self._forecasts(sub, choice.members, gbm=self.gbm if self.gbm.models else None)
+            others = [m for m in choice.members if m != "global_gbm" or gbm is None]
+            got = self._forecasts(_subpanel(panel, rows), others) if others else {}
+            if gbm is not None and "global_gbm" in choice.members:
+                got["global_gbm"] = gbm[self.gbm.point_quantile][rows]
             p50 = np.mean([got[m] for m in choice.members], axis=0)
             out[0.5][rows] = p50
             spread = noise[rows][:, None]
             out[0.1][rows] = np.clip(p50 + choice.residual_quantiles[0.1] * spread, 0.0, p50)
             out[0.9][rows] = np.maximum(p50 + choice.residual_quantiles[0.9] * spread, p50)
+        return out
+
+    def _gbm_once(self, panel: Panel, served: list[np.ndarray]) -> dict[float, np.ndarray] | None:
+        """The fitted global GBM's quantiles for every series of the segments it serves, from one call (rows
+        indexed like ``panel``; each series' forecast depends on its own history only, so one call over the
+        segments together equals one call per segment, at one call's fixed cost); None without a fitted GBM."""
+        if not self.gbm.models or not served:
+            return None
+        rows = np.sort(np.concatenate(served))
+        quantiles = self.gbm.predict_quantiles(_subpanel(panel, rows))
+        out = {}
+        for q, values in quantiles.items():
+            full = np.full((panel.n_series, self.horizon), np.nan)
+            full[rows] = values
+            out[q] = full
         return out
 
     def predict(self, panel: Panel) -> np.ndarray:

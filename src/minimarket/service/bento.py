@@ -117,9 +117,11 @@ class MinimarketApi:
 
     @bentoml.on_startup
     async def start(self) -> None:
+        from minimarket.service.demand_calls import DemandCalls
         from minimarket.service.runtime import ApiRuntime
 
-        self.runtime = ApiRuntime.build(self.settings, self._read, self._forecast, self._reader_ready)
+        forecast = DemandCalls(self._forecast, self.settings.demand_max_batch)  # concurrent requests, one call
+        self.runtime = ApiRuntime.build(self.settings, self._read, forecast, self._reader_ready)
         await self.runtime.start()
         api_app.state.runtime = self.runtime
 

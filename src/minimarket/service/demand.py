@@ -11,6 +11,7 @@ from minimarket.config import Settings
 from minimarket.forecast.demand_requests import (
     DemandModel,
     DemandRequest,
+    HistoryCache,
     forecast_requests,
     load_champion,
     max_horizon,
@@ -21,11 +22,13 @@ log = logging.getLogger(__name__)
 
 
 class DemandHolder:
-    """The champion demand model, checked for a new one at most every ``Settings.champion_poll_seconds``."""
+    """The champion demand model, checked for a new one at most every ``Settings.champion_poll_seconds``, and
+    the sales history of the SKUs asked for (kept while each shop's sales stay as they are)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
+        self.history = HistoryCache()
         self.model = self._load()
         self._checked = time.monotonic()
 
@@ -88,7 +91,7 @@ def answer(requests: list[dict[str, Any]], holder: DemandHolder) -> list[dict[st
     def session_for(shop: str) -> Any:
         return session_scope(shop, url=holder.settings.sqlalchemy_url, create_shop=False, read_only=True)
 
-    results = forecast_requests([r for _, r in valid], model, session_for) if valid else []
+    results = forecast_requests([r for _, r in valid], model, session_for, cache=holder.history) if valid else []
     for (i, _), result in zip(valid, results, strict=True):
         result["model_version"] = model.version if model else "baseline"
         out[i] = result

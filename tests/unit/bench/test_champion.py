@@ -11,7 +11,7 @@ def test_training_sizes_are_read_from_train_val_test() -> None:
 
 @pytest.mark.parametrize("text", ["16,6", "a,b,c", "2,0,1", ""])
 def test_bad_training_sizes_say_what_is_accepted(text: str) -> None:
-    with pytest.raises(ValueError, match="train,val,test|at least 1"):
+    with pytest.raises(ValueError, match=r"train,val,test|at least 1"):
         TrainingSizes.parse(text)
 
 

@@ -170,3 +170,14 @@ def test_transaction_log_of_intermittent_items_is_not_forecast_zero():
     # the old raw-ratio targets reproduce the failure on the same data
     old = GlobalGBM(**fast, relative_target=False).fit(panel).predict_quantiles(panel)
     assert not (old[0.5] > 0).any()
+
+
+def test_fixed_periods_make_each_row_independent_of_the_others():
+    sales = _sales(days=60, skus=3)
+    periods = pd.date_range("2025-01-20", "2025-03-15", freq="D")
+    together = build_panel(sales, min_sales=1, periods=periods)
+    assert list(together.periods) == list(periods)
+    for i, sku in enumerate(together.series):
+        alone = build_panel(sales[sales.sku == sku], min_sales=1, periods=periods)
+        np.testing.assert_array_equal(alone.values[0], together.values[i])
+    assert (together.values[:, -14:] == 0).all()  # after the last sale: nothing sold, not unknown
