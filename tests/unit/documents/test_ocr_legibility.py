@@ -16,6 +16,7 @@ from minimarket.documents.codes import looks_like_qr
 from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, motion_kernel
 from minimarket.documents.ocr.legibility import (
     ILLEGIBLE_MEAN_CONF,
+    clear_motion,
     deblur_kernels,
     looks_upright,
     upright_hits,
@@ -49,6 +50,20 @@ def test_the_blurs_tried_follow_how_poorly_a_photo_reads() -> None:
     # reads fairly: the motions only, even weak ones (a short blur shows a weak peak); none, nothing
     assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, motion) == motion
     assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, []) == []
+
+
+def test_a_fair_photo_is_deblurred_only_when_its_motion_estimates_agree() -> None:
+    lone = [Blur(9, 21.0, strength=4.9)]  # a soft photo's print: one dip, no neighbour
+    scattered = [Blur(8, 171.0, strength=4.0), Blur(3, 21.0, strength=3.5), Blur(9, 150.0, strength=3.2)]
+    agreeing = [Blur(5, 54.0, strength=4.5), Blur(6, 60.0, strength=3.9)]
+    across_zero = [Blur(6, 178.0, strength=4.5), Blur(5, 3.0, strength=3.9)]  # directions wrap at 180°
+    assert not clear_motion(lone) and not clear_motion(scattered)
+    assert clear_motion(agreeing) and clear_motion(across_zero)
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, lone) == []
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, scattered) == []
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, agreeing) == agreeing
+    # a photo that reads poorly is still tried with every blur, agreeing or not
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF - 1, lone) == [*lone, OUT_OF_FOCUS]
 
 
 def _page_with(region: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
