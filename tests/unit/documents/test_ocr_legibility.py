@@ -134,7 +134,10 @@ def _engine_reading(
     photo = PreparedPage(image=np.full((800, 600), 255, np.uint8), dpi=220.0, steps=["perspective"])
     monkeypatch.setattr(engine, "preprocess", lambda *args, **kwargs: photo)
     monkeypatch.setattr(engine, "image_to_words", lambda *args, **kwargs: words)
-    monkeypatch.setattr(engine, "blur_candidates", lambda gray: [Blur(6, 30.0, strength=s) for s in strengths])
+    # a motion shows at neighbouring lengths along one direction
+    monkeypatch.setattr(
+        engine, "blur_candidates", lambda gray: [Blur(6 + n, 30.0, strength=s) for n, s in enumerate(strengths)]
+    )
     monkeypatch.setattr(engine, "second_readings", lambda image, words: [()] * len(words))
 
     def turn(prepared: object, read: object, *args: object) -> tuple[object, object]:
@@ -165,7 +168,7 @@ def test_a_poor_reading_with_invoice_words_is_not_turned(monkeypatch: pytest.Mon
 
 @pytest.mark.parametrize(
     ("mean_conf", "strengths", "kernels"),
-    [(76.0, [3.5], 1), (76.0, [], 0), (65.0, [], 1), (65.0, [8.0, 4.0], 3), (85.0, [8.0], 0)],
+    [(76.0, [4.0, 3.5], 2), (76.0, [3.5], 0), (76.0, [], 0), (65.0, [], 1), (65.0, [8.0, 4.0], 3), (85.0, [8.0], 0)],
 )
 def test_a_photo_is_deblurred_only_when_it_may_pay(
     monkeypatch: pytest.MonkeyPatch, mean_conf: float, strengths: list[float], kernels: int

@@ -12,7 +12,6 @@ import pytest
 from minimarket.documents.ocr.preprocess import (
     TARGET_DPI,
     UPSCALE_DPI,
-    PreparedPage,
     _join_pieces,
     _sides_border_background,
     estimate_scale,
@@ -210,23 +209,6 @@ def test_a_known_sheet_is_used_as_given() -> None:
     given = corners + np.float32(3)
     again = preprocess(photo, sheet=given)
     assert again.quad is given and "perspective" in again.steps
-
-
-def test_a_deblurred_picture_is_prepared_with_the_first_preparations_geometry() -> None:
-    """Sheet, turn, deskew and size of the first preparation are repeated, not measured again (a deblurred
-    picture's ringing can fake small characters or vertical text)."""
-    ticket = np.full((1800, 300), 235, np.uint8)
-    for y in range(40, 1760, 24):
-        cv2.putText(ticket, "CERV. QUILMES 1L x12  2.858,89", (12, y), cv2.FONT_HERSHEY_PLAIN, 0.9, 30, 1)
-    corners = np.array([[520, 80], [830, 100], [790, 1880], [470, 1860]], np.float32)
-    photo = photograph(ticket, corners, size=(1400, 1950))
-    first = preprocess(photo)
-    turned = PreparedPage(
-        image=np.rot90(first.image).copy(), dpi=first.dpi, rotation=270, skew=first.skew, quad=first.quad
-    )
-    again = preprocess(cv2.GaussianBlur(photo, (0, 0), 1.5), like=turned)
-    assert again.image.shape == turned.image.shape
-    assert again.quad is turned.quad and again.rotation == 270 and again.dpi == first.dpi
 
 
 def test_a_ticket_side_found_inside_it_is_moved_out_past_the_print() -> None:

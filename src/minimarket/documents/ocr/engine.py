@@ -5,7 +5,7 @@ pages whose text runs vertically. Only when the first reading looks wrong (few c
 invoice vocabulary: typically an upside-down page) is a band across the middle of the page read at the
 other three orientations, and the page read again at the one that reads clearly better. A phone photo
 that still reads with little confidence, or with some and a clear motion blur (its estimates agreeing), is
-tried with its blur taken out (:mod:`.deblur`, at the first reading's geometry), and read again deblurred only
+tried with its blur taken out (:mod:`.deblur`), and read again deblurred only
 when that reads clearly better. What decides is cheap (:mod:`.legibility`): a page that reads well is read
 once.
 """
@@ -269,7 +269,11 @@ def _try_deblurred(
     gray = to_gray(image)
 
     def deblurred(blur: Blur) -> PreparedPage:
-        sharp = preprocess(deconvolve(gray, blur), dpi, binarize=tuned.binarize, like=prepared)
+        sharp = preprocess(deconvolve(gray, blur), dpi, binarize=tuned.binarize, sheet=prepared.quad)
+        sharp = apply_ocr_scale(sharp, tuned)
+        turn = (prepared.rotation - sharp.rotation) % 360
+        if turn:
+            sharp = replace(sharp, image=rotate90(sharp.image, turn), rotation=prepared.rotation)
         return replace(sharp, steps=[*sharp.steps, blur.name])
 
     kernels = [*blur_candidates(gray), OUT_OF_FOCUS] if blurs is None else blurs

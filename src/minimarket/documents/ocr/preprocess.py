@@ -860,7 +860,6 @@ def preprocess(
     binarize: bool = False,
     fixed_geometry: bool = False,
     sheet: np.ndarray | None = None,
-    like: PreparedPage | None = None,
 ) -> PreparedPage:
     """Prepare a page image (gray/BGR uint8) for Tesseract; see the module docstring for the steps.
 
@@ -869,21 +868,15 @@ def preprocess(
     skips perspective, rotation and deskew (only uniform scaling), so that boxes found on the result map
     back to the input by a scale factor alone (used for images placed on a PDF page). ``sheet`` gives the
     sheet's corners in ``image`` when they are already known (:attr:`PreparedPage.quad` of the same picture
-    before it was deblurred: a deblurred picture's ringing can move the edges found). ``like`` is an earlier
-    preparation of the same picture (before it was deblurred) whose geometry is repeated rather than measured
-    again: its sheet, turn, deskew and size (ringing can also fake vertical text or small characters, and a
-    page made larger than the first costs Tesseract more to read).
+    before it was deblurred: a deblurred picture's ringing can move the edges found).
     """
     gray = to_gray(image)
     steps: list[str] = []
     measure, _ = shrink(gray, 1000)  # a small copy for the measurements, redone after each warp
 
-    if like is not None:
-        quad = like.quad
-    else:
-        quad = None if fixed_geometry else find_page_quad(measure) if sheet is None else sheet
+    quad = None if fixed_geometry else find_page_quad(measure) if sheet is None else sheet
     if quad is not None:
-        if sheet is None and like is None:
+        if sheet is None:
             quad = quad * (max(gray.shape[:2]) / max(measure.shape[:2]))
         gray = warp_quad(gray, quad)
         measure, _ = shrink(gray, 1000)
@@ -902,12 +895,6 @@ def preprocess(
         steps.append("flatten")
 
     rotation = 0
-    if like is not None:
-        if like.rotation:
-            gray = rotate90(gray, like.rotation)
-            rotation = like.rotation
-            steps.append(f"rotate{like.rotation}")
-        return _like(gray, like, steps, binarize)
     if not fixed_geometry and text_runs_vertically(measure):
         gray = rotate90(gray, 90)
         measure = rotate90(measure, 90)
@@ -948,26 +935,3 @@ def preprocess(
         gray = binarise(gray)
         steps.append("binarise")
     return PreparedPage(image=gray, dpi=float(effective), rotation=rotation, skew=skew, steps=steps, quad=quad)
-
-
-def _like(gray: np.ndarray, like: PreparedPage, steps: list[str], binarize: bool) -> PreparedPage:
-    """The rest of :func:`preprocess` with the geometry of ``like`` (same turn already applied): its deskew,
-    then resized to its size, and the same cleaning."""
-    if like.skew:
-        gray = rotate_small_angle(gray, like.skew)
-        steps.append("deskew")
-    height, width = like.image.shape[:2]
-    if gray.shape[:2] != (height, width):
-        enlarge = width > gray.shape[1]
-        gray = cv2.resize(gray, (width, height), interpolation=cv2.INTER_CUBIC if enlarge else cv2.INTER_AREA)
-        steps.extend(["rescale", "enlarge"] if enlarge else ["rescale"])
-    if "flatten" in steps or "perspective" in steps:
-        gray = cv2.medianBlur(gray, 3)
-        steps.append("denoise")
-    gray, ruled = remove_rules(gray, TYPICAL_CHAR_HEIGHT_300DPI * like.dpi / 300)
-    if ruled:
-        steps.append("remove_rules")
-    if binarize:
-        gray = binarise(gray)
-        steps.append("binarise")
-    return PreparedPage(image=gray, dpi=like.dpi, rotation=like.rotation, skew=like.skew, steps=steps, quad=like.quad)
