@@ -186,6 +186,21 @@ def _check_total(b: Builder) -> None:
     )
 
 
+def _check_other_taxes(b: Builder) -> None:
+    """Other taxes taken from their printed total while a tax line was read without its figure go to review:
+    which tax that total is (or whether it is several) is not read for sure. Only said then."""
+    totals = b.ev.totals
+    if not totals.taxes_from_total_only or not b.get("other_taxes"):
+        return
+    lines = ", ".join(f"«{text}»" for text, _ in totals.unpaired_taxes)
+    b.check(
+        "other_taxes_detail",
+        False,
+        f"Se leyó el total de otros tributos pero no el importe de {lines}: no se pudo confirmar de qué tributo "
+        "se trata.",
+    )
+
+
 def _check_type(b: Builder) -> None:
     letter = invoice_letter(b)
     if letter is None:
@@ -331,6 +346,7 @@ def check_all(b: Builder, items: list[LineItem]) -> Status:
     _check_items(b, items)
     _check_vat(b)
     _check_total(b)
+    _check_other_taxes(b)
     _check_type(b)
     _check_dates(b)
     _check_cae(b)

@@ -284,6 +284,8 @@ class TotalsRead:
     """Every candidate figure of the totals block."""
 
     candidates: list[TotalCandidate] = field(default_factory=list)
+    tax_labels: list[tuple[int, str, TaxKind | None]] = field(default_factory=list)
+    """Every other-tax label found (page, text, kind), with a figure beside or under it or not."""
 
     def of(self, role: TotalRole) -> list[TotalCandidate]:
         return [c for c in self.candidates if c.role == role]
@@ -376,6 +378,7 @@ def read_totals(
                 rest = [t for t in tokens if t not in own]
                 x_to = lt.x_at(end) if end < len(lt.raw) else 1e9
                 if lb.role == TotalRole.OTHER_TAX:
+                    out.tax_labels.append((view.index, lb.text, lb.kind))
                     # "Percepción IIBB Bs. As.   4,00   13241,14": alícuota and amount, far apart
                     span = [t for t in rest if lt.x_at(lb.raw_end) <= t.x0 + 0.5 and t.x0 < x_to - 0.5]
                 else:
@@ -566,8 +569,21 @@ class Totals:
     net_by_rate: dict[Decimal, TotalCandidate] = field(default_factory=dict)
     other_taxes: list[TotalCandidate] = field(default_factory=list)
     other_taxes_total: TotalCandidate | None = None
+    unpaired_taxes: list[tuple[str, TaxKind | None]] = field(default_factory=list)
+    """Other-tax labels (text, kind) read without their figure."""
     total: TotalCandidate | None = None
     consistent: bool = False
+
+    @property
+    def taxes_from_total_only(self) -> bool:
+        """Other taxes known only from their printed total while a tax line was read without its figure: which
+        tax the total is (and whether it is one) is not read for sure."""
+        return (
+            not self.other_taxes
+            and self.other_taxes_total is not None
+            and self.other_taxes_total.value != 0
+            and bool(self.unpaired_taxes)
+        )
 
     def vat_lines(
         self, net: Decimal | None, items_rates: set[Decimal], items_bases: dict[Decimal, Decimal] | None = None
@@ -617,9 +633,15 @@ class Totals:
             if c.value != 0
         ]
         if not taxes and self.other_taxes_total is not None and self.other_taxes_total.value != 0:
+            # the kind of the tax lines read without their figure when they agree (the likelier reading for
+            # whoever reviews it: :attr:`taxes_from_total_only`), else "other"
+            kinds = {kind for _, kind in self.unpaired_taxes}
+            kind = kinds.pop() if len(kinds) == 1 else None
             taxes = [
                 OtherTax(
-                    kind=TaxKind.OTHER, amount=self.other_taxes_total.value, description=self.other_taxes_total.label
+                    kind=kind or TaxKind.OTHER,
+                    amount=self.other_taxes_total.value,
+                    description=self.other_taxes_total.label,
                 )
             ]
         return taxes
@@ -684,6 +706,11 @@ def choose_totals(read: TotalsRead, tolerance: Decimal, last_page: int | None = 
             other_by_kind[f"{c.kind}:{c.label}"] = c
     out.other_taxes = list(other_by_kind.values())
     out.other_taxes_total = others_total[0] if others_total else None
+    pages = {c.page for c in cands}
+    paired = {(c.page, c.label) for c in out.other_taxes}
+    out.unpaired_taxes = [
+        (text, kind) for page, text, kind in read.tax_labels if page in pages and (page, text) not in paired
+    ]
     other_sum = sum((c.value for c in out.other_taxes), Decimal("0"))
     if out.other_taxes_total is not None and not out.other_taxes:
         other_sum = out.other_taxes_total.value

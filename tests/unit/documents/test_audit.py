@@ -79,6 +79,20 @@ def test_other_taxes_enter_the_total() -> None:
     assert [(x.kind, x.amount) for x in result.other_taxes] == [("percepcion_iibb", Decimal("2000.00"))]
 
 
+def test_other_taxes_known_only_from_their_total_beside_an_unread_tax_line_go_to_review() -> None:
+    t = totals(total="230250.00")
+    t.other_taxes_total = cand(TotalRole.OTHER_TAXES_TOTAL, "2000.00")
+    t.unpaired_taxes = [("Perc", TaxKind.PERCEPCION_IIBB)]
+    result = run(t=t)
+    assert check(result, "total_arithmetic").ok
+    assert [(x.kind, x.amount) for x in result.other_taxes] == [("percepcion_iibb", Decimal("2000.00"))]
+    c = check(result, "other_taxes_detail")
+    assert not c.ok and "«Perc»" in c.detail
+    assert result.status == Status.NEEDS_REVIEW
+    t.unpaired_taxes = []  # only the total printed: nothing to doubt
+    assert all(c.name != "other_taxes_detail" for c in run(t=t).checks)
+
+
 def test_factura_c_with_vat_breaks_the_type_rules() -> None:
     result = run(h=header(invoice_type="C", afip_code=11))
     c = check(result, "type_rules")

@@ -16,6 +16,7 @@ from minimarket.documents.codes import looks_like_qr
 from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, motion_kernel
 from minimarket.documents.ocr.legibility import (
     ILLEGIBLE_MEAN_CONF,
+    clear_motion,
     deblur_kernels,
     looks_upright,
     upright_hits,
@@ -49,6 +50,20 @@ def test_the_blurs_tried_follow_how_poorly_a_photo_reads() -> None:
     # reads fairly: the motions only, even weak ones (a short blur shows a weak peak); none, nothing
     assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, motion) == motion
     assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, []) == []
+
+
+def test_a_fair_photo_is_deblurred_only_when_its_motion_estimates_agree() -> None:
+    lone = [Blur(9, 21.0, strength=4.9)]  # a soft photo's print: one dip, no neighbour
+    scattered = [Blur(8, 171.0, strength=4.0), Blur(3, 21.0, strength=3.5), Blur(9, 150.0, strength=3.2)]
+    agreeing = [Blur(5, 54.0, strength=4.5), Blur(6, 60.0, strength=3.9)]
+    across_zero = [Blur(6, 178.0, strength=4.5), Blur(5, 3.0, strength=3.9)]  # directions wrap at 180°
+    assert not clear_motion(lone) and not clear_motion(scattered)
+    assert clear_motion(agreeing) and clear_motion(across_zero)
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, lone) == []
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, scattered) == []
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF + 5, agreeing) == agreeing
+    # a photo that reads poorly is still tried with every blur, agreeing or not
+    assert deblur_kernels(ILLEGIBLE_MEAN_CONF - 1, lone) == [*lone, OUT_OF_FOCUS]
 
 
 def _page_with(region: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -119,7 +134,10 @@ def _engine_reading(
     photo = PreparedPage(image=np.full((800, 600), 255, np.uint8), dpi=220.0, steps=["perspective"])
     monkeypatch.setattr(engine, "preprocess", lambda *args, **kwargs: photo)
     monkeypatch.setattr(engine, "image_to_words", lambda *args, **kwargs: words)
-    monkeypatch.setattr(engine, "blur_candidates", lambda gray: [Blur(6, 30.0, strength=s) for s in strengths])
+    # a motion shows at neighbouring lengths along one direction
+    monkeypatch.setattr(
+        engine, "blur_candidates", lambda gray: [Blur(6 + n, 30.0, strength=s) for n, s in enumerate(strengths)]
+    )
     monkeypatch.setattr(engine, "second_readings", lambda image, words: [()] * len(words))
 
     def turn(prepared: object, read: object, *args: object) -> tuple[object, object]:
@@ -150,7 +168,7 @@ def test_a_poor_reading_with_invoice_words_is_not_turned(monkeypatch: pytest.Mon
 
 @pytest.mark.parametrize(
     ("mean_conf", "strengths", "kernels"),
-    [(76.0, [3.5], 1), (76.0, [], 0), (65.0, [], 1), (65.0, [8.0, 4.0], 3), (85.0, [8.0], 0)],
+    [(76.0, [4.0, 3.5], 2), (76.0, [3.5], 0), (76.0, [], 0), (65.0, [], 1), (65.0, [8.0, 4.0], 3), (85.0, [8.0], 0)],
 )
 def test_a_photo_is_deblurred_only_when_it_may_pay(
     monkeypatch: pytest.MonkeyPatch, mean_conf: float, strengths: list[float], kernels: int

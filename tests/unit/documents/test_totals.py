@@ -140,6 +140,25 @@ def test_other_taxes_by_kind(label: str, kind: TaxKind) -> None:
     assert [(x.kind, x.amount) for x in taxes] == [(kind, Decimal("30.00"))]
 
 
+def test_other_taxes_read_only_from_their_total_beside_a_tax_line_without_its_figure() -> None:
+    """A photo's "Perc. IIBB ARBA 4,00 23524,67" read as "Perc. BB ARBA" with its figures on another line that
+    no label claims: the total of other taxes is the only amount. Its kind is the tax line's, and the reading
+    is flagged as not sure (the auditor sends it to review); with no tax line at all it is "other", unflagged."""
+    rows = [
+        (600, [(300, "Neto Gravado:"), (500, "1.000,00")]),
+        (612, [(40, "Perc. BB ARBA")]),
+        (624, [(300, "Importe Otros Tributos: $ 30,00")]),
+        (636, [(300, "TOTAL:"), (500, "1.030,00")]),
+    ]
+    t = totals_of(rows, "ar")
+    assert t.consistent and t.other_taxes == []
+    assert [(x.kind, x.amount) for x in t.other_tax_list()] == [(TaxKind.PERCEPCION_IIBB, Decimal("30.00"))]
+    assert t.taxes_from_total_only and [kind for _, kind in t.unpaired_taxes] == [TaxKind.PERCEPCION_IIBB]
+    bare = totals_of([rows[0], *rows[2:]], "ar")
+    assert [(x.kind, x.amount) for x in bare.other_tax_list()] == [(TaxKind.OTHER, Decimal("30.00"))]
+    assert not bare.taxes_from_total_only
+
+
 def test_iva_contenido_of_a_factura_b_is_not_vat_to_add() -> None:
     t = totals_of(
         [

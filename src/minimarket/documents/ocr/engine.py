@@ -4,9 +4,10 @@ Orientation is settled cheaply first: :func:`~minimarket.documents.ocr.preproces
 pages whose text runs vertically. Only when the first reading looks wrong (few confident words, hardly any
 invoice vocabulary: typically an upside-down page) is a band across the middle of the page read at the
 other three orientations, and the page read again at the one that reads clearly better. A phone photo
-that still reads with little confidence, or with some and a clear motion blur, is tried with its blur
-taken out (:mod:`.deblur`), and read again deblurred only when that reads clearly better. What decides
-is cheap (:mod:`.legibility`): a page that reads well is read once.
+that still reads with little confidence, or with some and a clear motion blur (its estimates agreeing), is
+tried with its blur taken out (:mod:`.deblur`), and read again deblurred only
+when that reads clearly better. What decides is cheap (:mod:`.legibility`): a page that reads well is read
+once.
 """
 
 from __future__ import annotations
