@@ -14,7 +14,6 @@ trained on them and registered as champion first, so requests go through the glo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from minimarket.bench.figures import emit, figure, with_figures
 from minimarket.service.local import LocalServer, server_env
 
 
@@ -104,7 +104,9 @@ def _batch_sizes(url: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--requests", type=int, default=1000, help="requests per run (the batched run lasts seconds: fewer are noise)"
+    )
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--skus", type=int, default=60)
     parser.add_argument("--days", type=int, default=500)
@@ -145,8 +147,12 @@ def main() -> None:
         "goal_ratio": 5.0,
         "note": "shared 2-core machine; one server, same requests; each request is one SKU, 14 days",
     }
-    json.dump(result, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    figures = [
+        figure("predict/demand req/s, batched vs one at a time", batched["requests_per_second"],
+               one_at_a_time["requests_per_second"], goal=(">=", 5), on="ratio", unit="req/s", better="higher"),
+        figure("predict/demand batched p95", batched["p95_ms"], unit="ms", better="lower"),
+    ]  # fmt: skip
+    emit(with_figures(result, figures))
 
 
 def _skus(server: LocalServer) -> list[str]:
