@@ -32,16 +32,13 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
-CREATE OR REPLACE FUNCTION minimarket_invoice_search_new_invoices() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION minimarket_invoice_search_statement() RETURNS trigger AS $$
 BEGIN
-  PERFORM minimarket_refresh_invoice_searches(ARRAY(SELECT DISTINCT id FROM changed));
-  RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-
-CREATE OR REPLACE FUNCTION minimarket_invoice_search_changed_items() RETURNS trigger AS $$
-BEGIN
-  PERFORM minimarket_refresh_invoice_searches(ARRAY(SELECT DISTINCT invoice_id FROM changed));
+  IF TG_TABLE_NAME = 'invoices' THEN
+    PERFORM minimarket_refresh_invoice_searches(ARRAY(SELECT DISTINCT id FROM changed));
+  ELSE
+    PERFORM minimarket_refresh_invoice_searches(ARRAY(SELECT DISTINCT invoice_id FROM changed));
+  END IF;
   RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -49,11 +46,11 @@ $$ LANGUAGE plpgsql;
 
 _STATEMENT_TRIGGERS = {
     "invoice_search_invoices_insert": "AFTER INSERT ON invoices REFERENCING NEW TABLE AS changed"
-    " FOR EACH STATEMENT EXECUTE FUNCTION minimarket_invoice_search_new_invoices()",
+    " FOR EACH STATEMENT EXECUTE FUNCTION minimarket_invoice_search_statement()",
     "invoice_search_items_insert": "AFTER INSERT ON invoice_items REFERENCING NEW TABLE AS changed"
-    " FOR EACH STATEMENT EXECUTE FUNCTION minimarket_invoice_search_changed_items()",
+    " FOR EACH STATEMENT EXECUTE FUNCTION minimarket_invoice_search_statement()",
     "invoice_search_items_delete": "AFTER DELETE ON invoice_items REFERENCING OLD TABLE AS changed"
-    " FOR EACH STATEMENT EXECUTE FUNCTION minimarket_invoice_search_changed_items()",
+    " FOR EACH STATEMENT EXECUTE FUNCTION minimarket_invoice_search_statement()",
 }
 
 _ROW_TRIGGERS = {  # the 0003 triggers
@@ -92,6 +89,5 @@ def downgrade() -> None:
         table = body.split(" ON ", 1)[1].split(" ", 1)[0]
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
     _row_triggers(_ROW_TRIGGERS)
-    op.execute("DROP FUNCTION IF EXISTS minimarket_invoice_search_changed_items()")
-    op.execute("DROP FUNCTION IF EXISTS minimarket_invoice_search_new_invoices()")
+    op.execute("DROP FUNCTION IF EXISTS minimarket_invoice_search_statement()")
     op.execute("DROP FUNCTION IF EXISTS minimarket_refresh_invoice_searches(integer[])")
