@@ -187,18 +187,20 @@ def _check_total(b: Builder) -> None:
 
 
 def _check_other_taxes(b: Builder) -> None:
-    """Other taxes taken from their printed total while a tax line was read without its figure go to review:
-    which tax that total is (or whether it is several) is not read for sure. Only said then."""
+    """Other taxes taken from their printed total go to review when a tax line was read without its figure, or
+    when OCR read no tax line at all: which tax that total is (or whether it is several) is not read for sure.
+    Only said then (a text layer with the total alone printed it so: nothing was lost)."""
     totals = b.ev.totals
-    if not totals.taxes_from_total_only or not b.get("other_taxes"):
+    if not b.get("other_taxes"):
         return
-    lines = ", ".join(f"«{text}»" for text, _ in totals.unpaired_taxes)
-    b.check(
-        "other_taxes_detail",
-        False,
-        f"Se leyó el total de otros tributos pero no el importe de {lines}: no se pudo confirmar de qué tributo "
-        "se trata.",
-    )
+    if totals.taxes_from_total_only:
+        lines = ", ".join(f"«{text}»" for text, _ in totals.unpaired_taxes)
+        detail = f"Se leyó el total de otros tributos pero no el importe de {lines}"
+    elif b.ev.ocr and totals.taxes_from_total_without_lines:
+        detail = "Se leyó el total de otros tributos pero ninguna línea que diga cuáles son"
+    else:
+        return
+    b.check("other_taxes_detail", False, f"{detail}: no se pudo confirmar de qué tributo se trata.")
 
 
 def _check_type(b: Builder) -> None:

@@ -575,6 +575,16 @@ class Totals:
     consistent: bool = False
 
     @property
+    def taxes_from_total_without_lines(self) -> bool:
+        """Other taxes known only from their printed total, and no tax line read at all."""
+        return (
+            not self.other_taxes
+            and self.other_taxes_total is not None
+            and self.other_taxes_total.value != 0
+            and not self.unpaired_taxes
+        )
+
+    @property
     def taxes_from_total_only(self) -> bool:
         """Other taxes known only from their printed total while a tax line was read without its figure: which
         tax the total is (and whether it is one) is not read for sure."""

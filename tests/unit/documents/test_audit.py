@@ -89,8 +89,18 @@ def test_other_taxes_known_only_from_their_total_beside_an_unread_tax_line_go_to
     c = check(result, "other_taxes_detail")
     assert not c.ok and "«Perc»" in c.detail
     assert result.status == Status.NEEDS_REVIEW
-    t.unpaired_taxes = []  # only the total printed: nothing to doubt
+    t.unpaired_taxes = []  # a text layer with only the total printed: nothing was lost, nothing to doubt
     assert all(c.name != "other_taxes_detail" for c in run(t=t).checks)
+
+
+def test_other_taxes_known_only_from_their_total_with_no_tax_line_read_by_ocr_go_to_review() -> None:
+    t = totals(total="230250.00")
+    t.other_taxes_total = cand(TotalRole.OTHER_TAXES_TOTAL, "2000.00")
+    result = run(t=t, ocr=True)  # a photo whose "Percepción IIBB ..." line was not read at all
+    assert [(x.kind, x.amount) for x in result.other_taxes] == [("other", Decimal("2000.00"))]
+    c = check(result, "other_taxes_detail")
+    assert not c.ok and "ninguna línea" in c.detail
+    assert result.status == Status.NEEDS_REVIEW
 
 
 def test_factura_c_with_vat_breaks_the_type_rules() -> None:
