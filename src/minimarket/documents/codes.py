@@ -17,13 +17,13 @@ import numpy as np
 import zxingcpp
 
 from minimarket.documents.layout import DecodedCode
-from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, blur_candidates, deconvolve
+from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, Deblurrer, blur_candidates
 
 CAE_BARCODE_LENGTHS = (40, 42)
 """Digits in the legacy CAE barcode (CUIT 11 + type 2-3 + point of sale 4-5 + CAE 14 + due date 8 + check)."""
 
 CODE_SMOOTHING = 0.003
-"""Regularisation of the deconvolution tried on QR regions (see :func:`~minimarket.documents.ocr.deblur.deconvolve`)."""
+"""Regularisation of the deconvolution tried on QR regions (see :class:`~minimarket.documents.ocr.deblur.Deblurrer`)."""
 
 _FORMATS = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.ITF])
 _KIND = {zxingcpp.BarcodeFormat.QRCode: "qr", zxingcpp.BarcodeFormat.ITF: "i2of5"}
@@ -215,8 +215,9 @@ def _decode_deblurred(gray: np.ndarray) -> list[Found]:
     for x, y, w, h in regions:
         crop = gray[y : y + h, x : x + w]
         side = max(crop.shape[:2])
+        deblurrer = Deblurrer(crop)
         for blur in variants:
-            sharp = deconvolve(crop, blur, smoothing=CODE_SMOOTHING)
+            sharp = deblurrer.remove(blur, smoothing=CODE_SMOOTHING)
             for target in (500, 700):
                 found = _decode(_resize(sharp, target / side), scale=target / side, offset=(x, y))
                 if found:

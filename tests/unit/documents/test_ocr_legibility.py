@@ -102,14 +102,14 @@ def test_no_deconvolution_without_a_qr_like_region(monkeypatch: pytest.MonkeyPat
     """A page with printed text and no code: the ladder's last rung neither estimates a blur nor deconvolves."""
     calls: list[str] = []
 
-    def deconvolve(*args: object, **kwargs: object) -> None:
+    def deblurrer(*args: object, **kwargs: object) -> None:
         calls.append("deconvolve")
 
     def blur_candidates(*args: object, **kwargs: object) -> list[Blur]:
         calls.append("blur")
         return []
 
-    monkeypatch.setattr(codes, "deconvolve", deconvolve)
+    monkeypatch.setattr(codes, "Deblurrer", deblurrer)
     monkeypatch.setattr(codes, "blur_candidates", blur_candidates)
     page = np.full((1400, 1000), 235, np.uint8)
     for row in range(100, 1300, 40):

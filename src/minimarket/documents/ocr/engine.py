@@ -22,7 +22,7 @@ import numpy as np
 from minimarket.config import Settings, get_settings
 from minimarket.documents.ingest import DocumentError
 from minimarket.documents.layout import PageText, TextOrigin, Word, group_lines
-from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, blur_candidates, deconvolve
+from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, Deblurrer, blur_candidates
 from minimarket.documents.ocr.figures import lines_adding_up, second_readings
 from minimarket.documents.ocr.legibility import deblur_kernels, looks_upright
 from minimarket.documents.ocr.preprocess import PreparedPage, preprocess, rotate90, shrink, to_gray
@@ -267,9 +267,10 @@ def _try_deblurred(
     often twice as well as the picture as taken (a 7-pixel blur taken out as 8 pixels: 5 of 27 items right;
     as 7 pixels: 21)."""
     gray = to_gray(image)
+    deblurrer = Deblurrer(gray)  # the picture's spectrum, once for every blur tried
 
     def deblurred(blur: Blur) -> PreparedPage:
-        sharp = preprocess(deconvolve(gray, blur), dpi, binarize=tuned.binarize, sheet=prepared.quad)
+        sharp = preprocess(deblurrer.remove(blur), dpi, binarize=tuned.binarize, sheet=prepared.quad)
         sharp = apply_ocr_scale(sharp, tuned)
         turn = (prepared.rotation - sharp.rotation) % 360
         if turn:
