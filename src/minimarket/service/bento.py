@@ -72,7 +72,9 @@ class InvoiceReaderService:
         max_batch_size=SETTINGS.extract_max_batch,
         max_latency_ms=SETTINGS.extract_max_latency_ms,
     )
-    def read(self, requests: list[ReadRequest]) -> list[dict[str, Any]]:
+    async def read(self, requests: list[ReadRequest]) -> list[dict[str, Any]]:
+        """The batch read on the worker's event loop, which it blocks on purpose: a worker that is reading
+        accepts no connection, so the next reads go to an idle worker (:mod:`~minimarket.service.dispatch`)."""
         return [self.holder.read(r.path, r.name) for r in requests]
 
 
