@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import cv2
@@ -173,6 +174,12 @@ def _score(words: list[OcrWord]) -> float:
     return count * mean
 
 
+BAND_READERS = 2
+"""Tesseract processes reading the bands of the deblurred versions of a page at once (every version is
+read, so they need not wait for each other): a worker whose neighbours are idle, as at the end of a batch,
+finishes its hardest photo sooner; on busy cores it costs nothing but a little memory."""
+
+
 def _reread_if_better(
     prepared: PreparedPage,
     words: list[OcrWord],
@@ -183,19 +190,32 @@ def _reread_if_better(
     deadline: Deadline,
     enough: float | None = None,
 ) -> tuple[PreparedPage, list[OcrWord]]:
-    """Other versions of the page (turned, deblurred...), made one at a time: the band of the page with the
-    most ink is read on each and compared with the same band of the first reading; the best version is read
-    whole only if its band reads ``margin`` times better, and that reading is kept only if it is better as
-    a whole and has no fewer item lines that add up. With ``enough``, a version whose band reads that many
-    times better ends the search; without it, every version is read."""
+    """Other versions of the page (turned, deblurred...): the band of the page with the most ink is read on
+    each and compared with the same band of the first reading; the best version is read whole only if its
+    band reads ``margin`` times better, and that reading is kept only if it is better as a whole and has no
+    fewer item lines that add up. With ``enough``, versions are made and read one at a time and one whose
+    band reads that many times better ends the search; without it, every version is read,
+    :data:`BAND_READERS` at a time."""
     baseline = _score(_band_words(words, text_band(prepared.image)))
+
+    def band_score(version: PreparedPage) -> float:
+        return _score(image_to_words(_band(version.image), lang, psm, round(version.dpi), deadline.left()))
+
     best: tuple[float, PreparedPage] | None = None
-    for version in versions:
-        score = _score(image_to_words(_band(version.image), lang, psm, round(version.dpi), deadline.left()))
-        if best is None or score > best[0]:
-            best = (score, version)
-        if enough is not None and score > enough * max(baseline, 1.0):
-            break  # clearly better: no need to try the others
+    if enough is None:
+        with ThreadPoolExecutor(BAND_READERS, thread_name_prefix="band") as readers:
+            reading = [(readers.submit(band_score, version), version) for version in versions]  # made while read
+            scored = [(future.result(), version) for future, version in reading]
+        for score, version in scored:
+            if best is None or score > best[0]:
+                best = (score, version)
+    else:
+        for version in versions:
+            score = band_score(version)
+            if best is None or score > best[0]:
+                best = (score, version)
+            if score > enough * max(baseline, 1.0):
+                break  # clearly better: no need to try the others
     if best is None or best[0] < margin * max(baseline, 1.0):
         return prepared, words
     chosen = best[1]
