@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 
 from limits import RateLimitItemPerMinute
@@ -24,10 +25,36 @@ REDIS_TIMEOUT_SECONDS = 0.5
 """Longest wait for Redis on one check: a slow or dead Redis must not hold requests up."""
 
 
+class InlineExpiryMemoryStorage(MemoryStorage):
+    """``limits``' memory storage without a thread per request.
+
+    ``MemoryStorage`` drops expired entries in a ``threading.Timer`` it starts 10 ms after a hit whenever the
+    previous timer has ended: a new thread on almost every request (profiled: ~8 % of the API process's CPU on
+    ``POST invoices/extract``). Here the same clean-up runs in the request that finds it due, at most once every
+    ``every`` seconds. Limits are unchanged: every hit compares the entries' times with the window itself; the
+    clean-up only frees memory (entries of idle keys stay at most ``every`` seconds longer)."""
+
+    def __init__(self, every: float = 1.0) -> None:
+        super().__init__()
+        self.every = every
+        self._due = 0.0
+        self._expiring = threading.Lock()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the parent's private Timer scheduling
+        now = time.monotonic()
+        if now < self._due or not self._expiring.acquire(blocking=False):
+            return
+        try:
+            self._due = now + self.every
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+        finally:
+            self._expiring.release()
+
+
 def rate_limit_storage(uri: str) -> Storage:
     """The ``limits`` storage for ``uri`` (``memory://`` or ``redis://…``), with short Redis timeouts."""
     if uri == "memory://":
-        return MemoryStorage()
+        return InlineExpiryMemoryStorage()
     storage = storage_from_string(
         uri, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
     )

@@ -72,6 +72,14 @@ def _registry_version(settings: Settings) -> str | None:
         return None
 
 
+def _import_before_serving() -> None:
+    """Import pandas before the reader serves. The watch thread's first look at a tracking store that appeared
+    after start-up (a fresh server: the forecaster creates it) imports MLflow, hence pandas, while BentoML's
+    adaptive batching looks pandas' DataFrame up in ``sys.modules`` for every batch: found half-imported
+    ("partially initialized module 'pandas.core.frame'"), the batch failed and its reads answered 500."""
+    import pandas  # noqa: F401
+
+
 class ReaderHolder:
     """One reader, rebuilt when the registry's champion changes (:meth:`refresh` looks for one).
 
@@ -87,6 +95,7 @@ class ReaderHolder:
         self._current: tuple[Reader, str | None] = (build_reader(settings), version)
         self._stop = threading.Event()
         if watch:
+            _import_before_serving()
             threading.Thread(target=self._watch, name="champion-watch", daemon=True).start()
 
     @property
