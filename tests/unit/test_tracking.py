@@ -201,3 +201,12 @@ def test_git_state_says_commit_and_whether_the_source_tree_is_dirty(tmp_path: Pa
     (tmp_path / "code.py").write_text("a = 2\n")
     assert tracking.git_state(tmp_path) == (commit, True)
     assert tracking.git_state(tmp_path / "reports" / "nowhere") == (None, None)
+
+
+def test_asking_for_an_alias_does_not_create_a_missing_store(isolated_state: Path) -> None:
+    db = isolated_state / "mlflow.db"
+    db.unlink()
+    assert not tracking.store_exists()
+    assert tracking.alias_version(MODEL, tracking.CHAMPION) is None
+    assert not db.exists()  # a fresh server's forecaster no longer creates it (nor imports MLflow) to learn this
+    assert tracking.store_exists("http://127.0.0.1:5000")  # a server is asked

@@ -193,14 +193,11 @@ def chain_exists(url: str, chain: str) -> bool:
 
 def champion_versions(settings: Settings) -> dict[str, str]:
     """The champion version of every model (``FALLBACK`` for a model without one)."""
-    from pathlib import Path
-
-    out = dict(FALLBACK)
-    uri = settings.tracking_uri
-    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
-        return out  # no tracking store yet
     from minimarket import tracking
 
+    out = dict(FALLBACK)
+    if not tracking.store_exists(settings.tracking_uri):
+        return out  # no tracking store yet
     for name in MODELS:
         try:
             version = tracking.alias_version(name, tracking.CHAMPION)
