@@ -57,6 +57,7 @@ class DemandItem(BaseModel):
     # every read has a connection of its own (CloseAfterResponse): the API's client need not renew its session
     # every 100 requests, which closed the connections of the reads in flight (read twice, after a drop)
     runner_connection={"max_requests": 2**31 - 1, "max_age": 365 * 24 * 3600.0},
+    logging={"access": {"enabled": False}},  # the API's hop: the API's own access log names the request
 )
 @packing("invoice-extractor")
 class InvoiceReaderService:
