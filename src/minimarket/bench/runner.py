@@ -101,8 +101,11 @@ def last_json(stdout: str) -> dict[str, Any] | None:
     return None
 
 
-def run_script(script: Script, quick: bool, timeout: float, out: Path) -> tuple[dict[str, Any], list[Row]]:
-    """Run one script; its outcome for the summary and its figures. Its JSON goes to ``out/<name>.json``."""
+def run_script(
+    script: Script, quick: bool, timeout: float, out: Path, commit: str = "?"
+) -> tuple[dict[str, Any], list[Row]]:
+    """Run one script; its outcome for the summary and its figures. Its JSON goes to ``out/<name>.json``, with
+    ``measured`` (when, at which commit) added: a later run that keeps it says how old it is."""
     command = script.command(quick)
     if command is None:
         return {"name": script.name, "status": "skipped", "note": QUICK_SKIP.get(script.name, "")}, []
@@ -123,6 +126,7 @@ def run_script(script: Script, quick: bool, timeout: float, out: Path) -> tuple[
     if data is None:
         note = f"exit {done.returncode}, no JSON: {_one_line(done.stderr[-300:])}"
         return {"name": script.name, "status": "failed", "seconds": seconds, "note": note}, []
+    data["measured"] = {"at": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "commit": commit}
     (out / f"{script.name}.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     figures = figures_of(script.name, data)
     status = "ok" if done.returncode == 0 else f"exit {done.returncode}"
@@ -138,8 +142,12 @@ def kept(script: Script, out: Path) -> tuple[dict[str, Any], list[Row]]:
     if not path.is_file():
         return {"name": script.name, "status": "not run"}, []
     data = json.loads(path.read_text(encoding="utf-8"))
-    stamp = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-    outcome = {"name": script.name, "status": "kept", "note": f"not run now: its JSON of {stamp}"}
+    measured = data.get("measured")
+    if isinstance(measured, dict) and "at" in measured:
+        stamp = f"{measured['at']}, commit `{str(measured.get('commit', '?'))[:10]}`"
+    else:  # a JSON from before the stamp: the file's date (a fresh clone's is the checkout's)
+        stamp = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M") + " (file date)"
+    outcome = {"name": script.name, "status": "kept", "note": f"not run now: measured {stamp}"}
     return outcome, [Row(script.name, f) for f in figures_of(script.name, data)]
 
 
@@ -216,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.only and script.name not in args.only:
             outcome, rows = kept(script, out)
         else:
-            outcome, rows = run_script(script, args.quick, timeout, out)
+            outcome, rows = run_script(script, args.quick, timeout, out, run.machine["commit"])
             print(f"   {outcome['status']} in {outcome.get('seconds', 0):.0f} s, {len(rows)} figures", file=sys.stderr)
         run.scripts.append(outcome)
         run.rows.extend(rows)

@@ -55,3 +55,16 @@ def test_a_run_writes_json_and_a_summary_and_names_regressions(tmp_path: Path) -
     assert "| good | rps | 50.0 |" in quick and "| broken | not run |" in quick
     assert main(["--scripts", str(scripts), "--out", str(out), "--only", "broken"]) == 0
     assert "| good | rps | 40.0 |" in (out / "SUMMARY.md").read_text()  # kept from the previous run
+    measured = json.loads((out / "good.json").read_text())["measured"]
+    assert f"not run now: measured {measured['at']}, commit" in (out / "SUMMARY.md").read_text()
+
+
+def test_a_kept_json_without_a_stamp_says_it_is_dated_by_its_file(tmp_path: Path) -> None:
+    scripts = tmp_path / "benchmarks"
+    scripts.mkdir()
+    (scripts / "good.py").write_text(GOOD)
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "good.json").write_text(json.dumps({"figures": []}))  # written before runs stamped their JSON
+    assert main(["--scripts", str(scripts), "--out", str(out), "--only", "nothing"]) == 0
+    assert "(file date)" in (out / "SUMMARY.md").read_text()
