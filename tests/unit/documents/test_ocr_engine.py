@@ -128,3 +128,39 @@ def test_every_deblurred_version_is_compared_unless_one_is_enough(
     versions = iter([_page(2), _page(3)])
     page, _ = engine._reread_if_better(first, words, versions, 1.15, "spa", 6, Deadline(60), enough)
     assert page.steps == [chosen]
+
+
+def _photo(level: int) -> PreparedPage:
+    return PreparedPage(image=np.full((400, 300), level, np.uint8), dpi=220.0, steps=["perspective", f"v{level}"])
+
+
+@pytest.mark.parametrize(("deblurred_reads", "kept"), [((9, 90.0), "v3"), ((5, 60.0), "v2")])
+def test_a_turned_blurred_photo_is_read_whole_once(
+    monkeypatch: pytest.MonkeyPatch, deblurred_reads: tuple[int, float], kept: str
+) -> None:
+    """Upside down and blurred: the band that finds the orientation also decides the deblurring, and when a
+    deblurred version wins the turned page as taken is never read whole (it is when none wins)."""
+    from minimarket.documents.ocr.deblur import Blur
+
+    readings = {1: (2, 50.0), 2: (6, 70.0), 3: deblurred_reads}  # as taken, turned, turned and deblurred
+    whole: list[int] = []
+
+    def read(image: np.ndarray, *args: object) -> list[OcrWord]:
+        level = int(image[0, 0])
+        if image.shape[0] == 400:
+            whole.append(level)
+        count, conf = readings[level]
+        return [OcrWord("1234", 10 + 30 * i, 195, 35 + 30 * i, 210, conf) for i in range(count)]
+
+    monkeypatch.setattr(engine, "image_to_words", read)
+    monkeypatch.setattr(engine, "preprocess", lambda *args, **kwargs: _photo(1))
+    monkeypatch.setattr(engine, "rotate90", lambda image, degrees: np.full_like(image, 2))
+    monkeypatch.setattr(engine, "blur_candidates", lambda gray: [Blur(7, 30.0, strength=4.0)])
+    monkeypatch.setattr(
+        engine, "_deblurred_versions", lambda image, dpi, page, tuned, blurs: (_photo(3) for _ in blurs)
+    )
+    monkeypatch.setattr(engine, "second_readings", lambda image, words: [()] * len(words))
+
+    page = ocr_page(np.full((500, 400), 255, np.uint8))
+    assert len(page.words) == readings[int(kept[1])][0]
+    assert whole == ([1, 3] if kept == "v3" else [1, 2])

@@ -6,8 +6,9 @@ invoice vocabulary: typically an upside-down page) is a band across the middle o
 other three orientations, and the page read again at the one that reads clearly better. A phone photo
 that still reads with little confidence, or with some and a clear motion blur (its estimates agreeing), is
 tried with its blur taken out (:mod:`.deblur`), and read again deblurred only
-when that reads clearly better. What decides is cheap (:mod:`.legibility`): a page that reads well is read
-once.
+when that reads clearly better; a turned photo is asked this on the band that chose its orientation, so
+a deblurred winner spares the whole reading of the turned page as taken. What decides is cheap
+(:mod:`.legibility`): a page that reads well is read once.
 """
 
 from __future__ import annotations
@@ -101,9 +102,13 @@ def ocr_page(
     lang = settings.ocr_language
     try:
         words = image_to_words(prepared.image, lang, psm, round(prepared.dpi), deadline.left())
+        deblur = not fixed_geometry and settings.ocr_deblur
         if not fixed_geometry and not _looks_right(words):
-            prepared, words = _fix_orientation(prepared, words, lang, psm, deadline)
-        if not fixed_geometry and settings.ocr_deblur and _may_be_blurred(prepared, words):
+            turned_blur = TurnedBlur(image, dpi, tuned, psm, deadline, lang) if deblur else None
+            upright = prepared
+            prepared, words = _fix_orientation(prepared, words, lang, psm, deadline, turned_blur)
+            deblur = deblur and not (turned_blur is not None and turned_blur.decided and prepared is not upright)
+        if deblur and _may_be_blurred(prepared, words):
             kernels = deblur_kernels(reading_score(words)[1], blur_candidates(to_gray(image)))
             if kernels:
                 prepared, words = _try_deblurred(image, dpi, prepared, words, tuned, psm, deadline, lang, kernels)
@@ -180,6 +185,64 @@ read, so they need not wait for each other): a worker whose neighbours are idle,
 finishes its hardest photo sooner; on busy cores it costs nothing but a little memory."""
 
 
+@dataclass(frozen=True, slots=True)
+class BandReading:
+    """A version of a page and the reading of its band with the most ink (:func:`text_band`)."""
+
+    version: PreparedPage
+    words: list[OcrWord]
+
+    @property
+    def score(self) -> float:
+        return _score(self.words)
+
+
+def _best_band(
+    baseline: float,
+    versions: Iterator[PreparedPage],
+    lang: str,
+    psm: int,
+    deadline: Deadline,
+    enough: float | None = None,
+) -> BandReading | None:
+    """The version whose band reads best. With ``enough``, versions are made and read one at a time and one
+    whose band reads that many times better than ``baseline`` ends the search; without it, every version is
+    read, :data:`BAND_READERS` at a time."""
+
+    def band(version: PreparedPage) -> BandReading:
+        return BandReading(
+            version, image_to_words(_band(version.image), lang, psm, round(version.dpi), deadline.left())
+        )
+
+    best: BandReading | None = None
+    if enough is None:
+        with ThreadPoolExecutor(BAND_READERS, thread_name_prefix="band") as readers:
+            reading = [readers.submit(band, version) for version in versions]  # made while read
+            scored = [future.result() for future in reading]
+        for found in scored:
+            if best is None or found.score > best.score:
+                best = found
+    else:
+        for version in versions:
+            found = band(version)
+            if best is None or found.score > best.score:
+                best = found
+            if found.score > enough * max(baseline, 1.0):
+                break  # clearly better: no need to try the others
+    return best
+
+
+def _keep_if_better(
+    prepared: PreparedPage, words: list[OcrWord], chosen: PreparedPage, lang: str, psm: int, deadline: Deadline
+) -> tuple[PreparedPage, list[OcrWord]]:
+    """``chosen`` read whole, kept only if it reads better than ``words`` and has no fewer item lines that add
+    up (a wrong kernel can make confident words out of ringing while it breaks figures)."""
+    candidate = image_to_words(chosen.image, lang, psm, round(chosen.dpi), deadline.left())
+    if _better(candidate, words) and lines_adding_up(candidate) >= lines_adding_up(words):
+        return chosen, candidate
+    return prepared, words
+
+
 def _reread_if_better(
     prepared: PreparedPage,
     words: list[OcrWord],
@@ -192,44 +255,27 @@ def _reread_if_better(
 ) -> tuple[PreparedPage, list[OcrWord]]:
     """Other versions of the page (turned, deblurred...): the band of the page with the most ink is read on
     each and compared with the same band of the first reading; the best version is read whole only if its
-    band reads ``margin`` times better, and that reading is kept only if it is better as a whole and has no
-    fewer item lines that add up. With ``enough``, versions are made and read one at a time and one whose
-    band reads that many times better ends the search; without it, every version is read,
-    :data:`BAND_READERS` at a time."""
+    band reads ``margin`` times better, and kept as :func:`_keep_if_better` says (``enough``:
+    :func:`_best_band`)."""
     baseline = _score(_band_words(words, text_band(prepared.image)))
-
-    def band_score(version: PreparedPage) -> float:
-        return _score(image_to_words(_band(version.image), lang, psm, round(version.dpi), deadline.left()))
-
-    best: tuple[float, PreparedPage] | None = None
-    if enough is None:
-        with ThreadPoolExecutor(BAND_READERS, thread_name_prefix="band") as readers:
-            reading = [(readers.submit(band_score, version), version) for version in versions]  # made while read
-            scored = [(future.result(), version) for future, version in reading]
-        for score, version in scored:
-            if best is None or score > best[0]:
-                best = (score, version)
-    else:
-        for version in versions:
-            score = band_score(version)
-            if best is None or score > best[0]:
-                best = (score, version)
-            if score > enough * max(baseline, 1.0):
-                break  # clearly better: no need to try the others
-    if best is None or best[0] < margin * max(baseline, 1.0):
+    best = _best_band(baseline, versions, lang, psm, deadline, enough)
+    if best is None or best.score < margin * max(baseline, 1.0):
         return prepared, words
-    chosen = best[1]
-    candidate = image_to_words(chosen.image, lang, psm, round(chosen.dpi), deadline.left())
-    if _better(candidate, words) and lines_adding_up(candidate) >= lines_adding_up(words):
-        return chosen, candidate
-    return prepared, words
+    return _keep_if_better(prepared, words, best.version, lang, psm, deadline)
 
 
 def _fix_orientation(
-    prepared: PreparedPage, words: list[OcrWord], lang: str, psm: int, deadline: Deadline
+    prepared: PreparedPage,
+    words: list[OcrWord],
+    lang: str,
+    psm: int,
+    deadline: Deadline,
+    turned_blur: TurnedBlur | None = None,
 ) -> tuple[PreparedPage, list[OcrWord]]:
     """The first reading does not look like an upright invoice: the page turned 180°, 90° and 270°, read
-    again at an orientation that reads clearly better (:func:`_reread_if_better`).
+    again at an orientation whose band reads clearly better (:func:`_best_band`), kept if it reads better
+    whole (:func:`_keep_if_better`). With ``turned_blur``, a turned photo whose band reads poorly is tried
+    deblurred first (:class:`TurnedBlur`): the turned page is read whole only if that does not pay.
 
     (Tesseract OSD was tried first and was wrong on a third of the rotated phone photos of the synthetic
     evaluation set, at the cost of most of a recognition pass; text confidence is the reliable signal.)
@@ -243,7 +289,15 @@ def _fix_orientation(
         )
         for degrees in (180, 90, 270)
     )
-    return _reread_if_better(prepared, words, turned, ORIENTATION_MARGIN, lang, psm, deadline, ORIENTATION_ENOUGH)
+    baseline = _score(_band_words(words, text_band(prepared.image)))
+    best = _best_band(baseline, turned, lang, psm, deadline, ORIENTATION_ENOUGH)
+    if best is None or best.score < ORIENTATION_MARGIN * max(baseline, 1.0):
+        return prepared, words
+    if turned_blur is not None:
+        found = turned_blur.read(best)
+        if found is not None:
+            return found
+    return _keep_if_better(prepared, words, best.version, lang, psm, deadline)
 
 
 SHARP_MEAN_CONF = 80.0
@@ -279,27 +333,67 @@ def _try_deblurred(
 ) -> tuple[PreparedPage, list[OcrWord]]:
     """The page made again from the picture with its blur taken out, for each of ``blurs`` (by default
     each blur the picture may show, :func:`~minimarket.documents.ocr.deblur.blur_candidates`, then an
-    out-of-focus one), the sheet
-    straightened where it was found in the picture as taken, and read again if it reads clearly better
-    (:func:`_reread_if_better`: a wrong kernel can make confident words out of ringing while it breaks
-    figures, hence also the item lines that must still add up). Every candidate is read: the cepstrum often
-    puts a blur one pixel longer first, and a kernel one pixel off reads much worse than the right one, yet
-    often twice as well as the picture as taken (a 7-pixel blur taken out as 8 pixels: 5 of 27 items right;
-    as 7 pixels: 21)."""
-    gray = to_gray(image)
-    deblurrer = Deblurrer(gray)  # the picture's spectrum, once for every blur tried
+    out-of-focus one), and read again if it reads clearly better (:func:`_reread_if_better`: a wrong kernel
+    can make confident words out of ringing while it breaks figures, hence also the item lines that must
+    still add up). Every candidate is read: the cepstrum often puts a blur one pixel longer first, and a
+    kernel one pixel off reads much worse than the right one, yet often twice as well as the picture as taken
+    (a 7-pixel blur taken out as 8 pixels: 5 of 27 items right; as 7 pixels: 21)."""
+    kernels = [*blur_candidates(to_gray(image)), OUT_OF_FOCUS] if blurs is None else blurs
+    versions = _deblurred_versions(image, dpi, prepared, tuned, kernels)
+    return _reread_if_better(prepared, words, versions, DEBLUR_MARGIN, lang, psm, deadline)
 
-    def deblurred(blur: Blur) -> PreparedPage:
+
+def _deblurred_versions(
+    image: np.ndarray, dpi: float | None, prepared: PreparedPage, tuned: OcrSettings, blurs: list[Blur]
+) -> Iterator[PreparedPage]:
+    """``prepared`` made again from the picture with each of ``blurs`` taken out (one spectrum for all, made
+    when the first is asked for), the sheet straightened where it was found in the picture as taken (a
+    deblurred picture's ringing can move the edges found) and turned as ``prepared`` is."""
+    deblurrer = Deblurrer(to_gray(image))
+    for blur in blurs:
         sharp = preprocess(deblurrer.remove(blur), dpi, binarize=tuned.binarize, sheet=prepared.quad)
         sharp = apply_ocr_scale(sharp, tuned)
         turn = (prepared.rotation - sharp.rotation) % 360
         if turn:
             sharp = replace(sharp, image=rotate90(sharp.image, turn), rotation=prepared.rotation)
-        return replace(sharp, steps=[*sharp.steps, blur.name])
+        yield replace(sharp, steps=[*sharp.steps, blur.name])
 
-    kernels = [*blur_candidates(gray), OUT_OF_FOCUS] if blurs is None else blurs
-    versions = (deblurred(blur) for blur in kernels)
-    return _reread_if_better(prepared, words, versions, DEBLUR_MARGIN, lang, psm, deadline)
+
+@dataclass
+class TurnedBlur:
+    """Deblurring decided on a turned photo's band (:meth:`read`), before the turned page is read whole: when a
+    deblurred version wins, the turned page as taken is never read whole (a second or two of Tesseract on the
+    slowest photos, upside down and blurred). ``decided`` says whether the blur question was answered, so
+    :func:`ocr_page` does not ask it again of the turned page."""
+
+    image: np.ndarray
+    dpi: float | None
+    tuned: OcrSettings
+    psm: int
+    deadline: Deadline
+    lang: str
+    decided: bool = False
+
+    def read(self, turned: BandReading) -> tuple[PreparedPage, list[OcrWord]] | None:
+        """The best deblurred version of ``turned.version`` read whole, if its band reads
+        :data:`DEBLUR_MARGIN` times better than the turned band and the same band of its whole reading is
+        better and has no fewer item lines that add up; else None (the turned page is then read as taken)."""
+        self.decided = True
+        if not _may_be_blurred(turned.version, turned.words):
+            return None
+        kernels = deblur_kernels(reading_score(turned.words)[1], blur_candidates(to_gray(self.image)))
+        if not kernels:
+            return None
+        versions = _deblurred_versions(self.image, self.dpi, turned.version, self.tuned, kernels)
+        best = _best_band(turned.score, versions, self.lang, self.psm, self.deadline)
+        if best is None or best.score < DEBLUR_MARGIN * max(turned.score, 1.0):
+            return None
+        chosen = best.version
+        candidate = image_to_words(chosen.image, self.lang, self.psm, round(chosen.dpi), self.deadline.left())
+        band = _band_words(candidate, text_band(chosen.image))
+        if _better(band, turned.words) and lines_adding_up(band) >= lines_adding_up(turned.words):
+            return chosen, candidate
+        return None
 
 
 def to_page_text(
