@@ -3,7 +3,7 @@ twice 1), beside the local process pool with the same worker counts on the same 
 ``figures`` list and writes it to ``reports/benchmarks/dask_extract.json`` (``--out`` to change, ``--out -``: none;
 a ``--quick`` run writes nowhere unless told).
 
-    .venv/bin/python benchmarks/dask_extract.py [--synth 6] [--kind mixed] [--rounds 1] [--quick]
+    .venv/bin/python benchmarks/dask_extract.py [--synth 6] [--kind mixed] [--rounds 2] [--quick]
 
 Files: the real development invoices of ``../shared/data/invoices`` (text-layer PDFs) plus ``--synth`` synthetic
 documents of ``--kind`` (``minimarket synth invoices``: text PDFs, scans, phone photos), all read with the rules
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--synth", type=int, default=6, help="synthetic documents added to the real ones")
     parser.add_argument("--kind", default="mixed", help="pdf, scan, photo or mixed")
     parser.add_argument("--seed", type=int, default=41)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", default=None, help=f"where to write the JSON too (default {OUT}; '-': nowhere)")
     quick_arg(parser)
     args = parser.parse_args()
