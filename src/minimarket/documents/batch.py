@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from minimarket.documents.ingest import detect_kind
 from minimarket.documents.interpret import rejected
+from minimarket.documents.reading_order import hand_out_order
 from minimarket.domain.invoice import ExtractedInvoice
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,8 @@ def extract_files(reader: DocumentReader, files: list[str], workers: int, limits
 
 IN_FLIGHT_PER_WORKER = 8
 """Documents handed to the pool ahead of the one whose record is due next, per worker: one slow photo at the
-head must not leave the other workers idle while the records are still given in order."""
+head must not leave the other workers idle while the records are still given in order. Within each window
+the likely slowest go first (:func:`~minimarket.documents.reading_order.hand_out_order`)."""
 
 
 def _pooled(reader: DocumentReader, files: list[str], workers: int, limits: Limits) -> Iterator[ExtractedInvoice]:
@@ -159,10 +161,11 @@ def _pooled(reader: DocumentReader, files: list[str], workers: int, limits: Limi
         queue = list(pending)
         restart_from: int | None = None
         try:
-            cursor = ahead = 0  # the record due next; the next document to hand to the pool
+            order = hand_out_order([path for _, path in queue], window)  # the likely slowest first
+            cursor = ahead = 0  # the record due next; the next document to hand to the pool (in ``order``)
             while cursor < len(queue):
-                while len(futures) < window and ahead < len(queue):
-                    index, path = queue[ahead]
+                while len(futures) < window and ahead < len(order):
+                    index, path = queue[order[ahead]]
                     if index not in finished:
                         futures[index] = executor.submit(_extract_in_worker, path, limits)
                     ahead += 1

@@ -21,8 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 from distributed import WorkerPlugin, get_worker
 
-from minimarket.documents.batch import HARD_TIMEOUT_GRACE, DocumentReader, Limits, extract_one, timeout_record
+from minimarket.documents.batch import (
+    HARD_TIMEOUT_GRACE,
+    IN_FLIGHT_PER_WORKER,
+    DocumentReader,
+    Limits,
+    extract_one,
+    timeout_record,
+)
 from minimarket.documents.interpret import rejected
+from minimarket.documents.reading_order import hand_out_order
 from minimarket.domain.invoice import ExtractedInvoice
 
 if TYPE_CHECKING:
@@ -74,25 +82,27 @@ def extract_files_dask(
     client: Client, reader: DocumentReader, files: list[str], limits: Limits, *, window: int | None = None
 ) -> Iterator[ExtractedInvoice]:
     """Every file read on ``client``'s workers by ``reader``, in order; at most ``window`` documents in flight
-    (default: four per worker thread), so that a long run holds little and resumes cheaply."""
+    (default: as many per worker thread as the local pool, at least 16), so that a long run holds little and
+    resumes cheaply, the likely slowest of each window first
+    (:func:`~minimarket.documents.reading_order.hand_out_order`)."""
     from distributed import KilledWorker
 
     if not files:
         return
     client.register_plugin(ReaderPlugin(reader), name=PLUGIN_NAME)
     threads = sum(client.nthreads().values()) or 1
-    window = window or max(4 * threads, 4)
+    window = window or max(IN_FLIGHT_PER_WORKER * threads, 16)
     hard_limit = limits.budget + HARD_TIMEOUT_GRACE
     run = uuid.uuid4().hex[:8]
     futures: dict[int, Future] = {}
-    submitted = 0
+    order = hand_out_order(files, window)  # the likely slowest of each window first
+    handed = 0
     try:
         for index, path in enumerate(files):
-            while submitted < len(files) and submitted - index < window:
-                futures[submitted] = client.submit(
-                    extract_on_worker, files[submitted], limits, key=f"extract-{run}-{submitted}", pure=False
-                )
-                submitted += 1
+            while handed < len(order) and len(futures) < window:
+                at = order[handed]
+                futures[at] = client.submit(extract_on_worker, files[at], limits, key=f"extract-{run}-{at}", pure=False)
+                handed += 1
             future = futures.pop(index)
             try:
                 data = future.result(timeout=hard_limit)
