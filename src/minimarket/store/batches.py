@@ -25,8 +25,6 @@ class NewDocument:
     name: str
     sha256: str
     metadata: dict[str, Any]
-    hand_out: int | None = None
-    """Where it comes in the order readers take the batch's documents (``None``: by position)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +39,6 @@ class WorkItem:
     save: bool
     author: str
     deadline_at: dt.datetime
-
-
-HAND_OUT_ORDER = (
-    Batch.created_at,
-    func.coalesce(BatchDocument.hand_out, BatchDocument.position),
-    BatchDocument.position,
-)
-"""The order readers take documents in: the oldest batch first, each batch in its hand-out order."""
 
 
 def new_batch_id() -> str:
@@ -78,9 +68,7 @@ def create_batch(
         created_at=now,
         deadline_at=now + dt.timedelta(seconds=budget_seconds),
         documents=[
-            BatchDocument(
-                position=i, hand_out=d.hand_out, name=d.name, sha256=d.sha256, metadata_=d.metadata, status=PENDING
-            )
+            BatchDocument(position=i, name=d.name, sha256=d.sha256, metadata_=d.metadata, status=PENDING)
             for i, d in enumerate(documents, start=1)
         ],
     )
@@ -151,7 +139,7 @@ def claim_pending(
     ids = select(BatchDocument.id).join(Batch, BatchDocument.batch_id == Batch.id).where(claimable)
     if skip:
         ids = ids.where(BatchDocument.id.not_in(skip))
-    ids = ids.order_by(*HAND_OUT_ORDER).limit(limit)
+    ids = ids.order_by(Batch.created_at, BatchDocument.position).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         ids = ids.with_for_update(of=BatchDocument, skip_locked=True)
     chosen = list(session.scalars(ids).all())
@@ -169,7 +157,7 @@ def claim_pending(
         .join(Batch, BatchDocument.batch_id == Batch.id)
         .join(Shop, Shop.id == Batch.shop_id)
         .where(BatchDocument.id.in_(chosen))
-        .order_by(*HAND_OUT_ORDER)
+        .order_by(Batch.created_at, BatchDocument.position)
     ).all()
     items: list[WorkItem] = []
     for doc, batch, shop in rows:

@@ -362,9 +362,6 @@ class BatchDocument(ShopOwned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    hand_out: Mapped[int | None] = mapped_column(Integer)
-    """Where the document comes in the order readers take the batch's documents (the likely slowest first);
-    ``None`` (a batch from before migration 0011): by ``position``."""
     name: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)

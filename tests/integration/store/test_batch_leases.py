@@ -104,29 +104,3 @@ def test_migration_0008_goes_up_and_down(store_url: str) -> None:
     assert not {"claimed_by", "lease_until"} & columns
     upgrade_database(store_url)
     assert current_revision(store_url) == head_revision()
-
-
-def test_documents_are_claimed_in_hand_out_order_and_by_position_without_one(store_url: str) -> None:
-    with session_scope(url=store_url) as session:  # a batch from before 0011: no hand-out order
-        old = repo.create_batch(session, [repo.NewDocument(f"old{i}.pdf", f"{i:064x}", {}) for i in range(2)],
-                                budget_seconds=600).id  # fmt: skip
-    with session_scope(url=store_url) as session:
-        turns = [3, 1, 2]  # the second document is the likely slowest
-        docs = [repo.NewDocument(f"new{i}", f"{9 + i:064x}", {}, hand_out=t) for i, t in enumerate(turns)]
-        new = repo.create_batch(session, docs, budget_seconds=600).id
-    claimed = [(item.batch_id, item.name) for item in _claim(store_url, "replica-a", 10)]
-    assert claimed == [(old, "old0.pdf"), (old, "old1.pdf"), (new, "new1"), (new, "new2"), (new, "new0")]
-
-
-def test_migration_0011_goes_up_and_down(store_url: str) -> None:
-    upgrade_database(store_url)
-    config = alembic_config(store_url)
-    with get_engine(store_url).begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0010")
-    get_engine(store_url).dispose()
-    assert "hand_out" not in {c["name"] for c in inspect(get_engine(store_url)).get_columns("batch_documents")}
-    upgrade_database(store_url)
-    get_engine(store_url).dispose()
-    assert "hand_out" in {c["name"] for c in inspect(get_engine(store_url)).get_columns("batch_documents")}
-    assert current_revision(store_url) == head_revision()

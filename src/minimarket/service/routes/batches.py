@@ -142,15 +142,10 @@ async def _multipart_documents(request: Request, limit: int) -> tuple[list[Uploa
 def _create(
     rt: Any, principal: Principal, uploads: list[Upload], save: bool, callback_url: str | None
 ) -> dict[str, Any]:
-    from minimarket.documents.reading_order import hand_out_order
-
-    stored = [(upload, *rt.documents.put(upload.data)) for upload in uploads]
-    order = hand_out_order([str(path) for _, _, path in stored], window=len(stored))  # the likely slowest first
-    rank = {position: turn for turn, position in enumerate(order, start=1)}
-    docs = [
-        repo.NewDocument(name=upload.name, sha256=sha, metadata=upload.metadata, hand_out=rank[i])
-        for i, (upload, sha, _path) in enumerate(stored)
-    ]
+    docs = []
+    for upload in uploads:
+        sha, _path = rt.documents.put(upload.data)
+        docs.append(repo.NewDocument(name=upload.name, sha256=sha, metadata=upload.metadata))
     with shop_scope(rt, principal.shop) as session:
         batch = repo.create_batch(
             session,
