@@ -74,7 +74,7 @@ def _registry_version(settings: Settings) -> str | None:
 
 def _import_before_serving() -> None:
     """Import pandas before the reader serves. The watch thread's first look at a tracking store that appeared
-    after start-up (a fresh server: the forecaster creates it) imports MLflow, hence pandas, while BentoML's
+    after start-up (a model trained while the server runs) imports MLflow, hence pandas, while BentoML's
     adaptive batching looks pandas' DataFrame up in ``sys.modules`` for every batch: found half-imported
     ("partially initialized module 'pandas.core.frame'"), the batch failed and its reads answered 500."""
     import pandas  # noqa: F401

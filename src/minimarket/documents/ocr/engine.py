@@ -107,7 +107,7 @@ def ocr_page(
             turned_blur = TurnedBlur(image, dpi, tuned, psm, deadline, lang) if deblur else None
             upright = prepared
             prepared, words = _fix_orientation(prepared, words, lang, psm, deadline, turned_blur)
-            deblur = deblur and not (turned_blur is not None and turned_blur.decided and prepared is not upright)
+            deblur = deblur and prepared is upright  # a turned page had its blur settled on its band
         if deblur and _may_be_blurred(prepared, words):
             kernels = deblur_kernels(reading_score(words)[1], blur_candidates(to_gray(image)))
             if kernels:
@@ -359,12 +359,11 @@ def _deblurred_versions(
         yield replace(sharp, steps=[*sharp.steps, blur.name])
 
 
-@dataclass
+@dataclass(frozen=True)
 class TurnedBlur:
     """Deblurring decided on a turned photo's band (:meth:`read`), before the turned page is read whole: when a
     deblurred version wins, the turned page as taken is never read whole (a second or two of Tesseract on the
-    slowest photos, upside down and blurred). ``decided`` says whether the blur question was answered, so
-    :func:`ocr_page` does not ask it again of the turned page."""
+    slowest photos, upside down and blurred). A turned page kept is not asked about its blur again."""
 
     image: np.ndarray
     dpi: float | None
@@ -372,13 +371,11 @@ class TurnedBlur:
     psm: int
     deadline: Deadline
     lang: str
-    decided: bool = False
 
     def read(self, turned: BandReading) -> tuple[PreparedPage, list[OcrWord]] | None:
         """The best deblurred version of ``turned.version`` read whole, if its band reads
         :data:`DEBLUR_MARGIN` times better than the turned band and the same band of its whole reading is
         better and has no fewer item lines that add up; else None (the turned page is then read as taken)."""
-        self.decided = True
         if not _may_be_blurred(turned.version, turned.words):
             return None
         kernels = deblur_kernels(reading_score(turned.words)[1], blur_candidates(to_gray(self.image)))
