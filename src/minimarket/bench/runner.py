@@ -39,7 +39,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "inflation_backtest": ["--no-prophet", "--no-sensitivity"],
     "extract_accuracy": ["--synth-n", "2"],
     "learned_vs_rules": ["--n", "2", "--kinds", "pdf", "--train-sizes", "2,1,10", "--train-grid", "default"],
-    "demand_backtest": ["synthetic", "--folds", "1", "--prophet-series", "-1"],
+    "demand_backtest": ["synthetic", "--folds", "1", "--series", "20", "--no-time-selection"],
     "service_demand": ["--requests", "200"],
 }
 """Small arguments for scripts without ``--quick``."""

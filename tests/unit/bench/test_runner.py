@@ -68,3 +68,17 @@ def test_a_kept_json_without_a_stamp_says_it_is_dated_by_its_file(tmp_path: Path
     (out / "good.json").write_text(json.dumps({"figures": []}))  # written before runs stamped their JSON
     assert main(["--scripts", str(scripts), "--out", str(out), "--only", "nothing"]) == 0
     assert "(file date)" in (out / "SUMMARY.md").read_text()
+
+
+def test_every_quick_argument_is_one_its_script_declares() -> None:
+    """A quick run passes :data:`QUICK_ARGS` to scripts without ``--quick``: an option a script no longer declares
+    fails it with argparse's exit 2 (the demand backtest lost its quick figures that way)."""
+    from minimarket.bench.runner import QUICK_ARGS
+    from minimarket.config import REPO_ROOT
+
+    for name, args in QUICK_ARGS.items():
+        source = (REPO_ROOT / "benchmarks" / f"{name}.py").read_text(encoding="utf-8")
+        options = [a for a in args if a.startswith("--")]
+        assert options, name
+        for option in options:
+            assert f'"{option}"' in source, f"{name}: {option} is not an option of benchmarks/{name}.py"
