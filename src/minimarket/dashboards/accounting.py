@@ -46,6 +46,7 @@ class AccountantDesk:
         with self._session() as session:
             from minimarket.store.accounting import list_runs, run_summary
             from minimarket.store.models import Shop
+            from minimarket.store.packs import converted_lines
 
             shop_row = session.get(Shop, session.info["shop_id"])
             self.shop_name = shop_row.name if shop_row else ""
@@ -53,6 +54,8 @@ class AccountantDesk:
             runs = list_runs(session, 10)
             self.runs = [run_summary(run) for run in runs]
             self.last_report: dict[str, Any] | None = dict(runs[0].report) if runs else None
+            # the shop's invoice lines in shelf units, read once for the drafts, the shelf prices and the packs
+            self.lines = converted_lines(session)
         self.sections = [
             *self._arca_section(),
             *self._libro_section(),
@@ -257,7 +260,7 @@ class AccountantDesk:
                 ]
                 return
         with self._session() as session:
-            plan = purchase_plan(session, budget=budget).as_dict()
+            plan = purchase_plan(session, budget=budget, lines=self.lines).as_dict()
         parts: list[widgets.Widget] = [
             ui.notice(
                 f"Pedidos desde el {fmt.date(plan['as_of'])}: {len(plan['drafts'])} proveedores, "
@@ -321,6 +324,7 @@ class AccountantDesk:
                 monthly_forecast_pct=outlook.forecast["pct"].tolist(),
                 known_monthly_pct=known,
                 rule=self.rule.value,
+                lines=self.lines,
             )
         priced = rows.shelf_rows(report)
         raised = sum(1 for row in priced if row["_floor"])
@@ -350,7 +354,7 @@ class AccountantDesk:
         from minimarket.purchasing.reports import pack_report
 
         with self._session() as session:
-            report = pack_report(session, only_flagged=True)
+            report = pack_report(session, only_flagged=True, lines=self.lines)
         flagged = rows.pack_rows(report)
         text = (
             f"{fmt.number(report['lines'])} líneas de factura pasadas a unidades de góndola; "

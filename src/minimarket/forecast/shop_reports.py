@@ -16,6 +16,7 @@ from minimarket.pricing import compound_pct, price_rise_flag, realised_inflation
 
 if TYPE_CHECKING:
     from minimarket.forecast.alerts_cache import AlertsCache
+    from minimarket.purchasing.packs import ConvertedLine
     from minimarket.store.stock import AlertProduct
 
 DEFAULT_LEAD_TIME_DAYS = 7
@@ -192,13 +193,15 @@ def price_suggestions(
     review_period_days: int = 7,
     policies: ShopPolicies | None = None,
     min_excess_pp: float = 5.0,
+    lines: Sequence[ConvertedLine] | None = None,
 ) -> dict[str, Any]:
     """Suggested shelf prices per SKU (from its latest invoiced cost, else the catalog's cost), and flagged
-    supplier price rises (markups from ``policies``, by default the shop's policies file)."""
+    supplier price rises (markups from ``policies``, by default the shop's policies file; ``lines``: the shop's
+    invoice lines in shelf units when the caller read them already)."""
     from minimarket.store.stock import invoiced_costs, products_with_suppliers
 
     rules = policies or load_policies()
-    costs = invoiced_costs(session)
+    costs = invoiced_costs(session, lines)
     products = products_with_suppliers(session)
     factors = category_factors({p.category for p, _ in products})
     fallback = monthly_forecast_pct[0] if monthly_forecast_pct else 2.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from minimarket.forecast.policies import ShopPolicies, load_policies
 from minimarket.forecast.reorder import ReorderPolicy
 from minimarket.purchasing.drafts import PlanItem, PurchasePlan, SupplierTerms, plan_purchases
+from minimarket.purchasing.packs import ConvertedLine
 from minimarket.purchasing.shelf import Direction, parse_rule, shelf_price
 
 __all__ = ["pack_report", "purchase_plan", "shelf_prices", "supplier_terms"]
@@ -46,9 +47,11 @@ def purchase_plan(
     horizon_days: int = 7,
     policy: ReorderPolicy | None = None,
     policies: ShopPolicies | None = None,
+    lines: Sequence[ConvertedLine] | None = None,
 ) -> PurchasePlan:
     """This week's purchase drafts (order days, minimums, pack sizes, optional budget) from the shop's stock, sales
-    and costs. ``today`` defaults to the day after the last recorded sale."""
+    and costs. ``today`` defaults to the day after the last recorded sale; ``lines``: the shop's invoice lines in
+    shelf units when the caller read them already (:func:`minimarket.store.packs.converted_lines`)."""
     from minimarket.store.stock import daily_sales, invoiced_costs, products_with_suppliers, stock_levels
 
     rules = policies or load_policies()
@@ -56,7 +59,7 @@ def purchase_plan(
     as_of, sales = daily_sales(session, days=reorder.history_days)
     start = today or as_of + dt.timedelta(days=1)
     levels = stock_levels(session)
-    costs = invoiced_costs(session)
+    costs = invoiced_costs(session, lines)
     items: list[PlanItem] = []
     terms: dict[str, SupplierTerms] = {}
     for product, supplier in products_with_suppliers(session):
@@ -95,6 +98,7 @@ def shelf_prices(
     review_period_days: int = 7,
     policies: ShopPolicies | None = None,
     min_excess_pp: float = 5.0,
+    lines: Sequence[ConvertedLine] | None = None,
 ) -> dict[str, Any]:
     """The price suggestions (:func:`minimarket.forecast.shop_reports.price_suggestions`) with the price a shop
     prints: rounded by ``rule``, never below cost + the category's minimum margin, and its effective margin; the
@@ -110,6 +114,7 @@ def shelf_prices(
         review_period_days=review_period_days,
         policies=rules,
         min_excess_pp=min_excess_pp,
+        lines=lines,
     )
     for suggestion in report["suggestions"]:
         shelf = shelf_price(
@@ -128,15 +133,24 @@ def shelf_prices(
     return report
 
 
-def pack_report(session: Session, *, only_flagged: bool = False, monthly_inflation_pct: float = 2.5) -> dict[str, Any]:
+def pack_report(
+    session: Session,
+    *,
+    only_flagged: bool = False,
+    monthly_inflation_pct: float = 2.5,
+    lines: Sequence[ConvertedLine] | None = None,
+) -> dict[str, Any]:
     """Invoice lines in shelf units per supplier: how each was converted (confirmed, unit, catalog pack,
-    description, price) and the unit costs that look implausible, with the likely cause."""
+    description, price) and the unit costs that look implausible, with the likely cause (``lines``: converted
+    already by the caller, at ``monthly_inflation_pct``)."""
     from minimarket.store.packs import converted_lines
 
     suppliers: dict[str, dict[str, Any]] = {}
     flagged = 0
     total = 0
-    for line in converted_lines(session, monthly_inflation_pct=monthly_inflation_pct):
+    if lines is None:
+        lines = converted_lines(session, monthly_inflation_pct=monthly_inflation_pct)
+    for line in lines:
         total += 1
         flagged += int(line.check.flagged)
         if only_flagged and not line.check.flagged:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from sqlalchemy import Float, func, select, type_coerce
@@ -14,6 +15,9 @@ from sqlalchemy.orm import Session
 from minimarket.pricing import CostObservation
 from minimarket.store.models import Invoice, Product, Sale, StockMovement, Supplier
 from minimarket.store.packs import converted_lines, number_label
+
+if TYPE_CHECKING:
+    from minimarket.purchasing.packs import ConvertedLine
 
 
 def stock_levels(session: Session) -> dict[str, Decimal]:
@@ -96,12 +100,12 @@ def invoice_label(invoice: Invoice) -> str:
     return number_label(invoice.id, invoice.invoice_type, invoice.point_of_sale, invoice.number)
 
 
-def invoiced_costs(session: Session) -> dict[str, list[CostObservation]]:
+def invoiced_costs(session: Session, lines: Sequence[ConvertedLine] | None = None) -> dict[str, list[CostObservation]]:
     """Invoiced costs per shelf unit per SKU, oldest first (rejected invoices and unpriced lines left out): a line
     in boxes is divided by the units per box (:func:`minimarket.store.packs.converted_lines`, which reads plain
-    columns), and each cost keeps its line as evidence."""
+    columns, unless the caller read them already: ``lines``), and each cost keeps its line as evidence."""
     out: dict[str, list[CostObservation]] = defaultdict(list)
-    for converted in converted_lines(session):
+    for converted in converted_lines(session) if lines is None else lines:
         line = converted.line
         if converted.unit_cost <= 0:
             continue
