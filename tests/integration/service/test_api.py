@@ -281,6 +281,18 @@ def test_predict_demand_alerts_inflation_prices_models(live_server: LiveServer, 
         assert "suggestions" in prices
         models = manager.models()
         assert models["in_use"]["invoice-extractor"] == "rules"
+
+
+def test_metrics_name_every_family(live_server: LiveServer, client: MinimarketClient) -> None:
+    """Every family the Grafana dashboards and alert rules read, after the requests that feed them (made here, so
+    that the test does not depend on the order of the others)."""
+    saved = client.extract(TEXT_PDFS[0], save=True)["saved"]
+    batch = client.submit_batch([TEXT_PDFS[1]])
+    assert client.wait_batch(batch["batch_id"], timeout=120)["done"] == 1
+    with MinimarketClient(live_server.url, live_server.token("manager")) as manager:
+        manager.invoice(saved["invoice_id"])
+        manager.inflation()
+    assert httpx.get(live_server.url + "/api/v1/models", headers={"Authorization": "Bearer nope"}).status_code == 401
     metrics = httpx.get(live_server.url + "/metrics").text
     for name in (
         "minimarket_http_requests_total",
