@@ -193,13 +193,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m minimarket.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small runs (under 5 minutes in all)")
-    parser.add_argument("--only", nargs="*", default=[], help="these scripts only (names without .py)")
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="these scripts only (names without .py, by spaces or commas)"
+    )
     parser.add_argument("--scripts", type=Path, default=REPO_ROOT / "benchmarks")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports" / "benchmarks")
     parser.add_argument("--baseline", type=Path, default=None, help="default: <out>/SUMMARY.md as it was")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per script")
     parser.add_argument("--strict", action="store_true", help="exit 3 when a figure regressed")
     args = parser.parse_args(argv)
+    scripts = discover(args.scripts)
+    args.only = [name for item in args.only for name in item.split(",") if name]
+    unknown = sorted(set(args.only) - {s.name for s in scripts})
+    if unknown:
+        parser.error(
+            f"no benchmark named {', '.join(unknown)} in {args.scripts}; "
+            f"the benchmarks are: {', '.join(s.name for s in scripts)}"
+        )
 
     out = args.out / "quick" if args.quick else args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -217,7 +227,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.only:
         note += f" Only {', '.join(args.only)} ran now; the other figures are kept from earlier runs (see Scripts)."
-    scripts = discover(args.scripts)
     found: list[Regression] | None = None
     summary = ""
     for n, script in enumerate(scripts, start=1):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from minimarket.bench.runner import discover, last_json, main
 
 GOOD = """
@@ -65,8 +67,9 @@ def test_a_kept_json_without_a_stamp_says_it_is_dated_by_its_file(tmp_path: Path
     (scripts / "good.py").write_text(GOOD)
     out = tmp_path / "reports"
     out.mkdir()
+    (scripts / "other.py").write_text(GOOD)
     (out / "good.json").write_text(json.dumps({"figures": []}))  # written before runs stamped their JSON
-    assert main(["--scripts", str(scripts), "--out", str(out), "--only", "nothing"]) == 0
+    assert main(["--scripts", str(scripts), "--out", str(out), "--only", "other"]) == 0
     assert "(file date)" in (out / "SUMMARY.md").read_text()
 
 
@@ -82,3 +85,19 @@ def test_every_quick_argument_is_one_its_script_declares() -> None:
         assert options, name
         for option in options:
             assert f'"{option}"' in source, f"{name}: {option} is not an option of benchmarks/{name}.py"
+
+
+def test_only_takes_commas_and_refuses_an_unknown_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scripts = tmp_path / "benchmarks"
+    scripts.mkdir()
+    (scripts / "good.py").write_text(GOOD)
+    (scripts / "other.py").write_text(GOOD)
+    out = tmp_path / "reports"
+    with pytest.raises(SystemExit) as refused:
+        main(["--scripts", str(scripts), "--out", str(out), "--only", "good,nope"])
+    assert refused.value.code == 2
+    error = capsys.readouterr().err
+    assert "no benchmark named nope" in error and "the benchmarks are: good, other" in error
+    assert not out.exists()  # refused before anything ran or was written
+    assert main(["--scripts", str(scripts), "--out", str(out), "--only", "good,other"]) == 0
+    assert "| good | ok |" in (out / "SUMMARY.md").read_text() and "| other | ok |" in (out / "SUMMARY.md").read_text()
