@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from minimarket.documents.ingest import detect_kind
+from minimarket.documents.ingest import detect_file_kind
 from minimarket.documents.interpret import rejected
 from minimarket.documents.reading_order import hand_out_order
 from minimarket.domain.invoice import ExtractedInvoice
@@ -65,11 +65,10 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
             for child in sorted(path.rglob("*")):
                 if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts):
                     try:
-                        with child.open("rb") as fh:
-                            head = fh.read(1024)
+                        kind = detect_file_kind(child)
                     except OSError:
                         continue
-                    if detect_kind(head) is not None:
+                    if kind is not None:
                         out.append(child)
         else:
             out.append(path)

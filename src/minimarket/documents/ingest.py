@@ -94,6 +94,12 @@ def detect_kind(data: bytes) -> str | None:
     return None
 
 
+def detect_file_kind(path: str | Path) -> str | None:
+    """:func:`detect_kind` of a file's first bytes, without reading the rest (``OSError`` when unreadable)."""
+    with open(path, "rb") as fh:
+        return detect_kind(fh.read(1024))
+
+
 def load_document(source: str | Path | bytes, name: str | None = None, settings: Settings | None = None) -> Document:
     """Read and check a document from a path or from bytes; raise :class:`DocumentError` if it is unusable."""
     settings = settings or get_settings()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from minimarket.documents.ingest import detect_kind
+from minimarket.documents.ingest import detect_file_kind
 
 KIND_RANK = {"jpeg": 0, "webp": 0, "png": 1, "tiff": 1, "pdf": 2}
 """How long a kind of document usually takes, slowest first: phone photos (JPEG, WebP) are straightened and
@@ -23,12 +23,11 @@ UNKNOWN_RANK = 3
 def likely_cost(path: str) -> tuple[int, int]:
     """A sort key, slowest first: the rank of the file's kind (:data:`KIND_RANK`), then the larger file first."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(1024)
+        kind = detect_file_kind(path)
         size = os.path.getsize(path)
     except OSError:
         return UNKNOWN_RANK, 0
-    return KIND_RANK.get(detect_kind(head) or "", UNKNOWN_RANK), -size
+    return KIND_RANK.get(kind or "", UNKNOWN_RANK), -size
 
 
 def hand_out_order(files: Sequence[str], window: int) -> list[int]:
