@@ -50,6 +50,7 @@ ERROR_CODES = (
 _PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "webp": "WEBP"}
 _PDFIUM_ERR_PASSWORD = 4
 _PDFIUM_ERR_SECURITY = 5
+_ENCRYPT_KEY = re.compile(rb"/Encrypt\b")
 
 
 class DocumentError(Exception):
@@ -168,7 +169,10 @@ def open_pdf(data: bytes, name: str = "documento") -> pypdfium2.PdfDocument:
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        if exc.err_code in (_PDFIUM_ERR_PASSWORD, _PDFIUM_ERR_SECURITY):
+        # pdfium's last error is per thread and some load failures leave it unset, so a broken file
+        # opened after an encrypted one reports "password" again: believe it only if the file
+        # declares an /Encrypt dictionary.
+        if exc.err_code in (_PDFIUM_ERR_PASSWORD, _PDFIUM_ERR_SECURITY) and _ENCRYPT_KEY.search(data):
             raise DocumentError(
                 "encrypted_pdf",
                 f"«{name}» es un PDF protegido con contraseña o cifrado; quite la protección y vuelva a "

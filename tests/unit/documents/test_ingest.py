@@ -28,6 +28,7 @@ from minimarket.documents.ingest import (
     detect_kind,
     load_document,
 )
+from tests.security.hostile import pdf_self_referencing_objects
 
 REAL_INVOICES = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "invoices"
 
@@ -240,6 +241,17 @@ def test_encrypted_pdf_is_refused() -> None:
     error = _error(data, name="protegido.pdf")
     assert error.code == "encrypted_pdf"
     assert "contraseña" in error.message
+
+
+def test_a_broken_pdf_after_an_encrypted_one_is_corrupt_not_encrypted() -> None:
+    # pdfium keeps its last error per thread and leaves it unset on some load failures: a broken file
+    # read right after an encrypted one used to be reported as "protected with a password".
+    assert _error(encrypted_pdf()).code == "encrypted_pdf"
+    looping = pdf_self_referencing_objects()
+    with pytest.raises(pdfium.PdfiumError) as raised:
+        pdfium.PdfDocument(looping)
+    assert raised.value.err_code == 4  # the stale "incorrect password" this guards against
+    assert _error(looping).code == "corrupt_file"
 
 
 def test_5000_page_pdf_is_refused_by_the_page_limit(tmp_path: Path) -> None:
