@@ -12,7 +12,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
-from minimarket.documents.codes import FULL, QUICK, blank_codes, candidate_regions, find_codes
+from minimarket.documents.codes import FULL, QUICK, DecodedCode, blank_codes, candidate_regions, find_codes
 from minimarket.documents.pdf import embedded_images, render_page
 from minimarket.domain.barcode import build_cae_barcode, parse_cae_barcode
 from minimarket.domain.qr import parse_qr_url
@@ -110,6 +110,22 @@ def test_codes_are_located_and_blanked_before_ocr() -> None:
     assert find_codes(blanked, 0, effort=FULL) == []
     far = (slice(0, h // 10), slice(0, w // 10))
     assert np.array_equal(blanked[far], shadow[far])
+
+
+def test_a_code_over_the_page_edge_is_blanked_with_the_paper_around_it() -> None:
+    """A QR cut by the edge of a photo: its visible part takes the colour of the paper next to it (the 80th
+    percentile of the ring around it, per channel) and nothing outside the grown code changes."""
+    page = np.full((300, 400, 3), (200, 210, 220), np.uint8)
+    page[0:80, 0:90] = 0  # the part of the code inside the picture
+    page[150:160, 100:300] = 30  # a line of text far from it
+    code = DecodedCode(
+        kind="qr", text="x", page=0, where="image", corners=((-40.0, -40.0), (80.0, -40.0), (80.0, 80.0), (-40.0, 80.0))
+    )
+    blanked = blank_codes(page, [code])
+    assert (blanked[0:80, 0:80] == (200, 210, 220)).all()
+    assert np.array_equal(blanked[100:, :], page[100:, :])
+    assert np.array_equal(blanked[:, 100:], page[:, 100:])
+    assert page[0, 0].tolist() == [0, 0, 0]  # the input is kept
 
 
 def test_candidate_regions_find_the_qr_of_a_photo() -> None:
