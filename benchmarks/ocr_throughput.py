@@ -2,7 +2,7 @@
 documents/s of text-layer PDFs. Prints one JSON object.
 
     .venv/bin/python benchmarks/ocr_throughput.py [--workers 2] [--synth 6] [--rounds 2] [--pdf-repeat 10]
-                                                 [--compare-src DIR]
+                                                 [--order batch|files] [--compare-src DIR]
 
 Page images: page 1 of each real development invoice rendered at 300 dpi (PNG), plus synthetic scans and
 phone photos from ``minimarket.synth`` (their page pictures, saved losslessly) when available. Both sides
@@ -17,6 +17,11 @@ read the very same files:
 - ``baseline`` (with ``--compare-src DIR``): the same as ``ours`` with the package under ``DIR/src`` (another
   checkout, e.g. ``git archive main src | tar -x -C DIR``), in worker processes of its own: before and after
   a change, side by side in one run under the same load.
+
+Both sides take the pages in the same order: by default the one our batch reader hands documents to its
+workers in (``reading_order.hand_out_order``: photos, then scans, the larger file first), so that neither side
+waits at the end on one long page that happened to come last; ``--order files`` keeps real renders then
+synthetic pages.
 
 Each side runs ``--rounds`` times, alternating, and the best round counts. The machine may be shared
 with other work, so besides wall-clock pages/s the CPU seconds per page of each side are reported (our
@@ -306,6 +311,13 @@ def main() -> None:
     parser.add_argument(
         "--compare-src", type=Path, default=None, help="also run the package of this checkout (DIR/src), side by side"
     )
+    parser.add_argument(
+        "--order",
+        choices=("batch", "files"),
+        default="batch",
+        help="the order both sides take the pages in: the batch reader's hand-out order (likely slowest first) "
+        "or real renders then synthetic pages",
+    )
     args = parser.parse_args()
     if not REAL.is_dir():
         sys.exit(f"the real invoices folder is missing: {REAL}")
@@ -317,6 +329,10 @@ def main() -> None:
         images = real_page_images(out)
         synthetic = synthetic_page_images(out, args.synth) if args.synth else []
         images += synthetic
+        if args.order == "batch":
+            from minimarket.documents.reading_order import hand_out_order
+
+            images = [images[i] for i in hand_out_order([str(p) for p in images], len(images))]
         pixels = [cv2.imread(str(p), cv2.IMREAD_UNCHANGED).shape[:2] for p in images]
         real_pdfs, synth_pdfs = text_pdf_set(out, args.pdf_synth)
 
@@ -367,6 +383,7 @@ def main() -> None:
             "synthetic_scans_and_photos": len(synthetic),
             "mean_megapixels": round(float(np.mean([h * w for h, w in pixels])) / 1e6, 2),
         },
+        "order": args.order,
         "ours_path": _mode(),
         "raw_tesseract_command": "tesseract IMAGE stdout -l spa tsv (OMP_THREAD_LIMIT=1)",
         "raw_tesseract": {"seconds": [round(t, 2) for t in raw_times], "pages_per_second": round(n / raw_best, 3)},

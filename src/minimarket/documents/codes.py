@@ -203,15 +203,7 @@ def _decode_deblurred(gray: np.ndarray) -> list[Found]:
     regions = [box for box in candidate_regions(gray, max_regions=4, square_only=True)[:3] if looks_like_qr(gray, box)]
     if not regions:
         return []
-    blurs = blur_candidates(gray, limit=2)
-    near = dict.fromkeys(
-        Blur(blur.length + dl, (blur.angle + da) % 180)
-        for blur in blurs
-        for dl in (0, -1, 1)
-        for da in (0, -4, 4)
-        if blur.length + dl >= 2
-    )
-    variants = [OUT_OF_FOCUS, *near]
+    variants = _BlurVariants(gray)
     for x, y, w, h in regions:
         crop = gray[y : y + h, x : x + w]
         side = max(crop.shape[:2])
@@ -223,6 +215,30 @@ def _decode_deblurred(gray: np.ndarray) -> list[Found]:
                 if found:
                     return found
     return []
+
+
+class _BlurVariants:
+    """The blurs to take out of a picture's QR, likeliest first: :data:`OUT_OF_FOCUS`, then each motion blur the
+    picture may show and its neighbours (one pixel longer or shorter, a few degrees either way). The motion
+    blurs are estimated when first asked for (the cepstrum costs 40-70 ms a photo), once for all regions."""
+
+    def __init__(self, gray: np.ndarray) -> None:
+        self.gray = gray
+        self.motion: list[Blur] | None = None
+
+    def __iter__(self) -> Iterator[Blur]:
+        yield OUT_OF_FOCUS
+        if self.motion is None:
+            self.motion = list(
+                dict.fromkeys(
+                    Blur(blur.length + dl, (blur.angle + da) % 180)
+                    for blur in blur_candidates(self.gray, limit=2)
+                    for dl in (0, -1, 1)
+                    for da in (0, -4, 4)
+                    if blur.length + dl >= 2
+                )
+            )
+        yield from self.motion
 
 
 QR_MIN_CONTRAST = 140.0
