@@ -10,9 +10,10 @@ read the very same files:
 
 - ``raw_tesseract``: ``tesseract IMAGE stdout -l spa tsv`` (default page segmentation), N such processes
   in parallel, each single-threaded (``OMP_THREAD_LIMIT=1``);
-- ``ours``: N worker processes each calling ``minimarket.documents.extract.extract(path)`` (decode,
-  code search, preprocessing, OCR, fields and checks) — or, if that module is missing, the reading layer
-  alone (``read_document``); the JSON says which.
+- ``ours``: N worker processes, started as the batch reader starts its own (fresh, one core each:
+  ``minimarket.documents.worker_process``), each calling ``minimarket.documents.extract.extract(path)``
+  (decode, code search, preprocessing, OCR, fields and checks) — or, if that module is missing, the reading
+  layer alone (``read_document``); the JSON says which.
 
 - ``baseline`` (with ``--compare-src DIR``): the same as ``ours`` with the package under ``DIR/src`` (another
   checkout, e.g. ``git archive main src | tar -x -C DIR``), in worker processes of its own: before and after
@@ -51,8 +52,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
+from PIL import Image
 
 from minimarket.config import REPO_ROOT
 
@@ -179,13 +180,22 @@ def _ours_one(path: str) -> dict[str, Any]:
         from minimarket.documents.reader import read_document
 
         text = read_document(load_document(path))
-        outcome = {"words": sum(len(p.words) for p in text.pages)}
+        outcome: dict[str, Any] = {"words": sum(len(p.words) for p in text.pages)}
     else:
         outcome = {"status": str(extract(path).status)}
     outcome["seconds"] = time.perf_counter() - started
     outcome["cpu"] = time.process_time() + _children_cpu() - cpu
     outcome["name"] = Path(path).name
     return outcome
+
+
+def _start_worker() -> None:
+    """Start a worker as its side's product starts a reading process: one core each, where the package has
+    :func:`~minimarket.documents.worker_process.one_core_per_process` (an older one sets nothing)."""
+    with contextlib.suppress(ImportError):
+        from minimarket.documents.worker_process import one_core_per_process
+
+        one_core_per_process()
 
 
 def _warm(_: int) -> tuple[int, str]:
@@ -203,7 +213,9 @@ def baseline_pool(workers: int, src: Path) -> tuple[ProcessPoolExecutor, str]:
     process's ``sys.path``: ``src`` is put first while they start); and where they found it."""
     sys.path.insert(0, str(src))
     try:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
+        )
         found = list(pool.map(_warm, range(workers)))  # every worker starts now, with that path
     finally:
         sys.path.remove(str(src))
@@ -333,11 +345,15 @@ def main() -> None:
             from minimarket.documents.reading_order import hand_out_order
 
             images = [images[i] for i in hand_out_order([str(p) for p in images], len(images))]
-        pixels = [cv2.imread(str(p), cv2.IMREAD_UNCHANGED).shape[:2] for p in images]
+        pixels = [Image.open(p).size[::-1] for p in images]
         real_pdfs, synth_pdfs = text_pdf_set(out, args.pdf_synth)
 
         with contextlib.ExitStack() as stack:
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=args.workers))
+            pool = stack.enter_context(
+                ProcessPoolExecutor(
+                    max_workers=args.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
+                )
+            )
             list(pool.map(_warm, range(args.workers)))
             base_pool, base_where = None, None
             if args.compare_src:

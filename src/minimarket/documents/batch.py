@@ -1,15 +1,15 @@
 """Many documents through one reader: folders expanded, a time limit per document, worker processes.
 
-Each worker process receives the reader once, in the pool's initializer (inherited by a forked process,
-pickled once otherwise), and keeps it for every document it reads. A document over the time limit
-yields a ``timeout`` record; a worker that dies yields an ``internal_error`` record; the rest go on.
+Each worker process is started fresh and set to read on one core (:mod:`.worker_process`); it receives
+the reader once, pickled, in the pool's initializer, and keeps it for every document it reads. A document
+over the time limit yields a ``timeout`` record; a worker that dies yields an ``internal_error`` record; the
+rest go on.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from minimarket.documents.ingest import detect_file_kind
 from minimarket.documents.interpret import rejected
 from minimarket.documents.reading_order import hand_out_order
+from minimarket.documents.worker_process import WORKER_START, one_core_per_process
 from minimarket.domain.invoice import ExtractedInvoice
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ _WORKER_READER: DocumentReader | None = None
 
 def _init_worker(reader: DocumentReader) -> None:
     global _WORKER_READER
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    one_core_per_process()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_READER = reader
 
@@ -155,7 +156,9 @@ def _pooled(reader: DocumentReader, files: list[str], workers: int, limits: Limi
     finished: dict[int, dict[str, Any]] = {}  # read by a pool that was then restarted: not read twice
     pending = list(enumerate(files))
     while pending:
-        executor = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(reader,))
+        executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=WORKER_START, initializer=_init_worker, initargs=(reader,)
+        )
         futures: dict[int, Future[dict[str, Any]]] = {}
         queue = list(pending)
         restart_from: int | None = None

@@ -13,7 +13,6 @@ A document past its budget (plus a grace) gives a ``timeout`` record. The rest g
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +30,7 @@ from minimarket.documents.batch import (
 )
 from minimarket.documents.interpret import rejected
 from minimarket.documents.reading_order import hand_out_order
+from minimarket.documents.worker_process import one_core_per_process
 from minimarket.domain.invoice import ExtractedInvoice
 
 if TYPE_CHECKING:
@@ -52,8 +52,7 @@ class ReaderPlugin(WorkerPlugin):
         self.reader = reader
 
     def setup(self, worker: Any) -> None:
-        # Tesseract's OpenMP threads make it slower on small machines: one thread per process
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+        one_core_per_process()
 
 
 def _worker_reader() -> DocumentReader:

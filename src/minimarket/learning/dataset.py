@@ -28,6 +28,7 @@ from typing import Any
 
 from minimarket.documents.layout import DocumentText
 from minimarket.documents.ocr.engine import OcrSettings
+from minimarket.documents.worker_process import WORKER_START, one_core_per_process
 from minimarket.domain.invoice import ExtractedInvoice
 
 log = logging.getLogger(__name__)
@@ -229,10 +230,6 @@ def _read_one(path: str, ocr: OcrSettings) -> tuple[DocumentText | None, str | N
         return None, f"{type(exc).__name__}: {exc}", time.perf_counter() - start
 
 
-def _init_worker() -> None:
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-
-
 def read_samples(
     refs: Iterable[DocRef],
     ocr: OcrSettings | None = None,
@@ -254,7 +251,7 @@ def read_samples(
     if todo:
         paths = [str(refs[i].path) for i in todo]
         if workers > 1 and len(todo) > 1:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+            with ProcessPoolExecutor(workers, mp_context=WORKER_START, initializer=one_core_per_process) as pool:
                 results = list(pool.map(_read_one, paths, [ocr] * len(paths)))
         else:
             results = [_read_one(path, ocr) for path in paths]

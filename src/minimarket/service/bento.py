@@ -62,9 +62,11 @@ class DemandItem(BaseModel):
 @packing("invoice-extractor")
 class InvoiceReaderService:
     def __init__(self) -> None:
+        from minimarket.documents.worker_process import one_core_per_process
         from minimarket.service.readers import ReaderHolder
 
         settings = get_settings()
+        one_core_per_process()  # one reader worker per core
         os.nice(settings.reader_niceness)  # bulk OCR must not stretch the API's short reads
         self.holder = ReaderHolder(settings, watch=True)
 

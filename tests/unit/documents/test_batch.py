@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+
 from minimarket.documents.batch import Limits, extract_files
 from minimarket.documents.interpret import rejected
 from minimarket.domain.invoice import ExtractedInvoice
@@ -59,3 +61,25 @@ def test_documents_read_before_a_worker_died_are_not_read_again(tmp_path: Path) 
     assert all(r.error is not None and r.error.code == "read" for r in records[1:])
     names = [name for name, _ in _reads(reader.log)]
     assert sorted(names) == [f"doc{i}.pdf" for i in range(4)]  # each once
+
+
+@dataclass(frozen=True)
+class ThreadsReader:
+    """Writes, for each path it reads, how many threads OpenCV would use in the process reading it."""
+
+    log: Path
+
+    def extract(self, document: str, *, name: str | None = None) -> ExtractedInvoice:
+        with self.log.open("a", encoding="utf-8") as out:
+            out.write(f"{Path(document).name} {cv2.getNumThreads()}\n")
+        return rejected(document, None, "read", Path(document).name)
+
+
+def test_pool_workers_read_on_one_core_while_the_door_keeps_its_threads(tmp_path: Path) -> None:
+    threads = cv2.getNumThreads()
+    reader = ThreadsReader(tmp_path / "threads.log")
+    files = [str(tmp_path / f"doc{i}.pdf") for i in range(4)]
+    assert len(list(extract_files(reader, files, workers=2, limits=LIMITS))) == 4
+    assert cv2.getNumThreads() == threads
+    lines = reader.log.read_text(encoding="utf-8").splitlines()
+    assert sorted(lines) == [f"doc{i}.pdf 1" for i in range(4)]
