@@ -13,7 +13,10 @@ from minimarket.documents.ocr.figures import (
     GARBAGE,
     KEY_WORD,
     GlyphModel,
+    _inked_pieces,
     bundled_model,
+    candidate_pieces,
+    is_blank,
     read_word,
     read_word_alternatives,
     second_readings,
@@ -43,6 +46,18 @@ def test_blurred_low_resolution_figures_read_back(font: str) -> None:
         reading = read_word(crop, model, None if KEY_WORD.match(text) else AMOUNT_CHARS)
         right += reading is not None and reading.text == text
     assert right >= 0.7 * len(words), f"{right} of {len(words)} figures read right in {font}"
+
+
+def test_the_pieces_with_ink_are_those_is_blank_rejects() -> None:
+    seen = []
+    for _, crop in rendered_words("Courier", 110)[:20]:
+        word = word_image(crop)
+        assert word is not None
+        pieces = candidate_pieces(word)
+        expected = [not is_blank(word, word.cuts[i], word.cuts[j]) for i, j in pieces]
+        assert _inked_pieces(word, pieces) == expected
+        seen += expected
+    assert any(seen) and not all(seen)  # characters, and paper between them
 
 
 @needs_model

@@ -259,7 +259,7 @@ def read_word_alternatives(
     if not pieces:
         return []
     cuts = word.cuts
-    inked = [not is_blank(word, cuts[i], cuts[j]) for i, j in pieces]
+    inked = _inked_pieces(word, pieces)
     spans = [(cuts[i], cuts[j]) for (i, j), ink in zip(pieces, inked, strict=True) if ink]
     proba = model.predict_proba(pieces_features(word, spans)) if spans else np.zeros((0, len(model.classes)))
     if GARBAGE in model.classes:
@@ -268,34 +268,51 @@ def read_word_alternatives(
         proba[:, [k for k, c in enumerate(model.classes) if c not in allowed]] = 0.0
     per_piece = 1 if count == 1 else CLASSES_PER_PIECE
     likeliest = np.argsort(-proba, axis=1)[:, :per_piece] if len(proba) else np.zeros((0, per_piece), int)
+    characters, chances = likeliest.tolist(), np.take_along_axis(proba, likeliest, axis=1).tolist()
     rows: dict[tuple[int, int], int] = {}
-    for (i, j), ink in zip(pieces, inked, strict=True):
+    for piece, ink in zip(pieces, inked, strict=True):
         if ink:
-            rows[(i, j)] = len(rows)
+            rows[piece] = len(rows)
+    blank_step = [("", -0.01, 1.0)]  # blank paper between characters is read as nothing
     # at every cut: the best texts that end there, as (log-probability, text, least sure character)
     best: list[dict[str, tuple[float, float]]] = [{} for _ in cuts]
     best[0][""] = (0.0, 1.0)
     for i, j in sorted(pieces, key=lambda p: (p[1], p[0])):
-        if not best[i]:
+        starting = best[i]
+        if not starting:
             continue
         k = rows.get((i, j))
-        if k is None:  # blank paper between characters
-            steps = [("", -0.01, 1.0)]
-        else:
-            steps = [
-                (model.classes[c], math.log(max(float(proba[k, c]), 1e-6)), float(proba[k, c])) for c in likeliest[k]
-            ]
+        steps = (
+            blank_step
+            if k is None
+            else [(model.classes[c], math.log(max(p, 1e-6)), p) for c, p in zip(characters[k], chances[k], strict=True)]
+        )
         ending = best[j]
-        for text, (score, least) in best[i].items():
+        for text, (score, least) in starting.items():
             for char, gain, prob in steps:
-                candidate = (score + gain, min(least, prob) if char else least)
+                total = score + gain
                 key = text + char
-                if key not in ending or candidate[0] > ending[key][0]:
-                    ending[key] = candidate
+                known = ending.get(key)
+                if known is None or total > known[0]:
+                    ending[key] = (total, (prob if prob < least else least) if char else least)
         if len(ending) > count:
             best[j] = dict(sorted(ending.items(), key=lambda item: -item[1][0])[:count])
     found = sorted(((s, t, least) for t, (s, least) in best[-1].items() if t), key=lambda r: -r[0])
     return [FigureReading(text, least) for _, text, least in found[:count]]
+
+
+def _inked_pieces(word: WordImage, pieces: list[tuple[int, int]]) -> list[bool]:
+    """For each piece (indices into ``word.cuts``), whether it holds ink (:func:`is_blank` is false): the
+    darkest column of every piece from one cut, from a running maximum over the profile."""
+    cuts, profile = word.cuts, word.profile
+    starts: dict[int, np.ndarray] = {}
+    inked = []
+    for i, j in pieces:
+        running = starts.get(i)
+        if running is None:
+            running = starts[i] = np.maximum.accumulate(profile[cuts[i] : cuts[-1]]).tolist()
+        inked.append(not running[cuts[j] - cuts[i] - 1] < word.blank_level)
+    return inked
 
 
 CLASSES_PER_PIECE = 3
