@@ -139,7 +139,8 @@ class InvoiceReader:
         order, ``workers`` processes at a time, or on the workers of the Dask ``client`` when given; each
         worker process receives this reader once. A bad file yields its error record and the rest go on; a
         document over ``Settings.extract_timeout_seconds`` yields a ``timeout`` record. The records are the
-        same either way."""
+        same either way. The worker processes start fresh (:mod:`~minimarket.documents.worker_process`): a
+        script that reads with ``workers > 1`` calls this under ``if __name__ == "__main__":``."""
         settings = self.settings
         budget = settings.extract_timeout_seconds
         # OCR stops cleanly within the document's budget; the alarm is the backstop for everything else
