@@ -52,7 +52,8 @@ class ExtractTimeout(BaseException):
     """Raised inside a worker when a document takes longer than its budget.
 
     A ``BaseException`` (like ``KeyboardInterrupt``) so that no ``except Exception`` on the way swallows it;
-    the OCR runner kills its Tesseract process on any exception, so nothing is left running.
+    the OCR runner stops Tesseract on any exception (kills its process, or has it stop at its next word in
+    process), so nothing is left running.
     """
 
 

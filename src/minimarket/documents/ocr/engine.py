@@ -88,7 +88,7 @@ def ocr_page(
 
     ``dpi`` is the image's resolution if known (a PDF render); otherwise it is estimated. The whole page
     (OSD and retries included) is bounded by ``Settings.ocr_timeout_seconds``: past it,
-    ``DocumentError("timeout")`` is raised and no Tesseract process is left running.
+    ``DocumentError("timeout")`` is raised and Tesseract has stopped (no process or reading is left running).
     ``fixed_geometry`` keeps the image's geometry (no rotation, deskew or perspective correction), so
     word boxes are the input's pixels × 72 / dpi. ``tuned`` are the Tesseract settings to read with
     (``None``: the defaults); an explicit ``psm`` other than the default wins over ``tuned.psm``.
@@ -180,9 +180,10 @@ def _score(words: list[OcrWord]) -> float:
 
 
 BAND_READERS = 2
-"""Tesseract processes reading the bands of the deblurred versions of a page at once (every version is
-read, so they need not wait for each other): a worker whose neighbours are idle, as at the end of a batch,
-finishes its hardest photo sooner; on busy cores it costs nothing but a little memory."""
+"""Tesseract readers (threads, each with a handle of its own) reading the bands of the deblurred versions of a
+page at once (every version is read, so they need not wait for each other): a worker whose neighbours are
+idle, as at the end of a batch, finishes its hardest photo sooner; on busy cores it costs nothing but a little
+memory."""
 
 
 @dataclass(frozen=True, slots=True)

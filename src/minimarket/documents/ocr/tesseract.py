@@ -1,10 +1,13 @@
 """Run Tesseract on one image: words with pixel boxes and confidences, and orientation detection (OSD).
 
-Tesseract runs as a child process (the ``tesseract`` command) fed through stdin/stdout, so no temporary
-files are written, its environment is ours to set (``OMP_THREAD_LIMIT=1``: Tesseract's OpenMP threads
-make it slower on small machines; we parallelise across processes instead), and a timeout can kill it
-for sure: the child runs in its own process group, which is killed and reaped on timeout, and
-:class:`~minimarket.documents.ingest.DocumentError` ("timeout") is raised. No process is left behind.
+Tesseract runs in this process through ``libtesseract`` (:mod:`.tesseract_library`: each language model is
+loaded once per process, not once per page) and reads exactly as the ``tesseract`` command does. The command
+runs instead when the library is not found, or when ``MINIMARKET_TESSERACT_CMD`` names an executable to use:
+a child process fed through stdin/stdout, so no temporary files are written, its environment is ours to set
+(``OMP_THREAD_LIMIT=1``: Tesseract's OpenMP threads make it slower on small machines; we parallelise across
+processes instead), and a timeout can kill it for sure: the child runs in its own process group, which is
+killed and reaped on timeout. Either way a reading past its time limit raises
+:class:`~minimarket.documents.ingest.DocumentError` ("timeout").
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import cv2
 import numpy as np
 
 from minimarket.documents.ingest import DocumentError
+from minimarket.documents.ocr.tesseract_library import TesseractLibrary, tesseract_library
 
 DEFAULT_PSM = 4
 """A single column of text of variable sizes: Tesseract keeps each printed line whole, so a table row is
@@ -54,10 +58,20 @@ class Orientation:
     confidence: float
 
 
+TESSERACT_CMD_VARIABLE = "MINIMARKET_TESSERACT_CMD"
+"""An executable to run as Tesseract instead of the library in process (an operator's own build)."""
+
+
+def in_process() -> TesseractLibrary | None:
+    """The Tesseract library to read with in this process, or ``None``: run the command (no library, or
+    ``MINIMARKET_TESSERACT_CMD`` names an executable)."""
+    return None if os.environ.get(TESSERACT_CMD_VARIABLE) else tesseract_library()
+
+
 @lru_cache(maxsize=1)
 def tesseract_cmd() -> str:
     """Path of the ``tesseract`` executable (``MINIMARKET_TESSERACT_CMD`` overrides the PATH lookup)."""
-    cmd = os.environ.get("MINIMARKET_TESSERACT_CMD") or shutil.which("tesseract")
+    cmd = os.environ.get(TESSERACT_CMD_VARIABLE) or shutil.which("tesseract")
     if not cmd:
         raise RuntimeError("Tesseract is not installed: install the 'tesseract-ocr' and 'tesseract-ocr-spa' packages.")
     return cmd
@@ -99,8 +113,7 @@ def run_tesseract(args: list[str], image: np.ndarray, timeout: float) -> str:
     ok, buffer = cv2.imencode(".bmp", image)
     if not ok:
         raise ValueError("could not encode the image for Tesseract")
-    if timeout <= 0:
-        raise DocumentError("timeout", "Se agotó el tiempo para leer la página con OCR.")
+    _check_time_left(timeout)
     proc = subprocess.Popen(
         [tesseract_cmd(), "stdin", "stdout", *args],
         stdin=subprocess.PIPE,
@@ -113,17 +126,26 @@ def run_tesseract(args: list[str], image: np.ndarray, timeout: float) -> str:
         out, err = proc.communicate(buffer.tobytes(), timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(proc)
-        raise DocumentError(
-            "timeout",
-            f"La lectura con OCR de una página superó el límite de {timeout:.0f} s; pruebe con una imagen "
-            "más nítida o más chica.",
-        ) from None
+        raise _timeout(timeout) from None
     except BaseException:
         _kill(proc)
         raise
     if proc.returncode != 0:
         raise RuntimeError(f"tesseract failed ({proc.returncode}): {err.decode(errors='replace').strip()[:300]}")
     return out.decode("utf-8", errors="replace")
+
+
+def _check_time_left(timeout: float) -> None:
+    if timeout <= 0:
+        raise DocumentError("timeout", "Se agotó el tiempo para leer la página con OCR.")
+
+
+def _timeout(seconds: float) -> DocumentError:
+    return DocumentError(
+        "timeout",
+        f"La lectura con OCR de una página superó el límite de {seconds:.0f} s; pruebe con una imagen "
+        "más nítida o más chica.",
+    )
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -145,14 +167,20 @@ def image_to_words(
     timeout: float = 60.0,
 ) -> list[OcrWord]:
     """OCR ``image`` and return its words (TSV level 5) with boxes in the image's pixels."""
-    tsv = run_tesseract(["-l", lang, "--psm", str(psm), "--dpi", str(int(dpi)), "tsv"], image, timeout)
-    return parse_tsv(tsv)
+    library = in_process()
+    if library is None:
+        return parse_tsv(run_tesseract(["-l", lang, "--psm", str(psm), "--dpi", str(int(dpi)), "tsv"], image, timeout))
+    _check_time_left(timeout)
+    try:
+        return parse_tsv(library.tsv(image, lang, psm, int(dpi), timeout))
+    except TimeoutError:
+        raise _timeout(timeout) from None
 
 
 def parse_tsv(tsv: str) -> list[OcrWord]:
-    """Words from Tesseract's TSV output (rows of level 5 with non-empty text)."""
+    """Words from Tesseract's TSV output (rows of level 5 with non-empty text; a header line is skipped)."""
     words = []
-    for row in tsv.splitlines()[1:]:
+    for row in tsv.splitlines():
         parts = row.split("\t")
         if len(parts) < 12 or parts[0] != "5":
             continue
@@ -182,6 +210,11 @@ _OSD_CONF = re.compile(r"Orientation confidence:\s*([\d.]+)")
 def detect_orientation(image: np.ndarray, timeout: float = 30.0) -> Orientation | None:
     """Tesseract OSD (``--psm 0``): the clockwise rotation that makes the page upright, or ``None`` when
     OSD cannot decide (too few characters, e.g. a sparse page)."""
+    library = in_process()
+    if library is not None:
+        _check_time_left(timeout)
+        found = library.orientation(image)
+        return None if found is None else Orientation(rotate=found[0], confidence=found[1])
     try:
         out = run_tesseract(["--psm", "0", "-l", "osd"], image, timeout)
     except RuntimeError:
