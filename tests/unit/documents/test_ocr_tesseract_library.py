@@ -18,7 +18,13 @@ import pypdfium2 as pdfium
 import pytest
 
 from minimarket.documents.ingest import DocumentError
-from minimarket.documents.ocr.tesseract import TESSERACT_CMD_VARIABLE, detect_orientation, image_to_words, in_process
+from minimarket.documents.ocr.tesseract import (
+    TESSERACT_CMD_VARIABLE,
+    detect_orientation,
+    image_to_words,
+    in_process,
+    tesseract_identity,
+)
 from minimarket.documents.ocr.tesseract_library import TesseractLibrary, tesseract_library
 from minimarket.documents.pdf import render_page
 
@@ -45,6 +51,19 @@ def test_the_library_is_used_unless_an_executable_is_named(monkeypatch: pytest.M
     assert in_process() is tesseract_library() is not None
     monkeypatch.setenv(TESSERACT_CMD_VARIABLE, "/usr/bin/tesseract")
     assert in_process() is None
+
+
+def test_a_cached_reading_names_the_library_that_read_it(
+    monkeypatch: pytest.MonkeyPatch, library: TesseractLibrary
+) -> None:
+    monkeypatch.delenv(TESSERACT_CMD_VARIABLE, raising=False)
+    tesseract_identity.cache_clear()
+    try:
+        identity = tesseract_identity()
+    finally:
+        tesseract_identity.cache_clear()
+    assert identity.startswith(f"tesseract {library.version} ")
+    assert "spa.traineddata:" in identity
 
 
 def test_reads_a_page_word_for_word_as_the_command(monkeypatch: pytest.MonkeyPatch, library: TesseractLibrary) -> None:

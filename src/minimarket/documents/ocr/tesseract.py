@@ -79,8 +79,9 @@ def tesseract_cmd() -> str:
 
 @lru_cache(maxsize=1)
 def tesseract_identity() -> str:
-    """Tesseract's version and its language data folder's file sizes: what a cached reading depends on
-    besides our own code (an upgraded ``tesseract-ocr-spa`` reads differently)."""
+    """Tesseract's version (of the library or the command that reads, :func:`in_process`) and its language data
+    folder's file sizes: what a cached reading depends on besides our own code (an upgraded
+    ``tesseract-ocr-spa`` reads differently)."""
     try:
         cmd = tesseract_cmd()
         version = subprocess.run([cmd, "--version"], capture_output=True, text=True, timeout=30, env=_env())
@@ -94,7 +95,12 @@ def tesseract_identity() -> str:
         for entry in (os.scandir(folder) if folder and os.path.isdir(folder) else [])
         if entry.name.endswith(".traineddata")
     )
-    first_line = next(iter((version.stdout or version.stderr).splitlines()), "")
+    library = in_process()  # what reads here: the library in process, or the command
+    first_line = (
+        f"tesseract {library.version}"
+        if library is not None
+        else next(iter((version.stdout or version.stderr).splitlines()), "")
+    )
     return " ".join([first_line, *sizes])
 
 
