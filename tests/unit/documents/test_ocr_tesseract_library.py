@@ -136,6 +136,22 @@ def test_an_uninstalled_language_is_a_clear_error(library: TesseractLibrary) -> 
         library.tsv(np.full((50, 50), 255, np.uint8), "xyz", 4, 300, 10)
 
 
+@pytest.mark.parametrize("through", ["library", "command"])
+@pytest.mark.parametrize("shape", [(0, 0), (0, 50), (40, 0, 3)])
+def test_an_empty_image_is_a_clear_error_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, through: str, shape: tuple[int, ...]
+) -> None:
+    """Tesseract's orientation detection aborts the process on an image with no pixels: refused before."""
+    if through == "command":
+        monkeypatch.setenv(TESSERACT_CMD_VARIABLE, shutil.which("tesseract") or "tesseract")
+    else:
+        monkeypatch.delenv(TESSERACT_CMD_VARIABLE, raising=False)
+    empty = np.zeros(shape, np.uint8)
+    for read in (lambda: image_to_words(empty), lambda: detect_orientation(empty)):
+        with pytest.raises(ValueError, match="empty image"):
+            read()
+
+
 def test_threads_read_at_once_each_with_a_handle_of_its_own(library: TesseractLibrary) -> None:
     page = _page()
     strips = [np.ascontiguousarray(page[i * 700 : (i + 1) * 700]) for i in range(3)]

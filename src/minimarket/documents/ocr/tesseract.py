@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from minimarket.documents.ingest import DocumentError
-from minimarket.documents.ocr.tesseract_library import TesseractLibrary, tesseract_library
+from minimarket.documents.ocr.tesseract_library import TesseractLibrary, check_image, tesseract_library
 
 DEFAULT_PSM = 4
 """A single column of text of variable sizes: Tesseract keeps each printed line whole, so a table row is
@@ -115,6 +115,7 @@ def run_tesseract(args: list[str], image: np.ndarray, timeout: float) -> str:
 
     Raises ``DocumentError("timeout")`` after ``timeout`` seconds, having killed and reaped the process.
     """
+    check_image(image)
     # Uncompressed BMP: encoding is ~10x cheaper than PNG and Leptonica reads it as fast.
     ok, buffer = cv2.imencode(".bmp", image)
     if not ok:
@@ -215,7 +216,8 @@ _OSD_CONF = re.compile(r"Orientation confidence:\s*([\d.]+)")
 
 def detect_orientation(image: np.ndarray, timeout: float = 30.0) -> Orientation | None:
     """Tesseract OSD (``--psm 0``): the clockwise rotation that makes the page upright, or ``None`` when
-    OSD cannot decide (too few characters, e.g. a sparse page)."""
+    OSD cannot decide (too few characters, e.g. a sparse page). In process, ``timeout`` is checked before (OSD
+    reads no words, so Tesseract's monitor does not apply; it takes a fraction of a page's reading)."""
     library = in_process()
     if library is not None:
         _check_time_left(timeout)

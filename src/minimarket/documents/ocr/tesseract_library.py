@@ -35,6 +35,7 @@ from concurrent.futures import Future
 from functools import lru_cache
 from typing import TypeVar
 
+import cv2
 import numpy as np
 
 _OSD_ONLY = 0
@@ -192,11 +193,17 @@ def _interruptible(work: Callable[[threading.Event], T]) -> T:
         raise
 
 
+def check_image(image: np.ndarray) -> None:
+    """``ValueError`` for an image with no pixels: Tesseract's orientation detection aborts the whole process
+    on one (an assertion in ``osdetect.cpp``), and the command cannot be given one."""
+    if image.size == 0:
+        raise ValueError(f"an empty image ({image.shape}) has nothing for Tesseract to read")
+
+
 def _set_image(lib: ctypes.CDLL, api: _Handle, image: np.ndarray) -> None:
     """Hand ``image`` (uint8 gray, BGR or BGRA) to Tesseract, which copies it."""
+    check_image(image)
     if image.ndim == 3:
-        import cv2
-
         code = cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB
         image = cv2.cvtColor(image, code)
     pixels = np.ascontiguousarray(image, dtype=np.uint8)
