@@ -26,8 +26,8 @@ synthetic pages.
 
 Each side runs ``--rounds`` times, alternating, and the best round counts. The machine may be shared
 with other work, so besides wall-clock pages/s the CPU seconds per page of each side are reported (our
-worker processes, Tesseract within them or in their children; the raw tesseract processes): their ratio does not
-depend on what else runs, and ``documents_per_second_on_idle_cores`` = workers / CPU seconds per document.
+worker processes, Tesseract within them or in their children; the raw tesseract processes): their ratio does
+not depend on what else runs, and ``documents_per_second_on_idle_cores`` = workers / CPU seconds per document.
 ``groups`` gives the CPU figures per kind of page (real renders, synthetic scans, synthetic photos).
 Text-layer PDFs: the real invoices whose pages all have a usable text layer and need no OCR, and
 synthetic text PDFs, each repeated ``--pdf-repeat`` times through ``extract`` with N workers.
@@ -416,7 +416,8 @@ def main() -> None:
             "raw_tesseract": round(min(RAW_CPU) / n, 3),
             "ours": round(min(cpu_totals["ours"]) / n, 3),
             "ours_vs_raw_by_cpu": round(min(RAW_CPU) / min(cpu_totals["ours"]), 3),
-            "note": "CPU time (worker processes, Tesseract in process or as children): independent of other load on a shared machine",
+            "note": "CPU time (worker processes, Tesseract in process or as children): independent of other load "
+            "on a shared machine",
         },
         "load_average_1min": {"before": round(load_before, 2), "after": round(load_after, 2)},
         "text_layer_pdfs": {"real_without_ocr": pdf_real, "synthetic": pdf_synth, "goal_documents_per_second": 20},
