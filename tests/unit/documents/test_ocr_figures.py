@@ -13,7 +13,10 @@ from minimarket.documents.ocr.figures import (
     GARBAGE,
     KEY_WORD,
     GlyphModel,
+    _band_of,
     _inked_pieces,
+    _line_bands,
+    box_crop,
     bundled_model,
     candidate_pieces,
     is_blank,
@@ -23,7 +26,7 @@ from minimarket.documents.ocr.figures import (
     word_image,
 )
 from minimarket.documents.ocr.tesseract import OcrWord
-from minimarket.learning.figure_glyphs import degrade, render_sheet, word_crop
+from minimarket.learning.figure_glyphs import RenderedWord, degrade, render_sheet, word_crop
 
 needs_model = pytest.mark.skipif(bundled_model() is None, reason="no figure model bundled")
 
@@ -216,3 +219,38 @@ def test_the_bundled_model_has_no_subnormal_weights() -> None:
     tiny = np.finfo(np.float32).tiny
     for weights in (model.w_hidden, model.b_hidden, model.w_out, model.b_out):
         assert not ((weights != 0) & (np.abs(weights) < tiny)).any()
+
+
+def _tesseract_box(word: RenderedWord, scale: float, line: int, reach: float = 0.0) -> OcrWord:
+    """The box Tesseract gives a rendered word, its top ``reach`` em higher (into the line above)."""
+    em = word.em * scale
+    top, bottom = round(word.baseline * scale - (0.75 + reach) * em), round(word.baseline * scale + 0.2 * em)
+    return OcrWord(word.text, round(word.left * scale), top, round(word.right * scale), bottom, 80.0, 1, line)
+
+
+@needs_model
+def test_a_box_reaching_into_the_line_above_is_read_on_its_own_lines_rows() -> None:
+    model = bundled_model()
+    assert model is not None
+    rng = np.random.default_rng(11)
+    image, rendered = render_sheet(rng, "Helvetica", 9.0, 150)
+    image, scale = degrade(image, rng, 150)
+    baselines = sorted({round(w.baseline) for w in rendered})
+    words = [
+        _tesseract_box(w, scale, baselines.index(round(w.baseline)), reach=1.6 if n % 3 == 1 else 0.0)
+        for n, w in enumerate(rendered)
+    ]
+    bands = _line_bands(words)
+    reaching = words[1::3]
+    assert all(_band_of(w, bands) is None for n, w in enumerate(words) if n % 3 != 1)
+    tall = [w for w in reaching if _band_of(w, bands) is not None]
+    assert len(tall) >= 0.9 * len(reaching) >= 30
+    as_boxed = sum(_read_text(box_crop(image, w), model) == w.text for w in tall)
+    banded = sum(_read_text(box_crop(image, w, _band_of(w, bands)), model) == w.text for w in tall)
+    assert banded >= 0.7 * len(tall), f"{banded} of {len(tall)} read right on their line's rows"
+    assert banded > as_boxed + 0.2 * len(tall), f"{banded} vs {as_boxed} of {len(tall)}"
+
+
+def _read_text(crop: np.ndarray, model: GlyphModel) -> str | None:
+    reading = read_word(crop, model, None)
+    return None if reading is None else reading.text

@@ -376,10 +376,50 @@ def _valid_key(text: str) -> bool:
     return bool(find_dates(text)) and "/" in text
 
 
-def box_crop(image: np.ndarray, word: OcrWord) -> np.ndarray:
-    """The word's box in ``image`` with a quarter of its height of paper around it."""
-    pad = int(0.25 * (word.bottom - word.top))
-    return image[max(0, word.top - pad) : word.bottom + pad, max(0, word.left - pad) : word.right + pad]
+def box_crop(image: np.ndarray, word: OcrWord, band: tuple[int, int] | None = None) -> np.ndarray:
+    """The word's box in ``image`` with a quarter of its height of paper around it; with ``band`` (top, bottom
+    of its line's text), only those rows of it."""
+    top, bottom = (word.top, word.bottom) if band is None else band
+    pad = int(0.25 * (bottom - top))
+    return image[max(0, top - pad) : bottom + pad, max(0, word.left - pad) : word.right + pad]
+
+
+TALL_BOX = 1.5
+"""A word box this many times taller than its line's text reaches into the next line (Tesseract's boxes on a
+blurred photo often do): the figure reader reads only the line's rows of it."""
+
+
+def _line_bands(words: Sequence[OcrWord]) -> dict[tuple[int, int], tuple[int, int]]:
+    """(top, bottom) of the text of each Tesseract line with at least :data:`BAND_WORDS` words of two letters or
+    digits: the median box of those no taller than :data:`TALL_BOX` times their median height (a dot or a
+    dash is no measure of a line, a box reaching into the next line neither)."""
+    lines: dict[tuple[int, int], list[OcrWord]] = {}
+    for word in words:
+        if len(_ALNUM.findall(word.text)) >= 2:
+            lines.setdefault((word.block, word.line), []).append(word)
+    bands = {}
+    for key, members in lines.items():
+        if len(members) < BAND_WORDS:
+            continue
+        usual_height = float(np.median([w.bottom - w.top for w in members]))
+        usual = [w for w in members if w.bottom - w.top <= TALL_BOX * usual_height]
+        bands[key] = (int(np.median([w.top for w in usual])), int(np.median([w.bottom for w in usual])))
+    return bands
+
+
+BAND_WORDS = 3
+_ALNUM = re.compile(r"[^\W_]")
+
+
+def _band_of(word: OcrWord, bands: dict[tuple[int, int], tuple[int, int]]) -> tuple[int, int] | None:
+    """The rows the figure reader reads of ``word``: its line's text when the box is much taller and holds it."""
+    band = bands.get((word.block, word.line))
+    if band is None:
+        return None
+    top, bottom = band
+    if word.bottom - word.top <= TALL_BOX * (bottom - top) or top < word.top or bottom > word.bottom:
+        return None
+    return top, bottom
 
 
 def second_readings(image: np.ndarray, words: Sequence[OcrWord]) -> list[tuple[str, ...]]:
@@ -435,12 +475,14 @@ def _read_lines(
 ) -> list[tuple[str, ...]]:
     chosen = {n for members in _figure_lines(words) if not _adds_up([words[n].text for n in members]) for n in members}
     chosen.update(n for n, word in enumerate(words) if KEY_WORD.match(word.text) and not _valid_key(word.text))
+    bands = _line_bands(words)
     for n in sorted(chosen):
         word = words[n]
         key = bool(KEY_WORD.match(word.text))
         # a key's best reading only: its next ones would make a valid CUIT or date by chance too often
         wanted, count = (1, 1) if key else (FIGURE_ALTERNATIVES, FIGURE_ALTERNATIVES + 1)
-        readings = read_word_alternatives(box_crop(image, word), model, None if key else AMOUNT_CHARS, count)
+        crop = box_crop(image, word, _band_of(word, bands))
+        readings = read_word_alternatives(crop, model, None if key else AMOUNT_CHARS, count)
         texts = [in_shape_of(word.text, r.text) if key else r.text for r in readings]
         plausible = [t for t in dict.fromkeys(texts) if _plausible_alternative(word.text, t)]
         out[n] = tuple(plausible[:wanted])
