@@ -183,6 +183,7 @@ _READING_MODULES = (
     "documents/ocr/tesseract.py",
     "documents/ocr/deblur.py",
     "documents/ocr/figures.py",
+    "documents/ocr/figure_cells.py",
     "documents/ocr/figure_glyphs.npz",
     "documents/linetext.py",  # the figure reader checks lines and keys with its parsers
     "domain/money.py",

@@ -25,7 +25,8 @@ from minimarket.config import Settings, get_settings
 from minimarket.documents.ingest import DocumentError
 from minimarket.documents.layout import PageText, TextOrigin, Word, group_lines
 from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, Deblurrer, blur_candidates
-from minimarket.documents.ocr.figures import lines_adding_up, second_readings
+from minimarket.documents.ocr.figure_cells import reread_figure_cells
+from minimarket.documents.ocr.figures import bundled_model, lines_adding_up, second_readings
 from minimarket.documents.ocr.legibility import deblur_kernels, looks_upright
 from minimarket.documents.ocr.preprocess import PreparedPage, preprocess, rotate90, shrink, to_gray
 from minimarket.documents.ocr.tesseract import DEFAULT_PSM, Deadline, OcrWord, image_to_words
@@ -120,7 +121,8 @@ def ocr_page(
             f"La lectura con OCR de la página {index + 1} superó el límite de "
             f"{settings.ocr_timeout_seconds:g} s; pruebe con una foto más nítida, derecha y bien iluminada.",
         ) from None
-    return to_page_text(words, prepared, index, _second_readings(prepared, words))
+    words, alternatives = _figure_readings(prepared, words)
+    return to_page_text(words, prepared, index, alternatives)
 
 
 SECOND_READING_STEPS = frozenset({"perspective", "flatten", "enlarge"})
@@ -128,10 +130,16 @@ SECOND_READING_STEPS = frozenset({"perspective", "flatten", "enlarge"})
 pictures. Clean scans at 200 dpi and more keep Tesseract's reading alone, at no cost."""
 
 
-def _second_readings(prepared: PreparedPage, words: list[OcrWord]) -> list[tuple[str, ...]] | None:
-    if not SECOND_READING_STEPS.intersection(prepared.steps):
-        return None
-    return second_readings(prepared.image, words)
+def _figure_readings(
+    prepared: PreparedPage, words: list[OcrWord]
+) -> tuple[list[OcrWord], list[tuple[str, ...]] | None]:
+    """The reading's words, with the figures of number columns Tesseract left out or garbled read again
+    (:mod:`.figure_cells`), and the figure reader's second readings of them, on the pages it reads."""
+    model = bundled_model()
+    if model is None or not SECOND_READING_STEPS.intersection(prepared.steps):
+        return words, None
+    words = reread_figure_cells(prepared.image, words, model)
+    return words, second_readings(prepared.image, words)
 
 
 ORIENTATION_BAND = 0.4

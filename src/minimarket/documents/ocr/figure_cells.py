@@ -1,0 +1,177 @@
+"""The figures of a table's number columns that Tesseract left out or garbled, read from the ink again.
+
+On a soft phone photo Tesseract misses figures two ways: its page segmentation judges a whole column of an
+items table (the unit prices, or the first amounts) to be noise and returns no word for it, or it reads
+blurred digits as letters and splits them ("27.301,46" as "DAN MO"). Either way no row adds up. The figure
+reader (:mod:`.figures`), trained on blurred figures alone, reads most of those cells right.
+
+:func:`reread_figure_cells` cuts the page's ink into cells (pieces one text line tall, characters joined
+along the line), reads with the figure reader each cell Tesseract did not read as a figure, and keeps a
+reading when it is a well-formed printed figure ("649,38", "1.084,68", "4,000") and stands in a number
+column: right-aligned with at least :data:`COLUMN_PEERS` other figures of other lines (descriptions are
+aligned left; a percentage or a sign Tesseract saw is left alone). A kept cell replaces the words Tesseract
+made of it, on the line they were on. It only sets figures on rows: whether a row's figures are right is
+still settled by its arithmetic and the invoice's totals, and a row that does not add up stays doubtful.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import median
+
+import cv2
+import numpy as np
+
+from minimarket.documents.ocr.figures import (
+    AMOUNT_CHARS,
+    FIGURE_ALTERNATIVES,
+    FigureReading,
+    GlyphModel,
+    read_word_alternatives,
+)
+from minimarket.documents.ocr.tesseract import OcrWord
+
+CELL_CONF = 50.0
+"""Confidence (0..100) of a figure only the figure reader read: believed as far as arithmetic confirms it."""
+PRINTED_FIGURE = re.compile(r"^(?:\d{1,3}(?:[.,]\d{3})*|\d+)[.,]\d{2,3}$")
+"""A figure as printed in a table cell: digits, thousands grouped or not, and two or three decimals."""
+NOT_A_FIGURE = re.compile(r"[%$/:()-]")
+"""Signs Tesseract saw in a cell that make it something else than a bare figure (a rate, a sign and an
+amount, a date, a key, a figure in brackets): left as Tesseract read it."""
+SURE_WORD_CONF = 80.0
+"""A word of two letters or more Tesseract read with this confidence is a word (a column's title, a unit), not
+a garbled figure: its cell is left as read."""
+COLUMN_PEERS = 2
+"""Other figures, on other lines, a cell's right edge must line up with to be taken for a number column."""
+MIN_WIDTH, MAX_WIDTH = 1.2, 8.0
+"""Widths (in line heights) of a cell read as one figure: from "0,50" to "1.234.567,89"."""
+MIN_HEIGHT, MAX_HEIGHT = 0.35, 1.3
+"""Heights (in line heights) of a cell read as one figure."""
+MIN_INK = 0.08
+"""Least share of a cell's box that is ink: a speck of ringing or a stray line is not a figure."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    left: int
+    top: int
+    right: int
+    bottom: int
+    covered: tuple[int, ...]
+    """Indices of the words Tesseract read in this cell."""
+
+
+def reread_figure_cells(image: np.ndarray, words: Sequence[OcrWord], model: GlyphModel) -> list[OcrWord]:
+    """``words`` (Tesseract's reading of ``image``, the gray page) with the figures of its number columns that
+    Tesseract missed added, and those it garbled in place of its words for them; ``words`` as given when the
+    page has too few confident words to tell its line height."""
+    heights = [w.bottom - w.top for w in words if w.conf >= 60 and len(w.text) >= 3]
+    if len(heights) < 5:
+        return list(words)
+    line = float(median(heights))
+    read: list[tuple[_Cell, str]] = []
+    for cell in _cells(image, words, line):
+        texts = [words[n].text for n in cell.covered]
+        if _read_as_something_else(texts, [words[n].conf for n in cell.covered]):
+            continue
+        pad = max(2, int(0.25 * (cell.bottom - cell.top)))
+        crop = image[max(0, cell.top - pad) : cell.bottom + pad, max(0, cell.left - pad) : cell.right + pad]
+        text = _figure_text(read_word_alternatives(crop, model, AMOUNT_CHARS, count=1 + FIGURE_ALTERNATIVES))
+        if text is not None:
+            read.append((cell, text))
+    edges = [(w.right, w.top, w.bottom) for w in words if PRINTED_FIGURE.match(w.text)]
+    edges += [(cell.right, cell.top, cell.bottom) for cell, _ in read]
+    replaced: set[int] = set()
+    added = []
+    for cell, text in read:
+        if _peers(cell, edges, line) < COLUMN_PEERS:
+            continue
+        block, number = _line_of(words, cell)
+        added.append(OcrWord(text, cell.left, cell.top, cell.right, cell.bottom, CELL_CONF, block, number))
+        replaced.update(cell.covered)
+    return [w for n, w in enumerate(words) if n not in replaced] + added
+
+
+def _read_as_something_else(texts: Sequence[str], confs: Sequence[float]) -> bool:
+    """Whether Tesseract read a cell as figures already, or as something else than a figure."""
+    if texts and all(PRINTED_FIGURE.match(text) for text in texts):
+        return True
+    if any(NOT_A_FIGURE.search(text) for text in texts):
+        return True
+    return any(
+        conf >= SURE_WORD_CONF and sum(c.isalpha() for c in text) >= 2 for text, conf in zip(texts, confs, strict=True)
+    )
+
+
+def _peers(cell: _Cell, edges: Sequence[tuple[int, int, int]], line: float) -> int:
+    """How many figures on other lines end where ``cell`` ends (within half a line height)."""
+    return sum(
+        abs(right - cell.right) <= 0.5 * line and (bottom <= cell.top or top >= cell.bottom)
+        for right, top, bottom in edges
+    )
+
+
+def _line_of(words: Sequence[OcrWord], cell: _Cell) -> tuple[int, int]:
+    """(block, line) of the Tesseract line ``cell`` sits on: that of the words it replaces, else of the words
+    overlapping its rows the most, else (-1, its top)."""
+    if cell.covered:
+        first = words[cell.covered[0]]
+        return first.block, first.line
+    overlaps: dict[tuple[int, int], int] = {}
+    for word in words:
+        overlap = min(cell.bottom, word.bottom) - max(cell.top, word.top)
+        if overlap > 0.5 * min(cell.bottom - cell.top, word.bottom - word.top):
+            key = (word.block, word.line)
+            overlaps[key] = overlaps.get(key, 0) + overlap
+    return max(overlaps, key=lambda key: overlaps[key]) if overlaps else (-1, cell.top)
+
+
+def _figure_text(readings: Sequence[FigureReading]) -> str | None:
+    """The likeliest reading that is a well-formed figure once specks read as separators at either end are
+    dropped."""
+    for reading in readings:
+        text = reading.text.strip(".,")
+        if PRINTED_FIGURE.match(text):
+            return text
+    return None
+
+
+def _cells(image: np.ndarray, words: Sequence[OcrWord], line: float) -> list[_Cell]:
+    """The pieces of ink one text line tall (table rules left out), with the words over each."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    h, w = ink.shape
+    rules = cv2.bitwise_or(
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(10, w // 15)), np.uint8)),
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(10, h // 15), 1), np.uint8)),
+    )
+    ink = cv2.subtract(ink, rules)
+    joined = cv2.dilate(ink, np.ones((1, max(3, round(line * 0.6))), np.uint8))  # along the line, not across
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    cells = []
+    for left, top, width, height, _area in stats[1:count].tolist():
+        if not (MIN_HEIGHT * line <= height <= MAX_HEIGHT * line and MIN_WIDTH * line <= width <= MAX_WIDTH * line):
+            continue
+        if float(ink[top : top + height, left : left + width].mean()) / 255 < MIN_INK:
+            continue
+        right, bottom = left + width, top + height
+        covered = tuple(n for n, word in enumerate(words) if _covers(word, left, top, right, bottom))
+        cells.append(_Cell(left, top, right, bottom, covered))
+    return cells
+
+
+COVERS = 0.3
+"""Share of a word's box or of a cell's that their overlap must be for the word to be Tesseract's reading of
+(part of) the cell."""
+
+
+def _covers(word: OcrWord, left: int, top: int, right: int, bottom: int) -> bool:
+    width = min(right, word.right) - max(left, word.left)
+    height = min(bottom, word.bottom) - max(top, word.top)
+    if width <= 0 or height <= 0:
+        return False
+    shared = width * height
+    word_area = max(1, (word.right - word.left) * (word.bottom - word.top))
+    return shared >= COVERS * word_area or shared >= COVERS * (right - left) * (bottom - top)
