@@ -74,15 +74,36 @@ def _check_qr(b: Builder) -> None:
     b.check("qr_matches_printed", not b.ev.qr_conflicts, detail)
 
 
+MONEY_DECIMALS = 4
+"""Most decimals an invoice prints a price or an amount with: a reading with more ("1.97046" for "1.970,46")
+lost a separator, and may still multiply out with a quantity misread as many times too big."""
+
+
+def _unprinted_money(value: Decimal | None) -> bool:
+    if value is None:
+        return False
+    exponent = value.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -MONEY_DECIMALS
+
+
 def _check_items(b: Builder, items: list[LineItem]) -> None:
     if not items:  # an invoice lists what it sells: none read is a misread detail, never a complete invoice
         b.check("items_present", False, "No se leyó ningún ítem del detalle: cargalos o pedí otra copia.")
         return
     bad = []
+    # in a table whose rows print quantity and price, a row read with its amount alone lost them
+    priced = any(i.quantity is not None and i.unit_price is not None for i in items)
     for n, item in enumerate(items, start=1):
         q, p, a = item.quantity, item.unit_price, item.amount
         if a is not None and (q is None) != (p is None):  # repair_items deduced it if it could: unchecked
             bad.append(f"ítem {n}: no se leyó {'la cantidad' if q is None else 'el precio unitario'}")
+            continue
+        if a is not None and q is None and p is None and priced:
+            bad.append(f"ítem {n}: no se leyeron la cantidad ni el precio unitario")
+            continue
+        odd = [what for what, value in (("el precio unitario", p), ("el importe", a)) if _unprinted_money(value)]
+        if odd:
+            bad.append(f"ítem {n}: {' y '.join(odd)} se leyó con más de {MONEY_DECIMALS} decimales")
             continue
         if q is None or p is None or a is None:  # an amount alone (a freight line) has nothing to check
             continue

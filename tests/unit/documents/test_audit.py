@@ -53,6 +53,41 @@ def test_items_of_an_invoice_whose_net_did_not_read_are_not_accepted_unchecked()
     assert result.status == Status.NEEDS_REVIEW
 
 
+def test_an_item_read_with_its_amount_alone_among_priced_items_goes_to_review() -> None:
+    """A photo whose quantity and price of one row did not read: its amount still adds up with the others,
+    but the row lost what the table prints for it."""
+    it = default_items()
+    it.items[1].quantity = it.items[1].unit_price = None
+    result = run(it=it)
+    c = check(result, "items_arithmetic")
+    assert not c.ok and "ítem 2: no se leyeron la cantidad ni el precio unitario" in c.detail
+    assert check(result, "items_sum_net").ok
+    assert result.status == Status.NEEDS_REVIEW
+
+
+def test_a_price_read_with_more_decimals_than_money_has_goes_to_review_even_when_it_multiplies_out() -> None:
+    """A photo: "1,500" kg read "1500" and "1.970,46" read "1.97046"; 1500 × 1,97046 = 2.955,69 as printed."""
+    result = run(
+        t=totals(net="181757.34", vat="38169.04", total="219926.38"),
+        it=items(("1", "178801.65", "178801.65"), ("1500", "1.97046", "2955.69")),
+    )
+    c = check(result, "items_arithmetic")
+    assert not c.ok and "ítem 2: el precio unitario se leyó con más de 4 decimales" in c.detail
+    assert check(result, "items_sum_net").ok
+    assert result.status == Status.NEEDS_REVIEW
+
+
+def test_items_with_amounts_only_are_accepted_when_no_row_prints_a_quantity_and_price() -> None:
+    """A ticket or a services invoice lists amounts alone: nothing is missing, nothing to multiply."""
+    it = default_items()
+    for item in it.items:
+        item.quantity = item.unit_price = None
+    result = run(it=it)
+    assert check(result, "items_sum_net").ok
+    assert not any(c.name == "items_arithmetic" for c in result.checks)
+    assert result.status == Status.ACCEPTED
+
+
 def test_vat_that_is_not_net_times_rate() -> None:
     result = run(t=totals(vat="39613.64", rate="10.5"))
     c = check(result, "vat_per_rate")
