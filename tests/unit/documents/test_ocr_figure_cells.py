@@ -17,7 +17,7 @@ needs_model = pytest.mark.skipif(bundled_model() is None, reason="no figure mode
 
 DPI = 150
 SIZE = 9.0
-COLUMNS = {"quantity": 330.0, "price": 420.0, "rate": 470.0, "amount": 550.0}
+COLUMNS = {"quantity": 300.0, "unit": 345.0, "price": 420.0, "rate": 470.0, "amount": 550.0}
 """Right edges (points) of the table's right-aligned columns."""
 
 
@@ -61,6 +61,7 @@ def _table(seed: int = 4, rows: int = 12) -> tuple[np.ndarray, list[Cell]]:
         texts = {
             "description": "Galletitas surtidas x kg",
             "quantity": f"{quantity},000",
+            "unit": "bulto",
             "price": f"{price:,.2f}".replace(",", "_").replace(".", ",").replace("_", "."),
             "rate": "21%",
             "amount": f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", "."),
@@ -151,6 +152,15 @@ def test_figures_tesseract_garbled_are_read_in_place_of_its_words() -> None:
 def test_titles_rates_descriptions_and_figures_tesseract_read_are_left_as_read() -> None:
     image, cells = _table()
     given = [c.word for c in cells]
+    assert reread_figure_cells(image, given, _model()) == given
+
+
+@needs_model
+def test_a_unit_column_read_with_some_doubt_is_left_as_read() -> None:
+    """'bulto' at 66 to 72 of confidence in a column of units right-aligned like figures: the figure reader
+    would make '0.00' of it."""
+    image, cells = _table()
+    given = [replace(c.word, conf=66.0) if c.column == "unit" else c.word for c in cells]
     assert reread_figure_cells(image, given, _model()) == given
 
 

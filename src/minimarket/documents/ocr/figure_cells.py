@@ -43,6 +43,9 @@ amount, a date, a key, a figure in brackets): left as Tesseract read it."""
 SURE_WORD_CONF = 80.0
 """A word of two letters or more Tesseract read with this confidence is a word (a column's title, a unit), not
 a garbled figure: its cell is left as read."""
+LOWERCASE_WORD_CONF = 50.0
+"""Likewise a word of three lowercase letters or more read with this confidence ("bulto" at 66 to 72 on a photo;
+blurred figures read as "DAN", "M0", "19D")."""
 COLUMN_PEERS = 2
 """Other figures, on other lines, a cell's right edge must line up with to be taken for a number column."""
 MIN_WIDTH, MAX_WIDTH = 1.2, 8.0
@@ -100,9 +103,16 @@ def _read_as_something_else(texts: Sequence[str], confs: Sequence[float]) -> boo
         return True
     if any(NOT_A_FIGURE.search(text) for text in texts):
         return True
-    return any(
-        conf >= SURE_WORD_CONF and sum(c.isalpha() for c in text) >= 2 for text, conf in zip(texts, confs, strict=True)
-    )
+    return any(_a_word(text, conf) for text, conf in zip(texts, confs, strict=True))
+
+
+def _a_word(text: str, conf: float) -> bool:
+    """A word Tesseract read with some confidence: two letters or more read surely, or a lowercase word (a
+    unit, a description: blurred digits stand as tall as capitals and read as capitals or digits)."""
+    letters = sum(c.isalpha() for c in text)
+    if conf >= SURE_WORD_CONF and letters >= 2:
+        return True
+    return conf >= LOWERCASE_WORD_CONF and sum(c.islower() for c in text) >= 3
 
 
 def _peers(cell: _Cell, edges: Sequence[tuple[int, int, int]], line: float) -> int:
@@ -129,11 +139,11 @@ def _line_of(words: Sequence[OcrWord], cell: _Cell) -> tuple[int, int]:
 
 
 def _figure_text(readings: Sequence[FigureReading]) -> str | None:
-    """The likeliest reading that is a well-formed figure once specks read as separators at either end are
-    dropped."""
+    """The likeliest reading that is a well-formed figure, not zero, once specks read as separators at either
+    end are dropped."""
     for reading in readings:
         text = reading.text.strip(".,")
-        if PRINTED_FIGURE.match(text):
+        if PRINTED_FIGURE.match(text) and text.strip("0.,"):  # nothing but zeros is paper or a word
             return text
     return None
 
