@@ -91,7 +91,7 @@ def repair_items(b: Builder, items: list[LineItem]) -> None:
             slip = quantity_misreading(q, want)
             if slip and line_adds_up(want, p, a, item.discount):
                 options.append(Repair("quantity", q, want.normalize(), slip))
-        repair = only_fit(options, tie_breaks=_item_tie_breaks(items, n, target, tol, unseparated))
+        repair = only_fit(options, tie_breaks=_item_tie_breaks(items, n, target, tol, unseparated, b.tolerance))
         if repair is not None:
             setattr(item, repair.field, repair.new)
             b.check(
@@ -103,11 +103,18 @@ def repair_items(b: Builder, items: list[LineItem]) -> None:
 
 
 def _item_tie_breaks(
-    items: list[LineItem], n: int, target: Decimal | None, tol: Decimal, unseparated: set[tuple[int, str]]
+    items: list[LineItem],
+    n: int,
+    target: Decimal | None,
+    tol: Decimal,
+    unseparated: set[tuple[int, str]],
+    exact: Decimal,
 ) -> list[TieBreak]:
     """How to choose between readings of item ``n`` that all fit its arithmetic, in order: the one with
-    which the items add up to the net; the one of a strict slip (not :attr:`Slip.DIGITS`); the one printed
-    without the separator its column's figures have; not a whole quantity (a short figure, rarely misread)."""
+    which the items add up to the net (within ``tol``, a cent an item; then, when only one does, within the
+    invoice's own tolerance ``exact``: 33 items let a price or an amount 30 cents apart both pass the first);
+    the one of a strict slip (not :attr:`Slip.DIGITS`); the one printed without the separator its column's
+    figures have; not a whole quantity (a short figure, rarely misread)."""
     item = items[n - 1]
     a = item.amount or Decimal("0")
     q = item.quantity
@@ -115,6 +122,12 @@ def _item_tie_breaks(
     if target is not None and all(i.amount is not None for i in items):
         current = sum((i.amount for i in items if i.amount is not None), Decimal("0"))
         out.append(TieBreak(lambda r: abs(current + (r.new - a if r.field == "amount" else 0) - target) <= tol))
+        out.append(
+            TieBreak(
+                lambda r: abs(current + (r.new - a if r.field == "amount" else 0) - target) <= exact,
+                only_if_one=True,
+            )
+        )
     out.append(TieBreak(lambda r: r.slip != Slip.DIGITS, only_if_one=True))
     out.append(TieBreak(lambda r: r.slip == Slip.SEPARATOR and (n - 1, r.field) in unseparated, only_if_one=True))
     if q is not None and q == q.to_integral_value():

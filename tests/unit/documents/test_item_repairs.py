@@ -231,3 +231,13 @@ def test_a_lost_unit_price_is_deduced_when_the_division_is_exact_to_the_cent() -
     result = run(t=t, it=it)
     assert result.items[0].unit_price == Decimal("3846.19") and result.items[1].unit_price is None
     assert "se dedujo $ 3.846,19" in check(result, "repair_item_1_unit_price").detail
+
+
+def test_of_two_readings_within_a_cent_an_item_the_one_the_net_takes_exactly_wins() -> None:
+    """31 items allow the sum 31 cents off: the amount "85.804,59" (for 85.804,89) and the price 28.601,53
+    both fit 3 × price = amount and the loose sum; only the amount makes the items add up to the net."""
+    rows = [("1", "100.00", "100.00")] * 30 + [("3", "28601.63", "85804.59")]
+    result = run(t=totals(net="88804.89", vat="18649.03", total="107453.92"), it=items(*rows))
+    last = result.items[30]
+    assert (last.unit_price, last.amount) == (Decimal("28601.63"), Decimal("85804.89"))
+    assert check(result, "repair_item_31_amount").ok and check(result, "items_arithmetic").ok

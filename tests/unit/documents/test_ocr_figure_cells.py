@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
-from minimarket.documents.ocr.figure_cells import CELL_CONF, reread_figure_cells
+from minimarket.documents.ocr.figure_cells import CELL_CONF, _a_title, _Cell, reread_figure_cells
 from minimarket.documents.ocr.figures import GlyphModel, bundled_model
 from minimarket.documents.ocr.tesseract import OcrWord
 from minimarket.learning.figure_glyphs import degrade
@@ -162,6 +162,34 @@ def test_a_unit_column_read_with_some_doubt_is_left_as_read() -> None:
     image, cells = _table()
     given = [replace(c.word, conf=66.0) if c.column == "unit" else c.word for c in cells]
     assert reread_figure_cells(image, given, _model()) == given
+
+
+@needs_model
+def test_a_column_of_product_codes_is_left_as_read() -> None:
+    """Codes are digit runs of one length, right-aligned like figures: the figure reader would split them with
+    a separator ("55956" as "559.56"), even the ones Tesseract read doubtfully."""
+    image, cells = _table()
+    codes = [c for c in cells if c.column == "quantity"]
+    as_codes = {
+        id(c): replace(c.word, text=f"5{5900 + n:04d}", conf=40.0 if n % 4 == 0 else 88.0) for n, c in enumerate(codes)
+    }
+    given = [as_codes.get(id(c), c.word) for c in cells]
+    assert reread_figure_cells(image, given, _model()) == given
+
+
+@needs_model
+def test_a_columns_title_read_doubtfully_is_left_as_read() -> None:
+    image, cells = _table()
+    given = [replace(c.word, conf=38.0) if c.text == "Precio" else c.word for c in cells]
+    assert reread_figure_cells(image, given, _model()) == given
+
+
+def test_a_worded_cell_is_a_title_only_above_every_figure_of_its_column() -> None:
+    words = [OcrWord("Precio", 100, 10, 160, 30, 38.0), OcrWord("DAN", 100, 60, 130, 80, 41.0)]
+    figures_below = [(160, 60, 80), (160, 90, 110)]
+    assert _a_title(_Cell(100, 10, 160, 30, (0,)), words, figures_below)
+    assert not _a_title(_Cell(100, 10, 160, 30, (0,)), words, [(160, 0, 8), *figures_below])
+    assert not _a_title(_Cell(100, 60, 160, 80, (1,)), words, figures_below[1:])  # a garbled figure, not a word
 
 
 @needs_model

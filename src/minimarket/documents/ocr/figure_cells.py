@@ -6,17 +6,20 @@ blurred digits as letters and splits them ("27.301,46" as "DAN MO"). Either way 
 reader (:mod:`.figures`), trained on blurred figures alone, reads most of those cells right.
 
 :func:`reread_figure_cells` cuts the page's ink into cells (pieces one text line tall, characters joined
-along the line), reads with the figure reader each cell Tesseract did not read as a figure, and keeps a
-reading when it is a well-formed printed figure ("649,38", "1.084,68", "4,000") and stands in a number
-column: right-aligned with at least :data:`COLUMN_PEERS` other figures of other lines (descriptions are
-aligned left; a percentage or a sign Tesseract saw is left alone). A kept cell replaces the words Tesseract
-made of it, on the line they were on. It only sets figures on rows: whether a row's figures are right is
-still settled by its arithmetic and the invoice's totals, and a row that does not add up stays doubtful.
+along the line) and reads with the figure reader the cells that stand in a number column (right-aligned
+with at least :data:`COLUMN_PEERS` other figures or cells of other lines) and that Tesseract read as nothing,
+or as something no word or figure would be. Left as Tesseract read them: figures, words read surely or in
+lowercase (a title, a unit: "bulto"), rates, signs, dates and bracketed figures, a column of product codes
+(digit runs of one length), and a column's title above its figures. A reading is kept when it is a
+well-formed printed figure ("649,38", "1.084,68", "4,000") other than zero; it replaces the words Tesseract
+made of the cell, on their line. It only sets figures on rows: whether a row's figures are right is still
+settled by its arithmetic and the invoice's totals, and a row that does not add up stays doubtful.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
@@ -31,6 +34,7 @@ from minimarket.documents.ocr.figures import (
     GlyphModel,
     read_word_alternatives,
 )
+from minimarket.documents.ocr.preprocess import drop_rules, ink_mask, to_gray
 from minimarket.documents.ocr.tesseract import OcrWord
 
 CELL_CONF = 50.0
@@ -46,6 +50,10 @@ a garbled figure: its cell is left as read."""
 LOWERCASE_WORD_CONF = 50.0
 """Likewise a word of three lowercase letters or more read with this confidence ("bulto" at 66 to 72 on a photo;
 blurred figures read as "DAN", "M0", "19D")."""
+TITLE_LETTERS = 4
+CODE_RUNS, CODE_SHARE = 3, 0.6
+"""A column is of codes when at least this many words of it were read and this share are digit runs of one
+length."""
 COLUMN_PEERS = 2
 """Other figures, on other lines, a cell's right edge must line up with to be taken for a number column."""
 MIN_WIDTH, MAX_WIDTH = 1.2, 8.0
@@ -74,22 +82,29 @@ def reread_figure_cells(image: np.ndarray, words: Sequence[OcrWord], model: Glyp
     if len(heights) < 5:
         return list(words)
     line = float(median(heights))
+    figures = [(w.right, w.top, w.bottom) for w in words if PRINTED_FIGURE.match(w.text)]
+    cells = [
+        cell
+        for cell in _cells(image, words, line)
+        if not _read_as_something_else([words[n].text for n in cell.covered], [words[n].conf for n in cell.covered])
+        and not _in_code_column(cell, words, line)
+    ]
+    # a cell with no other cell or figure right-aligned with it stands in no column: not worth reading
+    candidates = figures + [(cell.right, cell.top, cell.bottom) for cell in cells]
     read: list[tuple[_Cell, str]] = []
-    for cell in _cells(image, words, line):
-        texts = [words[n].text for n in cell.covered]
-        if _read_as_something_else(texts, [words[n].conf for n in cell.covered]):
+    for cell in cells:
+        if _peers(cell, candidates, line) < COLUMN_PEERS:
             continue
         pad = max(2, int(0.25 * (cell.bottom - cell.top)))
         crop = image[max(0, cell.top - pad) : cell.bottom + pad, max(0, cell.left - pad) : cell.right + pad]
         text = _figure_text(read_word_alternatives(crop, model, AMOUNT_CHARS, count=1 + FIGURE_ALTERNATIVES))
         if text is not None:
             read.append((cell, text))
-    edges = [(w.right, w.top, w.bottom) for w in words if PRINTED_FIGURE.match(w.text)]
-    edges += [(cell.right, cell.top, cell.bottom) for cell, _ in read]
+    edges = figures + [(cell.right, cell.top, cell.bottom) for cell, _ in read]
     replaced: set[int] = set()
     added = []
     for cell, text in read:
-        if _peers(cell, edges, line) < COLUMN_PEERS:
+        if _peers(cell, edges, line) < COLUMN_PEERS or _a_title(cell, words, edges):
             continue
         block, number = _line_of(words, cell)
         added.append(OcrWord(text, cell.left, cell.top, cell.right, cell.bottom, CELL_CONF, block, number))
@@ -104,6 +119,21 @@ def _read_as_something_else(texts: Sequence[str], confs: Sequence[float]) -> boo
     if any(NOT_A_FIGURE.search(text) for text in texts):
         return True
     return any(_a_word(text, conf) for text, conf in zip(texts, confs, strict=True))
+
+
+def _in_code_column(cell: _Cell, words: Sequence[OcrWord], line: float) -> bool:
+    """Whether the words Tesseract read right-aligned with ``cell`` on other lines are mostly digit runs of one
+    length: product codes (a code column's cells are all as wide), whose digits the figure reader would
+    split with a separator ("55956" as "559.56")."""
+    column = [
+        w.text
+        for n, w in enumerate(words)
+        if n not in cell.covered
+        and abs(w.right - cell.right) <= 0.5 * line
+        and (w.bottom <= cell.top or w.top >= cell.bottom)
+    ]
+    lengths = Counter(len(text) for text in column if text.isdigit())
+    return len(column) >= CODE_RUNS and bool(lengths) and lengths.most_common(1)[0][1] >= CODE_SHARE * len(column)
 
 
 def _a_word(text: str, conf: float) -> bool:
@@ -121,6 +151,14 @@ def _peers(cell: _Cell, edges: Sequence[tuple[int, int, int]], line: float) -> i
         abs(right - cell.right) <= 0.5 * line and (bottom <= cell.top or top >= cell.bottom)
         for right, top, bottom in edges
     )
+
+
+def _a_title(cell: _Cell, words: Sequence[OcrWord], edges: Sequence[tuple[int, int, int]]) -> bool:
+    """A cell read as a word of four letters or more above every figure of its column: the column's title
+    ("Precio" read doubtfully; a blurred figure reads as short runs of capitals, "DAN MO")."""
+    worded = any(sum(c.isalpha() for c in words[n].text) >= TITLE_LETTERS for n in cell.covered)
+    height = cell.bottom - cell.top
+    return worded and not any(bottom <= cell.top and abs(right - cell.right) <= height for right, _, bottom in edges)
 
 
 def _line_of(words: Sequence[OcrWord], cell: _Cell) -> tuple[int, int]:
@@ -150,14 +188,7 @@ def _figure_text(readings: Sequence[FigureReading]) -> str | None:
 
 def _cells(image: np.ndarray, words: Sequence[OcrWord], line: float) -> list[_Cell]:
     """The pieces of ink one text line tall (table rules left out), with the words over each."""
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    h, w = ink.shape
-    rules = cv2.bitwise_or(
-        cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(10, w // 15)), np.uint8)),
-        cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(10, h // 15), 1), np.uint8)),
-    )
-    ink = cv2.subtract(ink, rules)
+    ink = drop_rules(ink_mask(to_gray(image)))
     joined = cv2.dilate(ink, np.ones((1, max(3, round(line * 0.6))), np.uint8))  # along the line, not across
     count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     cells = []

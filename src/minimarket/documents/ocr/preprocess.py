@@ -551,12 +551,13 @@ def flatten(gray: np.ndarray, bg: np.ndarray) -> np.ndarray:
 # --- orientation and skew ---------------------------------------------------------------------------------
 
 
-def _ink_mask(gray: np.ndarray) -> np.ndarray:
+def ink_mask(gray: np.ndarray) -> np.ndarray:
+    """Dark pixels (255) of a gray page, by Otsu's threshold."""
     _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     return mask
 
 
-def _drop_rules(mask: np.ndarray) -> np.ndarray:
+def drop_rules(mask: np.ndarray) -> np.ndarray:
     """Remove long horizontal and vertical rules (table borders) that would look like text lines."""
     h, w = mask.shape[:2]
     horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, max(10, w // 15)), np.uint8))
@@ -566,7 +567,7 @@ def _drop_rules(mask: np.ndarray) -> np.ndarray:
 
 def char_heights(gray: np.ndarray) -> np.ndarray:
     """Heights (px) of blobs that look like characters."""
-    mask = _drop_rules(_ink_mask(gray))
+    mask = drop_rules(ink_mask(gray))
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
         return np.zeros(0)
@@ -583,7 +584,7 @@ def text_runs_vertically(gray: np.ndarray) -> bool:
     merge into blocks. We compare how much bar length each direction produces.
     """
     small, _ = shrink(gray, 800)
-    mask = _drop_rules(_ink_mask(small))
+    mask = drop_rules(ink_mask(small))
     heights = char_heights(small)
     size = float(np.median(heights)) if heights.size else 8.0
     k = max(3, int(size * 1.2))
@@ -605,7 +606,7 @@ def estimate_skew(gray: np.ndarray, limit: float = 6.0) -> float:
     """The small rotation (degrees, counter-clockwise positive as in OpenCV) that makes text lines
     horizontal, from the sharpness of the row projection of a downscaled ink mask."""
     small, _ = shrink(gray, 700)
-    mask = _ink_mask(small)
+    mask = ink_mask(small)
     h, w = mask.shape
     centre = (w / 2, h / 2)
 
