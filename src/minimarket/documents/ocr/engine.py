@@ -26,7 +26,7 @@ from minimarket.documents.ingest import DocumentError
 from minimarket.documents.layout import PageText, TextOrigin, Word, group_lines
 from minimarket.documents.ocr.deblur import OUT_OF_FOCUS, Blur, Deblurrer, blur_candidates
 from minimarket.documents.ocr.figure_cells import reread_figure_cells
-from minimarket.documents.ocr.figures import bundled_model, lines_adding_up, second_readings
+from minimarket.documents.ocr.figures import bundled_model, lines_adding_up, rows_add_up, second_readings
 from minimarket.documents.ocr.legibility import deblur_kernels, looks_upright
 from minimarket.documents.ocr.preprocess import PreparedPage, preprocess, rotate90, shrink, to_gray
 from minimarket.documents.ocr.tesseract import DEFAULT_PSM, Deadline, OcrWord, image_to_words
@@ -138,7 +138,8 @@ def _figure_readings(
     model = bundled_model()
     if model is None or not SECOND_READING_STEPS.intersection(prepared.steps):
         return words, None
-    words = reread_figure_cells(prepared.image, words, model)
+    if not rows_add_up(words):  # the figure cells pay only where some row does not add up
+        words = reread_figure_cells(prepared.image, words, model)
     return words, second_readings(prepared.image, words)
 
 

@@ -60,6 +60,9 @@ MIN_WIDTH, MAX_WIDTH = 1.2, 8.0
 """Widths (in line heights) of a cell read as one figure: from "0,50" to "1.234.567,89"."""
 MIN_HEIGHT, MAX_HEIGHT = 0.35, 1.3
 """Heights (in line heights) of a cell read as one figure."""
+COVERS = 0.3
+"""Share of a word's box or of a cell's that their overlap must be for the word to be Tesseract's reading of
+(part of) the cell."""
 MIN_INK = 0.08
 """Least share of a cell's box that is ink: a speck of ringing or a stray line is not a figure."""
 
@@ -191,6 +194,8 @@ def _cells(image: np.ndarray, words: Sequence[OcrWord], line: float) -> list[_Ce
     ink = drop_rules(ink_mask(to_gray(image)))
     joined = cv2.dilate(ink, np.ones((1, max(3, round(line * 0.6))), np.uint8))  # along the line, not across
     count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    boxes = np.array([(w.left, w.top, w.right, w.bottom) for w in words], np.int64).reshape(-1, 4)
+    areas = np.maximum(1, (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
     cells = []
     for left, top, width, height, _area in stats[1:count].tolist():
         if not (MIN_HEIGHT * line <= height <= MAX_HEIGHT * line and MIN_WIDTH * line <= width <= MAX_WIDTH * line):
@@ -198,21 +203,10 @@ def _cells(image: np.ndarray, words: Sequence[OcrWord], line: float) -> list[_Ce
         if float(ink[top : top + height, left : left + width].mean()) / 255 < MIN_INK:
             continue
         right, bottom = left + width, top + height
-        covered = tuple(n for n, word in enumerate(words) if _covers(word, left, top, right, bottom))
-        cells.append(_Cell(left, top, right, bottom, covered))
+        # the words over the cell: their overlap is COVERS of the word's box or of the cell's
+        shared = np.clip(np.minimum(right, boxes[:, 2]) - np.maximum(left, boxes[:, 0]), 0, None) * np.clip(
+            np.minimum(bottom, boxes[:, 3]) - np.maximum(top, boxes[:, 1]), 0, None
+        )
+        over = (shared > 0) & ((shared >= COVERS * areas) | (shared >= COVERS * width * height))
+        cells.append(_Cell(left, top, right, bottom, tuple(np.flatnonzero(over).tolist())))
     return cells
-
-
-COVERS = 0.3
-"""Share of a word's box or of a cell's that their overlap must be for the word to be Tesseract's reading of
-(part of) the cell."""
-
-
-def _covers(word: OcrWord, left: int, top: int, right: int, bottom: int) -> bool:
-    width = min(right, word.right) - max(left, word.left)
-    height = min(bottom, word.bottom) - max(top, word.top)
-    if width <= 0 or height <= 0:
-        return False
-    shared = width * height
-    word_area = max(1, (word.right - word.left) * (word.bottom - word.top))
-    return shared >= COVERS * word_area or shared >= COVERS * (right - left) * (bottom - top)

@@ -464,6 +464,17 @@ def _figure_lines(words: Sequence[OcrWord]) -> list[list[int]]:
     return [members for members in lines.values() if len(members) >= MIN_FIGURES_PER_LINE]
 
 
+def rows_add_up(words: Sequence[OcrWord]) -> bool:
+    """Whether the reading has lines with two figures or more and every one of them has three that are
+    quantity × price = amount: an items table read whole, with nothing left for the figure cells to mend."""
+    lines: dict[tuple[int, int], list[str]] = {}
+    for word in words:
+        if FIGURE_WORD.match(word.text):
+            lines.setdefault((word.block, word.line), []).append(word.text)
+    rows = [texts for texts in lines.values() if len(texts) >= 2]
+    return bool(rows) and all(len(texts) >= MIN_FIGURES_PER_LINE and _adds_up(texts) for texts in rows)
+
+
 def lines_adding_up(words: Sequence[OcrWord]) -> int:
     """How many lines of a reading have three figures that are quantity × price = amount (in either number
     format): how much of an invoice's items table reads right."""
