@@ -51,6 +51,7 @@ LOWERCASE_WORD_CONF = 50.0
 """Likewise a word of three lowercase letters or more read with this confidence ("bulto" at 66 to 72 on a photo;
 blurred figures read as "DAN", "M0", "19D")."""
 TITLE_LETTERS = 4
+"""Letters of a word read above every figure of its column for the cell to be the column's title."""
 CODE_RUNS, CODE_SHARE = 3, 0.6
 """A column is of codes when at least this many words of it were read and this share are digit runs of one
 length."""
