@@ -32,6 +32,7 @@ from minimarket.documents.ocr.figures import (
     FIGURE_ALTERNATIVES,
     FigureReading,
     GlyphModel,
+    one_blas_thread,
     read_word_alternatives,
 )
 from minimarket.documents.ocr.preprocess import drop_rules, ink_mask, to_gray
@@ -96,14 +97,15 @@ def reread_figure_cells(image: np.ndarray, words: Sequence[OcrWord], model: Glyp
     # a cell with no other cell or figure right-aligned with it stands in no column: not worth reading
     candidates = figures + [(cell.right, cell.top, cell.bottom) for cell in cells]
     read: list[tuple[_Cell, str]] = []
-    for cell in cells:
-        if _peers(cell, candidates, line) < COLUMN_PEERS:
-            continue
-        pad = max(2, int(0.25 * (cell.bottom - cell.top)))
-        crop = image[max(0, cell.top - pad) : cell.bottom + pad, max(0, cell.left - pad) : cell.right + pad]
-        text = _figure_text(read_word_alternatives(crop, model, AMOUNT_CHARS, count=1 + FIGURE_ALTERNATIVES))
-        if text is not None:
-            read.append((cell, text))
+    with one_blas_thread():
+        for cell in cells:
+            if _peers(cell, candidates, line) < COLUMN_PEERS:
+                continue
+            pad = max(2, int(0.25 * (cell.bottom - cell.top)))
+            crop = image[max(0, cell.top - pad) : cell.bottom + pad, max(0, cell.left - pad) : cell.right + pad]
+            text = _figure_text(read_word_alternatives(crop, model, AMOUNT_CHARS, count=1 + FIGURE_ALTERNATIVES))
+            if text is not None:
+                read.append((cell, text))
     edges = figures + [(cell.right, cell.top, cell.bottom) for cell, _ in read]
     replaced: set[int] = set()
     added = []

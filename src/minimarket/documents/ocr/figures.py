@@ -432,7 +432,7 @@ def second_readings(image: np.ndarray, words: Sequence[OcrWord]) -> list[tuple[s
     out: list[tuple[str, ...]] = [()] * len(words)
     if model is None:
         return out
-    with _one_blas_thread():
+    with one_blas_thread():
         return _read_lines(image, words, model, out)
 
 
@@ -449,29 +449,25 @@ def _blas() -> Any:
     return ThreadpoolController()
 
 
-def _one_blas_thread() -> Any:
+def one_blas_thread() -> Any:
     """The forward pass is a few small products: a second BLAS thread only spins (and, in a pool of
     extraction workers, takes a core from another page's Tesseract)."""
     return _blas().limit(limits=1, user_api="blas")
 
 
-def _figure_lines(words: Sequence[OcrWord]) -> list[list[int]]:
-    """The indices of the figures of each Tesseract line with at least :data:`MIN_FIGURES_PER_LINE` of them."""
+def _figure_lines(words: Sequence[OcrWord], least: int = MIN_FIGURES_PER_LINE) -> list[list[int]]:
+    """The indices of the figures of each Tesseract line with at least ``least`` of them."""
     lines: dict[tuple[int, int], list[int]] = {}
     for n, word in enumerate(words):
         if FIGURE_WORD.match(word.text):
             lines.setdefault((word.block, word.line), []).append(n)
-    return [members for members in lines.values() if len(members) >= MIN_FIGURES_PER_LINE]
+    return [members for members in lines.values() if len(members) >= least]
 
 
 def rows_add_up(words: Sequence[OcrWord]) -> bool:
     """Whether the reading has lines with two figures or more and every one of them has three that are
     quantity × price = amount: an items table read whole, with nothing left for the figure cells to mend."""
-    lines: dict[tuple[int, int], list[str]] = {}
-    for word in words:
-        if FIGURE_WORD.match(word.text):
-            lines.setdefault((word.block, word.line), []).append(word.text)
-    rows = [texts for texts in lines.values() if len(texts) >= 2]
+    rows = [[words[n].text for n in members] for members in _figure_lines(words, least=2)]
     return bool(rows) and all(len(texts) >= MIN_FIGURES_PER_LINE and _adds_up(texts) for texts in rows)
 
 
