@@ -6,15 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from minimarket.documents.evidence import FIELD_NAMES_ES, Builder, invoice_letter, money, same, sentence
+from minimarket.documents.evidence import (
+    FIELD_NAMES_ES,
+    MIN_KEY_CONFIDENCE,
+    Builder,
+    invoice_letter,
+    money,
+    same,
+    sentence,
+)
 from minimarket.documents.qr_merge import QR_COMPARED, QR_FIELDS
 from minimarket.domain.afip import DOCUMENT_TYPES, IvaCondition
 from minimarket.domain.cuit import is_valid_cuit
 from minimarket.domain.invoice import LineItem, Source, Status, VatLine
 from minimarket.domain.money import line_adds_up, to_cents
-
-MIN_KEY_CONFIDENCE = 0.7
-"""Below this confidence a key field read by OCR is doubtful and the invoice goes to review."""
 
 KEY_FIELDS = ("invoice_type", "afip_code", "point_of_sale", "number", "issue_date", "issuer_cuit", "total")
 """Fields that must be present (and agree with the QR) for an invoice to be accepted."""

@@ -21,6 +21,10 @@ from minimarket.domain.invoice import Check, Source
 from minimarket.domain.numbers import format_amount
 from minimarket.domain.qr import QrPayload
 
+MIN_KEY_CONFIDENCE = 0.7
+"""Below this confidence a key field read by OCR is doubtful: the invoice goes to review, and a QR that the
+print corroborates outvotes it (:mod:`~minimarket.documents.qr_merge`)."""
+
 FIELD_NAMES_ES = {
     "invoice_type": "letra",
     "afip_code": "tipo de comprobante",

@@ -21,6 +21,7 @@ from rapidfuzz.distance import Levenshtein
 
 from minimarket.documents.linetext import (
     LABEL_WORDS,
+    YEARS,
     LineText,
     PageView,
     find_cuits,
@@ -31,7 +32,12 @@ from minimarket.documents.linetext import (
     number_tokens,
     second_reading_views,
 )
-from minimarket.documents.misreads import MISREAD_VENC, MISREAD_VTO, legal_form_misreading
+from minimarket.documents.misreads import (
+    MISREAD_VENC,
+    MISREAD_VTO,
+    dates_with_lost_separator,
+    legal_form_misreading,
+)
 from minimarket.domain.afip import DOCUMENT_TYPES, find_document_type, parse_iva_condition
 from minimarket.domain.numbers import NumberFormat
 
@@ -337,6 +343,8 @@ def _date_role(context: str, near_cae: bool) -> tuple[str, float]:
         if near_cae and "PAGO" not in c and "ENTREGA" not in c:
             return "cae_due", 0.85
         return "due", 0.8
+    if near_cae and c.startswith("FECHADEV") and not any(key in c for key in _ISSUE_STRONG):
+        return "cae_due", 0.8  # "Fecha de Vuai imicato" under the CAE: its due date, the label blurred
     if "NACIM" in c or "IMPRES" in c or "ALTA" in c:
         return "other", 0.5
     if any(key in c for key in _ISSUE_STRONG):
@@ -375,19 +383,36 @@ def _label_above(view: PageView, lt: LineText, x0: float, x1: float) -> str:
     return ""
 
 
+LOST_SEPARATOR_DATE = 0.8
+"""Confidence kept by a date read with one separator lost ("2009/2026"), under a label that says it is one."""
+
+
+def _line_dates(lt: LineText) -> list[tuple[int, dt.date, bool]]:
+    """The line's dates as (offset, date, slipped): well printed ones, else those OCR printed with a separator
+    lost (``slipped``)."""
+    found = find_dates(lt.raw)
+    if found:
+        return [(offset, date, False) for offset, date in found]
+    return [(offset, date, True) for offset, date in dates_with_lost_separator(lt.raw, YEARS)]
+
+
 def _find_dates(views: list[PageView], header_bottom: float, out: HeaderFields) -> None:
     issue: list[Found[dt.date]] = []
     due: list[Found[dt.date]] = []
     for view in views:
         cae_lines = [lt for lt in view.lines if lt.find(_CAE_LABEL)]
         for lt in view.lines:
-            for offset, date in find_dates(lt.raw):
+            for offset, date, slipped in _line_dates(lt):
                 context = _context_before(lt, offset)
                 if not re.search(r"[A-Z]{3}", context):
                     above = _label_above(view, lt, lt.x_at(offset), lt.x_at(offset + 9, right=True))
                     context = above + context
                 near_cae = any(0 <= lt.cy - c.cy <= 3.2 * max(c.height, 1.0) for c in cae_lines)
                 role, score = _date_role(context, near_cae)
+                if slipped:
+                    if role not in ("issue", "cae_due") or score < 0.85:
+                        continue  # a figure that only looks like a date without a label that says so
+                    score *= LOST_SEPARATOR_DATE
                 out.dates.append((role, date, view.index, lt.y0))
                 if role == "issue":
                     in_header = lt.y0 <= header_bottom

@@ -17,6 +17,7 @@ exactly one is left. A new misreading is one row of :data:`RULES` and one test.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -88,8 +89,27 @@ _GARBLED_FIGURE = re.compile(r"^\$?[\dOoQDSsIilL|BZzGbgT][\dOoQDSsIilL|BZzGbgT.,
 MISREAD_VTO = re.compile(r"(?<![A-Za-z])[VY][Il1|][O0](?![A-Za-z])", re.IGNORECASE)
 """"Vto." as OCR often reads it from a photo ("Vio.", "V1o."): the t's crossbar lost."""
 
-MISREAD_VENC = re.compile(r"VEN\w{0,3}MIENTO")
-"""Squashed "Vencimiento" with its middle misread ("VENIIMIENTO")."""
+MISREAD_VENC = re.compile(r"VE[NMR]\w{0,3}MIENTO")
+"""Squashed "Vencimiento" with its middle misread ("VENIIMIENTO", "VEMIMIENTO", "VERIMIENTO": the n and the c
+blurred together in a photo)."""
+
+_DATE_LOST_SEPARATOR = re.compile(r"(?<![\d/.\-])(\d{2})(?:(\d{2})([/.\-])|([/.\-])(\d{2}))(\d{4})(?![\d/.\-])")
+
+
+def dates_with_lost_separator(text: str, years: tuple[int, int]) -> list[tuple[int, dt.date]]:
+    """Dates OCR printed with one of their two separators lost ("2009/2026" for 20/09/2026, "20/092026"), as
+    (offset, date), years within ``years``. Only the caller knows whether a label vouches for a date there."""
+    found = []
+    for m in _DATE_LOST_SEPARATOR.finditer(text):
+        day, month = int(m.group(1)), int(m.group(2) or m.group(5))
+        year = int(m.group(6))
+        if not years[0] <= year <= years[1]:
+            continue
+        try:
+            found.append((m.start(), dt.date(year, month, day)))
+        except ValueError:
+            continue
+    return found
 
 _RATE_PERCENT_AS_4 = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)4")
 

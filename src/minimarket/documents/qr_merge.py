@@ -1,6 +1,7 @@
 """The AFIP QR and the CAE barcode merged with the printed fields: they fill what the print lacks and are
-compared with it; an OCR slip of the QR's value is repaired from the QR, and so is an OCR reading of the
-printed total that the QR and the invoice's own arithmetic both outvote."""
+compared with it; an OCR slip of the QR's value is repaired from the QR, and so is a doubtful OCR reading
+of a field when the print agrees with the QR elsewhere, and an OCR reading of the printed total that the QR
+and the invoice's own arithmetic both outvote."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from minimarket.documents.evidence import FIELD_NAMES_ES, Builder, same, sentence, show
+from minimarket.documents.evidence import FIELD_NAMES_ES, MIN_KEY_CONFIDENCE, Builder, same, sentence, show
 from minimarket.documents.misreads import code_misreading, misread_digits, plausible_misreading
 from minimarket.domain.afip import DOCUMENT_TYPES
 from minimarket.domain.invoice import Source
@@ -44,6 +45,7 @@ def merge_codes(b: Builder) -> None:
     qr = b.ev.qr
     if qr is not None:
         qr_conf = 0.9 if qr.is_complete else 0.8
+        agreeing = _agreeing_fields(b)
         for name, attr in QR_FIELDS:
             q = getattr(qr, attr)
             if q is None or attr in qr.invalid:
@@ -74,6 +76,20 @@ def merge_codes(b: Builder) -> None:
                     True,
                     f"Importe total: el OCR leyó {show(name, printed.value)} y se tomó {show(name, q)}{slip}, "
                     "porque el QR y la suma neto + IVA + otros tributos dan ese mismo importe.",
+                )
+            elif (
+                name in QR_OUTVOTES_DOUBT
+                and printed.source == Source.OCR
+                and printed.confidence < MIN_KEY_CONFIDENCE
+                and _corroboration(agreeing, name)
+            ):
+                b.set(name, q, Source.QR, qr_conf)
+                b.check(
+                    f"repair_{name}",
+                    True,
+                    f"{sentence(FIELD_NAMES_ES.get(name, name))}: el OCR leyó {show(name, printed.value)} con poca "
+                    f"confianza y se tomó {show(name, q)} del QR, que coincide con lo impreso en "
+                    f"{_corroboration(agreeing, name)}.",
                 )
             elif printed.source == Source.OCR and _other_party(b, name, printed.value):
                 b.set(name, q, Source.QR, qr_conf)
@@ -130,6 +146,35 @@ def merge_codes(b: Builder) -> None:
                 True,
                 f"Letra: el OCR leyó {current.value} y se tomó {letter} del tipo de comprobante del QR.",
             )
+
+
+QR_OUTVOTES_DOUBT = ("issuer_cuit", "point_of_sale", "afip_code", "number", "issue_date", "cae")
+"""Fields whose doubtful OCR reading (confidence under :data:`MIN_KEY_CONFIDENCE`) a corroborated QR replaces:
+a smudged date or number read as another is not evidence against the code. A confident reading that differs
+stays a red flag; the total is settled by the arithmetic instead."""
+QR_CORROBORATION = 2
+"""Other compared fields on which print and QR must agree for the QR to be this invoice's (and outvote)."""
+
+
+def _agreeing_fields(b: Builder) -> list[str]:
+    """The compared fields on which the print and the QR agree."""
+    qr = b.ev.qr
+    assert qr is not None
+    attrs = dict(QR_FIELDS)
+    agreeing = []
+    for name in QR_COMPARED:
+        printed, q = b.values.get(name), getattr(qr, attrs[name])
+        if printed is not None and q is not None and attrs[name] not in qr.invalid and same(name, printed.value, q):
+            agreeing.append(name)
+    return agreeing
+
+
+def _corroboration(agreeing: list[str], name: str) -> str:
+    """The fields other than ``name`` on which print and QR agree, in Spanish, if enough of them do; else ""."""
+    others = [FIELD_NAMES_ES.get(n, n) for n in agreeing if n != name]
+    if len(others) < QR_CORROBORATION:
+        return ""
+    return f"{', '.join(others[:-1])} y {others[-1]}"
 
 
 def _printed_sum(b: Builder) -> Decimal | None:

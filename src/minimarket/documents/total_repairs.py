@@ -7,16 +7,27 @@ from __future__ import annotations
 from decimal import Decimal
 
 from minimarket.documents.evidence import Builder, invoice_letter, money, sentence
-from minimarket.documents.misreads import FIGURE_SLIPS, Repair, Slip, misread_digits, only_fit, plausible_misreading
+from minimarket.documents.misreads import (
+    FIGURE_SLIPS,
+    Repair,
+    Slip,
+    TieBreak,
+    misread_digits,
+    only_fit,
+    plausible_misreading,
+)
 from minimarket.domain.invoice import LineItem, OtherTax, Source, VatLine
 from minimarket.domain.money import to_cents
 
 
 def deduce_net(b: Builder, items: list[LineItem]) -> None:
     """A net the reading lost (a smudged subtotal) is total − VAT − other taxes − exempt, when something
-    independent confirms it: the VAT is that net × its rate (one rate), or the items add up to it."""
+    independent confirms it: the VAT is that net × its rate (one rate), or the items add up to it. On a B or
+    C invoice, which states no VAT, a net read that the arithmetic rejects is replaced the same way when the
+    items or the QR's total confirm it (every reading of the net that fits is that one figure)."""
     total = b.get("total")
-    if b.get("net_amount") is not None or total is None:
+    read = b.get("net_amount")
+    if total is None:
         return
     vat: list[VatLine] = b.get("vat") or []
     taxes: list[OtherTax] = b.get("other_taxes") or []
@@ -31,6 +42,9 @@ def deduce_net(b: Builder, items: list[LineItem]) -> None:
     by_vat = len(vat) == 1 and vat[0].rate > 0 and abs(net * vat[0].rate / 100 - vat[0].amount) <= tol
     # a B or C invoice states no VAT: its subtotal (the net) is the total less other taxes
     by_letter = not vat and invoice_letter(b) in ("B", "C")
+    if read is not None:
+        _restate_net(b, read, net, by_letter and (by_items or (_qr_confirms_total(b) and not taxes)))
+        return
     if not (by_items or by_vat or by_letter):
         return
     b.set("net_amount", to_cents(net), Source.COMPUTED, 0.8)
@@ -47,6 +61,29 @@ def deduce_net(b: Builder, items: list[LineItem]) -> None:
         "repair_net_amount",
         True,
         f"No se leyó el neto; se calculó {money(to_cents(net))} como total − IVA − otros tributos, y {why}.",
+    )
+
+
+def _restate_net(b: Builder, read: Decimal, net: Decimal, confirmed: bool) -> None:
+    """A B or C invoice's net read as a figure the arithmetic rejects (a garbled subtotal), replaced by total −
+    other taxes when ``confirmed``."""
+    if not confirmed or abs(read - net) <= b.tolerance:
+        return
+    value = b.values["net_amount"]
+    value.value, value.source = to_cents(net), Source.COMPUTED
+    value.confidence = min(value.confidence, 0.8)
+    b.check(
+        "repair_net_amount",
+        True,
+        f"Neto: se leyó {money(read)} y se corrigió a {money(to_cents(net))}, el total menos otros tributos: una "
+        f"factura {invoice_letter(b)} no discrimina IVA, y los ítems o el QR confirman ese importe.",
+    )
+
+
+def _qr_confirms_total(b: Builder) -> bool:
+    qr, total = b.ev.qr, b.get("total")
+    return (
+        qr is not None and qr.importe is not None and total is not None and abs(qr.importe - total) <= Decimal("0.01")
     )
 
 
@@ -71,8 +108,7 @@ def repair_totals(b: Builder) -> None:
     allow = frozenset({Slip.TRUNCATED}) if within else FIGURE_SLIPS
     options: list[Repair] = []
     slip = plausible_misreading(total, s, allow)
-    qr = b.ev.qr
-    qr_confirms = qr is not None and qr.importe is not None and abs(qr.importe - total) <= Decimal("0.01")
+    qr_confirms = _qr_confirms_total(b)
     if slip and not qr_confirms:
         options.append(Repair("total", total, to_cents(s), slip))
     # with the total confirmed by the QR, a VAT or net figure the other arithmetic also fixes may be any
@@ -88,7 +124,12 @@ def repair_totals(b: Builder) -> None:
                 continue
         if slip:
             options.append(Repair(name, value, to_cents(want), slip, index))
-    repair = only_fit([*options, *wide], fits=lambda r: _keeps_the_other_checks(b, r, in_wide=r in wide))
+    repair = only_fit(
+        [*options, *wide],
+        fits=lambda r: _keeps_the_other_checks(b, r, in_wide=r in wide),
+        # a total read "845.780,78" or a net read "82.081,27" may both fit; the VAT at its rate says which
+        tie_breaks=[TieBreak(keep=lambda r: _vat_agrees_after(b, r), only_if_one=True)],
+    )
     if repair is not None:
         _apply_totals_repair(b, repair)
 
@@ -109,14 +150,27 @@ def _keeps_the_other_checks(b: Builder, repair: Repair, in_wide: bool) -> bool:
     items_tol = max(b.tolerance, Decimal("0.01") * len(items))
     # a B or C invoice with no VAT: its net is the total less taxes whatever misread items say
     stated = not vat and invoice_letter(b) in ("B", "C")
-    if items_sum is not None and abs(items_sum - repair.new) > items_tol and not stated:
-        return False
     base_is_net = len(vat) == 1 and vat[0].base == repair.old
     if base_is_net and abs(repair.new * vat[0].rate / 100 - vat[0].amount) > near:
         return False
+    # the VAT at its rate fixes the net to the cent: misread items do not outvote it and the total together
     by_vat = base_is_net and vat[0].rate > 0
+    if items_sum is not None and abs(items_sum - repair.new) > items_tol and not (stated or by_vat):
+        return False
     by_items = items_sum is not None and abs(items_sum - repair.new) <= items_tol
     return not in_wide or by_items or by_vat
+
+
+def _vat_agrees_after(b: Builder, repair: Repair) -> bool:
+    """Whether every VAT line equals its base × its rate once ``repair`` is made (a net repaired is its VAT's
+    base as well)."""
+    near = max(b.tolerance, Decimal("0.02"))
+    for index, line in enumerate(b.get("vat") or []):
+        base = repair.new if repair.field == "net_amount" and line.base == repair.old else line.base
+        amount = repair.new if repair.field == "vat" and repair.index == index else line.amount
+        if line.rate > 0 and abs(base * line.rate / 100 - amount) > near:
+            return False
+    return True
 
 
 def _apply_totals_repair(b: Builder, repair: Repair) -> None:

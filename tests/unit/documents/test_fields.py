@@ -328,6 +328,10 @@ def test_currency_and_exchange_rate() -> None:
         ("Vio. CAE: 12/07/2025", "cae_due"),  # "Vto." with the t's crossbar lost
         ("Fecha de Vio.: 12/07/2025", "cae_due"),  # under the CAE line
         ("Fecha Veni imiento 12/07/2025", "cae_due"),
+        ("Fecha de Vem imiento 12/07/2025", "cae_due"),  # the n and the c blurred together
+        ("Fecha de Ver imiento 12/07/2025", "cae_due"),
+        ("Pecha de Vencimiento: 1207/2025", "cae_due"),  # a separator lost
+        ("Fecha de Vuai imicato 12/07/2025", "cae_due"),  # "Fecha de V…" under the CAE
         ("Fecha de envio: 12/07/2025", "issue"),  # "envio" is not "Vto."
     ],
 )
@@ -337,6 +341,14 @@ def test_a_photo_misread_due_date_label_is_still_the_cae_due_date(label: str, ro
     assert (role, dt.date(2025, 7, 12)) in {(r, d) for r, d, *_ in header.dates}
     if role == "cae_due":
         assert header.cae_due_date is not None and header.cae_due_date.value == dt.date(2025, 7, 12)
+
+
+def test_a_date_with_a_lost_separator_needs_a_label_that_says_it_is_one() -> None:
+    view = page([(40, "Tel. 011 4229-4164 Fecha: 0207/2025"), (700, "Remito 1207/2025"), (712, "Total 3107/2025")])
+    header = extract_header([view])
+    assert header.issue_date is not None and header.issue_date.value == dt.date(2025, 7, 2)
+    assert header.issue_date.confidence < 0.7  # doubtful: never accepted on its own
+    assert {d for _, d, *_ in header.dates} == {dt.date(2025, 7, 2)}  # neither a phone nor an unlabelled figure
 
 
 def test_a_number_whose_dash_was_lost_beats_a_misread_remito() -> None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from minimarket.documents.misreads import (
+    MISREAD_VENC,
     RULES,
     Repair,
     Scope,
     Slip,
     TieBreak,
     code_misreading,
+    dates_with_lost_separator,
     lookalike_figure,
     lost_separator,
     misread_digits,
@@ -133,3 +136,28 @@ def test_slipped_separator_amount() -> None:
 )
 def test_lookalike_figure(text: str, expected: str | None) -> None:
     assert lookalike_figure(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Fecha de Vencimiento: 2009/2026", [(22, dt.date(2026, 9, 20))]),
+        ("Fecha: 20/092026", [(7, dt.date(2026, 9, 20))]),
+        ("Tel. 4229-4164", []),  # no day 42
+        ("3109/2026", []),  # no 31 September
+        ("2009/3026", []),  # a year out of range
+        ("12009/2026 20/09/2026", []),  # part of a longer figure; a well printed date is not this rule's
+    ],
+)
+def test_dates_with_lost_separator(text: str, expected: list[tuple[int, dt.date]]) -> None:
+    assert dates_with_lost_separator(text, (1900, 2099)) == expected
+
+
+@pytest.mark.parametrize("squashed", ["FECHADEVENCIMIENTO", "VENIIMIENTO", "FECHADEVEMIMIENTO", "VERIMIENTO"])
+def test_misread_vencimiento(squashed: str) -> None:
+    assert MISREAD_VENC.search(squashed)
+
+
+@pytest.mark.parametrize("squashed", ["MOVIMIENTO", "ENVEJECIMIENTO", "CONOCIMIENTO"])
+def test_other_words_are_not_vencimiento(squashed: str) -> None:
+    assert not MISREAD_VENC.search(squashed)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from minimarket.documents.fields import Found
 from minimarket.documents.items import ItemsResult
 from minimarket.domain.barcode import build_cae_barcode, parse_cae_barcode
 from minimarket.domain.invoice import Status
@@ -51,6 +52,30 @@ def test_ocr_slips_are_settled_by_the_qr_and_said_so() -> None:
 def test_a_text_layer_that_disagrees_with_the_qr_stays_a_red_flag() -> None:
     result = run(h=header(number=1380), qr=qr_payload())
     assert result.number == 1380 and not check(result, "qr_matches_printed").ok
+
+
+def test_a_doubtful_ocr_reading_is_outvoted_by_a_qr_the_print_corroborates() -> None:
+    """A smudged date read "02/04/2023" with little confidence: the QR, which agrees with the print on the
+    CUIT, point of sale, number..., says 14/02/2023."""
+    h = header()
+    h.issue_date = Found(dt.date(2023, 4, 2), 0.55, 0, 100.0)
+    result = run(h=h, qr=qr_payload(), ocr=True)
+    assert result.issue_date == dt.date(2023, 2, 14) and result.sources["issue_date"] == "qr"
+    repair = check(result, "repair_issue_date")
+    assert repair.ok and "con poca confianza" in repair.detail and "punto de venta" in repair.detail
+    assert check(result, "qr_matches_printed").ok
+
+
+def test_a_confident_or_uncorroborated_reading_is_not_outvoted() -> None:
+    confident = header(issue_date=dt.date(2023, 4, 2))  # read with confidence 0.95
+    result = run(h=confident, qr=qr_payload(), ocr=True)
+    assert result.issue_date == dt.date(2023, 4, 2) and not check(result, "qr_matches_printed").ok
+    doubtful = header()
+    doubtful.issue_date = Found(dt.date(2023, 4, 2), 0.55, 0, 100.0)
+    # a QR that agrees with the print on one other field only (the type) may be another invoice's
+    stranger = qr_payload(cuit="30500017704", pto_vta=9, nro_cmp=77, importe=Decimal("1000"), cod_aut="71234567890123")
+    result = run(h=doubtful, qr=stranger, ocr=True)
+    assert result.issue_date == dt.date(2023, 4, 2) and result.status == Status.NEEDS_REVIEW
 
 
 def test_ocr_reading_far_from_the_qr_stays_a_red_flag() -> None:

@@ -111,3 +111,30 @@ def test_a_net_repair_must_agree_with_the_items() -> None:
     result = run(t=totals(total="228300.00"), qr=qr_payload(importe=Decimal("228300")))
     assert result.net_amount == Decimal("188636.36")
     assert not [c for c in result.checks if c.name.startswith("repair")]
+
+
+def test_the_vat_says_whether_the_net_or_the_total_was_misread() -> None:
+    """Net "88.636,36" (its first digit lost) + VAT 39.613,64 = 128.250,00, printed total 228.250,00: the total
+    one digit off or the net one digit short both fit the sum; 21 % of 188.636,36 is the VAT read, so the net."""
+    result = run(t=totals(net="88636.36"), it=ItemsResult())
+    assert result.net_amount == Decimal("188636.36") and result.total == Decimal("228250.00")
+    assert "dígito inicial perdido" in check(result, "repair_net_amount").detail
+    assert check(result, "vat_per_rate").ok
+
+
+def test_misread_items_do_not_veto_a_net_the_vat_confirms() -> None:
+    misread = items(("1", "178801.65", "178801.65"), ("1", "9834.71", "98347.10"))
+    result = run(t=totals(net="88636.36"), it=misread)
+    assert result.net_amount == Decimal("188636.36")
+    assert result.status == Status.NEEDS_REVIEW  # the items still do not add up
+
+
+def test_a_b_invoice_s_garbled_net_is_its_total_when_the_items_confirm_it() -> None:
+    """"066 .213.46" read as 0,46 on a B invoice: its net is the total, which the items add up to."""
+    b = header(invoice_type="B", afip_code=6)
+    it = items(("1", "600000.00", "600000.00"), ("2", "33106.73", "66213.46"))
+    result = run(h=b, t=totals(net="0.46", vat=None, total="666213.46"), it=it)
+    assert result.net_amount == Decimal("666213.46")
+    assert "no discrimina IVA" in check(result, "repair_net_amount").detail
+    alone = run(h=b, t=totals(net="0.46", vat=None, total="666213.46"), it=ItemsResult())
+    assert alone.net_amount == Decimal("0.46") and alone.status == Status.NEEDS_REVIEW
