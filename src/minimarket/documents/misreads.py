@@ -111,6 +111,7 @@ def dates_with_lost_separator(text: str, years: tuple[int, int]) -> list[tuple[i
             continue
     return found
 
+
 _RATE_PERCENT_AS_4 = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)4")
 
 _ONE_SEPARATOR_THROUGHOUT = re.compile(r"-?\d{1,3}(?P<sep>[.,])\d{3}(?:(?P=sep)\d{3})*(?P=sep)\d{2}")

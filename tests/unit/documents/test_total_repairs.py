@@ -130,7 +130,7 @@ def test_misread_items_do_not_veto_a_net_the_vat_confirms() -> None:
 
 
 def test_a_b_invoice_s_garbled_net_is_its_total_when_the_items_confirm_it() -> None:
-    """"066 .213.46" read as 0,46 on a B invoice: its net is the total, which the items add up to."""
+    """ "066 .213.46" read as 0,46 on a B invoice: its net is the total, which the items add up to."""
     b = header(invoice_type="B", afip_code=6)
     it = items(("1", "600000.00", "600000.00"), ("2", "33106.73", "66213.46"))
     result = run(h=b, t=totals(net="0.46", vat=None, total="666213.46"), it=it)
