@@ -197,6 +197,22 @@ def test_long_narrow_ticket_is_found() -> None:
     assert quad is not None and np.abs(quad - corners).max() < 25
 
 
+def test_a_glare_merged_with_the_paper_does_not_move_the_sheet_s_corner() -> None:
+    """A pale blur of light on the table touching the sheet's corner: the bright region (paper and glare) is a
+    few per cent larger than the sheet, but no edge follows its outline; the sheet's straight edges do."""
+    picture = np.full((1600, 1200), 95, np.float32)
+    glare = np.zeros_like(picture)
+    cv2.circle(glare, (1000, 1420), 70, 1.0, -1)
+    picture += cv2.GaussianBlur(glare, (0, 0), 25) * 150
+    sheet = np.array([[150, 120], [1000, 160], [980, 1400], [170, 1380]], np.float32)
+    cv2.fillConvexPoly(picture, sheet.astype(np.int32), 235)
+    for y in range(250, 1300, 40):  # lines of print
+        cv2.line(picture, (220, y), (900, y + 30), 60, 4)
+    noise = np.random.default_rng(0).normal(0, 4, picture.shape)
+    quad = find_page_quad(np.clip(picture + noise, 0, 255).astype(np.uint8))
+    assert quad is not None and np.abs(quad - sheet).max() < 10
+
+
 def test_a_known_sheet_is_used_as_given() -> None:
     """The same picture deblurred is straightened along the sheet found in it as taken."""
     ticket = np.full((1800, 300), 235, np.uint8)
