@@ -164,7 +164,8 @@ _LEXICON: tuple[tuple[TotalRole, tuple[str, ...]], ...] = (
         ("IMPORTE EXENTO", "IMP EXENTO", "OPERACIONES EXENTAS", "EXENTOS", "EXENTO", "EXENTAS", "EXENTA"),
     ),
     (TotalRole.VAT_RATE, ("ALICUOTA IVA", "ALICUOTA", "ALIC IVA", "ALIC", "TASA", "% IVA")),
-    (TotalRole.VAT, ("IMPORTE IVA", "IMP IVA", "TOTAL IVA", "IVA INSCRIPTO", "IVA RI", "IVA $", "I V A", "IVA")),
+    # "WA": a photo's "IVA", the I and the V run together
+    (TotalRole.VAT, ("IMPORTE IVA", "IMP IVA", "TOTAL IVA", "IVA INSCRIPTO", "IVA RI", "IVA $", "I V A", "IVA", "WA")),
     (
         TotalRole.IGNORE,
         (

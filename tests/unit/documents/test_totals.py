@@ -212,3 +212,16 @@ def test_a_figure_level_with_its_label_but_grouped_apart_is_the_label_s() -> Non
     view = PageView(0, 600, 842, line_texts([figure, label]))
     t = choose_totals(read_totals([view], "ar"), TOL, 0)
     assert [(v.rate, v.value) for v in t.vat] == [(Decimal("21"), Decimal("158318.47"))]
+
+
+def test_a_photo_s_iva_read_wa_is_still_the_vat() -> None:
+    """A header row of a photographed totals block, "IVA" read "WA" and the net read without its comma: the
+    VAT column still counts, so the net's lost separator is the one reading that adds up."""
+    t = totals_of(
+        [
+            (495, [(40, "Neto Grav. 21%"), (160, "WA 21%"), (260, "Impuestos internos"), (420, "Total")]),
+            (514, [(40, "6341278"), (160, "13316.68"), (260, "5073.02"), (420, "81802.48")]),
+        ],
+        "us",
+    )
+    assert [(c.rate, c.value) for c in t.vat] == [(Decimal("21"), Decimal("13316.68"))]
