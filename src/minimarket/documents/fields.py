@@ -95,6 +95,8 @@ class HeaderFields:
     cuits: list[CuitSeen] = field(default_factory=list)
     dates: list[tuple[str, dt.date, int, float]] = field(default_factory=list)
     """Every date seen: (role, date, page, y) with role issue/cae_due/start/period/due/other."""
+    due_below_items: list[Found[dt.date]] = field(default_factory=list)
+    """"Vencimiento" dates printed below the items with no CAE label read near them (:func:`cae_due_below_items`)."""
 
 
 def _best(candidates: list[Found[T]]) -> Found[T] | None:
@@ -396,9 +398,17 @@ def _line_dates(lt: LineText) -> list[tuple[int, dt.date, bool]]:
     return [(offset, date, True) for offset, date in dates_with_lost_separator(lt.raw, YEARS)]
 
 
+FOOTER_DUE_DATE = 0.8
+"""Confidence kept by a "Vencimiento" date below the items with no CAE label read near it
+(:func:`cae_due_below_items`)."""
+CAE_VALIDITY_DAYS = 15
+"""Days after the issue date a CAE's due date can fall: AFIP grants an invoice's CAE for ten days."""
+
+
 def _find_dates(views: list[PageView], header_bottom: float, out: HeaderFields) -> None:
     issue: list[Found[dt.date]] = []
     due: list[Found[dt.date]] = []
+    footer: list[Found[dt.date]] = []  # "Vencimiento" below the items, no CAE label read near it
     for view in views:
         cae_lines = [lt for lt in view.lines if lt.find(_CAE_LABEL)]
         for lt in view.lines:
@@ -410,7 +420,7 @@ def _find_dates(views: list[PageView], header_bottom: float, out: HeaderFields) 
                 near_cae = any(0 <= lt.cy - c.cy <= 3.2 * max(c.height, 1.0) for c in cae_lines)
                 role, score = _date_role(context, near_cae)
                 if slipped:
-                    if role not in ("issue", "cae_due") or score < 0.85:
+                    if role not in ("issue", "cae_due", "due") or score < 0.8:
                         continue  # a figure that only looks like a date without a label that says so
                     score *= LOST_SEPARATOR_DATE
                 out.dates.append((role, date, view.index, lt.y0))
@@ -422,10 +432,23 @@ def _find_dates(views: list[PageView], header_bottom: float, out: HeaderFields) 
                     issue.append(Found(date, _conf(lt, s), view.index, lt.y0, context))
                 elif role == "cae_due":
                     due.append(Found(date, _conf(lt, score), view.index, lt.y0, context))
+                elif role == "due" and lt.y0 > header_bottom and view.index == views[-1].index:
+                    footer.append(Found(date, _conf(lt, score * FOOTER_DUE_DATE), view.index, lt.y0, context))
                 elif role == "other" and lt.y0 <= header_bottom and view.index == views[0].index:
                     issue.append(Found(date, _conf(lt, 0.4), view.index, lt.y0, "unlabelled"))
     out.issue_date = _best(issue)
     out.cae_due_date = _best(due)
+    out.due_below_items = footer
+
+
+def cae_due_below_items(header: HeaderFields, issue: dt.date | None) -> Found[dt.date] | None:
+    """The CAE's due date when no CAE label was read near it: the lowest "Vencimiento" date printed below the
+    items that falls within a CAE's validity after the ``issue`` date (a payment's due date is usually later).
+    The issue date may be the QR's, hence a step of its own once the codes are merged."""
+    if issue is None:
+        return None
+    fits = [f for f in header.due_below_items if 0 <= (f.value - issue).days <= CAE_VALIDITY_DAYS]
+    return max(fits, key=lambda f: f.y) if fits else None
 
 
 # --- CUITs and the parties ------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from typing import Any
 from minimarket.config import Settings, get_settings
 from minimarket.documents.audit import KEY_FIELDS, check_all
 from minimarket.documents.evidence import Builder, Evidence
-from minimarket.documents.fields import Found, HeaderFields
+from minimarket.documents.fields import Found, HeaderFields, cae_due_below_items
 from minimarket.documents.item_repairs import repair_items
 from minimarket.documents.items import ItemsResult
 from minimarket.documents.pages import PageSelection
@@ -103,6 +103,8 @@ def reconcile(ev: Evidence, settings: Settings | None = None, today: dt.date | N
     items = [item.model_copy() for item in ev.items.items]
     repair_items(b, items)
     merge_codes(b)
+    if b.get("cae_due_date") is None:
+        b.put("cae_due_date", cae_due_below_items(ev.header, b.get("issue_date")))
     if ev.qr is not None and ev.qr.moneda and b.get("currency") is None:
         b.set("currency", ev.qr.moneda, Source.QR, 0.9)
     deduce_net(b, items)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from minimarket.documents.fields import extract_header
+from minimarket.documents.fields import cae_due_below_items, extract_header
 from minimarket.documents.layout import Word
 from minimarket.documents.linetext import PageView, find_cuits, find_dates, line_texts, regroup_lines
 from tests.unit.documents.items_cases import with_second_readings
@@ -349,6 +349,18 @@ def test_a_date_with_a_lost_separator_needs_a_label_that_says_it_is_one() -> Non
     assert header.issue_date is not None and header.issue_date.value == dt.date(2025, 7, 2)
     assert header.issue_date.confidence < 0.7  # doubtful: never accepted on its own
     assert {d for _, d, *_ in header.dates} == {dt.date(2025, 7, 2)}  # neither a phone nor an unlabelled figure
+
+
+def test_a_vencimiento_below_the_items_without_a_cae_label_is_kept_aside() -> None:
+    """The CAE line unread: "Fecha de Ver imiento" below the items is a due date of some kind; whether it is
+    the CAE's is decided once the issue date is known (:func:`cae_due_below_items`)."""
+    view = page([(40, "FECHA: 02/07/2025"), (700, "Fecha de Ver imiento: 1207/2025"), (60, "Vencimiento: 30/07/2025")])
+    header = extract_header([view], header_bottom=200)
+    assert header.cae_due_date is None
+    assert [f.value for f in header.due_below_items] == [dt.date(2025, 7, 12)]  # not the header's payment date
+    assert cae_due_below_items(header, dt.date(2025, 7, 2)) == header.due_below_items[0]
+    assert cae_due_below_items(header, dt.date(2025, 6, 2)) is None  # 40 days on: a payment's due date
+    assert cae_due_below_items(header, None) is None
 
 
 def test_a_number_whose_dash_was_lost_beats_a_misread_remito() -> None:
