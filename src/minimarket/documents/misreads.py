@@ -86,8 +86,8 @@ LOOKALIKE_DIGITS = str.maketrans("OoQDSsIilL|BZzGbgT", "000055111118226697")
 
 _GARBLED_FIGURE = re.compile(r"^\$?[\dOoQDSsIilL|BZzGbgT][\dOoQDSsIilL|BZzGbgT.,]{2,}$")
 
-MISREAD_VTO = re.compile(r"(?<![A-Za-z])[VY][Il1|][O0](?![A-Za-z])", re.IGNORECASE)
-""""Vto." as OCR often reads it from a photo ("Vio.", "V1o."): the t's crossbar lost."""
+MISREAD_VTO = re.compile(r"(?<![A-Za-z])[VY][Il1|]?[Il1|t][O0](?![A-Za-z])", re.IGNORECASE)
+""""Vto." as OCR often reads it from a photo ("Vio.", "V1o.": the t's crossbar lost; "Vito.": a stray stroke)."""
 
 MISREAD_VENC = re.compile(r"VE[NMR]\w{0,3}MIENTO")
 """Squashed "Vencimiento" with its middle misread ("VENIIMIENTO", "VEMIMIENTO", "VERIMIENTO": the n and the c

@@ -326,6 +326,7 @@ def test_currency_and_exchange_rate() -> None:
     ("label", "role"),
     [
         ("Vio. CAE: 12/07/2025", "cae_due"),  # "Vto." with the t's crossbar lost
+        ("Vito. CAE: 12/07/2025", "cae_due"),  # a stray stroke
         ("Fecha de Vio.: 12/07/2025", "cae_due"),  # under the CAE line
         ("Fecha Veni imiento 12/07/2025", "cae_due"),
         ("Fecha de Vem imiento 12/07/2025", "cae_due"),  # the n and the c blurred together
