@@ -39,7 +39,7 @@ def deduce_net(b: Builder, items: list[LineItem]) -> None:
     tol = max(b.tolerance, Decimal("0.02"))
     amounts = [i.amount for i in items if i.amount is not None]
     by_items = bool(amounts) and len(amounts) == len(items) and abs(sum(amounts, Decimal("0")) - net) <= tol
-    by_vat = len(vat) == 1 and vat[0].rate > 0 and abs(net * vat[0].rate / 100 - vat[0].amount) <= tol
+    by_vat = len(vat) == 1 and vat[0].rate > 0 and _vat_fits(net, vat[0].rate, vat[0].amount, tol)
     # a B or C invoice states no VAT: its subtotal (the net) is the total less other taxes
     by_letter = not vat and invoice_letter(b) in ("B", "C")
     if read is not None:
@@ -142,7 +142,7 @@ def _keeps_the_other_checks(b: Builder, repair: Repair, in_wide: bool) -> bool:
     if repair.field == "vat":
         assert repair.index is not None
         line = vat[repair.index]
-        return abs(line.base * line.rate / 100 - repair.new) <= near
+        return _vat_fits(line.base, line.rate, repair.new, near)
     if repair.field != "net_amount":
         return True
     items = [i.amount for i in b.ev.items.items]
@@ -151,7 +151,7 @@ def _keeps_the_other_checks(b: Builder, repair: Repair, in_wide: bool) -> bool:
     # a B or C invoice with no VAT: its net is the total less taxes whatever misread items say
     stated = not vat and invoice_letter(b) in ("B", "C")
     base_is_net = len(vat) == 1 and vat[0].base == repair.old
-    if base_is_net and abs(repair.new * vat[0].rate / 100 - vat[0].amount) > near:
+    if base_is_net and not _vat_fits(repair.new, vat[0].rate, vat[0].amount, near):
         return False
     # the VAT at its rate fixes the net to the cent: misread items do not outvote it and the total together
     by_vat = base_is_net and vat[0].rate > 0
@@ -161,6 +161,11 @@ def _keeps_the_other_checks(b: Builder, repair: Repair, in_wide: bool) -> bool:
     return not in_wide or by_items or by_vat
 
 
+def _vat_fits(base: Decimal, rate: Decimal, amount: Decimal, near: Decimal) -> bool:
+    """Whether ``amount`` is ``base`` × ``rate`` % within ``near``."""
+    return abs(base * rate / 100 - amount) <= near
+
+
 def _vat_agrees_after(b: Builder, repair: Repair) -> bool:
     """Whether every VAT line equals its base × its rate once ``repair`` is made (a net repaired is its VAT's
     base as well)."""
@@ -168,7 +173,7 @@ def _vat_agrees_after(b: Builder, repair: Repair) -> bool:
     for index, line in enumerate(b.get("vat") or []):
         base = repair.new if repair.field == "net_amount" and line.base == repair.old else line.base
         amount = repair.new if repair.field == "vat" and repair.index == index else line.amount
-        if line.rate > 0 and abs(base * line.rate / 100 - amount) > near:
+        if line.rate > 0 and not _vat_fits(base, line.rate, amount, near):
             return False
     return True
 
